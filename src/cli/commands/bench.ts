@@ -1,0 +1,38 @@
+/**
+ * `bulwark bench NAME --json`: each benchmark measures one hot path and prints one JSON object.
+ * Benchmarks live beside the code they measure; this file only maps names to them.
+ */
+import type { Command } from 'commander';
+
+export type BenchResult = Record<string, unknown>;
+export interface BenchOptions {
+  json: boolean;
+  /** Scales the work of a benchmark down (for smoke tests) or up. */
+  scale: number;
+}
+
+type BenchFn = (options: BenchOptions) => Promise<BenchResult>;
+
+// -- benchmarks (one entry each: name: lazy loader) --
+const BENCHMARKS: Record<string, () => Promise<BenchFn>> = {
+};
+
+export function registerBenchCommand(program: Command): void {
+  program
+    .command('bench')
+    .description(`measure a hot path and print JSON (one of: ${Object.keys(BENCHMARKS).join(', ') || 'none yet'})`)
+    .argument('<name>', 'benchmark name')
+    .option('--json', 'print one JSON object only', false)
+    .option('--scale <x>', 'scale the amount of work (1 = full benchmark)', '1')
+    .action(async (name: string, opts: { json: boolean; scale: string }) => {
+      const load = BENCHMARKS[name];
+      if (!load) {
+        throw new Error(`bench: unknown benchmark '${name}'; choose one of: ${Object.keys(BENCHMARKS).join(', ')}`);
+      }
+      const scale = Number(opts.scale);
+      if (!(scale > 0)) throw new Error(`--scale: must be a number > 0, got '${opts.scale}'`);
+      const run = await load();
+      const result = await run({ json: opts.json, scale });
+      process.stdout.write(`${JSON.stringify(result, null, opts.json ? 0 : 2)}\n`);
+    });
+}

@@ -1,0 +1,19 @@
+/**
+ * The `bulwark` command tree. Each command lives in its own file under `commands/` and registers itself here.
+ */
+import { Command } from 'commander';
+// -- command imports (one line each) --
+import { registerBenchCommand } from './commands/bench.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('bulwark')
+    .description('Safety execution layer and research harness for trading agents')
+    .version('0.1.0')
+    .showHelpAfterError();
+  // -- command registrations (one line each) --
+  registerBenchCommand(program);
+  return program;
+}
+

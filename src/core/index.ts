@@ -1,0 +1,34 @@
+export { Rng, type RngState } from './rng.js';
+export { type Clock, systemClock, FakeClock, MS_PER_DAY, utcDayIndex } from './clock.js';
+export {
+  roundToTick,
+  ceilToTick,
+  floorToTick,
+  floorToLot,
+  isMultipleOf,
+  decimalsOf,
+  bpsToFraction,
+} from './precision.js';
+export { type Instrument, type InstrumentKind, defineInstrument } from './instrument.js';
+export {
+  type Bars,
+  type BarRecord,
+  allocateBars,
+  barsFromRecords,
+  barAt,
+  sliceBars,
+  barIntervalMs,
+  barsPerYear,
+} from './bars.js';
+export { type Side, type OrderType, type TimeInForce, type Liquidity, type Order, type Fill, sideSign } from './order.js';
+export { type AccountSnapshot, Ledger } from './ledger.js';
+export {
+  type ActionKind,
+  type ActionSpec,
+  DEFAULT_ACTIONS,
+  HOLD_ACTION,
+  targetLevelActions,
+  validateActionSet,
+  actionOrderQty,
+} from './actions.js';
+export { type ValidationIssue, ValidationError, parseWithSchema } from './validation.js';

@@ -1,0 +1,37 @@
+export type InstrumentKind = 'spot' | 'perpetual';
+
+/** A tradable instrument and its exchange rules. Prices are in `quote`, quantities in `base`. */
+export interface Instrument {
+  readonly symbol: string;
+  readonly base: string;
+  readonly quote: string;
+  /** Smallest price increment, in quote currency. */
+  readonly tickSize: number;
+  /** Smallest quantity increment, in base units. */
+  readonly lotSize: number;
+  /** Smallest order value accepted, in quote currency. */
+  readonly minNotional: number;
+  readonly kind: InstrumentKind;
+}
+
+export function defineInstrument(
+  fields: Pick<Instrument, 'symbol'> & Partial<Omit<Instrument, 'symbol'>>,
+): Instrument {
+  const [base = fields.symbol, quote = 'USD'] = fields.symbol.split('/');
+  const inst: Instrument = {
+    symbol: fields.symbol,
+    base: fields.base ?? base,
+    quote: fields.quote ?? quote,
+    tickSize: fields.tickSize ?? 0.01,
+    lotSize: fields.lotSize ?? 0.0001,
+    minNotional: fields.minNotional ?? 0,
+    kind: fields.kind ?? 'spot',
+  };
+  const problems: string[] = [];
+  if (!inst.symbol) problems.push('symbol: must not be empty');
+  if (!(inst.tickSize > 0)) problems.push(`tickSize: must be > 0, got ${inst.tickSize}`);
+  if (!(inst.lotSize > 0)) problems.push(`lotSize: must be > 0, got ${inst.lotSize}`);
+  if (!(inst.minNotional >= 0)) problems.push(`minNotional: must be >= 0, got ${inst.minNotional}`);
+  if (problems.length > 0) throw new RangeError(`instrument ${inst.symbol}: ${problems.join('; ')}`);
+  return inst;
+}
