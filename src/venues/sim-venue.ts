@@ -1,0 +1,263 @@
+/**
+ * `SimVenue`: the fill model behind an order API. Orders submitted after bar t are matched when the caller
+ * feeds bar t+1 to `onBar`, in submission order (time priority). Denials are results and events with a
+ * reason from one closed list, never exceptions.
+ */
+import {
+  type BarRecord,
+  type Fill,
+  type Instrument,
+  type Order,
+  ceilToTick,
+  floorToLot,
+  floorToTick,
+  isMultipleOf,
+} from '../core/index.js';
+import { FillResult, FillStatus, fillLimitOrderInto, fillMarketOrderInto } from './fill-model.js';
+import { type CompiledSimFill, type SimFillConfigInput, compileSimFill, parseSimFillConfig } from './sim-config.js';
+
+/** Why the venue refused or dropped an order. One closed list; rendered `CODE: key=value …`. */
+export type VenueRejectReason =
+  | 'UNKNOWN_SYMBOL'
+  | 'INVALID_QUANTITY'
+  | 'INVALID_PRICE'
+  | 'QTY_BELOW_LOT'
+  | 'BELOW_MIN_NOTIONAL'
+  | 'DUPLICATE_CLIENT_ORDER_ID'
+  | 'REDUCE_ONLY_WOULD_INCREASE';
+
+/** Why an accepted order (or its remainder) stopped working without a fill. */
+export type VenueCancelReason =
+  | 'USER'
+  | 'IOC_REMAINDER'
+  | 'REDUCE_ONLY_REMAINDER'
+  | 'LIMIT_NOT_REACHED'
+  | 'NO_VOLUME'
+  | 'QTY_BELOW_LOT'
+  | 'BELOW_MIN_NOTIONAL';
+
+export type SubmitResult =
+  | { readonly accepted: true; readonly clientOrderId: string; readonly quantity: number; readonly limitPrice?: number }
+  | { readonly accepted: false; readonly clientOrderId: string; readonly reason: VenueRejectReason; readonly message: string };
+
+export type VenueEvent =
+  | { readonly type: 'FILL'; readonly fill: Fill; readonly remainingQty: number }
+  | {
+      readonly type: 'CANCELLED';
+      readonly clientOrderId: string;
+      readonly reason: VenueCancelReason;
+      readonly remainingQty: number;
+      readonly timeMs: number;
+    }
+  | {
+      readonly type: 'REJECTED';
+      readonly clientOrderId: string;
+      readonly reason: VenueRejectReason;
+      readonly message: string;
+      readonly timeMs: number;
+    };
+
+/** An accepted order that has not finished yet. */
+export interface OpenOrder {
+  readonly order: Order;
+  /** Quantity after lot rounding. */
+  readonly quantity: number;
+  /** Limit price after tick rounding (buys down, sells up: never worse than asked). */
+  readonly limitPrice?: number;
+  readonly filledQty: number;
+  readonly remainingQty: number;
+}
+
+interface WorkingOrder {
+  order: Order;
+  quantity: number;
+  limitPrice: number;
+  filledQty: number;
+  remainingQty: number;
+}
+
+export interface SimVenueOptions {
+  instrument: Instrument;
+  /** Fill-model config (validated); defaults apply to missing fields. */
+  fill?: SimFillConfigInput;
+  /** Signed position the venue starts with, in base units (it tracks the position to honour reduce-only). */
+  initialPositionQty?: number;
+}
+
+export class SimVenue {
+  readonly instrument: Instrument;
+  readonly sim: CompiledSimFill;
+  /** Signed position from this venue's fills, in base units. */
+  positionQty: number;
+  private readonly working = new Map<string, WorkingOrder>();
+  private readonly scratch = new FillResult();
+
+  constructor(options: SimVenueOptions) {
+    this.instrument = options.instrument;
+    this.sim = compileSimFill(parseSimFillConfig(options.fill ?? {}, 'SimVenue fill'), options.instrument);
+    this.positionQty = options.initialPositionQty ?? 0;
+  }
+
+  submit(order: Order): SubmitResult {
+    const id = order.clientOrderId;
+    const reject = (reason: VenueRejectReason, detail: string): SubmitResult => ({
+      accepted: false,
+      clientOrderId: id,
+      reason,
+      message: `${reason}: ${detail}`,
+    });
+    const inst = this.instrument;
+    if (order.symbol !== inst.symbol) return reject('UNKNOWN_SYMBOL', `symbol=${order.symbol}, venue=${inst.symbol}`);
+    if (this.working.has(id)) return reject('DUPLICATE_CLIENT_ORDER_ID', `clientOrderId=${id}`);
+    if (!(order.quantity > 0) || !Number.isFinite(order.quantity)) {
+      return reject('INVALID_QUANTITY', `quantity=${order.quantity}`);
+    }
+    const quantity = floorToLot(order.quantity, inst.lotSize);
+    if (!(quantity > 0)) return reject('QTY_BELOW_LOT', `quantity=${order.quantity}, lot=${inst.lotSize}`);
+    let limitPrice = 0;
+    if (order.type === 'LIMIT') {
+      const lp = order.limitPrice;
+      if (lp === undefined || !(lp > 0) || !Number.isFinite(lp)) return reject('INVALID_PRICE', `limitPrice=${lp}`);
+      limitPrice = isMultipleOf(lp, inst.tickSize)
+        ? lp
+        : order.side === 'BUY'
+          ? floorToTick(lp, inst.tickSize)
+          : ceilToTick(lp, inst.tickSize);
+      if (!(limitPrice > 0)) return reject('INVALID_PRICE', `limitPrice=${lp}, tick=${inst.tickSize}`);
+      const notional = quantity * limitPrice;
+      if (notional < inst.minNotional) {
+        return reject('BELOW_MIN_NOTIONAL', `notional=${notional}, min=${inst.minNotional}`);
+      }
+    }
+    if (order.reduceOnly && !this.reduces(order.side === 'BUY' ? 1 : -1)) {
+      return reject('REDUCE_ONLY_WOULD_INCREASE', `side=${order.side}, position=${this.positionQty}`);
+    }
+    this.working.set(id, { order, quantity, limitPrice, filledQty: 0, remainingQty: quantity });
+    return order.type === 'LIMIT'
+      ? { accepted: true, clientOrderId: id, quantity, limitPrice }
+      : { accepted: true, clientOrderId: id, quantity };
+  }
+
+  /** Matches every working order against `bar` (the bar after they were decided), oldest first. */
+  onBar(bar: BarRecord): VenueEvent[] {
+    const events: VenueEvent[] = [];
+    for (const w of [...this.working.values()]) this.match(w, bar, events);
+    return events;
+  }
+
+  openOrders(): OpenOrder[] {
+    return [...this.working.values()].map((w) => ({
+      order: w.order,
+      quantity: w.quantity,
+      ...(w.order.type === 'LIMIT' ? { limitPrice: w.limitPrice } : {}),
+      filledQty: w.filledQty,
+      remainingQty: w.remainingQty,
+    }));
+  }
+
+  /** Cancels one working order; returns its cancellation event, or null if no such order is working. */
+  cancel(clientOrderId: string, timeMs = 0): VenueEvent | null {
+    const w = this.working.get(clientOrderId);
+    if (!w) return null;
+    this.working.delete(clientOrderId);
+    return { type: 'CANCELLED', clientOrderId, reason: 'USER', remainingQty: w.remainingQty, timeMs };
+  }
+
+  /** Cancels every working order (a hard kill's first step); returns one event per order. */
+  cancelAll(timeMs = 0): VenueEvent[] {
+    const events: VenueEvent[] = [];
+    for (const id of [...this.working.keys()]) {
+      const e = this.cancel(id, timeMs);
+      if (e) events.push(e);
+    }
+    return events;
+  }
+
+  private reduces(sign: number): boolean {
+    return this.positionQty !== 0 && Math.sign(this.positionQty) === -sign;
+  }
+
+  private match(w: WorkingOrder, bar: BarRecord, events: VenueEvent[]): void {
+    const { order } = w;
+    const id = order.clientOrderId;
+    const sign = order.side === 'BUY' ? 1 : -1;
+    let qty = w.remainingQty;
+    let clamped = false;
+    if (order.reduceOnly) {
+      if (!this.reduces(sign)) {
+        this.reject(w, events, bar.time, 'REDUCE_ONLY_WOULD_INCREASE', `position=${this.positionQty}`);
+        return;
+      }
+      if (qty > Math.abs(this.positionQty)) {
+        qty = Math.abs(this.positionQty);
+        clamped = true;
+      }
+    }
+    const out = this.scratch;
+    if (order.type === 'LIMIT') {
+      fillLimitOrderInto(out, sign * qty, w.limitPrice, bar.open, bar.high, bar.low, bar.volume, this.sim);
+    } else {
+      fillMarketOrderInto(out, sign * qty, bar.open, bar.volume, this.sim);
+    }
+    const gtc = order.timeInForce === 'GTC';
+    switch (out.status) {
+      case FillStatus.FILLED:
+      case FillStatus.PARTIAL: {
+        const filled = Math.abs(out.signedQty);
+        w.filledQty += filled;
+        w.remainingQty = Math.max(0, Math.round((w.remainingQty - filled) * this.sim.lotScale) / this.sim.lotScale);
+        this.positionQty += out.signedQty;
+        events.push({
+          type: 'FILL',
+          fill: {
+            clientOrderId: id,
+            symbol: order.symbol,
+            side: order.side,
+            quantity: filled,
+            price: out.price,
+            fee: out.fee,
+            liquidity: out.liquidity === 1 ? 'TAKER' : 'MAKER',
+            timeMs: bar.time,
+          },
+          remainingQty: w.remainingQty,
+        });
+        if (w.remainingQty <= 0) this.working.delete(id);
+        else if (clamped) this.cancelWorking(w, events, bar.time, 'REDUCE_ONLY_REMAINDER');
+        else if (!gtc) this.cancelWorking(w, events, bar.time, 'IOC_REMAINDER');
+        return;
+      }
+      case FillStatus.BELOW_MIN_NOTIONAL: {
+        // The whole remainder is too small to ever fill: reject. A capped slice too small: wait (GTC) or cancel.
+        const whole = out.attemptedQty >= qty;
+        if (whole) {
+          this.reject(w, events, bar.time, 'BELOW_MIN_NOTIONAL', `notional=${out.notional}, min=${this.sim.minNotional}`);
+        } else if (!gtc) this.cancelWorking(w, events, bar.time, 'BELOW_MIN_NOTIONAL');
+        return;
+      }
+      case FillStatus.QTY_BELOW_LOT:
+        if (!gtc) this.cancelWorking(w, events, bar.time, 'QTY_BELOW_LOT');
+        return;
+      case FillStatus.NO_VOLUME:
+        if (!gtc) this.cancelWorking(w, events, bar.time, 'NO_VOLUME');
+        return;
+      case FillStatus.LIMIT_NOT_REACHED:
+        if (!gtc) this.cancelWorking(w, events, bar.time, 'LIMIT_NOT_REACHED');
+        return;
+      case FillStatus.NONE:
+        this.working.delete(id);
+        return;
+    }
+  }
+
+  private cancelWorking(w: WorkingOrder, events: VenueEvent[], timeMs: number, reason: VenueCancelReason): void {
+    const id = w.order.clientOrderId;
+    this.working.delete(id);
+    events.push({ type: 'CANCELLED', clientOrderId: id, reason, remainingQty: w.remainingQty, timeMs });
+  }
+
+  private reject(w: WorkingOrder, events: VenueEvent[], timeMs: number, reason: VenueRejectReason, detail: string): void {
+    const id = w.order.clientOrderId;
+    this.working.delete(id);
+    events.push({ type: 'REJECTED', clientOrderId: id, reason, message: `${reason}: ${detail}`, timeMs });
+  }
+}
