@@ -1,0 +1,101 @@
+/**
+ * What happened at every step of a run, in typed-array columns (one slot per bar, written in place), so
+ * that recording a million decisions allocates nothing per step. Strings (rule ids, reason codes) are
+ * interned once in a `StringTable` and stored as small integers.
+ */
+
+/** Outcome of one decision as the chain saw it. */
+export type GateOutcome = 'NO_ORDER' | 'ACCEPTED' | 'DENIED' | 'MASKED';
+export const GATE_OUTCOMES: readonly GateOutcome[] = ['NO_ORDER', 'ACCEPTED', 'DENIED', 'MASKED'];
+export const GATE_NO_ORDER = 0;
+export const GATE_ACCEPTED = 1;
+export const GATE_DENIED = 2;
+/** The agent proposed an action the Constraint Logic Engine had masked; nothing was sent. */
+export const GATE_MASKED = 3;
+
+export type TradingStateName = 'ACTIVE' | 'REDUCING' | 'HALTED';
+export const TRADING_STATES: readonly TradingStateName[] = ['ACTIVE', 'REDUCING', 'HALTED'];
+
+export function tradingStateIndex(state: TradingStateName): number {
+  switch (state) {
+    case 'ACTIVE':
+      return 0;
+    case 'REDUCING':
+      return 1;
+    case 'HALTED':
+      return 2;
+  }
+}
+
+/** Interns strings as dense integer ids (lookups of known strings allocate nothing). */
+export class StringTable {
+  readonly names: string[] = [];
+  private readonly ids = new Map<string, number>();
+
+  intern(name: string): number {
+    const id = this.ids.get(name);
+    if (id !== undefined) return id;
+    this.names.push(name);
+    this.ids.set(name, this.names.length - 1);
+    return this.names.length - 1;
+  }
+
+  name(id: number): string {
+    return id >= 0 && id < this.names.length ? this.names[id] : '';
+  }
+}
+
+/** Masks are stored as bit sets: at most 32 discrete actions. */
+export const MAX_ACTIONS = 32;
+
+export class DecisionLog {
+  readonly length: number;
+  /** Action index the agent proposed at the bar's close (−1: no decision, e.g. the last bar). */
+  readonly proposed: Int16Array;
+  /** Bit i set = action i allowed by the Constraint Logic Engine. */
+  readonly maskBits: Uint32Array;
+  /** Rule id (in `strings`) that masked the proposed action, −1 when it was allowed. */
+  readonly maskRule: Int16Array;
+  /** One of the GATE_* codes. */
+  readonly gate: Uint8Array;
+  /** Reason code (in `strings`) of a gatekeeper denial, −1 otherwise. */
+  readonly gateReason: Int16Array;
+  /** Signed quantity of the order sent (0 when none). */
+  readonly orderQty: Float64Array;
+  /** Trading state index (TRADING_STATES) when the decision was taken. */
+  readonly state: Uint8Array;
+  readonly strings = new StringTable();
+
+  constructor(length: number) {
+    this.length = length;
+    this.proposed = new Int16Array(length).fill(-1);
+    this.maskBits = new Uint32Array(length);
+    this.maskRule = new Int16Array(length).fill(-1);
+    this.gate = new Uint8Array(length);
+    this.gateReason = new Int16Array(length).fill(-1);
+    this.orderQty = new Float64Array(length);
+    this.state = new Uint8Array(length);
+  }
+
+  /** Counts per interned string of a column (e.g. denials per reason code), for metrics. */
+  countBy(column: Int16Array): Record<string, number> {
+    const counts = new Uint32Array(this.strings.names.length);
+    for (let i = 0; i < this.length; i++) if (column[i] >= 0) counts[column[i]]++;
+    const out: Record<string, number> = {};
+    this.strings.names.forEach((name, id) => {
+      if (counts[id] > 0) out[name] = counts[id];
+    });
+    return out;
+  }
+}
+
+/** Packs a 0/1 mask into a bit set. */
+export function packMask(mask: ArrayLike<number>, offset = 0, n = mask.length - offset): number {
+  let bits = 0;
+  for (let a = 0; a < n; a++) if (mask[offset + a] !== 0) bits |= 1 << a;
+  return bits >>> 0;
+}
+
+export function maskAllows(bits: number, action: number): boolean {
+  return ((bits >>> action) & 1) === 1;
+}

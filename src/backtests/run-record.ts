@@ -1,0 +1,60 @@
+/**
+ * Everything a finished backtest leaves behind: the series, the trade list, the decision log and the
+ * metrics. Reports (files, HTML, terminal table) are rendered from this record and nothing else.
+ */
+import type { ActionSpec, Bars } from '../core/index.js';
+import type { DecisionLog, TradingStateName } from './decision-log.js';
+import type { PerformanceMetrics, ReturnMetrics } from './metrics.js';
+import type { FillLog, Trade } from './trades.js';
+
+/** A change of the gatekeeper's trading state during the run (operator or automatic trigger). */
+export interface KillSwitchEvent {
+  readonly bar: number;
+  readonly timeMs: number;
+  readonly from: TradingStateName;
+  readonly to: TradingStateName;
+  readonly actor: string;
+  readonly reason: string;
+}
+
+/** The `--json` output and metrics.json: the performance metrics plus what the safety chain did. */
+export interface BacktestMetrics extends PerformanceMetrics {
+  /** Agent proposals blocked by the Constraint Logic Engine, per rule id. */
+  masked_actions: Record<string, number>;
+  /** Orders denied by the risk gatekeeper, per reason code. */
+  rejections: Record<string, number>;
+  /** Number of trading-state changes (soft kill, hard kill, resume, automatic triggers). */
+  kill_switch_events: number;
+  /** Buy-and-hold on the same bars, with the same costs. */
+  benchmark: ReturnMetrics | null;
+  agent: string;
+  bars: number;
+  bar_interval_ms: number;
+  /** False when neither rules nor risk limits were given: only the venue's validity checks applied. */
+  limits_applied: boolean;
+  seed: number;
+}
+
+export interface LimitsInfo {
+  readonly applied: boolean;
+  /** One line for outputs and the report saying which limits were in force. */
+  readonly note: string;
+  /** The max-drawdown limit as a fraction, drawn as a line on the drawdown chart. */
+  readonly maxDrawdown: number | null;
+}
+
+export interface BacktestRecord {
+  readonly agent: string;
+  readonly bars: Bars;
+  readonly actions: readonly ActionSpec[];
+  /** Equity at each bar's close; index 0 is the starting equity. */
+  readonly equity: Float64Array;
+  readonly positionQty: Float64Array;
+  readonly benchmarkEquity: Float64Array | null;
+  readonly fills: FillLog;
+  readonly trades: readonly Trade[];
+  readonly decisions: DecisionLog;
+  readonly killSwitchEvents: readonly KillSwitchEvent[];
+  readonly limits: LimitsInfo;
+  readonly metrics: BacktestMetrics;
+}

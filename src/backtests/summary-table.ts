@@ -1,0 +1,74 @@
+/** The terminal summary: one row per run, the headline metrics as columns. */
+import type { PerformanceMetrics } from './metrics.js';
+import type { BacktestRecord } from './run-record.js';
+
+type Format = 'pct' | 'ratio' | 'int' | 'money';
+
+export type MetricKey = keyof PerformanceMetrics;
+
+export interface MetricColumn {
+  readonly key: MetricKey;
+  readonly label: string;
+  readonly format: Format;
+}
+
+export const METRIC_COLUMNS: readonly MetricColumn[] = [
+  { key: 'total_return', label: 'return', format: 'pct' },
+  { key: 'cagr', label: 'CAGR', format: 'pct' },
+  { key: 'sharpe', label: 'Sharpe', format: 'ratio' },
+  { key: 'sortino', label: 'Sortino', format: 'ratio' },
+  { key: 'max_drawdown', label: 'max DD', format: 'pct' },
+  { key: 'cvar_95', label: 'CVaR95', format: 'pct' },
+  { key: 'n_trades', label: 'trades', format: 'int' },
+  { key: 'win_rate', label: 'win rate', format: 'pct' },
+  { key: 'exposure', label: 'exposure', format: 'pct' },
+  { key: 'fees_paid', label: 'fees', format: 'money' },
+  { key: 'final_equity', label: 'final equity', format: 'money' },
+];
+
+/** Formats one metric of a metrics object; absent or null values read `n/a`. */
+export function formatMetric(key: MetricKey, metrics: Partial<PerformanceMetrics>): string {
+  const col = METRIC_COLUMNS.find((c) => c.key === key);
+  const value = metrics[key];
+  if (typeof value !== 'number' || !Number.isFinite(value)) return 'n/a';
+  switch (col?.format ?? 'ratio') {
+    case 'pct':
+      return `${(100 * value).toFixed(2)}%`;
+    case 'ratio':
+      return value.toFixed(2);
+    case 'int':
+      return String(Math.round(value));
+    case 'money':
+      return value.toFixed(2);
+  }
+}
+
+/** Renders rows as an aligned text table (first column left, the rest right). */
+export function textTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+function countsText(counts: Record<string, number>): string {
+  let total = 0;
+  for (const v of Object.values(counts)) total += v;
+  return String(total);
+}
+
+/** The summary table of a set of runs, with buy-and-hold on the same data as the last row. */
+export function summaryTable(runs: readonly BacktestRecord[]): string {
+  const header = ['run', ...METRIC_COLUMNS.map((c) => c.label), 'masked', 'rejected', 'kill events'];
+  const rows = runs.map((r) => [
+    r.agent,
+    ...METRIC_COLUMNS.map((c) => formatMetric(c.key, r.metrics)),
+    countsText(r.metrics.masked_actions),
+    countsText(r.metrics.rejections),
+    String(r.metrics.kill_switch_events),
+  ]);
+  const bench = runs.find((r) => r.metrics.benchmark)?.metrics.benchmark;
+  if (bench) rows.push(['buy-and-hold (benchmark)', ...METRIC_COLUMNS.map((c) => formatMetric(c.key, bench)), '', '', '']);
+  return textTable(header, rows);
+}
