@@ -1,1 +1,32 @@
 export { type AuditSink, type RecordedAuditEvent, MemoryAuditSink, discardAuditSink } from './audit-sink.js';
+export { canonicalJson } from './canonical-json.js';
+export { REDACTED, redactSecrets, isSecretKey, isSecretValue } from './redact.js';
+export {
+  type AuditKeyPair,
+  type WrittenAuditKeys,
+  generateAuditKeyPair,
+  auditKeyId,
+  loadSigningKey,
+  loadPublicKey,
+  writeAuditKeyPair,
+} from './audit-keys.js';
+export {
+  type AuditEvent,
+  type AuditCheckpoint,
+  type AuditRecord,
+  type CheckpointReason,
+  GENESIS_HASH,
+  AuditRecordError,
+  parseAuditLine,
+  computeEventHash,
+} from './audit-record.js';
+export { type AuditFsyncPolicy, type AuditLogOptions, AuditLog } from './audit-log.js';
+export {
+  type AuditVerifyReport,
+  type AuditVerifyOptions,
+  type AuditTornTail,
+  type ReadAuditEventsOptions,
+  AuditLogCorruptError,
+  verifyAuditLog,
+  readAuditEvents,
+} from './audit-verify.js';

@@ -1,0 +1,322 @@
+/**
+ * The tamper-evident audit log: an append-only JSONL file of hash-chained events, sealed by Ed25519-signed
+ * checkpoints every `checkpointEvery` events, every `checkpointIntervalMs` and on close, so the events
+ * that no signature covers yet are bounded in count and in time. Record formats: `audit-record.ts`.
+ *
+ * Durability (`fsync`):
+ * - `'event'`: every append is written and fdatasync'd before it returns. Nothing acknowledged is lost,
+ *   even on power failure. Slowest (one disk flush per event).
+ * - `'checkpoint'` (default): lines are buffered in memory and written in batches (buffer full, or at a
+ *   checkpoint); each checkpoint is fdatasync'd. On power failure at most the events since the last
+ *   checkpoint are lost (bounded by `checkpointEvery` and `checkpointIntervalMs`); a crash of the process
+ *   loses at most the unwritten buffer, and a normal exit loses nothing (flushed by an exit hook).
+ * - `'none'`: as `'checkpoint'` but never fdatasync'd: the OS decides when data reaches the disk.
+ * Node's default SIGINT/SIGTERM handling skips exit hooks: a host that wants a clean close on signals must
+ * handle them and call `close()` (the gatekeeper and the CLI do).
+ */
+import { KeyObject, createHash } from 'node:crypto';
+import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { z } from 'zod';
+import { type Clock, parseWithSchema, systemClock } from '../core/index.js';
+import type { AuditSink } from './audit-sink.js';
+import { auditKeyId, loadSigningKey } from './audit-keys.js';
+import { acquireWriterLock, releaseWriterLock } from './audit-lock.js';
+import {
+  type AuditCheckpoint,
+  type AuditEvent,
+  type CheckpointReason,
+  checkpointLine,
+  eventBody,
+  eventLine,
+  sha256Hex,
+  signCheckpoint,
+} from './audit-record.js';
+import { readAuditTail } from './audit-tail.js';
+import { redactSecrets } from './redact.js';
+
+export type AuditFsyncPolicy = 'none' | 'checkpoint' | 'event';
+
+export interface AuditLogOptions {
+  /** The JSONL file; created if missing, continued (after checking its tail) if present. */
+  readonly path: string;
+  /** Ed25519 private key: KeyObject, PEM text or PEM file path. */
+  readonly signingKey: KeyObject | string;
+  /** Sign a checkpoint after this many unsealed events. Default 1000. */
+  readonly checkpointEvery?: number;
+  /** Sign a checkpoint when the oldest unsealed event is this old. Default 1000 ms. */
+  readonly checkpointIntervalMs?: number;
+  /** When data is forced to disk; see the file comment. Default 'checkpoint'. */
+  readonly fsync?: AuditFsyncPolicy;
+  /** Time source for event and checkpoint times and the interval rule. Default: system clock. */
+  readonly clock?: Clock;
+  /**
+   * Also seal on a real-time timer (unref'd, so it never keeps the process alive) so that events are sealed
+   * within `checkpointIntervalMs` even when no further append comes. Default true.
+   */
+  readonly sealTimer?: boolean;
+  /** Write the buffer once it holds this many characters. Default 65536. */
+  readonly bufferChars?: number;
+  /**
+   * A file ending in a torn line (a crash mid-write): `'fail'` (default) refuses to open; `'recover'` moves
+   * the torn bytes to `<path>.torn-<offset>`, cuts them off and records an `AUDIT_TORN_TAIL_RECOVERED` event,
+   * so the log goes on and the loss stays on record.
+   */
+  readonly tornTail?: 'fail' | 'recover';
+}
+
+const optionsSchema = z
+  .object({
+    path: z.string().min(1),
+    signingKey: z.custom<KeyObject | string>((v) => typeof v === 'string' || v instanceof KeyObject, {
+      message: 'must be a KeyObject, PEM text or a PEM file path',
+    }),
+    checkpointEvery: z.number().int().min(1).default(1000),
+    checkpointIntervalMs: z.number().positive().finite().default(1000),
+    fsync: z.enum(['none', 'checkpoint', 'event']).default('checkpoint'),
+    clock: z
+      .custom<Clock>((v) => typeof v === 'object' && v !== null && 'nowMs' in v && typeof v.nowMs === 'function', {
+        message: 'must have a nowMs() method',
+      })
+      .default(systemClock),
+    sealTimer: z.boolean().default(true),
+    bufferChars: z.number().int().min(0).default(65_536),
+    tornTail: z.enum(['fail', 'recover']).default('fail'),
+  })
+  .strict();
+
+type ResolvedOptions = z.output<typeof optionsSchema>;
+
+/** Open logs, flushed and sealed by one exit hook (one listener, however many logs). */
+const openLogs = new Set<AuditLog>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const log of [...openLogs]) log.closeAtExit();
+  });
+}
+
+export class AuditLog implements AuditSink {
+  private readonly buffer: string[] = [];
+  private bufferedChars = 0;
+  private lastSealedSeq: number;
+  private firstUnsealedTimeMs: number | undefined;
+  private lastRecordIsFinal: boolean;
+  private closed = false;
+  private failure: Error | undefined;
+  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly keyId: string;
+
+  private constructor(
+    readonly path: string,
+    private readonly fd: number,
+    private readonly lockPath: string,
+    private readonly key: KeyObject,
+    private readonly opts: ResolvedOptions,
+    private seq: number,
+    private lastHash: string,
+    lastSealedSeq: number,
+    endsClosed: boolean,
+  ) {
+    this.keyId = auditKeyId(key);
+    this.lastSealedSeq = lastSealedSeq;
+    this.lastRecordIsFinal = endsClosed;
+    if (seq > lastSealedSeq) this.firstUnsealedTimeMs = opts.clock.nowMs();
+    if (opts.sealTimer) {
+      this.timer = setInterval(() => this.sealFromTimer(), opts.checkpointIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Opens (creating or continuing) an audit file for appending. See `AuditLogOptions`. */
+  static open(options: AuditLogOptions): AuditLog {
+    const opts = parseWithSchema(optionsSchema, options, 'audit log options');
+    const key = loadSigningKey(opts.signingKey);
+    const lockPath = acquireWriterLock(opts.path);
+    let fd: number | undefined;
+    try {
+      fd = openSync(opts.path, 'a+', 0o600);
+      const tail = readAuditTail(opts.path, fd, fstatSync(fd).size, key);
+      let recovered: { offset: number; bytes: number; sha256: string; savedTo: string } | undefined;
+      if (tail.tornOffset !== undefined) {
+        if (opts.tornTail !== 'recover') {
+          throw new Error(
+            `audit log '${opts.path}': ends with a torn line at byte ${tail.tornOffset} (a write was cut off); ` +
+              `run 'bulwark audit verify', or open with tornTail 'recover' to set it aside and continue`,
+          );
+        }
+        recovered = setAsideTornTail(opts.path, fd, tail.tornOffset);
+      }
+      const log = new AuditLog(opts.path, fd, lockPath, key, opts, tail.lastSeq, tail.lastHash, tail.lastSealedSeq, tail.endsClosed);
+      openLogs.add(log);
+      installExitHook();
+      if (recovered !== undefined) log.append('AUDIT_TORN_TAIL_RECOVERED', 'system', recovered);
+      return log;
+    } catch (err) {
+      if (fd !== undefined) closeSync(fd);
+      releaseWriterLock(lockPath);
+      throw err;
+    }
+  }
+
+  /** Sequence number of the last event appended (0 for an empty log). */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /** Events not yet covered by a signed checkpoint. */
+  get unsealedEvents(): number {
+    return this.seq - this.lastSealedSeq;
+  }
+
+  /**
+   * Appends one event (secrets in `payload` redacted first) and returns it as written. Throws if the log is
+   * closed or a write failed earlier: callers on a safety path must treat that as fail-closed.
+   */
+  append(type: string, actor: string, payload: Readonly<Record<string, unknown>>): AuditEvent {
+    this.assertWritable();
+    if (typeof type !== 'string' || type === '') throw new TypeError('audit append: type must be a non-empty string');
+    if (typeof actor !== 'string' || actor === '') throw new TypeError('audit append: actor must be a non-empty string');
+    const timeMs = this.now();
+    const clean = redactSecrets(payload);
+    const seq = this.seq + 1;
+    const prevHash = this.lastHash;
+    const body = eventBody(seq, timeMs, type, actor, clean, prevHash);
+    const hash = sha256Hex(body);
+    this.push(eventLine(body, hash));
+    this.seq = seq;
+    this.lastHash = hash;
+    this.lastRecordIsFinal = false;
+    this.firstUnsealedTimeMs ??= timeMs;
+    if (this.opts.fsync === 'event') {
+      this.flush(true);
+    } else if (this.bufferedChars >= this.opts.bufferChars) {
+      this.flush(false);
+    }
+    if (seq - this.lastSealedSeq >= this.opts.checkpointEvery) this.checkpoint('count');
+    else if (timeMs - this.firstUnsealedTimeMs >= this.opts.checkpointIntervalMs) this.checkpoint('interval');
+    return { seq, timeMs, type, actor, payload: clean, prevHash, hash };
+  }
+
+  /**
+   * Signs a checkpoint over the last event, writes everything buffered and syncs it (unless fsync is 'none').
+   * Returns the checkpoint, or undefined when there was nothing new to seal.
+   */
+  checkpoint(reason: CheckpointReason = 'manual'): AuditCheckpoint | undefined {
+    this.assertWritable();
+    const final = reason === 'close' || reason === 'exit';
+    const needed = this.seq > this.lastSealedSeq || (final && this.seq > 0 && !this.lastRecordIsFinal);
+    let cp: AuditCheckpoint | undefined;
+    if (needed) {
+      cp = signCheckpoint(
+        { kind: 'checkpoint', seq: this.seq, hash: this.lastHash, timeMs: this.now(), keyId: this.keyId, reason },
+        this.key,
+      );
+      this.push(checkpointLine(cp));
+    }
+    this.flush(this.opts.fsync !== 'none');
+    if (cp !== undefined) {
+      this.lastSealedSeq = cp.seq;
+      this.firstUnsealedTimeMs = undefined;
+      this.lastRecordIsFinal = final;
+    }
+    return cp;
+  }
+
+  /** Seals, writes, syncs and closes the file and releases the writer lock. Idempotent. */
+  close(): void {
+    this.closeWith('close');
+  }
+
+  /** Called by the exit hook: like close, but never throws (there is no one left to catch). */
+  closeAtExit(): void {
+    try {
+      this.closeWith('exit');
+    } catch (err) {
+      const code = err instanceof Error && 'code' in err ? String(err.code) : 'error';
+      process.stderr.write(`audit log '${this.path}': could not seal at exit (${code})\n`);
+    }
+  }
+
+  private closeWith(reason: 'close' | 'exit'): void {
+    if (this.closed) return;
+    try {
+      if (this.failure === undefined) this.checkpoint(reason);
+    } finally {
+      this.release();
+    }
+  }
+
+  private release(): void {
+    this.closed = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    openLogs.delete(this);
+    try {
+      closeSync(this.fd);
+    } finally {
+      releaseWriterLock(this.lockPath);
+    }
+  }
+
+  private sealFromTimer(): void {
+    if (this.closed || this.failure !== undefined || this.seq === this.lastSealedSeq) return;
+    try {
+      this.checkpoint('interval');
+    } catch {
+      // The failure is recorded by flush(); the next append throws it to the caller.
+    }
+  }
+
+  private now(): number {
+    const timeMs = this.opts.clock.nowMs();
+    if (!Number.isFinite(timeMs)) throw new TypeError(`audit log '${this.path}': clock returned ${timeMs}`);
+    return timeMs;
+  }
+
+  private assertWritable(): void {
+    if (this.closed) throw new Error(`audit log '${this.path}': closed`);
+    if (this.failure !== undefined) {
+      throw new Error(`audit log '${this.path}': unusable after an earlier write failure (${this.failure.message})`);
+    }
+  }
+
+  private push(line: string): void {
+    this.buffer.push(line);
+    this.bufferedChars += line.length;
+  }
+
+  private flush(sync: boolean): void {
+    try {
+      if (this.buffer.length > 0) {
+        const data = Buffer.from(this.buffer.length === 1 ? this.buffer[0] : this.buffer.join(''));
+        this.buffer.length = 0;
+        this.bufferedChars = 0;
+        let done = 0;
+        while (done < data.length) done += writeSync(this.fd, data, done, data.length - done);
+      }
+      if (sync) fdatasyncSync(this.fd);
+    } catch (err) {
+      const code = err instanceof Error && 'code' in err ? String(err.code) : 'error';
+      this.failure = new Error(`write failed (${code})`);
+      throw new Error(`audit log '${this.path}': write failed (${code})`);
+    }
+  }
+}
+
+/** Copies the torn bytes beside the log, cuts them off, and says where they went. */
+function setAsideTornTail(path: string, fd: number, offset: number): { offset: number; bytes: number; sha256: string; savedTo: string } {
+  const size = fstatSync(fd).size;
+  const torn = Buffer.alloc(size - offset);
+  let done = 0;
+  while (done < torn.length) {
+    const n = readSync(fd, torn, done, torn.length - done, offset + done);
+    if (n === 0) break;
+    done += n;
+  }
+  const savedTo = `${path}.torn-${offset}`;
+  writeFileSync(savedTo, torn.subarray(0, done), { flag: 'wx', mode: 0o600 });
+  ftruncateSync(fd, offset);
+  fdatasyncSync(fd);
+  return { offset, bytes: done, sha256: createHash('sha256').update(torn.subarray(0, done)).digest('hex'), savedTo };
+}

@@ -1,0 +1,232 @@
+/**
+ * Reading and verifying the audit file: the hash chain, the sequence numbers, the checkpoint signatures
+ * and the tail. One scan serves both `verifyAuditLog` (the `bulwark audit verify` command) and
+ * `readAuditEvents` (replay after a restart), so both agree on what a sound log is.
+ */
+import type { KeyObject } from 'node:crypto';
+import { auditKeyId, loadPublicKey } from './audit-keys.js';
+import { readFileLines } from './audit-lines.js';
+import {
+  type AuditCheckpoint,
+  type AuditEvent,
+  AuditRecordError,
+  GENESIS_HASH,
+  checkpointSignatureValid,
+  computeEventHash,
+  parseAuditLine,
+} from './audit-record.js';
+
+export interface AuditTornTail {
+  /** Line number of the torn line. */
+  readonly line: number;
+  /** Byte offset where it starts: truncating the file here removes it. */
+  readonly offset: number;
+  /** How many bytes of it were written. */
+  readonly bytes: number;
+}
+
+export interface AuditVerifyReport {
+  /** True when every record up to the end is sound (unsealed events do not make it false). */
+  readonly ok: boolean;
+  /** Events that passed the checks (all of them when ok). */
+  readonly events: number;
+  /** Checkpoints that passed the checks. */
+  readonly checkpoints: number;
+  /** Sequence number of the last sound event (0 when none). */
+  readonly lastSeq: number;
+  /** Sequence number sealed by the last sound checkpoint (0 when none). */
+  readonly lastSealedSeq: number;
+  /** Sound events after the last checkpoint: chained but not yet signed. */
+  readonly unsealedEvents: number;
+  /** True when the file ends with the checkpoint a writer makes on close or at process exit. */
+  readonly closedCleanly: boolean;
+  /** The first sequence number whose integrity cannot be established. */
+  readonly firstBadSeq?: number;
+  /** The line where the problem was found. */
+  readonly line?: number;
+  readonly problem?: string;
+  readonly tornTail?: AuditTornTail;
+}
+
+export interface AuditVerifyOptions {
+  /**
+   * The log must reach at least this sequence number. A file cut at a checkpoint boundary is a shorter but
+   * sound log; only an anchor kept elsewhere (the last seq you saw) can tell that events were removed.
+   */
+  readonly minSeq?: number;
+}
+
+interface ScanOptions extends AuditVerifyOptions {
+  /** Verify checkpoint signatures with this key; without it signatures are not checked. */
+  readonly publicKey?: KeyObject;
+  /** Receives every sound event, in order. */
+  readonly collect?: AuditEvent[];
+}
+
+class ScanState {
+  events = 0;
+  checkpoints = 0;
+  lastSeq = 0;
+  lastHash = GENESIS_HASH;
+  lastSealedSeq = 0;
+  closedCleanly = false;
+
+  report(problem?: { firstBadSeq: number; line: number; problem: string; tornTail?: AuditTornTail }): AuditVerifyReport {
+    const base = {
+      events: this.events,
+      checkpoints: this.checkpoints,
+      lastSeq: this.lastSeq,
+      lastSealedSeq: this.lastSealedSeq,
+      unsealedEvents: this.lastSeq - this.lastSealedSeq,
+      closedCleanly: problem === undefined && this.closedCleanly,
+    };
+    return problem === undefined ? { ok: true, ...base } : { ok: false, ...base, ...problem };
+  }
+}
+
+interface ScanProblem {
+  readonly firstBadSeq: number;
+  readonly problem: string;
+}
+
+function checkEvent(e: AuditEvent, s: ScanState): ScanProblem | undefined {
+  const expected = s.lastSeq + 1;
+  if (e.seq > expected) {
+    return { firstBadSeq: expected, problem: `event seq ${expected} is missing: found seq ${e.seq} (deleted or reordered)` };
+  }
+  if (e.seq < expected) {
+    return {
+      firstBadSeq: expected,
+      problem: `event seq ${e.seq} found after seq ${s.lastSeq} (inserted, duplicated or reordered)`,
+    };
+  }
+  if (e.prevHash !== s.lastHash) {
+    if (s.lastSeq === 0) {
+      return { firstBadSeq: 1, problem: 'first event does not start from the genesis hash (events before it were deleted)' };
+    }
+    // Either the previous event was rewritten with a fresh hash, or this one's link was: the earlier is bad first.
+    return {
+      firstBadSeq: s.lastSeq,
+      problem: `prevHash of event seq ${e.seq} does not match the hash of event seq ${s.lastSeq} (one of them was altered)`,
+    };
+  }
+  if (computeEventHash(e) !== e.hash) {
+    return { firstBadSeq: e.seq, problem: `hash does not match the event's content (event seq ${e.seq} was modified)` };
+  }
+  return undefined;
+}
+
+function checkCheckpoint(
+  c: AuditCheckpoint,
+  s: ScanState,
+  publicKey: KeyObject | undefined,
+  keyId: string | undefined,
+): ScanProblem | undefined {
+  if (c.seq > s.lastSeq) {
+    return { firstBadSeq: s.lastSeq + 1, problem: `checkpoint seals seq ${c.seq} but the events end at seq ${s.lastSeq} (events deleted)` };
+  }
+  if (c.seq < s.lastSeq) {
+    return { firstBadSeq: c.seq + 1, problem: `checkpoint seals seq ${c.seq} but comes after seq ${s.lastSeq} (events inserted or checkpoint moved)` };
+  }
+  if (c.hash !== s.lastHash) {
+    return {
+      firstBadSeq: s.lastSealedSeq + 1,
+      problem: `checkpoint at seq ${c.seq} does not match the chain: events after seq ${s.lastSealedSeq} were altered`,
+    };
+  }
+  if (keyId !== undefined && c.keyId !== keyId) {
+    return { firstBadSeq: s.lastSealedSeq + 1, problem: `checkpoint at seq ${c.seq} is signed by key ${c.keyId}, not by the given key ${keyId}` };
+  }
+  if (publicKey !== undefined && !checkpointSignatureValid(c, publicKey)) {
+    return { firstBadSeq: s.lastSealedSeq + 1, problem: `checkpoint at seq ${c.seq} has a bad signature` };
+  }
+  return undefined;
+}
+
+function scanAuditLog(path: string, options: ScanOptions): AuditVerifyReport {
+  const s = new ScanState();
+  const keyId = options.publicKey === undefined ? undefined : auditKeyId(options.publicKey);
+  for (const line of readFileLines(path)) {
+    if (!line.complete) {
+      const bytes = Buffer.byteLength(line.text);
+      const tornTail = { line: line.lineNo, offset: line.offset, bytes };
+      const problem = `torn last line ${line.lineNo} (${bytes} bytes at offset ${line.offset}, no newline): a write was cut off`;
+      return s.report({ firstBadSeq: s.lastSeq + 1, line: line.lineNo, problem, tornTail });
+    }
+    let record;
+    try {
+      record = parseAuditLine(line.text);
+    } catch (err) {
+      if (!(err instanceof AuditRecordError)) throw err;
+      return s.report({ firstBadSeq: s.lastSeq + 1, line: line.lineNo, problem: `line ${line.lineNo}: ${err.reason}` });
+    }
+    if (record.kind === 'event') {
+      const bad = checkEvent(record.event, s);
+      if (bad !== undefined) return s.report({ ...bad, line: line.lineNo });
+      s.events += 1;
+      s.lastSeq = record.event.seq;
+      s.lastHash = record.event.hash;
+      s.closedCleanly = false;
+      options.collect?.push(record.event);
+    } else {
+      const bad = checkCheckpoint(record, s, options.publicKey, keyId);
+      if (bad !== undefined) return s.report({ ...bad, line: line.lineNo });
+      s.checkpoints += 1;
+      s.lastSealedSeq = record.seq;
+      s.closedCleanly = record.reason === 'close' || record.reason === 'exit';
+    }
+  }
+  if (options.minSeq !== undefined && s.lastSeq < options.minSeq) {
+    return s.report({
+      firstBadSeq: s.lastSeq + 1,
+      line: 0,
+      problem: `log ends at seq ${s.lastSeq} but seq ${options.minSeq} was expected (file truncated)`,
+    });
+  }
+  return s.report();
+}
+
+/**
+ * Verifies the whole file: sequence, hash chain, every checkpoint signature with `publicKey` (KeyObject,
+ * PEM text or PEM file), and a clean tail. Never throws for a bad log (the report says what is wrong);
+ * throws only when the file or the key cannot be read.
+ */
+export function verifyAuditLog(
+  path: string,
+  publicKey: KeyObject | string,
+  options: AuditVerifyOptions = {},
+): AuditVerifyReport {
+  return scanAuditLog(path, { ...options, publicKey: loadPublicKey(publicKey) });
+}
+
+/** A log that fails the chain checks when read for replay. */
+export class AuditLogCorruptError extends Error {
+  readonly code = 'AUDIT_LOG_CORRUPT';
+  constructor(
+    readonly path: string,
+    readonly report: AuditVerifyReport,
+  ) {
+    super(`audit log '${path}': ${report.problem ?? 'corrupt'} (first bad seq ${report.firstBadSeq ?? '?'})`);
+    this.name = 'AuditLogCorruptError';
+  }
+}
+
+export interface ReadAuditEventsOptions {
+  /**
+   * Return the sound events before a torn last line instead of throwing (default false). Use it to replay
+   * after a crash; the torn line itself is still on disk and `verifyAuditLog` still reports it.
+   */
+  readonly allowTornTail?: boolean;
+}
+
+/**
+ * Every event of the file in order, for replay. Checks sequence numbers, the hash chain and that checkpoints
+ * match the chain (signatures are checked by `verifyAuditLog`); throws `AuditLogCorruptError` on any problem.
+ */
+export function readAuditEvents(path: string, options: ReadAuditEventsOptions = {}): AuditEvent[] {
+  const events: AuditEvent[] = [];
+  const report = scanAuditLog(path, { collect: events });
+  if (report.ok) return events;
+  if (options.allowTornTail === true && report.tornTail !== undefined) return events;
+  throw new AuditLogCorruptError(path, report);
+}

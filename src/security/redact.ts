@@ -1,0 +1,101 @@
+/**
+ * Redaction of secrets and credentials from audit payloads, applied by the audit log before anything is
+ * hashed or written, so a secret never reaches the file (and so never needs to be "un-written").
+ *
+ * A value is replaced by `REDACTED` when its key names a secret (at any depth, in objects and arrays), or
+ * when the value itself is a string that carries one (a PEM private key, an `Authorization: Bearer …` value).
+ * Key matching ignores case and separators: `apiKey`, `API_KEY`, `x-api-key`, `client_secret`,
+ * `accessToken`, `privateKeyPem` all match; `tokenBucket` or `keyId` do not.
+ */
+export const REDACTED = '[REDACTED]';
+
+/** Substrings of a normalised key (lower case, letters and digits only) that mark it secret wherever they occur. */
+const SECRET_KEY_PARTS = [
+  'apikey',
+  'apisecret',
+  'secret',
+  'password',
+  'passwd',
+  'passphrase',
+  'privatekey',
+  'secretkey',
+  'accesskey',
+  'signingkey',
+  'authorization',
+  'credential',
+  'cookie',
+  'mnemonic',
+  'seedphrase',
+  'jwt',
+];
+/** Endings of a normalised key that mark it secret (`accessToken`, `sessionId`), without catching `tokenBucket`. */
+const SECRET_KEY_ENDINGS = ['token', 'tokens', 'sessionid', 'bearer', 'otp', 'pin'];
+
+/** Key decisions are cached: audit payloads repeat the same few key names millions of times. */
+const keyCache = new Map<string, boolean>();
+const KEY_CACHE_LIMIT = 10_000;
+
+/** True when an object key names a secret. */
+export function isSecretKey(key: string): boolean {
+  const cached = keyCache.get(key);
+  if (cached !== undefined) return cached;
+  const norm = key.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const secret =
+    SECRET_KEY_PARTS.some((part) => norm.includes(part)) || SECRET_KEY_ENDINGS.some((end) => norm.endsWith(end));
+  if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
+  keyCache.set(key, secret);
+  return secret;
+}
+
+const SECRET_VALUE_RE = /PRIVATE KEY-----|^\s*(?:Bearer|Basic)\s+\S/i;
+
+/** True when a string value is itself a credential, whatever key it sits under. */
+export function isSecretValue(value: string): boolean {
+  return SECRET_VALUE_RE.test(value);
+}
+
+/**
+ * Returns `payload` with every secret replaced by `REDACTED`. Copy on write: parts without secrets are
+ * returned as the same objects (the common case costs one walk and no allocation); the input is never
+ * mutated.
+ */
+export function redactSecrets<T extends Readonly<Record<string, unknown>>>(payload: T): Record<string, unknown> {
+  const out = redactValue(payload, 0);
+  return isPlainRecord(out) ? out : {};
+}
+
+const MAX_DEPTH = 64;
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function redactValue(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return isSecretValue(value) ? REDACTED : value;
+  if (typeof value !== 'object' || value === null) return value;
+  // Deeper than any real payload: most likely a cycle. canonicalJson reports cycles; here we stop walking.
+  if (depth > MAX_DEPTH) return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const next = redactValue(item, depth + 1);
+      if (next !== item) {
+        copy ??= value.slice();
+        copy[i] = next;
+      }
+    }
+    return copy ?? value;
+  }
+  if (ArrayBuffer.isView(value) || 'toJSON' in value) return value;
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(value)) {
+    const item: unknown = Reflect.get(value, key);
+    const next = isSecretKey(key) && item !== undefined && item !== null ? REDACTED : redactValue(item, depth + 1);
+    if (next !== item) {
+      copy ??= { ...value };
+      copy[key] = next;
+    }
+  }
+  return copy ?? value;
+}
