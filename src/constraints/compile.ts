@@ -1,0 +1,80 @@
+/**
+ * A rule set compiled once for the hot path: thresholds as plain numbers (Infinity when a rule is off),
+ * the action list as typed arrays, the session windows as a bitmap, the allow-list as a Set.
+ */
+import { type ActionSpec, DEFAULT_ACTIONS, validateActionSet } from '../core/index.js';
+import { worstCaseBoundFrac } from './fill-bound.js';
+import type { FillModelBound, Rules } from './rules-schema.js';
+import { compileSessionWindows } from './session.js';
+import { kindCode } from './share-math.js';
+
+export type DrawdownRelease = 'recovery' | 'operator';
+
+export interface CompiledRules {
+  readonly rules: Rules;
+  readonly actions: readonly ActionSpec[];
+  readonly nActions: number;
+  /** Action kinds as `KIND_*` codes of share-math.ts. */
+  readonly kinds: Uint8Array;
+  readonly fractions: Float64Array;
+  readonly fill: FillModelBound;
+  /** Next-bar price range as multiples of the reference price: [1 − b, 1 + b]. */
+  readonly rLo: number;
+  readonly rHi: number;
+  readonly feeFrac: number;
+  readonly maxPositionPct: number;
+  readonly maxOrderPct: number;
+  readonly maxLeverage: number;
+  /** 1 / initial_margin_pct: the exposure ratio the initial margin allows. */
+  readonly marginLeverage: number;
+  readonly longOnly: boolean;
+  readonly minBarsBetweenTrades: number;
+  readonly maxTradesPerDay: number;
+  readonly maxDrawdownPct: number;
+  readonly drawdownReleasePct: number;
+  readonly drawdownRelease: DrawdownRelease;
+  readonly dailyLossLimitPct: number;
+  /** Minute-of-week bitmap, or null when trading is allowed at all times. */
+  readonly sessionOpen: Uint8Array | null;
+  readonly allowedInstruments: ReadonlySet<string> | null;
+}
+
+export interface CompileOptions {
+  /** The discrete actions to judge; core `DEFAULT_ACTIONS` when absent. */
+  readonly actions?: readonly ActionSpec[];
+  /** The env's own fill model bound, overriding the rule set's `fill_model` section. */
+  readonly fillModel?: FillModelBound;
+}
+
+export function compileRules(rules: Rules, options: CompileOptions = {}): CompiledRules {
+  const actions = options.actions ?? DEFAULT_ACTIONS;
+  validateActionSet(actions);
+  const fill = options.fillModel ?? rules.fill_model;
+  const b = worstCaseBoundFrac(fill);
+  if (!(b >= 0 && b < 1)) throw new RangeError(`fillModel: worst-case bound must be in [0, 1), got ${b}`);
+  const off = Number.POSITIVE_INFINITY;
+  return {
+    rules,
+    actions,
+    nActions: actions.length,
+    kinds: Uint8Array.from(actions, (a) => kindCode(a.kind)),
+    fractions: Float64Array.from(actions, (a) => a.fraction),
+    fill,
+    rLo: 1 - b,
+    rHi: 1 + b,
+    feeFrac: fill.fee_bps / 10_000,
+    maxPositionPct: rules.max_position_pct,
+    maxOrderPct: rules.max_order_pct ?? off,
+    maxLeverage: rules.max_leverage ?? off,
+    marginLeverage: rules.initial_margin_pct === undefined ? off : 1 / rules.initial_margin_pct,
+    longOnly: rules.long_only,
+    minBarsBetweenTrades: rules.min_bars_between_trades,
+    maxTradesPerDay: rules.max_trades_per_day ?? off,
+    maxDrawdownPct: rules.max_drawdown_pct,
+    drawdownReleasePct: rules.drawdown_release_pct ?? rules.max_drawdown_pct,
+    drawdownRelease: rules.drawdown_lock_release,
+    dailyLossLimitPct: rules.daily_loss_limit_pct,
+    sessionOpen: rules.session_windows ? compileSessionWindows(rules.session_windows) : null,
+    allowedInstruments: rules.allowed_instruments ? new Set(rules.allowed_instruments) : null,
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * Human-readable account of a mask: each action, allowed or not, and each masking rule rendered
+ * `RULE_ID: key=value, …` with the numbers it judged. The decision itself always comes from the hot
+ * path (`writeActionMask`); this file only renders it.
+ */
+import type { CompiledRules } from './compile.js';
+import { type TargetInterval, allowedTargetInterval } from './box.js';
+import { dailyLossLockActive, dailyLossReason, drawdownLockActive, drawdownReason, stateDayLoss, stateDrawdown } from './locks.js';
+import { computeActionMask } from './mask.js';
+import { type RuleId, formatReason } from './rule-ids.js';
+import { resultingShare, worstExposureRatio } from './share-math.js';
+import { type ConstraintState, invalidStateField } from './state.js';
+
+export interface ActionExplanation {
+  readonly index: number;
+  readonly name: string;
+  readonly allowed: boolean;
+  /** Position share the action would leave, at the reference price. */
+  readonly targetShare: number;
+  readonly reasons: string[];
+}
+
+export interface MaskExplanation {
+  readonly valid: boolean;
+  readonly positionShare: number;
+  readonly drawdown: number;
+  readonly dayLoss: number;
+  readonly locks: { readonly drawdown: boolean; readonly dailyLoss: boolean };
+  /** The next bar's worst-case price range the size rules judged. */
+  readonly worstCasePrice: { readonly lo: number; readonly hi: number };
+  readonly actions: ActionExplanation[];
+  readonly targetInterval: TargetInterval & { readonly loText: string[]; readonly hiText: string[] };
+}
+
+function reasonText(id: RuleId, s: ConstraintState, c: CompiledRules, u: number, t: number): string {
+  switch (id) {
+    case 'INVALID_STATE': {
+      const bad = invalidStateField(s);
+      return formatReason(id, bad ? { field: bad.field, value: bad.value } : {});
+    }
+    case 'INSTRUMENT_ALLOW_LIST':
+      return formatReason(id, { symbol: s.symbol || '(none)', allowed: [...(c.allowedInstruments ?? [])].join('|') });
+    case 'SESSION_WINDOWS':
+      return formatReason(id, { time: new Date(s.timeMs).toISOString() });
+    case 'MIN_BARS_BETWEEN_TRADES':
+      return formatReason(id, { min: c.minBarsBetweenTrades, bars_since_last_trade: s.barsSinceLastTrade });
+    case 'MAX_TRADES_PER_DAY':
+      return formatReason(id, { max: c.maxTradesPerDay, trades_today: s.tradesToday });
+    case 'MAX_DRAWDOWN_PCT':
+      return drawdownReason(s, c);
+    case 'DAILY_LOSS_LIMIT_PCT':
+      return dailyLossReason(s, c);
+    case 'MAX_POSITION_PCT':
+      return formatReason(id, { max: c.maxPositionPct, got: worstExposureRatio(u, t, c.rLo, c.rHi, c.feeFrac) });
+    case 'MAX_LEVERAGE':
+      return formatReason(id, { max: c.maxLeverage, got: worstExposureRatio(u, t, c.rLo, c.rHi, c.feeFrac) });
+    case 'INITIAL_MARGIN_PCT':
+      return formatReason(id, {
+        initial_margin_pct: 1 / c.marginLeverage,
+        margin_over_equity: worstExposureRatio(u, t, c.rLo, c.rHi, c.feeFrac) / c.marginLeverage,
+      });
+    case 'MAX_ORDER_PCT':
+      return formatReason(id, { max: c.maxOrderPct, got: Math.abs(t - u) * c.rHi });
+    case 'LONG_ONLY':
+      return formatReason(id, { target_pct: t });
+  }
+}
+
+export function explainActionMask(s: ConstraintState, c: CompiledRules): MaskExplanation {
+  const { mask, reasons } = computeActionMask(s, c);
+  const bad = invalidStateField(s);
+  const u = bad === null ? (s.positionQty * s.price) / s.equity : Number.NaN;
+  const actions = c.actions.map((a, i) => {
+    const t = resultingShare(c.kinds[i], c.fractions[i], u);
+    return {
+      index: i,
+      name: a.name,
+      allowed: mask[i] === 1,
+      targetShare: t,
+      reasons: reasons[i].map((id) => reasonText(id, s, c, u, t)),
+    };
+  });
+  const interval = allowedTargetInterval(s, c);
+  return {
+    valid: bad === null,
+    positionShare: u,
+    drawdown: stateDrawdown(s),
+    dayLoss: stateDayLoss(s),
+    locks: { drawdown: bad === null && drawdownLockActive(s, c), dailyLoss: bad === null && dailyLossLockActive(s, c) },
+    worstCasePrice: { lo: s.price * c.rLo, hi: s.price * c.rHi },
+    actions,
+    targetInterval: {
+      ...interval,
+      loText: interval.loReasons.map((id) => reasonText(id, s, c, u, interval.lo)),
+      hiText: interval.hiReasons.map((id) => reasonText(id, s, c, u, interval.hi)),
+    },
+  };
+}
+
+const pct = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(2)}%` : String(x));
+
+/** The explanation as a plain-text table. */
+export function formatExplanation(e: MaskExplanation): string {
+  const lines: string[] = [];
+  lines.push(
+    `position ${pct(e.positionShare)} of equity, drawdown ${pct(e.drawdown)}, day loss ${pct(e.dayLoss)}, ` +
+      `worst-case next price [${e.worstCasePrice.lo}, ${e.worstCasePrice.hi}]`,
+  );
+  lines.push(`locks: drawdown ${e.locks.drawdown ? 'ENGAGED' : 'off'}, daily loss ${e.locks.dailyLoss ? 'ENGAGED' : 'off'}`);
+  const width = Math.max(6, ...e.actions.map((a) => a.name.length));
+  lines.push(`${'#'.padStart(2)}  ${'action'.padEnd(width)}  allowed  resulting position  why`);
+  for (const a of e.actions) {
+    const head = `${String(a.index).padStart(2)}  ${a.name.padEnd(width)}  ${(a.allowed ? 'yes' : 'NO').padEnd(7)}  ${pct(a.targetShare).padStart(18)}`;
+    lines.push(a.reasons.length === 0 ? head : `${head}  ${a.reasons[0]}`);
+    for (const r of a.reasons.slice(1)) lines.push(`${' '.repeat(head.length)}  ${r}`);
+  }
+  const t = e.targetInterval;
+  lines.push(`target position interval: [${pct(t.lo)}, ${pct(t.hi)}]`);
+  for (const r of t.loText) lines.push(`  lo: ${r}`);
+  for (const r of t.hiText) lines.push(`  hi: ${r}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,38 @@
+/** Layer 2, the Constraint Logic Engine: a validated rule set compiled into an action mask with reasons. */
+export { RULE_IDS, RULE_BIT, type RuleId, ruleIdsFromBits, formatReason } from './rule-ids.js';
+export {
+  rulesSchema,
+  type Rules,
+  type RulesInput,
+  type SessionWindow,
+  type FillModelBound,
+  parseRules,
+  parseRulesText,
+  loadRulesFile,
+} from './rules-schema.js';
+export { worstCaseBoundFrac, worstCasePriceRange } from './fill-bound.js';
+export {
+  type ConstraintState,
+  createConstraintState,
+  syncStateFromAccount,
+  parseConstraintState,
+  loadStateFile,
+  stateIsValid,
+} from './state.js';
+export { type CompiledRules, type CompileOptions, type DrawdownRelease, compileRules } from './compile.js';
+export { type ActionMaskResult, computeActionMask, computeActionMasks, writeActionMask } from './mask.js';
+export { type TargetInterval, allowedTargetInterval, projectTarget } from './box.js';
+export {
+  type LockKind,
+  type LockEvent,
+  type LockEventType,
+  type LockListener,
+  auditLockListener,
+  updateLocks,
+  resetDrawdownLock,
+  drawdownLockActive,
+  dailyLossLockActive,
+  stateDrawdown,
+  stateDayLoss,
+} from './locks.js';
+export { type ActionExplanation, type MaskExplanation, explainActionMask, formatExplanation } from './explain.js';

@@ -1,0 +1,83 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../core/index.js';
+import { loadRulesFile, parseRules, parseRulesText } from './rules-schema.js';
+
+function issuesOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ValidationError) return err.issues.map((i) => `${i.path}: ${i.message}`);
+    throw err;
+  }
+  throw new Error('expected a ValidationError');
+}
+
+describe('rule set schema', () => {
+  it('empty document when parsed then gets the seed defaults (position 20 %, drawdown 10 %, daily loss 3 %)', () => {
+    const r = parseRules({});
+    expect(r.max_position_pct).toBe(0.2);
+    expect(r.max_drawdown_pct).toBe(0.1);
+    expect(r.daily_loss_limit_pct).toBe(0.03);
+    expect(r.drawdown_lock_release).toBe('recovery');
+    expect(r.long_only).toBe(false);
+    expect(r.max_order_pct).toBeUndefined();
+    expect(r.fill_model).toEqual({ spread_bps: 0, slippage_bound_bps: 0, fee_bps: 0 });
+  });
+
+  it('drawdown above 1 when parsed then names the field, the range and the value', () => {
+    expect(issuesOf(() => parseRules({ max_drawdown_pct: 1.5 }))).toEqual(['max_drawdown_pct: must be between 0 and 1, got 1.5']);
+  });
+
+  it('several bad fields when parsed then reports every violation at once', () => {
+    const issues = issuesOf(() =>
+      parseRules({
+        max_drawdown_pct: 0,
+        daily_loss_limit_pct: 'a lot',
+        min_bars_between_trades: 1.5,
+        long_only: 'yes',
+        fill_model: { spread_bps: -1 },
+        session_windows: [{ start: '25:00', end: '10:00' }],
+      }),
+    );
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        'max_drawdown_pct: must be between 0 and 1, got 0',
+        'daily_loss_limit_pct: must be a number, got "a lot"',
+        'min_bars_between_trades: must be a whole number of bars, got 1.5',
+        'long_only: must be true or false, got "yes"',
+        'fill_model.spread_bps: must be >= 0, got -1',
+        'session_windows[0].start: must be a UTC time HH:MM, got "25:00"',
+      ]),
+    );
+    expect(issues).toHaveLength(6);
+  });
+
+  it('unknown fields when parsed then are errors, not ignored', () => {
+    expect(issuesOf(() => parseRules({ max_positon_pct: 0.2, fill_model: { slipage: 1 } }))).toEqual(
+      expect.arrayContaining([": unknown field 'max_positon_pct'", "fill_model: unknown field 'slipage'"]),
+    );
+  });
+
+  it('release level above the lock level when parsed then is rejected', () => {
+    expect(issuesOf(() => parseRules({ max_drawdown_pct: 0.1, drawdown_release_pct: 0.2 }))).toEqual([
+      'drawdown_release_pct: must be <= max_drawdown_pct, got 0.2',
+    ]);
+  });
+
+  it('YAML and JSON texts when parsed then give the same rule set', () => {
+    const yaml = parseRulesText('max_position_pct: 0.5\nlong_only: true\nallowed_instruments: [BTC/USDT]\n');
+    const json = parseRulesText('{"max_position_pct": 0.5, "long_only": true, "allowed_instruments": ["BTC/USDT"]}');
+    expect(yaml).toEqual(json);
+    expect(yaml.allowed_instruments).toEqual(['BTC/USDT']);
+  });
+
+  it('broken YAML when parsed then is a ValidationError naming the source', () => {
+    expect(() => parseRulesText('max_position_pct: [0.5', 'r.yaml')).toThrow(/r\.yaml: not valid YAML\/JSON/);
+  });
+
+  it('seed fixture when loaded then holds the seed document example rules', () => {
+    const r = loadRulesFile(fileURLToPath(new URL('./fixtures/seed-rules.yaml', import.meta.url)));
+    expect([r.max_position_pct, r.max_drawdown_pct, r.daily_loss_limit_pct]).toEqual([0.2, 0.1, 0.03]);
+  });
+});

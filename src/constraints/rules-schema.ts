@@ -1,0 +1,104 @@
+/**
+ * The rule set: a declarative document (YAML or JSON) validated at the boundary. Every violation is
+ * reported at once with its field (`max_drawdown_pct: must be between 0 and 1, got 1.5`); unknown
+ * fields are errors, not ignored.
+ *
+ * Limits are inclusive: a value exactly at a limit is within it.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ValidationError, parseWithSchema } from '../core/index.js';
+
+const share = (lo: number, hi: number) =>
+  z
+    .number({ error: 'must be a number' })
+    .gt(lo, `must be between ${lo} and ${hi}`)
+    .max(hi, `must be between ${lo} and ${hi}`);
+
+const count = (what: string) => z.number({ error: 'must be a number' }).int(`must be a whole number of ${what}`).min(0, 'must be >= 0');
+
+const HHMM = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
+export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+
+const sessionWindowSchema = z
+  .object({
+    /** UTC weekdays the window opens on; all seven when absent. */
+    days: z.array(z.enum(WEEKDAYS)).min(1, 'must name at least one day').optional(),
+    /** UTC opening time `HH:MM`, inclusive. */
+    start: z.string().regex(HHMM, 'must be a UTC time HH:MM'),
+    /** UTC closing time `HH:MM`, exclusive; before `start` means the window runs past midnight. */
+    end: z.string().regex(HHMM, 'must be a UTC time HH:MM'),
+  })
+  .strict()
+  .refine((w) => w.start !== w.end, { message: 'start and end must differ', path: ['end'] });
+
+/** The worst-case fill bound the size rules judge the next bar at (see `fill-bound.ts`). */
+const fillModelSchema = z
+  .object({
+    /** Full quoted spread in bps; a taker pays half of it. */
+    spread_bps: z.number().min(0, 'must be >= 0').max(2_000, 'must be <= 2000').default(0),
+    /** Upper bound of slippage plus impact on one fill, in bps. */
+    slippage_bound_bps: z.number().min(0, 'must be >= 0').max(2_000, 'must be <= 2000').default(0),
+    /** Taker fee in bps of notional: it lowers the equity the next position is judged against. */
+    fee_bps: z.number().min(0, 'must be >= 0').max(1_000, 'must be <= 1000').default(0),
+  })
+  .strict();
+
+export const rulesSchema = z
+  .object({
+    /** |position value| / equity after the action. */
+    max_position_pct: share(0, 100).default(0.2),
+    /** |order value| / equity before the action; off when absent. */
+    max_order_pct: share(0, 100).optional(),
+    /** (peak − equity) / peak beyond which the drawdown lock engages. */
+    max_drawdown_pct: share(0, 1).default(0.1),
+    /** `recovery`: the lock clears once drawdown ≤ `drawdown_release_pct`; `operator`: only a reset clears it. */
+    drawdown_lock_release: z.enum(['recovery', 'operator']).default('recovery'),
+    /** Drawdown at or below which a recovery clears the lock; defaults to `max_drawdown_pct`. */
+    drawdown_release_pct: z.number({ error: 'must be a number' }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').optional(),
+    /** Loss since the UTC day's start / equity at the day's start beyond which the daily-loss lock engages. */
+    daily_loss_limit_pct: share(0, 1).default(0.03),
+    /** Gross exposure / equity after the action; off when absent. */
+    max_leverage: share(0, 1_000).optional(),
+    /** Initial margin as a share of position value: the position needs margin ≤ equity; off when absent. */
+    initial_margin_pct: share(0, 1).optional(),
+    long_only: z.boolean({ error: 'must be true or false' }).default(false),
+    min_bars_between_trades: count('bars').default(0),
+    max_trades_per_day: count('trades').optional(),
+    /** UTC windows in which trading is allowed; trading is allowed at all times when absent. */
+    session_windows: z.array(sessionWindowSchema).min(1, 'must list at least one window').optional(),
+    /** Symbols that may be traded; all when absent. */
+    allowed_instruments: z.array(z.string().min(1, 'must not be empty')).min(1, 'must list at least one symbol').optional(),
+    fill_model: fillModelSchema.default({ spread_bps: 0, slippage_bound_bps: 0, fee_bps: 0 }),
+  })
+  .strict()
+  .refine((r) => r.drawdown_release_pct === undefined || r.drawdown_release_pct <= r.max_drawdown_pct, {
+    message: 'must be <= max_drawdown_pct',
+    path: ['drawdown_release_pct'],
+  });
+
+export type RulesInput = z.input<typeof rulesSchema>;
+export type Rules = z.output<typeof rulesSchema>;
+export type SessionWindow = z.output<typeof sessionWindowSchema>;
+export type FillModelBound = z.output<typeof fillModelSchema>;
+
+/** Validates a parsed document (object) as a rule set. */
+export function parseRules(input: unknown, source = 'rules'): Rules {
+  return parseWithSchema(rulesSchema, input ?? {}, source);
+}
+
+/** Parses YAML or JSON text (JSON is YAML) into a validated rule set. */
+export function parseRulesText(text: string, source = 'rules'): Rules {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new ValidationError(source, [{ path: '', message: `not valid YAML/JSON: ${err instanceof Error ? err.message : String(err)}` }]);
+  }
+  return parseRules(doc, source);
+}
+
+export function loadRulesFile(path: string): Rules {
+  return parseRulesText(readFileSync(path, 'utf8'), path);
+}

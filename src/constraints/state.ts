@@ -1,0 +1,143 @@
+/**
+ * The small state record the engine judges. The mask is a pure function of it; the lock fields are the
+ * only part the engine itself updates (`updateLocks`). The env keeps one record per environment and
+ * rewrites it in place each step, so the hot path allocates nothing.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { type AccountSnapshot, ValidationError, parseWithSchema } from '../core/index.js';
+
+export interface ConstraintState {
+  /** Instrument traded, checked against `allowed_instruments`. */
+  symbol: string;
+  /** Quote currency, marked at `price`. */
+  equity: number;
+  peakEquity: number;
+  /** Signed base units: > 0 long, < 0 short. */
+  positionQty: number;
+  /** Reference price orders are sized at (the last close). */
+  price: number;
+  /** Equity now minus equity at the start of the current UTC day. */
+  dayPnl: number;
+  tradesToday: number;
+  barsSinceLastTrade: number;
+  /** ms since the Unix epoch. */
+  timeMs: number;
+  /** The drawdown lock is engaged (cleared by recovery or by an operator, per the rule set). */
+  drawdownLocked: boolean;
+  /** UTC day index on which the daily-loss lock engaged, or −1 when it is not engaged. */
+  dailyLossLockDay: number;
+}
+
+/** A fresh record: flat, no trades yet, no locks. */
+export function createConstraintState(fields: Partial<ConstraintState> & Pick<ConstraintState, 'equity' | 'price'>): ConstraintState {
+  return {
+    symbol: '',
+    peakEquity: fields.equity,
+    positionQty: 0,
+    dayPnl: 0,
+    tradesToday: 0,
+    barsSinceLastTrade: Number.MAX_SAFE_INTEGER,
+    timeMs: 0,
+    drawdownLocked: false,
+    dailyLossLockDay: -1,
+    ...fields,
+  };
+}
+
+/** Copies the account figures of a ledger snapshot into `state` (in place; counters and locks untouched). */
+export function syncStateFromAccount(state: ConstraintState, account: AccountSnapshot): void {
+  state.equity = account.equity;
+  state.peakEquity = account.peakEquity;
+  state.positionQty = account.positionQty;
+  state.price = account.markPrice;
+  state.dayPnl = account.dayPnl;
+  state.timeMs = account.timeMs;
+}
+
+const timeSchema = z.union([
+  z.number({ error: 'must be ms since the epoch or an ISO-8601 time' }),
+  z
+    .string()
+    .refine((s) => Number.isFinite(Date.parse(s)), 'must be ms since the epoch or an ISO-8601 time')
+    .transform((s) => Date.parse(s)),
+]);
+
+/** A state document (YAML or JSON) as the `constraints explain` command reads it. */
+export const stateSchema = z
+  .object({
+    symbol: z.string().default(''),
+    equity: z.number({ error: 'must be a number' }),
+    peakEquity: z.number({ error: 'must be a number' }).optional(),
+    positionQty: z.number({ error: 'must be a number' }).default(0),
+    price: z.number({ error: 'must be a number' }),
+    dayPnl: z.number({ error: 'must be a number' }).default(0),
+    tradesToday: z.number().int('must be a whole number').min(0, 'must be >= 0').default(0),
+    barsSinceLastTrade: z.number().int('must be a whole number').min(0, 'must be >= 0').default(Number.MAX_SAFE_INTEGER),
+    time: timeSchema.default(0),
+    drawdownLocked: z.boolean({ error: 'must be true or false' }).default(false),
+    /** UTC day index of an engaged daily-loss lock; −1 when none. */
+    dailyLossLockDay: z.number().int('must be a whole number').min(-1, 'must be >= -1').default(-1),
+  })
+  .strict();
+
+export function parseConstraintState(input: unknown, source = 'state'): ConstraintState {
+  const s = parseWithSchema(stateSchema, input, source);
+  return {
+    symbol: s.symbol,
+    equity: s.equity,
+    peakEquity: s.peakEquity ?? Math.max(s.equity, 0),
+    positionQty: s.positionQty,
+    price: s.price,
+    dayPnl: s.dayPnl,
+    tradesToday: s.tradesToday,
+    barsSinceLastTrade: s.barsSinceLastTrade,
+    timeMs: s.time,
+    drawdownLocked: s.drawdownLocked,
+    dailyLossLockDay: s.dailyLossLockDay,
+  };
+}
+
+export function loadStateFile(path: string): ConstraintState {
+  const text = readFileSync(path, 'utf8');
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new ValidationError(path, [{ path: '', message: `not valid YAML/JSON: ${err instanceof Error ? err.message : String(err)}` }]);
+  }
+  return parseConstraintState(doc, path);
+}
+
+/**
+ * The record can be judged: every number finite, equity, peak, price and the day's starting equity > 0.
+ * Anything else masks every action but HOLD (fail closed).
+ */
+export function stateIsValid(s: ConstraintState): boolean {
+  return (
+    s.equity > 0 &&
+    s.peakEquity > 0 &&
+    s.price > 0 &&
+    s.equity - s.dayPnl > 0 &&
+    Number.isFinite(s.equity + s.peakEquity + s.price + s.positionQty + s.dayPnl + s.timeMs) &&
+    s.tradesToday >= 0 &&
+    s.barsSinceLastTrade >= 0
+  );
+}
+
+/** The first field that makes the record unusable, with its value, for reasons and errors. */
+export function invalidStateField(s: ConstraintState): { field: string; value: number } | null {
+  const checks: [string, number, boolean][] = [
+    ['equity', s.equity, s.equity > 0 && Number.isFinite(s.equity)],
+    ['peakEquity', s.peakEquity, s.peakEquity > 0 && Number.isFinite(s.peakEquity)],
+    ['price', s.price, s.price > 0 && Number.isFinite(s.price)],
+    ['positionQty', s.positionQty, Number.isFinite(s.positionQty)],
+    ['dayPnl', s.dayPnl, Number.isFinite(s.dayPnl) && s.equity - s.dayPnl > 0],
+    ['timeMs', s.timeMs, Number.isFinite(s.timeMs)],
+    ['tradesToday', s.tradesToday, s.tradesToday >= 0],
+    ['barsSinceLastTrade', s.barsSinceLastTrade, s.barsSinceLastTrade >= 0],
+  ];
+  for (const [field, value, ok] of checks) if (!ok) return { field, value };
+  return null;
+}
