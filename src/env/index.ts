@@ -1,2 +1,15 @@
 export { Discrete, Box, type Space } from './spaces.js';
 export type { Env, EnvInfo, ResetResult, StepResult, VectorEnv, VectorResetResult, VectorStepResult } from './types.js';
+export {
+  type TradingEnvConfig,
+  type TradingEnvConfigInput,
+  tradingEnvConfigSchema,
+  parseTradingEnvConfig,
+} from './config.js';
+export { type TradingDataset, type DatasetOptions, createDataset } from './dataset.js';
+export { type TradingEnvState, NO_TRADE_YET, createEnvState } from './env-state.js';
+export { writeActionMask } from './action-mask.js';
+export { type EpisodeRange, TradingSim, resolveEpisodeRange, PORTFOLIO_OBS_NAMES, COST_NAMES } from './trading-sim.js';
+export { TradingEnv, type TradingEnvOptions, type TradingEnvInfo, type StepFillInfo } from './trading-env.js';
+export { TradingVecEnv, type TradingVecEnvOptions } from './trading-vec-env.js';
+export { SyncVectorEnv } from './sync-vector-env.js';

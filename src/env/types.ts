@@ -26,7 +26,11 @@ export interface StepResult {
   info: EnvInfo;
 }
 
-/** The Gym-style interface agents code against. Actions: an integer for Discrete, a Float32Array for Box. */
+/**
+ * The Gym-style interface agents code against. Actions: an integer for Discrete, a Float32Array for Box.
+ * An env may return the same result, observation and info objects on every call, rewritten in place (the
+ * trading env does, to allocate nothing per step): copy what you keep past the next call.
+ */
 export interface Env {
   readonly observationSpace: Box;
   readonly actionSpace: Space;

@@ -1,0 +1,87 @@
+/**
+ * `bulwark bench env`: steps per second of one `TradingEnv` and of a `TradingVecEnv` of 64, on seeded
+ * regime-switching bars, taking random allowed actions. Timed after a warm-up, over about two seconds each.
+ */
+import { Rng } from '../core/index.js';
+import { generateSynthetic } from '../data/index.js';
+import { createDataset } from './dataset.js';
+import { TradingEnv } from './trading-env.js';
+import { TradingVecEnv } from './trading-vec-env.js';
+
+const N_ENVS = 64;
+const BARS = 200_000;
+/** Random action indices drawn up front so that drawing them is not what the benchmark measures. */
+const POOL_SIZE = 1 << 16;
+
+function actionPool(nActions: number, seed: number): Int32Array {
+  const rng = new Rng(seed);
+  const pool = new Int32Array(POOL_SIZE);
+  for (let i = 0; i < POOL_SIZE; i++) pool[i] = rng.nextInt(nActions);
+  return pool;
+}
+
+/** Runs `chunk(steps)` until `seconds` have passed; returns steps per second. */
+function measure(seconds: number, stepsPerChunk: number, chunk: (steps: number) => void): number {
+  const t0 = process.hrtime.bigint();
+  let steps = 0;
+  let elapsedS = 0;
+  while (elapsedS < seconds) {
+    chunk(stepsPerChunk);
+    steps += stepsPerChunk;
+    elapsedS = Number(process.hrtime.bigint() - t0) / 1e9;
+  }
+  return steps / elapsedS;
+}
+
+export async function benchEnv(options: { json: boolean; scale: number }): Promise<Record<string, unknown>> {
+  const seconds = 2 * options.scale;
+  const bars = generateSynthetic({ model: 'regime', bars: BARS, seed: 1 });
+  const dataset = createDataset({ bars });
+  const config = { episodeLength: 1_000, seed: 1 };
+
+  // -- one env --
+  const env = new TradingEnv({ dataset, config });
+  const nActions = env.nActions;
+  const pool = actionPool(nActions, 2);
+  let k = 0;
+  env.reset();
+  const mask = env.step(0).info.actionMask ?? new Uint8Array(nActions).fill(1);
+  const runSingle = (steps: number): void => {
+    for (let s = 0; s < steps; s++) {
+      let a = pool[k++ & (POOL_SIZE - 1)];
+      if (mask[a] === 0) a = 0; // HOLD is always allowed
+      const r = env.step(a);
+      if (r.terminated || r.truncated) env.reset();
+    }
+  };
+  runSingle(300_000); // warm-up: let the JIT settle
+  const single = measure(seconds, 100_000, runSingle);
+
+  // -- vectorised --
+  const vec = new TradingVecEnv({ dataset, numEnvs: N_ENVS, config });
+  const actions = new Int32Array(N_ENVS);
+  const { masks } = vec.reset();
+  const nA = vec.nActions;
+  const runVec = (vecSteps: number): void => {
+    for (let s = 0; s < vecSteps; s++) {
+      for (let i = 0; i < N_ENVS; i++) {
+        const a = pool[k++ & (POOL_SIZE - 1)];
+        actions[i] = masks === null || masks[i * nA + a] === 1 ? a : 0;
+      }
+      vec.step(actions);
+    }
+  };
+  runVec(5_000);
+  const vecStepsPerSec = measure(seconds, 2_000, runVec) * N_ENVS;
+
+  return {
+    steps_per_sec_single: Math.round(single),
+    steps_per_sec_vec: Math.round(vecStepsPerSec),
+    obs_dim: env.obsDim,
+    n_envs: N_ENVS,
+    n_actions: nActions,
+    bars: BARS,
+    window_size: env.config.windowSize,
+    n_features: dataset.features.nFeatures,
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * `TradingEnv`: one trading account on one dataset behind the Gym-style `Env` interface.
+ * The observation, the result and the info it returns are owned by the env and rewritten in place on each
+ * call (as a VecEnv's buffers are): copy what you keep.
+ */
+import { Rng } from '../core/index.js';
+import { fillStatusName } from '../venues/index.js';
+import { writeActionMask } from './action-mask.js';
+import { type TradingEnvConfig, type TradingEnvConfigInput, parseTradingEnvConfig } from './config.js';
+import type { TradingDataset } from './dataset.js';
+import type { TradingEnvState } from './env-state.js';
+import { Box, Discrete } from './spaces.js';
+import { TradingSim } from './trading-sim.js';
+import type { Env, EnvInfo, ResetResult, StepResult } from './types.js';
+
+/** The fill of the last step (all zeros when nothing filled). */
+export interface StepFillInfo {
+  /** Signed filled quantity, base units. */
+  qty: number;
+  price: number;
+  fee: number;
+  /** Fill-model status name: FILLED, PARTIAL, NONE, QTY_BELOW_LOT, BELOW_MIN_NOTIONAL, NO_VOLUME. */
+  status: string;
+}
+
+export interface TradingEnvInfo extends EnvInfo {
+  /** One entry per discrete action, 1 = allowed (empty for a Box action space). */
+  actionMask: Uint8Array;
+  costs: { drawdown: number; position: number; dailyLoss: number };
+  equity: number;
+  positionQty: number;
+  price: number;
+  /** Bar index of the decision point. */
+  barIndex: number;
+  timeMs: number;
+  fill: StepFillInfo;
+  /** Fee paid in this step, quote currency. */
+  fees: number;
+  /** Fees paid in this episode, quote currency. */
+  feesTotal: number;
+  /** The state record the mask is computed from (the same object every call). */
+  state: TradingEnvState;
+}
+
+export interface TradingEnvOptions {
+  dataset: TradingDataset;
+  config?: TradingEnvConfigInput;
+}
+
+export class TradingEnv implements Env {
+  readonly observationSpace: Box;
+  readonly actionSpace: Discrete | Box;
+  readonly config: TradingEnvConfig;
+  readonly sim: TradingSim;
+  /** Number of discrete actions (0 for a Box action space). */
+  readonly nActions: number;
+  private readonly obs: Float32Array;
+  private readonly mask: Uint8Array;
+  private readonly info: TradingEnvInfo;
+  private readonly result: StepResult;
+  private readonly resetResult: ResetResult;
+  private readonly discrete: boolean;
+
+  constructor(options: TradingEnvOptions) {
+    this.config = parseTradingEnvConfig(options.config ?? {});
+    this.sim = new TradingSim(options.dataset, this.config, new Rng(this.config.seed));
+    this.discrete = this.config.actionType === 'discrete';
+    this.nActions = this.discrete ? this.config.actionList.length : 0;
+    this.observationSpace = new Box(-Infinity, Infinity, [this.sim.obsDim]);
+    this.actionSpace = this.discrete
+      ? new Discrete(this.nActions)
+      : new Box(this.config.boxRange === 'long-only' ? 0 : -1, 1, [1]);
+    this.obs = new Float32Array(this.sim.obsDim);
+    // Empty for a Box action space: there is nothing discrete to mask.
+    this.mask = new Uint8Array(this.nActions);
+    this.info = {
+      actionMask: this.mask,
+      costs: { drawdown: 0, position: 0, dailyLoss: 0 },
+      equity: 0,
+      positionQty: 0,
+      price: 0,
+      barIndex: 0,
+      timeMs: 0,
+      fill: { qty: 0, price: 0, fee: 0, status: 'NONE' },
+      fees: 0,
+      feesTotal: 0,
+      state: this.sim.state,
+    };
+    this.result = { obs: this.obs, reward: 0, cost: 0, terminated: false, truncated: false, info: this.info };
+    this.resetResult = { obs: this.obs, info: this.info };
+  }
+
+  get obsDim(): number {
+    return this.sim.obsDim;
+  }
+
+  /** The state record of the current step (read-only for callers; the env rewrites it). */
+  get state(): TradingEnvState {
+    return this.sim.state;
+  }
+
+  /** Names of the observation entries, in order. */
+  obsNames(): string[] {
+    return this.sim.obsNames();
+  }
+
+  reset(options?: { seed?: number; startIndex?: number }): ResetResult {
+    if (options?.seed !== undefined) this.sim.rng.reseed(options.seed);
+    if (options?.startIndex !== undefined) this.sim.resetAt(options.startIndex);
+    else this.sim.reset();
+    this.publish();
+    return this.resetResult;
+  }
+
+  step(action: number | Float32Array): StepResult {
+    const sim = this.sim;
+    if (this.discrete) {
+      if (typeof action !== 'number') throw new TypeError('action: this env has a Discrete action space; pass an integer');
+      sim.stepDiscrete(action);
+    } else {
+      if (typeof action === 'number' || action.length !== 1) {
+        throw new TypeError('action: this env has a Box action space; pass a Float32Array of length 1');
+      }
+      sim.stepTarget(action[0]);
+    }
+    const r = this.result;
+    r.reward = sim.reward;
+    r.cost = sim.cost;
+    r.terminated = sim.terminated;
+    r.truncated = sim.truncated;
+    this.publish();
+    return r;
+  }
+
+  private publish(): void {
+    const sim = this.sim;
+    sim.writeObs(this.obs, 0);
+    if (this.discrete) writeActionMask(this.mask, 0, this.nActions, sim.state);
+    const info = this.info;
+    const s = sim.state;
+    info.costs.drawdown = sim.costDrawdown;
+    info.costs.position = sim.costPosition;
+    info.costs.dailyLoss = sim.costDailyLoss;
+    info.equity = s.equity;
+    info.positionQty = s.positionQty;
+    info.price = s.price;
+    info.barIndex = sim.t;
+    info.timeMs = s.timeMs;
+    const f = sim.fill;
+    info.fill.qty = f.signedQty;
+    info.fill.price = f.price;
+    info.fill.fee = f.fee;
+    info.fill.status = fillStatusName(f.status);
+    info.fees = sim.stepFee;
+    info.feesTotal = sim.ledger.feesPaid;
+  }
+}

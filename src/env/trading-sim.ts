@@ -1,0 +1,298 @@
+/**
+ * One trading episode's mechanics, shared by `TradingEnv` (one env) and `TradingVecEnv` (N of them):
+ * an action decided at bar t fills at bar t+1's open through the venue's fill model, the account is then
+ * marked at t+1's close, and reward, cost signals and episode end are computed. Everything is a number field
+ * rewritten in place: a step allocates nothing.
+ */
+import { type ActionSpec, Ledger, MS_PER_DAY, Rng, actionOrderQty } from '../core/index.js';
+import { type CompiledSimFill, FillResult, compileSimFill, fillMarketOrderInto } from '../venues/index.js';
+import type { TradingEnvConfig } from './config.js';
+import type { TradingDataset } from './dataset.js';
+import { NO_TRADE_YET, type TradingEnvState, createEnvState } from './env-state.js';
+
+/** Portfolio entries appended to the feature window in every observation. */
+export const PORTFOLIO_OBS_NAMES = ['position_value/equity', 'unrealised_pnl/equity', 'drawdown', 'time_of_day'] as const;
+
+/** Cost signal names, in the order of `info.costs`. */
+export const COST_NAMES = ['drawdown', 'position', 'dailyLoss'] as const;
+
+/** Caps the `excess` position signal when equity is gone (the episode terminates on that step anyway). */
+const MAX_POSITION_EXCESS = 1_000;
+/** Floor of the equity ratio in the log reward, so that a wipe-out gives a large finite penalty (log 1e-6 ≈ −13.8). */
+const MIN_EQUITY_RATIO = 1e-6;
+
+/** The bar range episodes are drawn from, resolved against the dataset. */
+export interface EpisodeRange {
+  /** First bar of the split (inclusive) and its end (exclusive). */
+  readonly start: number;
+  readonly end: number;
+  /** Earliest and latest bar an episode may start at. */
+  readonly firstStart: number;
+  readonly lastStart: number;
+}
+
+export function resolveEpisodeRange(config: TradingEnvConfig, dataset: TradingDataset): EpisodeRange {
+  const n = dataset.bars.length;
+  const { split } = config;
+  let start = 0;
+  let end = n;
+  if (split === 'all') {
+    start = 0;
+  } else if ('part' in split) {
+    const cut = Math.floor(n * split.trainFraction);
+    [start, end] = split.part === 'train' ? [0, cut] : [cut, n];
+  } else {
+    if (split.endIndex > n) throw new RangeError(`split.endIndex: must be <= the number of bars ${n}, got ${split.endIndex}`);
+    if (split.startIndex >= split.endIndex) {
+      throw new RangeError(`split.startIndex: must be < endIndex ${split.endIndex}, got ${split.startIndex}`);
+    }
+    [start, end] = [split.startIndex, split.endIndex];
+  }
+  // The first observation's whole window must lie after the feature warm-up.
+  const firstStart = Math.max(start, dataset.features.warmup + config.windowSize - 1);
+  const lastDecision = end - 2;
+  if (firstStart > lastDecision) {
+    throw new RangeError(
+      `split: bars [${start}, ${end}) leave no step after the feature warm-up (${dataset.features.warmup} bars) ` +
+        `and the window (${config.windowSize} bars); need at least ${firstStart + 2 - start} bars in the split`,
+    );
+  }
+  const lastStart = Math.max(firstStart, end - 1 - config.episodeLength);
+  return { start, end, firstStart, lastStart };
+}
+
+export class TradingSim {
+  readonly dataset: TradingDataset;
+  readonly config: TradingEnvConfig;
+  readonly range: EpisodeRange;
+  readonly actions: readonly ActionSpec[];
+  readonly ledger: Ledger;
+  readonly state: TradingEnvState;
+  readonly fill = new FillResult();
+  readonly rng: Rng;
+  readonly obsDim: number;
+  readonly featureWindowSize: number;
+
+  // -- outputs of the last step (read them before the next call) --
+  reward = 0;
+  cost = 0;
+  costDrawdown = 0;
+  costPosition = 0;
+  costDailyLoss = 0;
+  terminated = false;
+  truncated = false;
+  /** Fee paid in this step, in quote currency. */
+  stepFee = 0;
+  /** Bar index of the current decision point. */
+  t = 0;
+  /** Steps taken in this episode. */
+  steps = 0;
+  /** Bar index the episode started at. */
+  startIndex = 0;
+
+  // -- cached for the hot loop --
+  private readonly sim: CompiledSimFill;
+  private readonly open: Float64Array;
+  private readonly close: Float64Array;
+  private readonly time: Float64Array;
+  private readonly volume: Float64Array;
+  private readonly featData: Float32Array;
+  private readonly nFeatures: number;
+  private readonly windowSize: number;
+  private readonly intervalMs: number;
+  private readonly ruinEquity: number;
+  private readonly episodeLength: number;
+  private readonly logReward: boolean;
+  private readonly excessCosts: boolean;
+  private readonly maxDrawdown: number;
+  private readonly maxPositionFraction: number;
+  private readonly maxDailyLoss: number;
+  private readonly wDrawdown: number;
+  private readonly wPosition: number;
+  private readonly wDailyLoss: number;
+  private readonly boxLow: number;
+  private day = 0;
+
+  constructor(dataset: TradingDataset, config: TradingEnvConfig, rng: Rng) {
+    this.dataset = dataset;
+    this.config = config;
+    this.range = resolveEpisodeRange(config, dataset);
+    this.actions = config.actionList;
+    this.ledger = new Ledger(config.initialCash);
+    this.state = createEnvState(config.initialCash);
+    this.rng = rng;
+    this.sim = compileSimFill(config.fill, dataset.instrument);
+    const { bars, features } = dataset;
+    this.open = bars.open;
+    this.close = bars.close;
+    this.time = bars.time;
+    this.volume = bars.volume;
+    this.featData = features.data;
+    this.nFeatures = features.nFeatures;
+    this.windowSize = config.windowSize;
+    this.featureWindowSize = config.windowSize * features.nFeatures;
+    this.obsDim = this.featureWindowSize + PORTFOLIO_OBS_NAMES.length;
+    this.intervalMs = dataset.intervalMs;
+    this.ruinEquity = config.ruinFraction * config.initialCash;
+    this.episodeLength = config.episodeLength;
+    this.logReward = config.reward === 'log';
+    this.excessCosts = config.costs.mode === 'excess';
+    this.maxDrawdown = config.costs.maxDrawdown;
+    this.maxPositionFraction = config.costs.maxPositionFraction;
+    this.maxDailyLoss = config.costs.maxDailyLoss;
+    this.wDrawdown = config.costs.weights.drawdown;
+    this.wPosition = config.costs.weights.position;
+    this.wDailyLoss = config.costs.weights.dailyLoss;
+    this.boxLow = config.boxRange === 'long-only' ? 0 : -1;
+  }
+
+  /** Names of the observation's entries, in order (feature × lag, then portfolio). */
+  obsNames(): string[] {
+    const names: string[] = [];
+    for (let lag = this.windowSize - 1; lag >= 0; lag--) {
+      for (const f of this.dataset.features.names) names.push(lag === 0 ? `${f}@t` : `${f}@t-${lag}`);
+    }
+    return [...names, ...PORTFOLIO_OBS_NAMES];
+  }
+
+  /** Starts an episode at a bar drawn from the env's RNG within the split. */
+  reset(): void {
+    const { firstStart, lastStart } = this.range;
+    this.resetAt(firstStart + this.rng.nextInt(lastStart - firstStart + 1));
+  }
+
+  /** Starts an episode at bar `t0` (must lie in [range.firstStart, range.lastStart]). */
+  resetAt(t0: number): void {
+    if (!(t0 >= this.range.firstStart && t0 <= this.range.lastStart) || !Number.isInteger(t0)) {
+      throw new RangeError(`t0: must be a bar index in [${this.range.firstStart}, ${this.range.lastStart}], got ${t0}`);
+    }
+    this.startIndex = t0;
+    this.t = t0;
+    this.steps = 0;
+    const timeMs = this.time[t0] + this.intervalMs;
+    this.ledger.reset(timeMs, this.close[t0]);
+    this.day = Math.floor(timeMs / MS_PER_DAY);
+    this.reward = 0;
+    this.cost = 0;
+    this.costDrawdown = 0;
+    this.costPosition = 0;
+    this.costDailyLoss = 0;
+    this.terminated = false;
+    this.truncated = false;
+    this.stepFee = 0;
+    this.fill.clear();
+    const s = this.state;
+    s.tradesToday = 0;
+    s.barsSinceLastTrade = NO_TRADE_YET;
+    this.syncState(timeMs);
+  }
+
+  /** Steps with discrete action `a` (an index into `actions`). */
+  stepDiscrete(a: number): void {
+    const spec = this.actions[a];
+    if (spec === undefined) throw new RangeError(`action: must be an integer in [0, ${this.actions.length}), got ${a}`);
+    const l = this.ledger;
+    this.stepOrder(actionOrderQty(spec, l.positionQty, l.equity, this.close[this.t]));
+  }
+
+  /** Steps towards a target position worth `target` × equity (clipped to the box range). */
+  stepTarget(target: number): void {
+    if (Number.isNaN(target)) throw new RangeError('action: target position must be a number, got NaN');
+    const x = target < this.boxLow ? this.boxLow : target > 1 ? 1 : target;
+    const l = this.ledger;
+    const eq = l.equity;
+    const price = this.close[this.t];
+    this.stepOrder(eq > 0 ? (x * eq) / price - l.positionQty : -l.positionQty);
+  }
+
+  private stepOrder(signedQty: number): void {
+    if (this.terminated || this.truncated) throw new Error('step: the episode has ended; call reset() first');
+    const l = this.ledger;
+    const next = this.t + 1;
+    const eqBefore = l.equity;
+    const fill = fillMarketOrderInto(this.fill, signedQty, this.open[next], this.volume[next], this.sim);
+    const traded = fill.signedQty !== 0;
+    if (traded) l.applyFill(fill.signedQty, fill.price, fill.fee);
+    this.stepFee = fill.fee;
+    const timeMs = this.time[next] + this.intervalMs;
+    l.mark(this.close[next], timeMs);
+    this.t = next;
+    this.steps++;
+
+    const s = this.state;
+    const day = Math.floor(timeMs / MS_PER_DAY);
+    if (day !== this.day) {
+      this.day = day;
+      s.tradesToday = 0;
+    }
+    if (traded) {
+      s.tradesToday++;
+      s.barsSinceLastTrade = 0;
+    } else if (s.barsSinceLastTrade < NO_TRADE_YET) {
+      s.barsSinceLastTrade++;
+    }
+    this.syncState(timeMs);
+
+    // -- reward: change in (log) equity after fees --
+    const eq = s.equity;
+    if (this.logReward) {
+      const ratio = eq / eqBefore;
+      this.reward = Math.log(ratio > MIN_EQUITY_RATIO ? ratio : MIN_EQUITY_RATIO);
+    } else {
+      this.reward = (eq - eqBefore) / eqBefore;
+    }
+
+    // -- cost signals: 0 when the limit holds --
+    const peak = s.peakEquity;
+    const drawdown = eq < peak ? (peak - eq) / peak : 0;
+    const posFrac = eq > 0 ? Math.abs(s.positionQty * s.price) / eq : MAX_POSITION_EXCESS;
+    const dayStart = s.dayStartEquity;
+    const dayLoss = dayStart > 0 && eq < dayStart ? (dayStart - eq) / dayStart : 0;
+    const excess = this.excessCosts;
+    this.costDrawdown = drawdown > this.maxDrawdown ? (excess ? drawdown - this.maxDrawdown : 1) : 0;
+    this.costPosition =
+      posFrac > this.maxPositionFraction
+        ? excess
+          ? Math.min(posFrac - this.maxPositionFraction, MAX_POSITION_EXCESS)
+          : 1
+        : 0;
+    this.costDailyLoss = dayLoss > this.maxDailyLoss ? (excess ? dayLoss - this.maxDailyLoss : 1) : 0;
+    this.cost = this.wDrawdown * this.costDrawdown + this.wPosition * this.costPosition + this.wDailyLoss * this.costDailyLoss;
+
+    // -- episode end: ruin terminates; the length limit or the end of the split truncates --
+    this.terminated = eq < this.ruinEquity || eq <= 0;
+    this.truncated = !this.terminated && (this.steps >= this.episodeLength || next >= this.range.end - 1);
+  }
+
+  private syncState(timeMs: number): void {
+    const l = this.ledger;
+    const s = this.state;
+    s.equity = l.equity;
+    s.peakEquity = l.peakEquity;
+    s.positionQty = l.positionQty;
+    s.price = l.markPrice;
+    s.dayStartEquity = l.dayStartEquity;
+    s.dayPnl = s.equity - l.dayStartEquity;
+    s.timeMs = timeMs;
+  }
+
+  /** Writes the observation at the current bar into `out[offset … offset + obsDim)`. Allocates nothing. */
+  writeObs(out: Float32Array, offset: number): void {
+    const data = this.featData;
+    const n = this.featureWindowSize;
+    const src = (this.t - this.windowSize + 1) * this.nFeatures;
+    for (let k = 0; k < n; k++) out[offset + k] = data[src + k];
+    const s = this.state;
+    const eq = s.equity;
+    const o = offset + n;
+    if (eq > 0) {
+      out[o] = (s.positionQty * s.price) / eq;
+      out[o + 1] = this.ledger.unrealisedPnl / eq;
+    } else {
+      out[o] = 0;
+      out[o + 1] = -1;
+    }
+    out[o + 2] = eq < s.peakEquity ? (s.peakEquity - eq) / s.peakEquity : 0;
+    out[o + 3] = (s.timeMs % MS_PER_DAY) / MS_PER_DAY;
+  }
+}
