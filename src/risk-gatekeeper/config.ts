@@ -1,0 +1,83 @@
+/**
+ * Gatekeeper configuration: every limit with its unit in its name and a default. Unknown fields are
+ * rejected and every violation is reported at once (core `parseWithSchema`).
+ */
+import { z } from 'zod';
+import { parseWithSchema } from '../core/index.js';
+
+const positive = z.number().positive().finite();
+
+/** Per-order and per-position limits of one instrument. */
+const instrumentLimitsSchema = z.strictObject({
+  /** Largest order, in base units. */
+  maxOrderQty: positive.default(1_000_000),
+  /** Largest order value, in quote currency. */
+  maxOrderNotionalQuote: positive.default(100_000),
+  /** Largest |position| after an order, in base units. */
+  maxPositionQty: positive.default(1_000_000),
+  /** Largest |position| value after an order, in quote currency. */
+  maxPositionNotionalQuote: positive.default(250_000),
+});
+
+const instrumentOverrideSchema = instrumentLimitsSchema.partial();
+
+export const gatekeeperConfigSchema = z.strictObject({
+  /** Limits applied to every instrument unless overridden below. */
+  limits: instrumentLimitsSchema.prefault({}),
+  /** Per-symbol overrides of `limits`. */
+  instruments: z.record(z.string().min(1), instrumentOverrideSchema).default({}),
+  /** Sum of |position| × trusted price over all instruments after an order, in quote currency. */
+  maxGrossExposureQuote: positive.default(1_000_000),
+  /** A limit price (or a market order's reference price) may differ this much from the trusted price, %. */
+  collarPct: positive.max(100).default(5),
+  /** A trusted price older than this is no price (NO_TRUSTED_PRICE). */
+  maxPriceAgeSec: positive.default(60),
+  /** An account snapshot older than this is no account (NO_ACCOUNT). */
+  maxAccountAgeSec: positive.default(60),
+  maxOpenOrders: z.number().int().positive().default(50),
+  /** Approved orders per agent per second. */
+  maxOrdersPerSec: z.number().int().positive().default(5),
+  /** Approved orders per agent per minute. */
+  maxOrdersPerMin: z.number().int().positive().default(60),
+  /** More actions (checks, approved or not) per agent per minute than this moves the agent to REDUCING. */
+  circuitBreakerActionsPerMin: z.number().int().positive().default(100),
+  /** A client order id is remembered this long for duplicate detection. */
+  clientIdTtlSec: positive.default(86_400),
+  /** At most this many client order ids are remembered; the oldest are forgotten first. */
+  clientIdCapacity: z.number().int().min(16).default(100_000),
+  /** An order identical to `maxRepeats` earlier ones within `repeatWindowSec` is refused (REPEATED_ORDER). */
+  maxRepeats: z.number().int().positive().default(5),
+  repeatWindowSec: positive.default(10),
+  /** How many recent orders are compared for repeats (bounds the work per check). */
+  repeatMemory: z.number().int().min(2).max(4096).default(128),
+  /** Day loss (equity now vs. at the start of the UTC day) at or beyond which the trigger fires, % of day start. */
+  dailyLossLimitPct: positive.max(100).default(5),
+  /** State the daily loss trigger moves the global scope to. */
+  dailyLossState: z.enum(['REDUCING', 'HALTED']).default('REDUCING'),
+  /** Drawdown from peak equity at or beyond which the global scope is HALTED, %. */
+  drawdownHaltPct: positive.max(100).default(20),
+  /** What an unreadable or stale store means for the order's scopes. */
+  failClosedState: z.enum(['REDUCING', 'HALTED']).default('HALTED'),
+  /** Write an ORDER_APPROVED audit event for every approval (denials are always written). */
+  auditApprovals: z.boolean().default(true),
+});
+
+export type GatekeeperConfigInput = z.input<typeof gatekeeperConfigSchema>;
+export type GatekeeperConfig = z.output<typeof gatekeeperConfigSchema>;
+export type InstrumentLimits = z.output<typeof instrumentLimitsSchema>;
+
+export function parseGatekeeperConfig(input: unknown, source = 'gatekeeper config'): GatekeeperConfig {
+  return parseWithSchema(gatekeeperConfigSchema, input ?? {}, source);
+}
+
+/** The limits of `symbol`: the defaults with its overrides applied. */
+export function limitsFor(config: GatekeeperConfig, symbol: string): InstrumentLimits {
+  const o = config.instruments[symbol];
+  if (!o) return config.limits;
+  return {
+    maxOrderQty: o.maxOrderQty ?? config.limits.maxOrderQty,
+    maxOrderNotionalQuote: o.maxOrderNotionalQuote ?? config.limits.maxOrderNotionalQuote,
+    maxPositionQty: o.maxPositionQty ?? config.limits.maxPositionQty,
+    maxPositionNotionalQuote: o.maxPositionNotionalQuote ?? config.limits.maxPositionNotionalQuote,
+  };
+}

@@ -1,0 +1,392 @@
+/**
+ * The risk gatekeeper: every order intent passes `check(order, context)` before any venue sees it.
+ * Denials are results (and ORDER_DENIED audit events), never exceptions. Missing data fails closed.
+ * Automatic triggers (circuit breaker, daily loss, drawdown) only ever make a state stricter.
+ */
+import type { Clock, Instrument } from '../core/index.js';
+import type { AuditSink } from '../security/index.js';
+import { type GatekeeperConfig, type InstrumentLimits, limitsFor } from './config.js';
+import type { OrderIntent, RiskContext } from './context.js';
+import { ClientIdMemory, RepeatRing } from './duplicates.js';
+import {
+  checkCollar,
+  checkInstrumentRules,
+  checkWellFormed,
+  isReducing,
+  positionAfter,
+  trustedPriceOrReject,
+} from './order-checks.js';
+import { RateWindow } from './rate-window.js';
+import { type Rejection, renderRejection } from './reasons.js';
+import type { TradingStateStore } from './state-store.js';
+import {
+  type Scope,
+  type StateRecord,
+  type StoreHealth,
+  type TradingState,
+  type TradingStateView,
+  strictness,
+} from './trading-state.js';
+
+export type CheckResult =
+  | { readonly allowed: true }
+  | { readonly allowed: false; readonly rejections: readonly Rejection[] };
+
+const APPROVED: CheckResult = Object.freeze({ allowed: true });
+
+interface AgentCounters {
+  readonly perSec: RateWindow;
+  readonly perMin: RateWindow;
+  readonly actions: RateWindow;
+}
+
+/** A flattening order the kill-switch issued and may still submit. */
+interface IssuedFlatten {
+  readonly symbol: string;
+  readonly side: 'BUY' | 'SELL';
+  readonly quantity: number;
+}
+
+export interface GatekeeperOptions {
+  readonly config: GatekeeperConfig;
+  readonly instruments: readonly Instrument[];
+  readonly store: TradingStateStore;
+  readonly clock: Clock;
+  readonly audit: AuditSink;
+}
+
+export class RiskGatekeeper {
+  readonly config: GatekeeperConfig;
+  private readonly instruments = new Map<string, Instrument>();
+  private readonly limits = new Map<string, InstrumentLimits>();
+  private readonly store: TradingStateStore;
+  private readonly clock: Clock;
+  private readonly audit: AuditSink;
+  private readonly agents = new Map<string, AgentCounters>();
+  private readonly clientIds: ClientIdMemory;
+  private readonly repeats: RepeatRing;
+  private readonly issuedFlattens = new Map<string, IssuedFlatten>();
+  /** Scopes with an escalation in flight, so a trigger writes once rather than once per order. */
+  private readonly pendingEscalations = new Set<string>();
+  private flattenSeq = 0;
+  private quietUntilVersion = 0;
+  private readonly unsubscribe: () => void;
+
+  constructor(options: GatekeeperOptions) {
+    this.config = options.config;
+    this.store = options.store;
+    this.clock = options.clock;
+    this.audit = options.audit;
+    for (const inst of options.instruments) {
+      this.instruments.set(inst.symbol, inst);
+      this.limits.set(inst.symbol, limitsFor(this.config, inst.symbol));
+    }
+    this.clientIds = new ClientIdMemory(this.config.clientIdCapacity, this.config.clientIdTtlSec * 1000);
+    this.repeats = new RepeatRing(this.config.repeatMemory, this.config.repeatWindowSec * 1000);
+    // Every flip this gatekeeper learns of (its own, another process's via the store, an operator's) is audited.
+    this.unsubscribe = this.store.onChange((r) => this.auditStateChange(r));
+  }
+
+  /** Read-only view of trading states for agents: no method of it changes anything. */
+  stateView(): TradingStateView {
+    const cache = this.store.cache;
+    const store = this.store;
+    const clock = this.clock;
+    return Object.freeze({
+      stateOf: (scope: Scope) => cache.stateOf(scope),
+      effectiveState: (agentId: string | undefined, symbol: string | undefined) =>
+        cache.effectiveState(agentId, symbol),
+      health: (): StoreHealth => store.health(clock.nowMs()),
+    });
+  }
+
+  /** Records replayed from the audit log are put back without being audited a second time. */
+  async restore(records: readonly StateRecord[]): Promise<void> {
+    for (const r of records) if (r.version > this.quietUntilVersion) this.quietUntilVersion = r.version;
+    await this.store.restore(records);
+  }
+
+  dispose(): void {
+    this.unsubscribe();
+  }
+
+  check(order: OrderIntent, ctx: RiskContext): CheckResult {
+    if (order.flattening === true) return this.checkFlattening(order);
+    const nowMs = this.clock.nowMs();
+    const out: Rejection[] = [];
+    const instrument = this.instruments.get(order.symbol);
+    const counters = this.countersFor(order.agentId);
+    const breakerTripped = !counters.actions.allows(nowMs);
+    counters.actions.record(nowMs);
+
+    if (checkWellFormed(order, instrument, out) > 0 || instrument === undefined) {
+      if (breakerTripped) this.tripBreaker(order.agentId, nowMs, out, false);
+      return this.deny(order, out);
+    }
+    const limits = this.limits.get(order.symbol) ?? this.config.limits;
+
+    // Trusted price, collar, instrument rules.
+    const tp = trustedPriceOrReject(order.symbol, ctx.trustedPrice(order.symbol), nowMs, this.config.maxPriceAgeSec * 1000, out);
+    const trusted = tp === undefined ? Number.NaN : tp.price;
+    if (tp !== undefined) checkCollar(order, trusted, this.config.collarPct, out);
+    const execPrice = order.limitPrice ?? order.referencePrice ?? trusted;
+    checkInstrumentRules(order, instrument, limits, execPrice, out);
+
+    // Post-trade position and exposure; reducing orders never breach a limit they move away from.
+    const before = ctx.positionQty(order.symbol);
+    const after = positionAfter(before, order);
+    const reducing = isReducing(before, after);
+    if (!reducing) {
+      if (Math.abs(after) > limits.maxPositionQty) {
+        out.push({ code: 'MAX_POSITION', detail: { symbol: order.symbol, maxQty: limits.maxPositionQty, gotQty: after } });
+      } else if (tp !== undefined && Math.abs(after) * trusted > limits.maxPositionNotionalQuote) {
+        const got = Math.abs(after) * trusted;
+        out.push({ code: 'MAX_POSITION', detail: { symbol: order.symbol, maxNotional: limits.maxPositionNotionalQuote, gotNotional: got } });
+      }
+      if (tp !== undefined) this.checkGrossExposure(ctx, order.symbol, before, after, trusted, nowMs, out);
+    }
+    const openOrders = ctx.openOrderCount();
+    if (!(openOrders < this.config.maxOpenOrders)) {
+      out.push({ code: 'MAX_OPEN_ORDERS', detail: { max: this.config.maxOpenOrders, open: openOrders } });
+    }
+
+    this.checkAccountTriggers(ctx, nowMs, reducing, out);
+    this.checkTradingState(order, nowMs, reducing, out);
+
+    // Throttles, circuit breaker, duplicates, repeats.
+    if (!counters.perSec.allows(nowMs)) {
+      out.push({ code: 'RATE_LIMIT', detail: { window: '1s', max: this.config.maxOrdersPerSec } });
+    } else if (!counters.perMin.allows(nowMs)) {
+      out.push({ code: 'RATE_LIMIT', detail: { window: '1m', max: this.config.maxOrdersPerMin } });
+    }
+    if (breakerTripped) this.tripBreaker(order.agentId, nowMs, out, reducing);
+    const firstSeenMs = this.clientIds.seenAt(order.clientOrderId, nowMs);
+    if (firstSeenMs !== undefined) {
+      out.push({ code: 'DUPLICATE_ORDER', detail: { clientOrderId: order.clientOrderId, firstSeenMs } });
+    } else {
+      this.clientIds.remember(order.clientOrderId, nowMs);
+    }
+    const same = this.repeats.countSame(order, nowMs);
+    this.repeats.record(order, nowMs);
+    if (same >= this.config.maxRepeats) {
+      out.push({ code: 'REPEATED_ORDER', detail: { earlier: same, max: this.config.maxRepeats, windowSec: this.config.repeatWindowSec } });
+      // One alert per streak: when the limit is first crossed, not on every looped copy after it.
+      if (same === this.config.maxRepeats) this.alert('REPEATED_ORDER_ALERT', order, { earlier: same });
+    }
+
+    if (out.length > 0) return this.deny(order, out);
+    counters.perSec.record(nowMs);
+    counters.perMin.record(nowMs);
+    if (this.config.auditApprovals) this.audit.append('ORDER_APPROVED', actorOf(order), orderPayload(order));
+    return APPROVED;
+  }
+
+  /**
+   * Makes a flattening order for a position and registers it: under HALTED it is the only kind of order
+   * that passes. Marked reduceOnly and `flattening`, audited when issued.
+   */
+  issueFlatteningOrder(symbol: string, positionQty: number, agentId: string | undefined): OrderIntent {
+    this.flattenSeq += 1;
+    const nowMs = this.clock.nowMs();
+    const order: OrderIntent = {
+      clientOrderId: `flatten-${nowMs}-${this.flattenSeq}`,
+      symbol,
+      side: positionQty > 0 ? 'SELL' : 'BUY',
+      type: 'MARKET',
+      quantity: Math.abs(positionQty),
+      timeInForce: 'IOC',
+      createdAtMs: nowMs,
+      reduceOnly: true,
+      flattening: true,
+      ...(agentId === undefined ? {} : { agentId }),
+    };
+    this.issuedFlattens.set(order.clientOrderId, { symbol, side: order.side, quantity: order.quantity });
+    this.audit.append('FLATTEN_ORDER_ISSUED', 'system', orderPayload(order));
+    return order;
+  }
+
+  private checkFlattening(order: OrderIntent): CheckResult {
+    const issued = this.issuedFlattens.get(order.clientOrderId);
+    const matches =
+      issued !== undefined &&
+      order.reduceOnly === true &&
+      issued.symbol === order.symbol &&
+      issued.side === order.side &&
+      issued.quantity === order.quantity &&
+      order.type === 'MARKET';
+    if (!matches) {
+      return this.deny(order, [{ code: 'INVALID_ORDER', detail: { field: 'flattening', problem: 'not issued by the kill-switch' } }]);
+    }
+    this.issuedFlattens.delete(order.clientOrderId);
+    this.audit.append('ORDER_APPROVED', 'system', { ...orderPayload(order), flattening: true });
+    return APPROVED;
+  }
+
+  private checkGrossExposure(
+    ctx: RiskContext,
+    symbol: string,
+    before: number,
+    after: number,
+    trusted: number,
+    nowMs: number,
+    out: Rejection[],
+  ): void {
+    let gross = 0;
+    for (const s of ctx.positionSymbols()) {
+      if (s === symbol) continue;
+      const q = ctx.positionQty(s);
+      if (q === 0) continue;
+      const p = trustedPriceOrReject(s, ctx.trustedPrice(s), nowMs, this.config.maxPriceAgeSec * 1000, out);
+      if (p === undefined) return; // an unpriced holding makes the exposure unknown: already refused
+      gross += Math.abs(q) * p.price;
+    }
+    const grossAfter = gross + Math.abs(after) * trusted;
+    if (grossAfter > this.config.maxGrossExposureQuote && Math.abs(after) > Math.abs(before)) {
+      out.push({ code: 'MAX_GROSS_EXPOSURE', detail: { max: this.config.maxGrossExposureQuote, got: grossAfter } });
+    }
+  }
+
+  private checkAccountTriggers(ctx: RiskContext, nowMs: number, reducing: boolean, out: Rejection[]): void {
+    const acc = ctx.account();
+    if (acc === undefined) {
+      out.push({ code: 'NO_ACCOUNT', detail: { problem: 'unreadable' } });
+      return;
+    }
+    const ageMs = nowMs - acc.timeMs;
+    if (!(ageMs <= this.config.maxAccountAgeSec * 1000) || !Number.isFinite(acc.equity) || !(acc.dayStartEquity > 0) || !(acc.peakEquity > 0)) {
+      out.push({ code: 'NO_ACCOUNT', detail: { problem: 'stale or invalid', ageMs } });
+      return;
+    }
+    const dayLossPct = ((acc.dayStartEquity - acc.equity) / acc.dayStartEquity) * 100;
+    if (dayLossPct >= this.config.dailyLossLimitPct) {
+      this.trigger('global', this.config.dailyLossState, `DAILY_LOSS_LIMIT: lossPct=${round6(dayLossPct)} maxPct=${this.config.dailyLossLimitPct}`);
+      if (!reducing || this.config.dailyLossState === 'HALTED') {
+        out.push({ code: 'DAILY_LOSS_LIMIT', detail: { lossPct: dayLossPct, maxPct: this.config.dailyLossLimitPct } });
+      }
+    }
+    const drawdownPct = ((acc.peakEquity - acc.equity) / acc.peakEquity) * 100;
+    if (drawdownPct >= this.config.drawdownHaltPct) {
+      this.trigger('global', 'HALTED', `DRAWDOWN_HALT: drawdownPct=${round6(drawdownPct)} maxPct=${this.config.drawdownHaltPct}`);
+      out.push({ code: 'DRAWDOWN_HALT', detail: { drawdownPct, maxPct: this.config.drawdownHaltPct } });
+    }
+  }
+
+  private checkTradingState(order: OrderIntent, nowMs: number, reducing: boolean, out: Rejection[]): void {
+    const cache = this.store.cache;
+    const state = cache.effectiveState(order.agentId, order.symbol);
+    switch (state) {
+      case 'ACTIVE':
+        break;
+      case 'REDUCING':
+        if (!reducing) out.push({ code: 'REDUCING_ONLY', detail: { scope: cache.decidingScope(order.agentId, order.symbol) } });
+        break;
+      case 'HALTED':
+        out.push({ code: 'TRADING_HALTED', detail: { scope: cache.decidingScope(order.agentId, order.symbol) } });
+        break;
+    }
+    const health = this.store.health(nowMs);
+    switch (health) {
+      case 'OK':
+        break;
+      case 'STALE':
+      case 'UNAVAILABLE':
+        if (this.config.failClosedState === 'HALTED' || !reducing) {
+          out.push({ code: health === 'STALE' ? 'STALE_STATE' : 'STATE_UNAVAILABLE', detail: { treatedAs: this.config.failClosedState } });
+        }
+        break;
+    }
+  }
+
+  private tripBreaker(agentId: string | undefined, nowMs: number, out: Rejection[], reducing: boolean): void {
+    const scope: Scope = agentId === undefined ? 'global' : `agent:${agentId}`;
+    const max = this.config.circuitBreakerActionsPerMin;
+    this.trigger(scope, 'REDUCING', `CIRCUIT_BREAKER: actionsPerMin>${max}`, () =>
+      this.audit.append('CIRCUIT_BREAKER_TRIPPED', 'system', { scope, maxActionsPerMin: max, atMs: nowMs }),
+    );
+    if (!reducing) out.push({ code: 'CIRCUIT_BREAKER', detail: { scope, maxActionsPerMin: max } });
+  }
+
+  /** Escalates `scope` to `state` once; a no-op when it is already at least that strict or on its way. */
+  private trigger(scope: Scope, state: TradingState, reason: string, onFirst?: () => void): void {
+    if (strictness(this.store.cache.stateOf(scope)) >= strictness(state)) return;
+    const key = `${scope}>${state}`;
+    if (this.pendingEscalations.has(key)) return;
+    this.pendingEscalations.add(key);
+    onFirst?.();
+    this.store
+      .escalate({ scope, state, actor: 'system', reason })
+      .catch((err: unknown) => {
+        // The store being unwritable also makes it unhealthy, so orders keep failing closed meanwhile.
+        this.audit.append('STATE_ESCALATION_FAILED', 'system', { scope, state, reason, error: errorText(err) });
+      })
+      .finally(() => this.pendingEscalations.delete(key));
+  }
+
+  private countersFor(agentId: string | undefined): AgentCounters {
+    const key = agentId ?? '';
+    let c = this.agents.get(key);
+    if (c === undefined) {
+      c = {
+        perSec: new RateWindow(this.config.maxOrdersPerSec, 1000),
+        perMin: new RateWindow(this.config.maxOrdersPerMin, 60_000),
+        actions: new RateWindow(this.config.circuitBreakerActionsPerMin, 60_000),
+      };
+      this.agents.set(key, c);
+    }
+    return c;
+  }
+
+  private deny(order: OrderIntent, rejections: Rejection[]): CheckResult {
+    this.audit.append('ORDER_DENIED', actorOf(order), {
+      ...orderPayload(order),
+      reasons: rejections.map(renderRejection),
+    });
+    return { allowed: false, rejections };
+  }
+
+  private alert(type: string, order: OrderIntent, extra: Record<string, number>): void {
+    this.audit.append(type, actorOf(order), { ...orderPayload(order), ...extra });
+  }
+
+  private auditStateChange(r: StateRecord): void {
+    if (r.version <= this.quietUntilVersion) return;
+    this.audit.append('TRADING_STATE_CHANGED', r.actor, {
+      scope: r.scope,
+      from: r.previous,
+      to: r.state,
+      version: r.version,
+      reason: r.reason,
+      changedAtMs: r.changedAtMs,
+    });
+  }
+}
+
+function actorOf(order: OrderIntent): string {
+  return order.agentId === undefined ? 'agent:unattributed' : `agent:${order.agentId}`;
+}
+
+function orderPayload(order: OrderIntent): Record<string, unknown> {
+  return {
+    clientOrderId: String(order.clientOrderId),
+    agentId: order.agentId ?? null,
+    symbol: String(order.symbol),
+    side: String(order.side),
+    type: String(order.type),
+    quantity: jsonNumber(order.quantity),
+    limitPrice: order.limitPrice === undefined ? null : jsonNumber(order.limitPrice),
+    reduceOnly: order.reduceOnly === true,
+  };
+}
+
+/** NaN and Infinity are not JSON: they are written as strings so the audit line stays valid. */
+function jsonNumber(x: number): number | string {
+  return Number.isFinite(x) ? x : String(x);
+}
+
+function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,38 @@
+export {
+  type TradingState,
+  type Scope,
+  type StateRecord,
+  type StateChange,
+  type StoreHealth,
+  type TradingStateView,
+  TRADING_STATES,
+  strictness,
+  stricterOf,
+  isTradingState,
+  parseScope,
+} from './trading-state.js';
+export { type RejectCode, type RejectDetail, type Rejection, REJECT_REASONS, renderRejection, describeRejectCode } from './reasons.js';
+export {
+  type GatekeeperConfig,
+  type GatekeeperConfigInput,
+  type InstrumentLimits,
+  gatekeeperConfigSchema,
+  parseGatekeeperConfig,
+  limitsFor,
+} from './config.js';
+export { type TrustedPrice, type AccountRisk, type RiskContext, type OrderIntent, PortfolioContext } from './context.js';
+export { StateCache, type StateListener } from './state-cache.js';
+export { type TradingStateStore } from './state-store.js';
+export { MemoryStateStore } from './memory-state-store.js';
+export { type RedisStateStoreOptions, RedisStateStore, redactRedisUrl } from './redis-state-store.js';
+export { type CheckResult, type GatekeeperOptions, RiskGatekeeper } from './gatekeeper.js';
+export {
+  type KillMode,
+  type KillSwitchVenue,
+  type VenuePosition,
+  type VenueOpenOrder,
+  type KillSwitchOptions,
+  KillSwitch,
+  inScope,
+} from './kill-switch.js';
+export { type ReplayableEvent, replayTradingStates } from './state-replay.js';

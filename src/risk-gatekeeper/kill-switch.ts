@@ -1,0 +1,131 @@
+/**
+ * The kill-switch: operators flip trading states here (never agents: they get `TradingStateView`), and
+ * whenever a scope becomes HALTED — by an operator, a trigger, or another process through the store —
+ * its open orders are cancelled and its positions flattened through the venue port.
+ */
+import type { AuditSink } from '../security/index.js';
+import { errorText, type RiskGatekeeper } from './gatekeeper.js';
+import type { OrderIntent } from './context.js';
+import type { TradingStateStore } from './state-store.js';
+import { type Scope, type StateRecord, parseScope } from './trading-state.js';
+
+export interface VenuePosition {
+  readonly symbol: string;
+  /** Signed base units. */
+  readonly quantity: number;
+  readonly agentId?: string;
+}
+
+export interface VenueOpenOrder {
+  readonly clientOrderId: string;
+  readonly symbol: string;
+  readonly agentId?: string;
+}
+
+/** What the kill-switch needs from a venue (the gateway implements it later). */
+export interface KillSwitchVenue {
+  /** Cancels every open order in `scope`; resolves with how many were cancelled. */
+  cancelAll(scope: Scope): Promise<number>;
+  openOrders(): Promise<readonly VenueOpenOrder[]>;
+  positions(): Promise<readonly VenuePosition[]>;
+  submit(order: OrderIntent): Promise<void>;
+}
+
+export type KillMode = 'soft' | 'hard';
+
+export interface KillSwitchOptions {
+  readonly store: TradingStateStore;
+  readonly gatekeeper: RiskGatekeeper;
+  readonly audit: AuditSink;
+  /** Without a venue, states still flip and orders are refused; nothing is cancelled or flattened here. */
+  readonly venue?: KillSwitchVenue;
+}
+
+export function inScope(scope: Scope, symbol: string, agentId: string | undefined): boolean {
+  if (scope === 'global') return true;
+  if (scope.startsWith('agent:')) return agentId === scope.slice(6);
+  return symbol === scope.slice(11);
+}
+
+function operatorActor(operator: string): string {
+  if (operator.trim() === '') throw new RangeError('operator: must not be empty');
+  return `operator:${operator}`;
+}
+
+function requireReason(reason: string): string {
+  if (reason.trim() === '') throw new RangeError('reason: must not be empty');
+  return reason;
+}
+
+export class KillSwitch {
+  private readonly store: TradingStateStore;
+  private readonly gatekeeper: RiskGatekeeper;
+  private readonly audit: AuditSink;
+  private readonly venue: KillSwitchVenue | undefined;
+  private readonly unsubscribe: () => void;
+  private enforcing: Promise<void> = Promise.resolve();
+
+  constructor(options: KillSwitchOptions) {
+    this.store = options.store;
+    this.gatekeeper = options.gatekeeper;
+    this.audit = options.audit;
+    this.venue = options.venue;
+    this.unsubscribe = this.store.onChange((r) => this.onStateChange(r));
+  }
+
+  /** soft → REDUCING, hard → HALTED. */
+  kill(scope: Scope | string, mode: KillMode, operator: string, reason: string): Promise<StateRecord> {
+    const state = mode === 'hard' ? 'HALTED' : 'REDUCING';
+    return this.store.set({ scope: parseScope(scope), state, actor: operatorActor(operator), reason: requireReason(reason) });
+  }
+
+  /** Only an operator returns a scope to ACTIVE. */
+  resume(scope: Scope | string, operator: string, reason: string): Promise<StateRecord> {
+    return this.store.set({ scope: parseScope(scope), state: 'ACTIVE', actor: operatorActor(operator), reason: requireReason(reason) });
+  }
+
+  /** Resolves when every enforcement started so far has finished. */
+  settled(): Promise<void> {
+    return this.enforcing;
+  }
+
+  dispose(): void {
+    this.unsubscribe();
+  }
+
+  private onStateChange(r: StateRecord): void {
+    if (r.state !== 'HALTED') return;
+    // Enforcements run one after another so two quick halts never flatten the same position twice.
+    this.enforcing = this.enforcing.then(() => this.enforce(r.scope));
+  }
+
+  /** Cancels the scope's open orders, then flattens its positions; each step is audited. */
+  async enforce(scope: Scope): Promise<void> {
+    const venue = this.venue;
+    if (venue === undefined) return;
+    try {
+      const cancelled = await venue.cancelAll(scope);
+      this.audit.append('OPEN_ORDERS_CANCELLED', 'system', { scope, cancelled });
+      const positions = await venue.positions();
+      for (const p of positions) {
+        if (p.quantity === 0 || !inScope(scope, p.symbol, p.agentId)) continue;
+        const order = this.gatekeeper.issueFlatteningOrder(p.symbol, p.quantity, p.agentId);
+        const verdict = this.gatekeeper.check(order, NO_CONTEXT);
+        if (!verdict.allowed) continue; // already audited as ORDER_DENIED
+        await venue.submit(order);
+        this.audit.append('FLATTEN_ORDER_SUBMITTED', 'system', { scope, clientOrderId: order.clientOrderId, symbol: p.symbol, quantity: p.quantity });
+      }
+    } catch (err) {
+      this.audit.append('KILL_SWITCH_ENFORCEMENT_FAILED', 'system', { scope, error: errorText(err) });
+    }
+  }
+}
+
+/** Flattening orders are judged on what the kill-switch issued, not on a context; this one holds nothing. */
+const NO_CONTEXT = {
+  account: () => undefined,
+  positionQty: () => 0,
+  trustedPrice: () => undefined,
+  positionSymbols: () => [],
+  openOrderCount: () => 0,
+};

@@ -1,0 +1,74 @@
+/**
+ * The in-memory copy of every scope's trading state that the hot path reads. Stores keep it current
+ * (the Redis store from pub/sub and polling); lookups by agent id and symbol build no strings.
+ */
+import { type Scope, type StateRecord, type TradingState, stricterOf } from './trading-state.js';
+
+export type StateListener = (record: StateRecord) => void;
+
+export class StateCache {
+  private globalState: TradingState = 'ACTIVE';
+  private readonly agentStates = new Map<string, TradingState>();
+  private readonly instrumentStates = new Map<string, TradingState>();
+  private readonly records = new Map<Scope, StateRecord>();
+  private readonly listeners = new Set<StateListener>();
+
+  /** Applies `record` if it is newer than what is cached for its scope; returns whether it was applied. */
+  apply(record: StateRecord): boolean {
+    const cur = this.records.get(record.scope);
+    if (cur && cur.version >= record.version) return false;
+    this.records.set(record.scope, record);
+    if (record.scope === 'global') this.globalState = record.state;
+    else if (record.scope.startsWith('agent:')) this.agentStates.set(record.scope.slice(6), record.state);
+    else this.instrumentStates.set(record.scope.slice(11), record.state);
+    for (const l of this.listeners) l(record);
+    return true;
+  }
+
+  stateOf(scope: Scope): TradingState {
+    return this.records.get(scope)?.state ?? 'ACTIVE';
+  }
+
+  record(scope: Scope): StateRecord | undefined {
+    return this.records.get(scope);
+  }
+
+  /** The strictest state among global, the agent's and the instrument's. */
+  effectiveState(agentId: string | undefined, symbol: string | undefined): TradingState {
+    let s = this.globalState;
+    if (s === 'HALTED') return s;
+    if (agentId !== undefined) {
+      const a = this.agentStates.get(agentId);
+      if (a !== undefined) s = stricterOf(s, a);
+    }
+    if (symbol !== undefined) {
+      const i = this.instrumentStates.get(symbol);
+      if (i !== undefined) s = stricterOf(s, i);
+    }
+    return s;
+  }
+
+  /** Which scope makes the effective state what it is (for reason details); `global` when none is stricter. */
+  decidingScope(agentId: string | undefined, symbol: string | undefined): Scope {
+    const eff = this.effectiveState(agentId, symbol);
+    if (this.globalState === eff) return 'global';
+    if (agentId !== undefined && this.agentStates.get(agentId) === eff) return `agent:${agentId}`;
+    if (symbol !== undefined && this.instrumentStates.get(symbol) === eff) return `instrument:${symbol}`;
+    return 'global';
+  }
+
+  all(): StateRecord[] {
+    return [...this.records.values()].sort((a, b) => a.scope.localeCompare(b.scope));
+  }
+
+  maxVersion(): number {
+    let v = 0;
+    for (const r of this.records.values()) if (r.version > v) v = r.version;
+    return v;
+  }
+
+  onChange(listener: StateListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
