@@ -29,3 +29,23 @@ export {
   featureNames,
   computeFeatures,
 } from './features.js';
+export {
+  type CsvLoadOptions,
+  type CsvLoadReport,
+  type CsvLoadResult,
+  loadBarsCsv,
+  parseBarsCsv,
+} from './csv-loader.js';
+export {
+  type FileOrder,
+  type OrderReport,
+  type DuplicatePolicy,
+  type DuplicateReport,
+  type GapPolicy,
+  type GapReport,
+  type GapRange,
+} from './bar-order.js';
+export { CsvLoadError } from './csv-errors.js';
+export { type TimeUnit, parseDateText, epochUnitOf } from './csv-time.js';
+export { BARS_CSV_HEADER, formatCandleLine, formatBarsCsv, writeBarsCsv } from './csv-writer.js';
+export { formatTimeMs, formatDurationMs } from './time-format.js';
