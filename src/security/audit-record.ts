@@ -9,7 +9,8 @@
  *   signature = Ed25519 (base64) over canonicalJson of the line without `signature`; seq and hash are those
  *   of the last event before it, so one signature seals every event up to and including seq.
  */
-import { createHash, sign, verify, type KeyObject } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
+import { sign, verify, type KeyObject } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -55,9 +56,11 @@ export function eventBody(
   return `{"actor":${JSON.stringify(actor)},"payload":${canonicalJson(payload)},"prevHash":"${prevHash}","seq":${seq},"timeMs":${canonicalJson(timeMs)},"type":${JSON.stringify(type)}}`;
 }
 
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
+/** SHA-256 hex. The one-shot `crypto.hash` (Node >= 20.12) is about twice as fast on short inputs. */
+export const sha256Hex: (text: string) => string =
+  typeof nodeCrypto.hash === 'function'
+    ? (text) => nodeCrypto.hash('sha256', text, 'hex')
+    : (text) => nodeCrypto.createHash('sha256').update(text).digest('hex');
 
 /** The JSONL line of an event, given its canonical body and hash. */
 export function eventLine(body: string, hash: string): string {

@@ -95,8 +95,9 @@ function checkEvent(e: AuditEvent, s: ScanState): ScanProblem | undefined {
     return { firstBadSeq: expected, problem: `event seq ${expected} is missing: found seq ${e.seq} (deleted or reordered)` };
   }
   if (e.seq < expected) {
+    // A second copy of an unsealed seq: either copy may be the forgery. Of a sealed seq: the first is genuine.
     return {
-      firstBadSeq: expected,
+      firstBadSeq: e.seq > s.lastSealedSeq ? e.seq : expected,
       problem: `event seq ${e.seq} found after seq ${s.lastSeq} (inserted, duplicated or reordered)`,
     };
   }

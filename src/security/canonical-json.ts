@@ -6,30 +6,46 @@
  * Values JSON cannot carry are made explicit instead of silently becoming `null`, because an audit record of
  * a rejected order with `qty: NaN` must say NaN: non-finite numbers and bigints become strings, `undefined`,
  * functions and symbols are left out of objects (and are `null` in arrays, as in JSON), typed arrays become
- * arrays, and objects with `toJSON` (Date) are written as their JSON form. A circular structure is a bug in
- * the caller and throws.
+ * arrays, and objects with `toJSON` (Date) are written as their JSON form. Nesting deeper than
+ * `MAX_CANONICAL_DEPTH` (in practice: a circular structure, a bug in the caller) throws.
+ *
+ * This runs once per audit event, so it avoids per-call allocation beyond the output string: a depth counter
+ * instead of an ancestor list, and a cache of encoded keys (payloads repeat the same few key names).
  */
+export const MAX_CANONICAL_DEPTH = 256;
+
 export function canonicalJson(value: unknown): string {
-  const out = write(value, []);
-  return out === undefined ? 'null' : out;
+  return write(value, 0) ?? 'null';
 }
 
-function write(value: unknown, ancestors: object[]): string | undefined {
+const keyTextCache = new Map<string, string>();
+const KEY_CACHE_LIMIT = 10_000;
+
+function keyText(key: string): string {
+  let text = keyTextCache.get(key);
+  if (text === undefined) {
+    text = `${JSON.stringify(key)}:`;
+    if (keyTextCache.size < KEY_CACHE_LIMIT) keyTextCache.set(key, text);
+  }
+  return text;
+}
+
+function write(value: unknown, depth: number): string | undefined {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);
     case 'number':
-      return Number.isFinite(value) ? JSON.stringify(value) : JSON.stringify(String(value));
+      // String(n) is JSON's number form for finite n (and gives "0" for -0, as JSON does).
+      return Number.isFinite(value) ? String(value) : `"${String(value)}"`;
     case 'boolean':
       return value ? 'true' : 'false';
     case 'bigint':
-      return JSON.stringify(value.toString());
-    case 'undefined':
-    case 'function':
-    case 'symbol':
-      return undefined;
+      return `"${value.toString()}"`;
     case 'object':
-      return value === null ? 'null' : writeObject(value, ancestors);
+      return value === null ? 'null' : writeObject(value, depth);
+    default:
+      // undefined, function, symbol: not representable, left out as JSON.stringify does.
+      return undefined;
   }
 }
 
@@ -48,42 +64,41 @@ const TYPED_ARRAYS = [
 ] as const;
 
 function typedArrayItems(value: object): unknown[] | undefined {
-  if (!ArrayBuffer.isView(value)) return undefined;
   for (const Ctor of TYPED_ARRAYS) {
     if (value instanceof Ctor) return Array.from<number | bigint>(value);
   }
   return undefined;
 }
 
-function writeObject(value: object, ancestors: object[]): string | undefined {
-  if (ancestors.includes(value)) throw new TypeError('canonicalJson: circular structure');
-  if ('toJSON' in value && typeof value.toJSON === 'function') return write(value.toJSON(), ancestors);
-  ancestors.push(value);
-  let out: string;
-  const typedItems = Array.isArray(value) ? value : typedArrayItems(value);
-  if (typedItems !== undefined) {
-    out = writeArray(typedItems, ancestors);
-  } else {
-    const keys = Object.keys(value).sort();
-    out = '{';
-    let first = true;
-    for (const key of keys) {
-      const item = write(Reflect.get(value, key), ancestors);
-      if (item === undefined) continue;
-      out += first ? `${JSON.stringify(key)}:${item}` : `,${JSON.stringify(key)}:${item}`;
-      first = false;
-    }
-    out += '}';
+function writeObject(value: object, depth: number): string | undefined {
+  if (depth >= MAX_CANONICAL_DEPTH) {
+    throw new TypeError(`canonicalJson: nested deeper than ${MAX_CANONICAL_DEPTH} levels (circular structure?)`);
   }
-  ancestors.pop();
-  return out;
+  if (Array.isArray(value)) return writeArray(value, depth);
+  if (ArrayBuffer.isView(value)) {
+    const items = typedArrayItems(value);
+    if (items !== undefined) return writeArray(items, depth);
+  }
+  if ('toJSON' in value && typeof value.toJSON === 'function') return write(value.toJSON(), depth + 1);
+  const keys = Object.keys(value);
+  keys.sort();
+  let out = '{';
+  let first = true;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    const item = write(Reflect.get(value, key), depth + 1);
+    if (item === undefined) continue;
+    out += first ? keyText(key) + item : `,${keyText(key)}${item}`;
+    first = false;
+  }
+  return `${out}}`;
 }
 
-function writeArray(items: readonly unknown[], ancestors: object[]): string {
+function writeArray(items: readonly unknown[], depth: number): string {
   let out = '[';
   for (let i = 0; i < items.length; i++) {
     if (i > 0) out += ',';
-    out += write(items[i], ancestors) ?? 'null';
+    out += write(items[i], depth + 1) ?? 'null';
   }
   return `${out}]`;
 }
