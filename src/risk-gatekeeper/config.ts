@@ -7,19 +7,27 @@ import { parseWithSchema } from '../core/index.js';
 
 const positive = z.number().positive().finite();
 
-/** Per-order and per-position limits of one instrument. */
-const instrumentLimitsSchema = z.strictObject({
+/** Per-order and per-position limits of one instrument (units in the names). */
+const limitFields = {
   /** Largest order, in base units. */
-  maxOrderQty: positive.default(1_000_000),
+  maxOrderQty: positive,
   /** Largest order value, in quote currency. */
-  maxOrderNotionalQuote: positive.default(100_000),
+  maxOrderNotionalQuote: positive,
   /** Largest |position| after an order, in base units. */
-  maxPositionQty: positive.default(1_000_000),
+  maxPositionQty: positive,
   /** Largest |position| value after an order, in quote currency. */
-  maxPositionNotionalQuote: positive.default(250_000),
+  maxPositionNotionalQuote: positive,
+};
+
+const instrumentLimitsSchema = z.strictObject({
+  maxOrderQty: limitFields.maxOrderQty.default(1_000_000),
+  maxOrderNotionalQuote: limitFields.maxOrderNotionalQuote.default(100_000),
+  maxPositionQty: limitFields.maxPositionQty.default(1_000_000),
+  maxPositionNotionalQuote: limitFields.maxPositionNotionalQuote.default(250_000),
 });
 
-const instrumentOverrideSchema = instrumentLimitsSchema.partial();
+/** Overrides carry no defaults: a field left out falls back to `limits`. */
+const instrumentOverrideSchema = z.strictObject(limitFields).partial();
 
 export const gatekeeperConfigSchema = z.strictObject({
   /** Limits applied to every instrument unless overridden below. */

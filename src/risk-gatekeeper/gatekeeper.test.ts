@@ -62,7 +62,7 @@ describe('RiskGatekeeper pre-trade checks', () => {
   });
 
   it('check_uses_per_instrument_overrides_of_limits', () => {
-    const f = makeFixture({ instruments: { 'ETH/USD': { maxOrderQty: 5 } } });
+    const f = makeFixture({ instruments: { 'ETH/USD': { maxOrderQty: 5, maxPositionQty: 10 } } });
     expect(f.gk.check(f.order({ symbol: 'ETH/USD', quantity: 5 }), f.ctx).allowed).toBe(true);
     expect(codes(f.gk.check(f.order({ symbol: 'ETH/USD', quantity: 5.01 }), f.ctx))).toEqual(['MAX_ORDER_QUANTITY']);
     expect(codes(f.gk.check(f.order({ quantity: 1.5 }), f.ctx))).toContain('MAX_ORDER_QUANTITY');

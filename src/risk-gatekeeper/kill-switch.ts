@@ -74,14 +74,14 @@ export class KillSwitch {
   }
 
   /** soft → REDUCING, hard → HALTED. */
-  kill(scope: Scope | string, mode: KillMode, operator: string, reason: string): Promise<StateRecord> {
+  async kill(scope: Scope | string, mode: KillMode, operator: string, reason: string): Promise<StateRecord> {
     const state = mode === 'hard' ? 'HALTED' : 'REDUCING';
-    return this.store.set({ scope: parseScope(scope), state, actor: operatorActor(operator), reason: requireReason(reason) });
+    return await this.store.set({ scope: parseScope(scope), state, actor: operatorActor(operator), reason: requireReason(reason) });
   }
 
   /** Only an operator returns a scope to ACTIVE. */
-  resume(scope: Scope | string, operator: string, reason: string): Promise<StateRecord> {
-    return this.store.set({ scope: parseScope(scope), state: 'ACTIVE', actor: operatorActor(operator), reason: requireReason(reason) });
+  async resume(scope: Scope | string, operator: string, reason: string): Promise<StateRecord> {
+    return await this.store.set({ scope: parseScope(scope), state: 'ACTIVE', actor: operatorActor(operator), reason: requireReason(reason) });
   }
 
   /** Resolves when every enforcement started so far has finished. */
