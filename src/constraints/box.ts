@@ -8,6 +8,7 @@
  * the interval keeps every target between flat and the current position: none of them increases |position|.
  */
 import type { CompiledRules } from './compile.js';
+import { worstMoveDown, worstMoveUp } from './fill-bound.js';
 import { dailyLossLockActive, drawdownLockActive } from './locks.js';
 import { exposureBits } from './mask.js';
 import { type RuleId, RULE_BIT, ruleIdsFromBits } from './rule-ids.js';
@@ -73,6 +74,8 @@ export function allowedTargetInterval(s: ConstraintState, c: CompiledRules): Tar
     else if (ruleLo === lo && ruleLo !== Number.NEGATIVE_INFINITY) loReasons.push(id);
   };
   const f = c.feeFrac;
+  const rLo = worstMoveDown(c.boundFrac, c.tickSize, s.price);
+  const rHi = worstMoveUp(c.boundFrac, c.tickSize, s.price);
   const ratioRules: [RuleId, number][] = [
     ['MAX_POSITION_PCT', c.maxPositionPct],
     ['MAX_LEVERAGE', c.maxLeverage],
@@ -80,22 +83,22 @@ export function allowedTargetInterval(s: ConstraintState, c: CompiledRules): Tar
   ];
   for (const [id, m] of ratioRules) {
     if (!Number.isFinite(m)) continue;
-    const h = Math.min(ratioHi(m, u, c.rLo, f), ratioHi(m, u, c.rHi, f));
-    const l = Math.max(ratioLo(m, u, c.rLo, f), ratioLo(m, u, c.rHi, f));
+    const h = Math.min(ratioHi(m, u, rLo, f), ratioHi(m, u, rHi, f));
+    const l = Math.max(ratioLo(m, u, rLo, f), ratioLo(m, u, rHi, f));
     bound(id, Math.min(redLo, l), Math.max(redHi, h));
   }
   if (Number.isFinite(c.maxOrderPct)) {
-    const step = c.maxOrderPct / c.rHi;
+    const step = c.maxOrderPct / rHi;
     bound('MAX_ORDER_PCT', Math.min(redLo, u - step), Math.max(redHi, u + step));
   }
   if (c.longOnly) bound('LONG_ONLY', redLo, Number.POSITIVE_INFINITY);
 
   // The closed forms can land one rounding step outside what the mask's own check accepts; step inward
   // until the mask agrees, so that a projected target is always one the mask allows.
-  for (let k = 0; k < 8 && hi > redHi && Number.isFinite(hi) && exposureBits(c, u, hi) !== 0; k++) {
+  for (let k = 0; k < 8 && hi > redHi && Number.isFinite(hi) && exposureBits(c, u, hi, rLo, rHi) !== 0; k++) {
     hi = Math.max(redHi, hi - Math.abs(hi) * Number.EPSILON * 2 ** k);
   }
-  for (let k = 0; k < 8 && lo < redLo && Number.isFinite(lo) && exposureBits(c, u, lo) !== 0; k++) {
+  for (let k = 0; k < 8 && lo < redLo && Number.isFinite(lo) && exposureBits(c, u, lo, rLo, rHi) !== 0; k++) {
     lo = Math.min(redLo, lo + Math.abs(lo) * Number.EPSILON * 2 ** k);
   }
   return { lo, hi, current: u, loReasons, hiReasons };

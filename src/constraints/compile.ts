@@ -3,7 +3,8 @@
  * the action list as typed arrays, the session windows as a bitmap, the allow-list as a Set.
  */
 import { type ActionSpec, DEFAULT_ACTIONS, validateActionSet } from '../core/index.js';
-import { worstCaseBoundFrac } from './fill-bound.js';
+import type { SimFillConfig } from '../venues/index.js';
+import { simFillBoundFrac, worstCaseBoundFrac } from './fill-bound.js';
 import type { FillModelBound, Rules } from './rules-schema.js';
 import { compileSessionWindows } from './session.js';
 import { kindCode } from './share-math.js';
@@ -17,10 +18,11 @@ export interface CompiledRules {
   /** Action kinds as `KIND_*` codes of share-math.ts. */
   readonly kinds: Uint8Array;
   readonly fractions: Float64Array;
-  readonly fill: FillModelBound;
-  /** Next-bar price range as multiples of the reference price: [1 − b, 1 + b]. */
-  readonly rLo: number;
-  readonly rHi: number;
+  /** b: largest adverse move of the next fill from the reference price, as a fraction (fill-bound.ts). */
+  readonly boundFrac: number;
+  /** Price rounding of fills, in quote currency (0 = none): one more tick of adverse move. */
+  readonly tickSize: number;
+  /** Taker fee as a fraction of notional. */
   readonly feeFrac: number;
   readonly maxPositionPct: number;
   readonly maxOrderPct: number;
@@ -42,16 +44,22 @@ export interface CompiledRules {
 export interface CompileOptions {
   /** The discrete actions to judge; core `DEFAULT_ACTIONS` when absent. */
   readonly actions?: readonly ActionSpec[];
-  /** The env's own fill model bound, overriding the rule set's `fill_model` section. */
+  /** A fill bound overriding the rule set's `fill_model` section. */
   readonly fillModel?: FillModelBound;
+  /** The env's sim fill model: when given, the bound and the fee come from it (see fill-bound.ts). */
+  readonly simFill?: SimFillConfig;
+  /** The instrument's tick size when fills are rounded to it. */
+  readonly tickSize?: number;
 }
 
 export function compileRules(rules: Rules, options: CompileOptions = {}): CompiledRules {
   const actions = options.actions ?? DEFAULT_ACTIONS;
   validateActionSet(actions);
   const fill = options.fillModel ?? rules.fill_model;
-  const b = worstCaseBoundFrac(fill);
-  if (!(b >= 0 && b < 1)) throw new RangeError(`fillModel: worst-case bound must be in [0, 1), got ${b}`);
+  const b = options.simFill ? simFillBoundFrac(options.simFill) : worstCaseBoundFrac(fill);
+  if (!(b >= 0 && b < 1)) throw new RangeError(`fill model: worst-case bound must be in [0, 1), got ${b}`);
+  const tickSize = options.tickSize ?? 0;
+  if (!(tickSize >= 0 && Number.isFinite(tickSize))) throw new RangeError(`tickSize: must be a finite number >= 0, got ${tickSize}`);
   const off = Number.POSITIVE_INFINITY;
   return {
     rules,
@@ -59,10 +67,9 @@ export function compileRules(rules: Rules, options: CompileOptions = {}): Compil
     nActions: actions.length,
     kinds: Uint8Array.from(actions, (a) => kindCode(a.kind)),
     fractions: Float64Array.from(actions, (a) => a.fraction),
-    fill,
-    rLo: 1 - b,
-    rHi: 1 + b,
-    feeFrac: fill.fee_bps / 10_000,
+    boundFrac: b,
+    tickSize,
+    feeFrac: options.simFill ? options.simFill.takerFeeBps / 10_000 : fill.fee_bps / 10_000,
     maxPositionPct: rules.max_position_pct,
     maxOrderPct: rules.max_order_pct ?? off,
     maxLeverage: rules.max_leverage ?? off,

@@ -5,6 +5,7 @@
  */
 import type { CompiledRules } from './compile.js';
 import { type TargetInterval, allowedTargetInterval } from './box.js';
+import { worstCasePriceRange, worstMoveDown, worstMoveUp } from './fill-bound.js';
 import { dailyLossLockActive, dailyLossReason, drawdownLockActive, drawdownReason, stateDayLoss, stateDrawdown } from './locks.js';
 import { computeActionMask } from './mask.js';
 import { type RuleId, formatReason } from './rule-ids.js';
@@ -33,6 +34,8 @@ export interface MaskExplanation {
 }
 
 function reasonText(id: RuleId, s: ConstraintState, c: CompiledRules, u: number, t: number): string {
+  const rLo = worstMoveDown(c.boundFrac, c.tickSize, s.price);
+  const rHi = worstMoveUp(c.boundFrac, c.tickSize, s.price);
   switch (id) {
     case 'INVALID_STATE': {
       const bad = invalidStateField(s);
@@ -51,16 +54,16 @@ function reasonText(id: RuleId, s: ConstraintState, c: CompiledRules, u: number,
     case 'DAILY_LOSS_LIMIT_PCT':
       return dailyLossReason(s, c);
     case 'MAX_POSITION_PCT':
-      return formatReason(id, { max: c.maxPositionPct, got: worstExposureRatio(u, t, c.rLo, c.rHi, c.feeFrac) });
+      return formatReason(id, { max: c.maxPositionPct, got: worstExposureRatio(u, t, rLo, rHi, c.feeFrac) });
     case 'MAX_LEVERAGE':
-      return formatReason(id, { max: c.maxLeverage, got: worstExposureRatio(u, t, c.rLo, c.rHi, c.feeFrac) });
+      return formatReason(id, { max: c.maxLeverage, got: worstExposureRatio(u, t, rLo, rHi, c.feeFrac) });
     case 'INITIAL_MARGIN_PCT':
       return formatReason(id, {
         initial_margin_pct: 1 / c.marginLeverage,
-        margin_over_equity: worstExposureRatio(u, t, c.rLo, c.rHi, c.feeFrac) / c.marginLeverage,
+        margin_over_equity: worstExposureRatio(u, t, rLo, rHi, c.feeFrac) / c.marginLeverage,
       });
     case 'MAX_ORDER_PCT':
-      return formatReason(id, { max: c.maxOrderPct, got: Math.abs(t - u) * c.rHi });
+      return formatReason(id, { max: c.maxOrderPct, got: Math.abs(t - u) * rHi });
     case 'LONG_ONLY':
       return formatReason(id, { target_pct: t });
   }
@@ -87,7 +90,7 @@ export function explainActionMask(s: ConstraintState, c: CompiledRules): MaskExp
     drawdown: stateDrawdown(s),
     dayLoss: stateDayLoss(s),
     locks: { drawdown: bad === null && drawdownLockActive(s, c), dailyLoss: bad === null && dailyLossLockActive(s, c) },
-    worstCasePrice: { lo: s.price * c.rLo, hi: s.price * c.rHi },
+    worstCasePrice: worstCasePriceRange(s.price, c.boundFrac, c.tickSize),
     actions,
     targetInterval: {
       ...interval,

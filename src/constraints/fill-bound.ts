@@ -2,20 +2,37 @@
  * The worst-case price for the next bar, in one place. Position and size rules judge the position an
  * action would leave at this price rather than at the last close.
  *
- * `src/venues/` had no exported worst-case function when this was written, so the bound is computed here
- * from the rule set's `fill_model` section (or the env's fill model, passed to `compileRules`): a taker
- * pays half the quoted spread plus at most the slippage bound, so every fill and the next mark lie in
- * [price × (1 − b), price × (1 + b)] with b = spread/2 + slippage bound.
+ * Two sources of the bound b (the largest adverse move of a fill from the reference price, as a fraction):
+ * - the env's own fill model (`src/venues` `SimFillConfig`): b is venues' `slippageBoundFraction` at the
+ *   participation cap (half spread + fixed slippage + the largest impact), plus one tick of rounding;
+ * - standalone (the CLI, tests): the rule set's `fill_model` section, b = spread/2 + slippage bound.
+ * Every fill and the next mark are then taken to lie in [price × (1 − b) − tick, price × (1 + b) + tick].
+ * Gaps between the last close and the next open are outside the fill model, as in venues.
  */
+import { type SimFillConfig, slippageBoundFraction } from '../venues/index.js';
 import type { FillModelBound } from './rules-schema.js';
 
-/** b: the largest relative distance of the next bar's fill price from the reference price. */
+/** b from a rule set's `fill_model` section. */
 export function worstCaseBoundFrac(fill: FillModelBound): number {
   return fill.spread_bps / 20_000 + fill.slippage_bound_bps / 10_000;
 }
 
+/** b from the sim venue's fill model: volume 0 takes the impact at the participation cap, its largest. */
+export function simFillBoundFrac(config: SimFillConfig): number {
+  return slippageBoundFraction(0, 0, config);
+}
+
+/** Lowest next-bar price as a multiple of `price`. */
+export function worstMoveDown(boundFrac: number, tickSize: number, price: number): number {
+  return 1 - boundFrac - tickSize / price;
+}
+
+/** Highest next-bar price as a multiple of `price`. */
+export function worstMoveUp(boundFrac: number, tickSize: number, price: number): number {
+  return 1 + boundFrac + tickSize / price;
+}
+
 /** The price range the next bar's fill may land in. */
-export function worstCasePriceRange(price: number, fill: FillModelBound): { lo: number; hi: number } {
-  const b = worstCaseBoundFrac(fill);
-  return { lo: price * (1 - b), hi: price * (1 + b) };
+export function worstCasePriceRange(price: number, boundFrac: number, tickSize = 0): { lo: number; hi: number } {
+  return { lo: price * worstMoveDown(boundFrac, tickSize, price), hi: price * worstMoveUp(boundFrac, tickSize, price) };
 }

@@ -10,7 +10,7 @@ export {
   parseRulesText,
   loadRulesFile,
 } from './rules-schema.js';
-export { worstCaseBoundFrac, worstCasePriceRange } from './fill-bound.js';
+export { worstCaseBoundFrac, simFillBoundFrac, worstCasePriceRange } from './fill-bound.js';
 export {
   type ConstraintState,
   createConstraintState,

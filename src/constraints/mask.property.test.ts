@@ -60,7 +60,7 @@ describe('mask properties', () => {
         const rules = parseRules(r);
         const c = compileRules(rules, { actions: [DEFAULT_ACTIONS[0], ...acts] });
         const s = createConstraintState({ equity: a.equity, price: a.price, positionQty: (a.share * a.equity) / a.price });
-        const move = 1 + z * (c.rHi - 1);
+        const move = 1 + z * c.boundFrac;
         const { mask } = computeActionMask(s, c);
         acts.forEach((action, k) => {
           if (mask[k + 1] !== 1) return;

@@ -4,6 +4,7 @@
  * and the batched form allocates nothing.
  */
 import type { CompiledRules } from './compile.js';
+import { worstMoveDown, worstMoveUp } from './fill-bound.js';
 import { dailyLossLockActive, drawdownLockActive } from './locks.js';
 import { RULE_BIT, type RuleId, ruleIdsFromBits } from './rule-ids.js';
 import { minuteOfWeek } from './session.js';
@@ -30,16 +31,16 @@ function lockBits(s: ConstraintState, c: CompiledRules): number {
 }
 
 /**
- * Bits of the exposure rules broken by moving the position share from `u` to `t`, judged at the worst
- * end of the next bar's price range. Callers skip reductions (see `isReduction`).
+ * Bits of the exposure rules broken by moving the position share from `u` to `t`, judged at both ends
+ * [rLo, rHi] of the next bar's price range (multiples of the price). Callers skip reductions (`isReduction`).
  */
-export function exposureBits(c: CompiledRules, u: number, t: number): number {
+export function exposureBits(c: CompiledRules, u: number, t: number, rLo: number, rHi: number): number {
   let bits = 0;
-  const ratio = worstExposureRatio(u, t, c.rLo, c.rHi, c.feeFrac);
+  const ratio = worstExposureRatio(u, t, rLo, rHi, c.feeFrac);
   if (ratio > c.maxPositionPct) bits |= RULE_BIT.MAX_POSITION_PCT;
   if (ratio > c.maxLeverage) bits |= RULE_BIT.MAX_LEVERAGE;
   if (ratio > c.marginLeverage) bits |= RULE_BIT.INITIAL_MARGIN_PCT;
-  if (Math.abs(t - u) * c.rHi > c.maxOrderPct) bits |= RULE_BIT.MAX_ORDER_PCT;
+  if (Math.abs(t - u) * rHi > c.maxOrderPct) bits |= RULE_BIT.MAX_ORDER_PCT;
   if (c.longOnly && t < 0) bits |= RULE_BIT.LONG_ONLY;
   return bits;
 }
@@ -70,6 +71,8 @@ export function writeActionMask(
   const locks = lockBits(s, c);
   const u = (s.positionQty * s.price) / s.equity;
   const open = s.positionQty !== 0;
+  const rLo = worstMoveDown(c.boundFrac, c.tickSize, s.price);
+  const rHi = worstMoveUp(c.boundFrac, c.tickSize, s.price);
   let allowed = 1;
   for (let i = 1; i < n; i++) {
     const kind = c.kinds[i];
@@ -79,7 +82,7 @@ export function writeActionMask(
     if (trades) bits |= activity;
     // In a lock only closing an open position stays allowed (besides HOLD).
     if (locks !== 0 && !(kind === KIND_CLOSE && open)) bits |= locks;
-    if (trades && !isReduction(u, t)) bits |= exposureBits(c, u, t);
+    if (trades && !isReduction(u, t)) bits |= exposureBits(c, u, t, rLo, rHi);
     out[offset + i] = bits === 0 ? 1 : 0;
     if (reasons !== null) reasons[offset + i] = bits;
     if (bits === 0) allowed++;
