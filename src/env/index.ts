@@ -10,6 +10,13 @@ export { type TradingDataset, type DatasetOptions, createDataset } from './datas
 export { type TradingEnvState, NO_TRADE_YET, createEnvState } from './env-state.js';
 export { writeActionMask } from './action-mask.js';
 export { type EpisodeRange, TradingSim, resolveEpisodeRange, PORTFOLIO_OBS_NAMES, COST_NAMES } from './trading-sim.js';
-export { TradingEnv, type TradingEnvOptions, type TradingEnvInfo, type StepFillInfo } from './trading-env.js';
+export {
+  TradingEnv,
+  type TradingEnvOptions,
+  type TradingEnvInfo,
+  type TradingStepResult,
+  type TradingResetResult,
+  type StepFillInfo,
+} from './trading-env.js';
 export { TradingVecEnv, type TradingVecEnvOptions } from './trading-vec-env.js';
 export { SyncVectorEnv } from './sync-vector-env.js';

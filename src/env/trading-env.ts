@@ -42,6 +42,13 @@ export interface TradingEnvInfo extends EnvInfo {
   state: TradingEnvState;
 }
 
+export interface TradingStepResult extends StepResult {
+  info: TradingEnvInfo;
+}
+export interface TradingResetResult extends ResetResult {
+  info: TradingEnvInfo;
+}
+
 export interface TradingEnvOptions {
   dataset: TradingDataset;
   config?: TradingEnvConfigInput;
@@ -57,8 +64,8 @@ export class TradingEnv implements Env {
   private readonly obs: Float32Array;
   private readonly mask: Uint8Array;
   private readonly info: TradingEnvInfo;
-  private readonly result: StepResult;
-  private readonly resetResult: ResetResult;
+  private readonly result: TradingStepResult;
+  private readonly resetResult: TradingResetResult;
   private readonly discrete: boolean;
 
   constructor(options: TradingEnvOptions) {
@@ -104,7 +111,7 @@ export class TradingEnv implements Env {
     return this.sim.obsNames();
   }
 
-  reset(options?: { seed?: number; startIndex?: number }): ResetResult {
+  reset(options?: { seed?: number; startIndex?: number }): TradingResetResult {
     if (options?.seed !== undefined) this.sim.rng.reseed(options.seed);
     if (options?.startIndex !== undefined) this.sim.resetAt(options.startIndex);
     else this.sim.reset();
@@ -112,7 +119,7 @@ export class TradingEnv implements Env {
     return this.resetResult;
   }
 
-  step(action: number | Float32Array): StepResult {
+  step(action: number | Float32Array): TradingStepResult {
     const sim = this.sim;
     if (this.discrete) {
       if (typeof action !== 'number') throw new TypeError('action: this env has a Discrete action space; pass an integer');

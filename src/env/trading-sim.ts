@@ -26,9 +26,11 @@ export interface EpisodeRange {
   /** First bar of the split (inclusive) and its end (exclusive). */
   readonly start: number;
   readonly end: number;
-  /** Earliest and latest bar an episode may start at. */
+  /** Earliest and latest bar a random episode starts at (the latest leaves room for a full episode). */
   readonly firstStart: number;
   readonly lastStart: number;
+  /** The last bar an action can be decided at (its fill needs the next bar). */
+  readonly lastDecision: number;
 }
 
 export function resolveEpisodeRange(config: TradingEnvConfig, dataset: TradingDataset): EpisodeRange {
@@ -58,7 +60,7 @@ export function resolveEpisodeRange(config: TradingEnvConfig, dataset: TradingDa
     );
   }
   const lastStart = Math.max(firstStart, end - 1 - config.episodeLength);
-  return { start, end, firstStart, lastStart };
+  return { start, end, firstStart, lastStart, lastDecision };
 }
 
 export class TradingSim {
@@ -161,10 +163,10 @@ export class TradingSim {
     this.resetAt(firstStart + this.rng.nextInt(lastStart - firstStart + 1));
   }
 
-  /** Starts an episode at bar `t0` (must lie in [range.firstStart, range.lastStart]). */
+  /** Starts an episode at bar `t0` in [range.firstStart, range.lastDecision] (late starts end at the data's end). */
   resetAt(t0: number): void {
-    if (!(t0 >= this.range.firstStart && t0 <= this.range.lastStart) || !Number.isInteger(t0)) {
-      throw new RangeError(`t0: must be a bar index in [${this.range.firstStart}, ${this.range.lastStart}], got ${t0}`);
+    if (!(t0 >= this.range.firstStart && t0 <= this.range.lastDecision) || !Number.isInteger(t0)) {
+      throw new RangeError(`startIndex: must be a bar index in [${this.range.firstStart}, ${this.range.lastDecision}], got ${t0}`);
     }
     this.startIndex = t0;
     this.t = t0;

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { generateSynthetic } from '../data/index.js';
+import { createDataset } from './dataset.js';
+import { SyncVectorEnv } from './sync-vector-env.js';
+import { TradingEnv } from './trading-env.js';
+import { TradingVecEnv } from './trading-vec-env.js';
+
+const dataset = createDataset({ bars: generateSynthetic({ model: 'regime', bars: 2_000, seed: 9 }) });
+const config = { episodeLength: 7, windowSize: 4, seed: 42 };
+
+function slice(a: Float32Array, i: number, d: number): number[] {
+  return Array.from(a.subarray(i * d, (i + 1) * d));
+}
+
+describe('TradingVecEnv', () => {
+  it('lays out observations [N × obsDim] and masks [N × nActions] as single typed arrays', () => {
+    const vec = new TradingVecEnv({ dataset, numEnvs: 3, config });
+    const { obs, masks } = vec.reset();
+    expect(obs).toBeInstanceOf(Float32Array);
+    expect(obs.length).toBe(3 * vec.obsDim);
+    expect(vec.obsDim).toBe(4 * dataset.features.nFeatures + 4);
+    expect(masks).toBeInstanceOf(Uint8Array);
+    expect(masks?.length).toBe(3 * 6);
+    expect(Array.from(masks ?? [])).toEqual(new Array(18).fill(1));
+  });
+
+  it('matches a TradingEnv started at the same bar and auto-resets with the final observation kept', () => {
+    const vec = new TradingVecEnv({ dataset, numEnvs: 3, config });
+    vec.reset();
+    const d = vec.obsDim;
+    const singles = vec.sims.map((sim) => {
+      const e = new TradingEnv({ dataset, config });
+      e.reset({ startIndex: sim.startIndex });
+      return e;
+    });
+    const actions = new Int32Array(3);
+    for (let step = 1; step <= 7; step++) {
+      for (let i = 0; i < 3; i++) actions[i] = (step + i) % 6;
+      const r = vec.step(actions);
+      for (let i = 0; i < 3; i++) {
+        const s = singles[i].step(actions[i]);
+        expect(r.rewards[i]).toBe(Math.fround(s.reward));
+        expect(r.costs[i]).toBe(Math.fround(s.cost));
+        if (step < 7) {
+          expect(slice(r.obs, i, d)).toEqual(Array.from(s.obs));
+          expect(r.truncated[i]).toBe(0);
+        } else {
+          // The episode length is 7: the env finished, its last observation went to finalObs and a new episode began.
+          expect(r.truncated[i]).toBe(1);
+          expect(slice(r.finalObs, i, d)).toEqual(Array.from(s.obs));
+          expect(vec.sims[i].steps).toBe(0);
+          expect(vec.episodeLength[i]).toBe(7);
+        }
+      }
+    }
+  });
+
+  it('replays the same trajectories for the same seed', () => {
+    const run = (seed: number): number[] => {
+      const vec = new TradingVecEnv({ dataset, numEnvs: 4, config: { ...config, seed } });
+      vec.reset();
+      const out: number[] = [];
+      const actions = new Int32Array(4);
+      for (let s = 0; s < 40; s++) {
+        for (let i = 0; i < 4; i++) actions[i] = (s * 5 + i * 3) % 6;
+        const r = vec.step(actions);
+        out.push(...r.rewards, ...r.costs, r.obs[0], r.obs[vec.obsDim * 3 + 1]);
+      }
+      return out;
+    };
+    expect(run(1)).toEqual(run(1));
+    expect(run(1)).not.toEqual(run(2));
+    const a = new TradingVecEnv({ dataset, numEnvs: 2, config });
+    const firstStarts = (a.reset({ seed: 5 }), a.sims.map((s) => s.startIndex));
+    a.reset();
+    expect((a.reset({ seed: 5 }), a.sims.map((s) => s.startIndex))).toEqual(firstStarts);
+  });
+
+  it('takes Box actions as a Float32Array of target positions', () => {
+    const vec = new TradingVecEnv({ dataset, numEnvs: 2, config: { ...config, actionType: 'box' } });
+    expect(vec.reset().masks).toBeNull();
+    vec.step(new Float32Array([0.5, -0.5]));
+    expect(vec.sims[0].state.positionQty).toBeGreaterThan(0);
+    expect(vec.sims[1].state.positionQty).toBeLessThan(0);
+  });
+
+  it('rejects an action batch of the wrong length or type', () => {
+    const vec = new TradingVecEnv({ dataset, numEnvs: 2, config });
+    vec.reset();
+    expect(() => vec.step(new Int32Array(3))).toThrow(/actions: must have numEnvs = 2 entries, got 3/);
+    expect(() => vec.step(new Float32Array(2))).toThrow(/must be an Int32Array/);
+    expect(() => new TradingVecEnv({ dataset, numEnvs: 0 })).toThrow(/numEnvs: must be a whole number >= 1, got 0/);
+  });
+});
+
+describe('SyncVectorEnv', () => {
+  it('steps any envs together, copying masks from info and auto-resetting', () => {
+    const envs = [0, 1].map(() => new TradingEnv({ dataset, config: { ...config, episodeLength: 2 } }));
+    const vec = new SyncVectorEnv(envs);
+    expect(vec.nActions).toBe(6);
+    const { obs, masks } = vec.reset({ seed: 3 });
+    expect(obs.length).toBe(2 * vec.obsDim);
+    expect(Array.from(masks ?? [])).toEqual(new Array(12).fill(1));
+    vec.step(new Int32Array([1, 2]));
+    const r = vec.step(new Int32Array([0, 0]));
+    expect(Array.from(r.truncated)).toEqual([1, 1]);
+    expect(envs[0].sim.steps).toBe(0);
+    expect(envs[0].sim.t).toBe(envs[0].sim.startIndex);
+    expect(slice(r.finalObs, 0, vec.obsDim)).not.toEqual(slice(r.obs, 0, vec.obsDim));
+  });
+
+  it('seeds env i with seed + i', () => {
+    const a = new TradingEnv({ dataset, config });
+    const b = new TradingEnv({ dataset, config });
+    new SyncVectorEnv([a, b]).reset({ seed: 10 });
+    const ref = new TradingEnv({ dataset, config });
+    ref.reset({ seed: 11 });
+    expect(b.sim.startIndex).toBe(ref.sim.startIndex);
+  });
+
+  it('refuses envs with different spaces', () => {
+    const a = new TradingEnv({ dataset, config });
+    const b = new TradingEnv({ dataset, config: { ...config, windowSize: 5 } });
+    expect(() => new SyncVectorEnv([a, b])).toThrow(/envs\[1\].observationSpace: size must be/);
+  });
+});
