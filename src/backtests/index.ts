@@ -15,3 +15,43 @@ export {
   performanceMetrics,
 } from './metrics.js';
 export { type Trade, type TradeSide, FillLog, TradeBook } from './trades.js';
+export {
+  type GateOutcome,
+  type TradingStateName,
+  GATE_OUTCOMES,
+  TRADING_STATES,
+  DecisionLog,
+  StringTable,
+} from './decision-log.js';
+export type { BacktestMetrics, BacktestRecord, KillSwitchEvent, LimitsInfo } from './run-record.js';
+export {
+  type Sizing,
+  type DecisionContext,
+  type BacktestAgent,
+  RULE_AGENT_NAMES,
+  ruleActions,
+  parseAgentParams,
+  isRuleAgentSpec,
+  createRuleAgent,
+} from './rule-agents.js';
+export {
+  type OperatorActionKind,
+  type ScheduledAction,
+  type BacktestConfig,
+  backtestConfigSchema,
+  parseBacktestConfig,
+  loadBacktestConfig,
+  parseUtcTime,
+} from './backtest-config.js';
+export { type BacktestOptions, BACKTEST_FILL_DEFAULTS, runBacktest, fillQuoteOrder, limitsNote } from './runner.js';
+export { type WrittenFiles, writeRunFiles, writeEquityCsv, writeTradesCsv, writeDecisionsCsv } from './report-files.js';
+export { type ReportOptions, type ReportTable, renderReportHtml, writeReportHtml } from './report-html.js';
+export { METRIC_COLUMNS, formatMetric, textTable, summaryTable } from './summary-table.js';
+export {
+  type WalkForwardMode,
+  type WalkForwardWindow,
+  type WalkForwardSpec,
+  walkForwardWindows,
+  stitchEquity,
+} from './walk-forward-windows.js';
+export { type WorkerReply, type PoolOptions, runPool } from './worker-pool.js';
