@@ -9,7 +9,7 @@
  * decision at or after their time. The hot loop allocates nothing per bar; it awaits only when a trading
  * state changed (so a hard kill's cancel-and-flatten completes before the next decision).
  */
-import { type Bars, Ledger, type Instrument, barIntervalMs, barsPerYear, utcDayIndex } from '../core/index.js';
+import { type Bars, Ledger, type Instrument, barIntervalMs, barsPerYear, floorToLot, utcDayIndex } from '../core/index.js';
 import {
   type CompiledRules,
   type ConstraintState,
@@ -315,9 +315,16 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRec
           qty = (spec.fraction * ledger.equity) / price - ledger.positionQty;
           break;
       }
-      const estQty = quote !== 0 ? quote / price : qty;
-      if (estQty === 0 || !Number.isFinite(estQty)) {
+      const rawQty = quote !== 0 ? quote / price : qty;
+      if (rawQty === 0 || !Number.isFinite(rawQty)) {
         decisions.gate[t] = NO_ORDER;
+        continue;
+      }
+      // What the venue would accept: whole lots (the venue's own validity check, applied before the gatekeeper).
+      const estQty = Math.sign(rawQty) * floorToLot(Math.abs(rawQty), instrument.lotSize);
+      if (estQty === 0) {
+        decisions.gate[t] = GATE_DENIED;
+        decisions.gateReason[t] = decisions.strings.intern('VENUE_QTY_BELOW_LOT');
         continue;
       }
 

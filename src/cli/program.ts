@@ -4,6 +4,8 @@
 import { Command } from 'commander';
 // -- command imports (one line each) --
 import { registerBenchCommand } from './commands/bench.js';
+import { registerEnvCommand } from './commands/env.js';
+import { registerDemoCommand } from './commands/demo.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   // -- command registrations (one line each) --
   registerBenchCommand(program);
+  registerEnvCommand(program);
+  registerDemoCommand(program);
   return program;
 }
 

@@ -15,6 +15,7 @@ type BenchFn = (options: BenchOptions) => Promise<BenchResult>;
 
 // -- benchmarks (one entry each: name: lazy loader) --
 const BENCHMARKS: Record<string, () => Promise<BenchFn>> = {
+  env: async () => (await import('../../env/index.js')).benchEnv,
 };
 
 export function registerBenchCommand(program: Command): void {

@@ -1,0 +1,87 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { defineInstrument } from '../core/index.js';
+import { parseRules } from '../constraints/index.js';
+import { generateSynthetic } from '../data/index.js';
+import { buildChartData } from './chart-data.js';
+import { renderReportHtml } from './report-html.js';
+import { writeRunFiles } from './report-files.js';
+import { createRuleAgent } from './rule-agents.js';
+import { runBacktest } from './runner.js';
+import { summaryTable } from './summary-table.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bulwark-report-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const data = generateSynthetic({ model: 'regime', bars: 500, seed: 2 });
+const instrument = defineInstrument({ symbol: 'SYN/USD', tickSize: 1e-8, lotSize: 1e-8 });
+const run = () =>
+  runBacktest({
+    bars: data,
+    instrument,
+    agent: createRuleAgent('random:p=0.2,size=0.2'),
+    initialCash: 10_000,
+    seed: 4,
+    rules: parseRules({ max_position_pct: 0.3 }),
+    schedule: [{ atMs: data.time[300], action: 'hard_kill', operator: 'ops', reason: 'drill' }],
+  });
+
+describe('report files', () => {
+  it('writes metrics.json with every issue key and one CSV row per bar, trade and decision', async () => {
+    const rec = await run();
+    writeRunFiles(dir, rec);
+    const metrics = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')) as Record<string, unknown>;
+    for (const key of [
+      'total_return', 'cagr', 'volatility', 'sharpe', 'sortino', 'calmar', 'max_drawdown', 'max_drawdown_duration_bars',
+      'cvar_95', 'win_rate', 'profit_factor', 'exposure', 'turnover', 'n_trades', 'fees_paid', 'final_equity',
+      'masked_actions', 'rejections', 'kill_switch_events', 'benchmark',
+    ]) {
+      expect(metrics, key).toHaveProperty(key);
+    }
+    const equity = readFileSync(join(dir, 'equity.csv'), 'utf8').trim().split('\n');
+    expect(equity[0]).toBe('bar,time,open,close,equity,benchmark_equity,position_qty,drawdown');
+    expect(equity).toHaveLength(data.length + 1);
+    const trades = readFileSync(join(dir, 'trades.csv'), 'utf8').trim().split('\n');
+    expect(trades).toHaveLength(rec.trades.length + 1);
+    const decisions = readFileSync(join(dir, 'decisions.csv'), 'utf8').trim().split('\n');
+    expect(decisions).toHaveLength(data.length + 1);
+    expect(decisions[0]).toBe('bar,time,trading_state,proposed,allowed,mask_rule,gate,reason,order_qty,position_qty,equity');
+    expect(decisions.some((l) => l.includes(',HALTED,') && l.includes('TRADING_HALTED'))).toBe(true);
+  });
+});
+
+describe('report.html', () => {
+  it('inlines uPlot and its data and loads nothing from the network', async () => {
+    const rec = await run();
+    const html = renderReportHtml([rec], { title: 'Spec <run>', notes: ['seed 4'] });
+    expect(html).toContain('uPlot');
+    expect(html).not.toMatch(/<script[^>]+src=/);
+    expect(html).not.toMatch(/<link[^>]+href=/);
+    expect(html).toContain('Spec &lt;run&gt;');
+    expect(html).toContain('Kill-switch events');
+    expect(html).toContain(rec.limits.note);
+  });
+
+  it('reduces long series to the point budget without dropping trades or events', async () => {
+    const rec = await run();
+    const chart = buildChartData(rec, 50);
+    expect(chart.x.length).toBeLessThanOrEqual(50);
+    const buys = rec.fills.qty.subarray(0, rec.fills.length).filter((q) => q > 0).length;
+    expect(buys).toBeGreaterThan(0);
+    expect(chart.buys.some((v) => v !== null)).toBe(true);
+    expect(chart.kill.filter((v) => v !== null)).toHaveLength(1);
+    expect(chart.equity[chart.equity.length - 1]).toBe(rec.equity[rec.equity.length - 1]);
+  });
+});
+
+describe('summaryTable', () => {
+  it('has one row per run plus the buy-and-hold benchmark', async () => {
+    const rec = await run();
+    const lines = summaryTable([rec]).split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[2]).toMatch(/^random:p=0.2/);
+    expect(lines[3]).toMatch(/^buy-and-hold \(benchmark\)/);
+  });
+});
