@@ -30,3 +30,4 @@ export {
   verifyAuditLog,
   readAuditEvents,
 } from './audit-verify.js';
+export { type AuditBenchOptions, benchAudit } from './bench.js';
