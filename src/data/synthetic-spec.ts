@@ -188,7 +188,7 @@ export function parseSynthSpec(text: string): SyntheticSpec {
 }
 
 function isModel(text: string): text is SyntheticModel {
-  return (SYNTHETIC_MODELS as readonly string[]).includes(text);
+  return SYNTHETIC_MODELS.some((m) => m === text);
 }
 
 /** Parses `key=value,…` into numbers, checking keys against the model's parameters. */
