@@ -1,0 +1,29 @@
+export { initBackend, type BackendInfo, type BackendName, type BackendPreference } from './backend.js';
+export {
+  trainPpoLag,
+  explainedVariance,
+  type PpoLagConfig,
+  type PpoLagResult,
+  type EpochStats,
+  type EpochProgress,
+} from './lagrangian-ppo.js';
+export {
+  ppoHyperSchema,
+  resolveHyperparams,
+  deriveSizes,
+  type PpoHyperparams,
+  type PpoHyperparamsInput,
+} from './ppo-config.js';
+export { PpoPolicy, type Agent, type ActOptions } from './policy.js';
+export {
+  CHECKPOINT_FORMAT,
+  readCheckpointFile,
+  writeCheckpointFile,
+  type PpoLagCheckpoint,
+} from './checkpoint.js';
+export { computeGae, type GaeInput } from './gae.js';
+export { LagrangeMultiplier, type LagrangeConfig, type LagrangeMethod, type LagrangeState } from './lagrange.js';
+export { RunningMeanStd, type RunningStatsState } from './running-stats.js';
+export { MASKED_LOGIT, maskedProbabilities, sampleMaskedCategorical } from './distributions.js';
+export { EnvBatch } from './vector-adapter.js';
+export { TwoArmedEnv, DEFAULT_TWO_ARMED, twoArmedOptimum, SAFE_ARM, RISKY_ARM, type TwoArmedConfig } from './two-armed.js';

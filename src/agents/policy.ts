@@ -1,0 +1,80 @@
+/**
+ * The `act` interface shared by trained policies and baselines, and the trained PPO policy itself: the actor
+ * network with the observation statistics frozen at the end of training.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../core/index.js';
+import { sampleGaussian, sampleMaskedCategorical } from './distributions.js';
+import type { Mlp } from './mlp.js';
+import type { RunningStatsState } from './running-stats.js';
+
+export interface ActOptions {
+  /** Take the most probable allowed action (Discrete) or the mean (Box) instead of sampling. */
+  deterministic?: boolean;
+}
+
+/** Anything that picks an action from an observation and, for Discrete actions, a mask (1 = allowed). */
+export interface Agent {
+  readonly name: string;
+  act(obs: Float32Array, mask?: Uint8Array | null, options?: ActOptions): number | Float32Array;
+  /** Forget per-episode memory (baselines with price history); a no-op for memoryless policies. */
+  reset(): void;
+}
+
+export type ActionKindOf = { kind: 'discrete'; n: number } | { kind: 'box'; low: Float32Array; high: Float32Array };
+
+export class PpoPolicy implements Agent {
+  readonly name: string;
+  private readonly scratch: Float32Array;
+  private readonly rng: Rng;
+  private readonly std: Float32Array;
+
+  constructor(
+    private readonly actor: Mlp,
+    readonly action: ActionKindOf,
+    /** Normaliser statistics (null: observations are used raw). */
+    readonly obsStats: RunningStatsState | null,
+    /** Box only: the learned log standard deviations. */
+    readonly logStd: Float32Array,
+    seed: number,
+    name = 'ppo',
+  ) {
+    this.name = name;
+    this.scratch = new Float32Array(actor.spec.inputDim);
+    this.rng = new Rng(seed);
+    this.std = logStd;
+  }
+
+  reset(): void {}
+
+  act(obs: Float32Array, mask?: Uint8Array | null, options?: ActOptions): number | Float32Array {
+    const out = this.actorOutputs(obs);
+    const deterministic = options?.deterministic ?? false;
+    if (this.action.kind === 'discrete') {
+      return sampleMaskedCategorical(out, 0, this.action.n, mask ?? null, 0, this.rng, deterministic).action;
+    }
+    const a = new Float32Array(this.std.length);
+    sampleGaussian(out, 0, this.std, a, 0, this.rng, deterministic);
+    for (let k = 0; k < a.length; k++) a[k] = Math.min(this.action.high[k], Math.max(this.action.low[k], a[k]));
+    return a;
+  }
+
+  /** The actor's raw outputs for one observation: logits (Discrete) or the Gaussian mean (Box). */
+  actorOutputs(obs: Float32Array): Float32Array {
+    const d = this.actor.spec.inputDim;
+    if (obs.length !== d) throw new RangeError(`obs: expected ${d} values, got ${obs.length}`);
+    const s = this.obsStats;
+    for (let j = 0; j < d; j++) {
+      const z = s ? (obs[j] - s.mean[j]) / Math.sqrt(s.var[j] + 1e-8) : obs[j];
+      this.scratch[j] = s ? Math.max(-10, Math.min(10, z)) : z;
+    }
+    const t = tf.tidy(() => this.actor.apply(tf.tensor2d(this.scratch, [1, d])));
+    const data = t.dataSync();
+    t.dispose();
+    return Float32Array.from(data);
+  }
+
+  dispose(): void {
+    this.actor.dispose();
+  }
+}
