@@ -20,3 +20,4 @@ export {
 } from './trading-env.js';
 export { TradingVecEnv, type TradingVecEnvOptions } from './trading-vec-env.js';
 export { SyncVectorEnv } from './sync-vector-env.js';
+export { benchEnv } from './bench.js';
