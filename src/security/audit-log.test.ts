@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeClock, ValidationError } from '../core/index.js';
 import { generateAuditKeyPair } from './audit-keys.js';
-import { AuditLog, type AuditLogOptions } from './audit-log.js';
+import { AuditLog, type AuditLogOptions, closeOpenAuditLogs } from './audit-log.js';
 import { GENESIS_HASH, parseAuditLine } from './audit-record.js';
 import { readAuditEvents, verifyAuditLog } from './audit-verify.js';
 
@@ -157,6 +157,17 @@ describe('AuditLog checkpoints', () => {
   });
 });
 
+describe('closeOpenAuditLogs', () => {
+  it('seals and closes every open log (for signal handlers)', () => {
+    const log = open();
+    log.append('E', 'system', {});
+    closeOpenAuditLogs();
+    expect(() => log.append('E', 'system', {})).toThrow(/closed/);
+    expect(checkpoints().map((c) => c.reason)).toEqual(['close']);
+    expect(verifyAuditLog(path, keys.publicKeyPem)).toMatchObject({ ok: true, closedCleanly: true });
+  });
+});
+
 describe('AuditLog fsync policies', () => {
   it.each(['none', 'checkpoint', 'event'] as const)('loses no event on close with fsync %s', (fsync) => {
     const log = open({ fsync, checkpointEvery: 1000, bufferChars: 4096 });
@@ -267,6 +278,7 @@ describe('AuditLog.open on an existing file', () => {
     second.append('E', 'system', {});
     second.close();
     expect(verifyAuditLog(path, keys.publicKeyPem)).toMatchObject({ ok: false, firstBadSeq: 2 });
+    expect(verifyAuditLog(path, [keys.publicKeyPem, other.publicKeyPem])).toMatchObject({ ok: true, events: 2 });
   });
 });
 

@@ -12,7 +12,7 @@
  *   loses at most the unwritten buffer, and a normal exit loses nothing (flushed by an exit hook).
  * - `'none'`: as `'checkpoint'` but never fdatasync'd: the OS decides when data reaches the disk.
  * Node's default SIGINT/SIGTERM handling skips exit hooks: a host that wants a clean close on signals must
- * handle them and call `close()` (the gatekeeper and the CLI do).
+ * handle them and call `close()` or `closeOpenAuditLogs()`.
  */
 import { KeyObject, createHash } from 'node:crypto';
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
@@ -95,6 +95,14 @@ function installExitHook(): void {
   process.on('exit', () => {
     for (const log of [...openLogs]) log.closeAtExit();
   });
+}
+
+/**
+ * Seals and closes every audit log this process has open; for a host's SIGINT/SIGTERM handler, since Node's
+ * default signal handling skips the exit hook. Never throws.
+ */
+export function closeOpenAuditLogs(): void {
+  for (const log of [...openLogs]) log.closeAtExit('close');
 }
 
 export class AuditLog implements AuditSink {
@@ -230,9 +238,9 @@ export class AuditLog implements AuditSink {
   }
 
   /** Called by the exit hook: like close, but never throws (there is no one left to catch). */
-  closeAtExit(): void {
+  closeAtExit(reason: 'close' | 'exit' = 'exit'): void {
     try {
-      this.closeWith('exit');
+      this.closeWith(reason);
     } catch (err) {
       const code = err instanceof Error && 'code' in err ? String(err.code) : 'error';
       process.stderr.write(`audit log '${this.path}': could not seal at exit (${code})\n`);

@@ -57,8 +57,8 @@ export interface AuditVerifyOptions {
 }
 
 interface ScanOptions extends AuditVerifyOptions {
-  /** Verify checkpoint signatures with this key; without it signatures are not checked. */
-  readonly publicKey?: KeyObject;
+  /** Verify checkpoint signatures with these keys, by key id; without them signatures are not checked. */
+  readonly publicKeys?: ReadonlyMap<string, KeyObject>;
   /** Receives every sound event, in order. */
   readonly collect?: AuditEvent[];
 }
@@ -120,8 +120,7 @@ function checkEvent(e: AuditEvent, s: ScanState): ScanProblem | undefined {
 function checkCheckpoint(
   c: AuditCheckpoint,
   s: ScanState,
-  publicKey: KeyObject | undefined,
-  keyId: string | undefined,
+  publicKeys: ReadonlyMap<string, KeyObject> | undefined,
 ): ScanProblem | undefined {
   if (c.seq > s.lastSeq) {
     return { firstBadSeq: s.lastSeq + 1, problem: `checkpoint seals seq ${c.seq} but the events end at seq ${s.lastSeq} (events deleted)` };
@@ -135,10 +134,15 @@ function checkCheckpoint(
       problem: `checkpoint at seq ${c.seq} does not match the chain: events after seq ${s.lastSealedSeq} were altered`,
     };
   }
-  if (keyId !== undefined && c.keyId !== keyId) {
-    return { firstBadSeq: s.lastSealedSeq + 1, problem: `checkpoint at seq ${c.seq} is signed by key ${c.keyId}, not by the given key ${keyId}` };
+  if (publicKeys === undefined) return undefined;
+  const publicKey = publicKeys.get(c.keyId);
+  if (publicKey === undefined) {
+    return {
+      firstBadSeq: s.lastSealedSeq + 1,
+      problem: `checkpoint at seq ${c.seq} is signed by key ${c.keyId}, not by the given key(s) ${[...publicKeys.keys()].join(', ')}`,
+    };
   }
-  if (publicKey !== undefined && !checkpointSignatureValid(c, publicKey)) {
+  if (!checkpointSignatureValid(c, publicKey)) {
     return { firstBadSeq: s.lastSealedSeq + 1, problem: `checkpoint at seq ${c.seq} has a bad signature` };
   }
   return undefined;
@@ -146,7 +150,6 @@ function checkCheckpoint(
 
 function scanAuditLog(path: string, options: ScanOptions): AuditVerifyReport {
   const s = new ScanState();
-  const keyId = options.publicKey === undefined ? undefined : auditKeyId(options.publicKey);
   for (const line of readFileLines(path)) {
     if (!line.complete) {
       const bytes = Buffer.byteLength(line.text);
@@ -170,7 +173,7 @@ function scanAuditLog(path: string, options: ScanOptions): AuditVerifyReport {
       s.closedCleanly = false;
       options.collect?.push(record.event);
     } else {
-      const bad = checkCheckpoint(record, s, options.publicKey, keyId);
+      const bad = checkCheckpoint(record, s, options.publicKeys);
       if (bad !== undefined) return s.report({ ...bad, line: line.lineNo });
       s.checkpoints += 1;
       s.lastSealedSeq = record.seq;
@@ -188,16 +191,24 @@ function scanAuditLog(path: string, options: ScanOptions): AuditVerifyReport {
 }
 
 /**
- * Verifies the whole file: sequence, hash chain, every checkpoint signature with `publicKey` (KeyObject,
- * PEM text or PEM file), and a clean tail. Never throws for a bad log (the report says what is wrong);
- * throws only when the file or the key cannot be read.
+ * Verifies the whole file: sequence, hash chain, every checkpoint signature, and a clean tail. `publicKey` is
+ * a KeyObject, PEM text or PEM file, or a list of them when the signing key was rotated (each checkpoint
+ * names its key id). Never throws for a bad log (the report says what is wrong); throws only when the file
+ * or a key cannot be read.
  */
 export function verifyAuditLog(
   path: string,
-  publicKey: KeyObject | string,
+  publicKey: KeyObject | string | readonly (KeyObject | string)[],
   options: AuditVerifyOptions = {},
 ): AuditVerifyReport {
-  return scanAuditLog(path, { ...options, publicKey: loadPublicKey(publicKey) });
+  const sources = Array.isArray(publicKey) ? publicKey : [publicKey];
+  if (sources.length === 0) throw new Error('verifyAuditLog: at least one public key is needed');
+  const publicKeys = new Map<string, KeyObject>();
+  for (const source of sources) {
+    const key = loadPublicKey(source);
+    publicKeys.set(auditKeyId(key), key);
+  }
+  return scanAuditLog(path, { ...options, publicKeys });
 }
 
 /** A log that fails the chain checks when read for replay. */

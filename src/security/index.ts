@@ -20,7 +20,7 @@ export {
   parseAuditLine,
   computeEventHash,
 } from './audit-record.js';
-export { type AuditFsyncPolicy, type AuditLogOptions, AuditLog } from './audit-log.js';
+export { type AuditFsyncPolicy, type AuditLogOptions, AuditLog, closeOpenAuditLogs } from './audit-log.js';
 export {
   type AuditVerifyReport,
   type AuditVerifyOptions,

@@ -41,10 +41,10 @@ export function registerAuditCommand(program: Command): void {
     .command('verify')
     .description('check hash chain, sequence, checkpoint signatures and tail; exit 1 naming the first bad seq')
     .argument('<file>', 'audit log (JSONL)')
-    .requiredOption('--pubkey <file>', 'Ed25519 public key (PEM) of the writer')
+    .requiredOption('--pubkey <file...>', 'Ed25519 public key(s) (PEM) of the writer; several after a key rotation')
     .option('--min-seq <n>', 'fail unless the log reaches at least this seq (detects a file cut at a checkpoint)')
     .option('--json', 'print the report as one JSON object', false)
-    .action((file: string, opts: { pubkey: string; minSeq?: string; json: boolean }) => {
+    .action((file: string, opts: { pubkey: string[]; minSeq?: string; json: boolean }) => {
       let minSeq: number | undefined;
       if (opts.minSeq !== undefined) {
         minSeq = Number(opts.minSeq);
