@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 // -- command imports (one line each) --
 import { registerBenchCommand } from './commands/bench.js';
+import { registerConstraintsCommand } from './commands/constraints.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerEnvCommand } from './commands/env.js';
 import { registerDemoCommand } from './commands/demo.js';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   // -- command registrations (one line each) --
   registerBenchCommand(program);
+  registerConstraintsCommand(program);
   registerAuditCommand(program);
   registerEnvCommand(program);
   registerDemoCommand(program);

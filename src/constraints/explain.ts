@@ -69,6 +69,12 @@ function reasonText(id: RuleId, s: ConstraintState, c: CompiledRules, u: number,
   }
 }
 
+/** A reason for an interval end; at the edge of the reduction range the rule allows reductions only. */
+function endText(id: RuleId, s: ConstraintState, c: CompiledRules, u: number, end: number, reductionEdge: number): string {
+  const text = reasonText(id, s, c, u, end);
+  return end === reductionEdge && end !== u && id !== 'INVALID_STATE' ? `${text}, reductions_only=true` : text;
+}
+
 export function explainActionMask(s: ConstraintState, c: CompiledRules): MaskExplanation {
   const { mask, reasons } = computeActionMask(s, c);
   const bad = invalidStateField(s);
@@ -94,8 +100,8 @@ export function explainActionMask(s: ConstraintState, c: CompiledRules): MaskExp
     actions,
     targetInterval: {
       ...interval,
-      loText: interval.loReasons.map((id) => reasonText(id, s, c, u, interval.lo)),
-      hiText: interval.hiReasons.map((id) => reasonText(id, s, c, u, interval.hi)),
+      loText: interval.loReasons.map((id) => endText(id, s, c, u, interval.lo, Math.min(0, u))),
+      hiText: interval.hiReasons.map((id) => endText(id, s, c, u, interval.hi, Math.max(0, u))),
     },
   };
 }

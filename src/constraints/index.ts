@@ -36,3 +36,4 @@ export {
   stateDayLoss,
 } from './locks.js';
 export { type ActionExplanation, type MaskExplanation, explainActionMask, formatExplanation } from './explain.js';
+export { benchMask } from './bench.js';

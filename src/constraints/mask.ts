@@ -93,8 +93,8 @@ export function writeActionMask(
 export interface ActionMaskResult {
   /** 1 = allowed, one entry per action. */
   readonly mask: Uint8Array;
-  /** Per action, the ids of the rules that masked it (empty when allowed). */
-  readonly reasons: RuleId[][];
+  /** Per action, the ids of the rules that masked it (empty when allowed). Shared, frozen arrays. */
+  readonly reasons: (readonly RuleId[])[];
   /** The same reasons as bitmasks (`RULE_BIT`). */
   readonly reasonBits: Uint32Array;
 }
@@ -104,9 +104,22 @@ export function computeActionMask(s: ConstraintState, c: CompiledRules): ActionM
   const mask = new Uint8Array(c.nActions);
   const reasonBits = new Uint32Array(c.nActions);
   writeActionMask(s, c, mask, 0, reasonBits);
-  const reasons: RuleId[][] = new Array<RuleId[]>(c.nActions);
-  for (let i = 0; i < c.nActions; i++) reasons[i] = reasonBits[i] === 0 ? [] : ruleIdsFromBits(reasonBits[i]);
+  const reasons = new Array<readonly RuleId[]>(c.nActions);
+  for (let i = 0; i < c.nActions; i++) reasons[i] = reasonIds(reasonBits[i]);
   return { mask, reasons, reasonBits };
+}
+
+// One frozen id list per distinct bitmask, built on first use: the single-mask form then allocates only
+// its two typed arrays and the outer list.
+const reasonCache = new Map<number, readonly RuleId[]>();
+
+function reasonIds(bits: number): readonly RuleId[] {
+  let ids = reasonCache.get(bits);
+  if (ids === undefined) {
+    ids = Object.freeze(ruleIdsFromBits(bits));
+    reasonCache.set(bits, ids);
+  }
+  return ids;
 }
 
 /**

@@ -40,7 +40,9 @@ export function compileSessionWindows(windows: readonly SessionWindow[]): Uint8A
 /** Minute of the UTC week (Sunday 00:00 = 0) containing `timeMs`. */
 export function minuteOfWeek(timeMs: number): number {
   const day = Math.floor(timeMs / MS_PER_DAY);
-  const weekday = (((day + EPOCH_WEEKDAY) % 7) + 7) % 7;
+  // Floor-based modulo: `%` on doubles is a slow library call on the hot path, and wrong for days < 0.
+  const shifted = day + EPOCH_WEEKDAY;
+  const weekday = shifted - 7 * Math.floor(shifted / 7);
   return weekday * MIN_PER_DAY + Math.floor((timeMs - day * MS_PER_DAY) / MS_PER_MIN);
 }
 

@@ -30,19 +30,23 @@ export interface ConstraintState {
   dailyLossLockDay: number;
 }
 
-/** A fresh record: flat, no trades yet, no locks. */
+/**
+ * A fresh record: flat, no trades yet, no locks, unless `fields` says otherwise. Every record is built with
+ * the same fields in the same order, so the engine's hot path sees one object shape.
+ */
 export function createConstraintState(fields: Partial<ConstraintState> & Pick<ConstraintState, 'equity' | 'price'>): ConstraintState {
   return {
-    symbol: '',
-    peakEquity: fields.equity,
-    positionQty: 0,
-    dayPnl: 0,
-    tradesToday: 0,
-    barsSinceLastTrade: Number.MAX_SAFE_INTEGER,
-    timeMs: 0,
-    drawdownLocked: false,
-    dailyLossLockDay: -1,
-    ...fields,
+    symbol: fields.symbol ?? '',
+    equity: fields.equity,
+    peakEquity: fields.peakEquity ?? fields.equity,
+    positionQty: fields.positionQty ?? 0,
+    price: fields.price,
+    dayPnl: fields.dayPnl ?? 0,
+    tradesToday: fields.tradesToday ?? 0,
+    barsSinceLastTrade: fields.barsSinceLastTrade ?? Number.MAX_SAFE_INTEGER,
+    timeMs: fields.timeMs ?? 0,
+    drawdownLocked: fields.drawdownLocked ?? false,
+    dailyLossLockDay: fields.dailyLossLockDay ?? -1,
   };
 }
 
@@ -83,20 +87,8 @@ export const stateSchema = z
   .strict();
 
 export function parseConstraintState(input: unknown, source = 'state'): ConstraintState {
-  const s = parseWithSchema(stateSchema, input, source);
-  return {
-    symbol: s.symbol,
-    equity: s.equity,
-    peakEquity: s.peakEquity ?? Math.max(s.equity, 0),
-    positionQty: s.positionQty,
-    price: s.price,
-    dayPnl: s.dayPnl,
-    tradesToday: s.tradesToday,
-    barsSinceLastTrade: s.barsSinceLastTrade,
-    timeMs: s.time,
-    drawdownLocked: s.drawdownLocked,
-    dailyLossLockDay: s.dailyLossLockDay,
-  };
+  const { time, ...s } = parseWithSchema(stateSchema, input, source);
+  return createConstraintState({ ...s, peakEquity: s.peakEquity ?? Math.max(s.equity, 0), timeMs: time });
 }
 
 export function loadStateFile(path: string): ConstraintState {

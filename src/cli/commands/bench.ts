@@ -15,6 +15,7 @@ type BenchFn = (options: BenchOptions) => Promise<BenchResult>;
 
 // -- benchmarks (one entry each: name: lazy loader) --
 const BENCHMARKS: Record<string, () => Promise<BenchFn>> = {
+  mask: async () => (await import('../../constraints/index.js')).benchMask,
   audit: async () => (await import('../../security/index.js')).benchAudit,
   env: async () => (await import('../../env/index.js')).benchEnv,
 };
