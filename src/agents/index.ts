@@ -27,3 +27,5 @@ export { RunningMeanStd, type RunningStatsState } from './running-stats.js';
 export { MASKED_LOGIT, maskedProbabilities, sampleMaskedCategorical } from './distributions.js';
 export { EnvBatch } from './vector-adapter.js';
 export { TwoArmedEnv, DEFAULT_TWO_ARMED, twoArmedOptimum, SAFE_ARM, RISKY_ARM, type TwoArmedConfig } from './two-armed.js';
+export { regimeDataset, tradingVecEnvFactory, type TradingTaskSpec } from './trading-setup.js';
+export { benchTrain } from './bench.js';

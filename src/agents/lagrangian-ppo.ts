@@ -35,7 +35,7 @@ export interface PpoLagConfig extends PpoHyperparamsInput {
   makeEnv?: (index: number) => Env;
   /** Builds a native vectorised env of `numEnvs` envs (faster than N single envs). */
   makeVecEnv?: (numEnvs: number) => VectorEnv;
-  /** Whether the envs report action masks (default: true for Discrete actions when the first reset has one). */
+  /** Use the envs' action masks (default true; with `makeEnv`, only if the first reset reports one). */
   useMask?: boolean;
   backend?: BackendPreference;
   /** Called after each epoch; awaited (progress bars, metric files). */
@@ -109,6 +109,8 @@ export async function trainPpoLag(config: PpoLagConfig): Promise<PpoLagResult> {
   if (vec.numEnvs !== N) throw new RangeError(`makeVecEnv: built ${vec.numEnvs} envs, numEnvs is ${N}`);
   const space = vec.actionSpace;
   const discrete = space instanceof Discrete;
+  // A vectorised env's masks are used unless the config turns them off (for the "no mask" arm of experiments).
+  const maskOn = discrete && useMask !== false;
   const obsDim = vec.obsDim;
   const nA = space instanceof Discrete ? space.n : space.size;
   const lowA = space instanceof Discrete ? new Float32Array(0) : space.low;
@@ -218,7 +220,7 @@ export async function trainPpoLag(config: PpoLagConfig): Promise<PpoLagResult> {
     // ---- rollout -------------------------------------------------------------------------------------------
     const first = vec.reset({ seed: envSeedRng(epoch) });
     let obs = first.obs;
-    let masks = first.masks;
+    let masks = maskOn ? first.masks : null;
     if (!discrete) stdHost.set(logStd.dataSync());
     let finished = 0;
     let sumRet = 0;
@@ -301,7 +303,7 @@ export async function trainPpoLag(config: PpoLagConfig): Promise<PpoLagResult> {
         });
       }
       obs = r.obs;
-      masks = r.masks;
+      masks = maskOn ? r.masks : null;
     }
     normalise(obs, normObs, N, false);
     const lastOut = forward(normObs, N);

@@ -15,9 +15,13 @@ type BenchFn = (options: BenchOptions) => Promise<BenchResult>;
 
 // -- benchmarks (one entry each: name: lazy loader) --
 const BENCHMARKS: Record<string, () => Promise<BenchFn>> = {
+  gatekeeper: async () => (await import('../../risk-gatekeeper/index.js')).benchGatekeeper,
+  killswitch: async () => (await import('../../risk-gatekeeper/index.js')).benchKillswitch,
   mask: async () => (await import('../../constraints/index.js')).benchMask,
   audit: async () => (await import('../../security/index.js')).benchAudit,
   env: async () => (await import('../../env/index.js')).benchEnv,
+  data: async () => (await import('../../data/index.js')).benchData,
+  train: async () => (await import('../../agents/index.js')).benchTrain,
 };
 
 export function registerBenchCommand(program: Command): void {
