@@ -8,6 +8,7 @@ import { registerConstraintsCommand } from './commands/constraints.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerEnvCommand } from './commands/env.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerDataCommand } from './commands/data.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerAuditCommand(program);
   registerEnvCommand(program);
   registerDemoCommand(program);
+  registerDataCommand(program);
   return program;
 }
 

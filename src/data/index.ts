@@ -51,3 +51,5 @@ export { BARS_CSV_HEADER, formatCandleLine, formatBarsCsv, writeBarsCsv } from '
 export { formatTimeMs, formatDurationMs } from './time-format.js';
 export { FetchError, createExchange } from './exchange-client.js';
 export { type FetchOhlcvOptions, type FetchOhlcvResult, type FetchProgress, fetchOhlcv } from './fetch-ohlcv.js';
+export { formatCsvLoadReport } from './csv-report.js';
+export { benchData } from './bench-data.js';

@@ -169,10 +169,10 @@ export const DEFAULT_SYNTH_SEED = 1;
 
 /**
  * Parses `model[:key=value,key=value…]`, e.g. `regime` or `regime:bars=5000,seed=3,drift=0.1`.
- * Values are numbers (`1e6`, `-0.2`; `startTimeMs` also takes an ISO date). Unknown keys, repeated keys and bad
+ * Returns the spec with every default filled in. Values are numbers (`1e6`, `-0.2`; `startTimeMs` also takes an ISO date). Unknown keys, repeated keys and bad
  * values are errors naming the key.
  */
-export function parseSynthSpec(text: string): SyntheticSpec {
+export function parseSynthSpec(text: string): ResolvedSyntheticSpec {
   const source = `synthetic spec '${text}'`;
   const trimmed = text.trim();
   const colon = trimmed.indexOf(':');

@@ -1,0 +1,188 @@
+/**
+ * `bulwark data fetch|synth|inspect`: download OHLCV through ccxt (resumable, with a progress bar), generate a
+ * seeded synthetic market, or load a CSV and print what the loader found and did.
+ */
+import type { Command } from 'commander';
+import { Presets, SingleBar } from 'cli-progress';
+import {
+  type CsvLoadOptions,
+  epochUnitOf,
+  fetchOhlcv,
+  formatCsvLoadReport,
+  formatDurationMs,
+  formatTimeMs,
+  generateSyntheticMarket,
+  loadBarsCsv,
+  parseDateText,
+  parseSynthSpec,
+  synthParamNames,
+  SYNTHETIC_MODELS,
+  writeBarsCsv,
+} from '../../data/index.js';
+
+/** `2024-01-01`, an ISO time, or an epoch number (s or ms by magnitude) → ms; errors name the flag. */
+export function parseTimeArg(text: string, flag: string): number {
+  const t = text.trim();
+  if (/^\d+$/.test(t) && t.length !== 8) {
+    const n = Number(t);
+    return epochUnitOf(n) === 's' ? n * 1000 : n;
+  }
+  const ms = parseDateText(t);
+  if (ms === null) {
+    throw new Error(`${flag}: cannot read '${text}' as a date (use YYYY-MM-DD, an ISO time like 2024-01-01T12:00Z, or ms since the epoch)`);
+  }
+  return ms;
+}
+
+const TIME_UNITS = ['auto', 's', 'ms', 'us', 'ns'] as const;
+const DUPLICATE_POLICIES = ['error', 'keep-first', 'keep-last'] as const;
+const GAP_POLICIES = ['report', 'error', 'forward-fill'] as const;
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
+  const found = allowed.find((a) => a === value);
+  if (found === undefined) throw new Error(`${flag}: must be one of ${allowed.join(', ')}, got '${value}'`);
+  return found;
+}
+
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** Every model parameter of every model, as `--kebab-case` flags of `data synth`. */
+const SYNTH_PARAMS = [...new Set(SYNTHETIC_MODELS.flatMap((m) => synthParamNames(m)))].filter(
+  (p) => p !== 'bars' && p !== 'seed',
+);
+
+export function registerDataCommand(program: Command): void {
+  const data = program.command('data').description('market data: download, synthetic markets, CSV inspection');
+
+  data
+    .command('fetch')
+    .description('download OHLCV candles through ccxt into a CSV; run again to resume where it stopped')
+    .requiredOption('--exchange <id>', 'ccxt exchange id, e.g. binance')
+    .requiredOption('--symbol <symbol>', 'market, e.g. BTC/USDT')
+    .requiredOption('--timeframe <tf>', 'candle size, e.g. 1m, 1h, 1d')
+    .requiredOption('--since <date>', 'first candle: YYYY-MM-DD, ISO time, or epoch ms')
+    .option('--until <date>', 'last candle (inclusive); default: the last closed candle')
+    .requiredOption('--out <file>', 'CSV to write or resume')
+    .option('--no-progress', 'no progress bar')
+    .action(
+      async (opts: {
+        exchange: string;
+        symbol: string;
+        timeframe: string;
+        since: string;
+        until?: string;
+        out: string;
+        progress: boolean;
+      }) => {
+        const sinceMs = parseTimeArg(opts.since, '--since');
+        const untilMs = opts.until === undefined ? undefined : parseTimeArg(opts.until, '--until');
+        const bar = opts.progress
+          ? new SingleBar(
+              { format: 'fetch {bar} {percentage}% | {value}/{total} bars | up to {last}', stream: process.stderr },
+              Presets.shades_classic,
+            )
+          : null;
+        let started = false;
+        try {
+          const result = await fetchOhlcv({
+            exchange: opts.exchange,
+            symbol: opts.symbol,
+            timeframe: opts.timeframe,
+            sinceMs,
+            untilMs,
+            outPath: opts.out,
+            onProgress: (p) => {
+              if (bar === null || p.lastTimeMs === null) return;
+              const intervalMs = p.fetchedBars > 0 ? Math.max(1, (p.lastTimeMs - p.fromMs) / p.fetchedBars) : 1;
+              const total = Math.max(p.fetchedBars, Math.ceil((p.toMs - p.fromMs) / intervalMs));
+              if (!started) {
+                bar.start(total, 0, { last: '' });
+                started = true;
+              }
+              bar.setTotal(Number.isFinite(total) ? total : p.fetchedBars);
+              bar.update(p.fetchedBars, { last: formatTimeMs(p.lastTimeMs) });
+            },
+          });
+          bar?.stop();
+          const resumed = result.resumedAfterMs === null ? '' : ` (resumed after ${formatTimeMs(result.resumedAfterMs)}, ${result.existingRows} bars already there)`;
+          const range =
+            result.firstTimeMs === null || result.lastTimeMs === null
+              ? 'nothing new'
+              : `${formatTimeMs(result.firstTimeMs)} → ${formatTimeMs(result.lastTimeMs)}`;
+          process.stdout.write(
+            `${result.exchange} ${result.symbol} ${result.timeframe}: ${result.fetchedBars} bars in ${result.pages} request(s), ${range}${resumed}\n` +
+              `wrote ${result.outPath}\n`,
+          );
+        } finally {
+          if (started) bar?.stop();
+        }
+      },
+    );
+
+  const synth = data
+    .command('synth')
+    .description(`write a seeded synthetic market (${SYNTHETIC_MODELS.join(', ')}) as CSV`)
+    .requiredOption('--model <model>', `one of ${SYNTHETIC_MODELS.join(', ')}`)
+    .option('--bars <n>', 'number of bars', '100000')
+    .option('--seed <n>', 'random seed (same seed, same market)', '1')
+    .option('--param <key=value...>', 'model parameter, repeatable (e.g. --param drift=0.1)')
+    .requiredOption('--out <file>', 'CSV to write')
+    .option('--labels-out <file>', "also write each bar's regime / jump label as CSV");
+  for (const p of SYNTH_PARAMS) synth.option(`--${kebab(p)} <x>`, `model parameter ${p}`);
+  synth.action(async (opts: Record<string, unknown>) => {
+    const pairs: string[] = [`bars=${String(opts.bars)}`, `seed=${String(opts.seed)}`];
+    for (const p of SYNTH_PARAMS) if (typeof opts[p] === 'string') pairs.push(`${p}=${opts[p]}`);
+    const extra = opts.param;
+    if (Array.isArray(extra)) for (const kv of extra) pairs.push(String(kv));
+    const spec = parseSynthSpec(`${String(opts.model)}:${pairs.join(',')}`);
+    const market = generateSyntheticMarket(spec);
+    const out = String(opts.out);
+    await writeBarsCsv(out, market.bars);
+    const counts = market.labelNames.map((name, k) => `${name} ${market.labels.filter((l) => l === k).length}`);
+    if (typeof opts.labelsOut === 'string') {
+      const lines = ['time_ms,label'];
+      for (let i = 0; i < market.bars.length; i++) lines.push(`${market.bars.time[i]},${market.labelNames[market.labels[i]]}`);
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(opts.labelsOut, `${lines.join('\n')}\n`);
+    }
+    const b = market.bars;
+    process.stdout.write(
+      `${spec.model}: ${b.length} bars of ${formatDurationMs(spec.intervalMs)}, seed ${spec.seed}, ` +
+        `${formatTimeMs(b.time[0])} → ${formatTimeMs(b.time[b.length - 1])}, close ${b.close[0].toPrecision(6)} → ${b.close[b.length - 1].toPrecision(6)}\n` +
+        `labels: ${counts.join(', ')}\nwrote ${out}\n`,
+    );
+  });
+
+  data
+    .command('inspect')
+    .description('load an OHLCV CSV and print rows, range, interval, gaps and everything the loader did')
+    .argument('<file>', 'CSV file')
+    .option('--volume-column <name>', 'which column is the volume (e.g. "Volume USD")')
+    .option('--price-scale <x>', 'multiply prices by this (e.g. 0.0001 for prices in 1/10000 dollar)')
+    .option('--time-unit <unit>', 'unit of epoch times: auto, s, ms, us, ns', 'auto')
+    .option('--duplicates <policy>', 'error | keep-first | keep-last', 'error')
+    .option('--gaps <policy>', 'report | error | forward-fill', 'report')
+    .option('--json', 'print the report as one JSON object', false)
+    .action(
+      async (
+        file: string,
+        opts: { volumeColumn?: string; priceScale?: string; timeUnit: string; duplicates: string; gaps: string; json: boolean },
+      ) => {
+        const options: CsvLoadOptions = {
+          timeUnit: oneOf(opts.timeUnit, TIME_UNITS, '--time-unit'),
+          duplicates: oneOf(opts.duplicates, DUPLICATE_POLICIES, '--duplicates'),
+          gaps: oneOf(opts.gaps, GAP_POLICIES, '--gaps'),
+        };
+        if (opts.volumeColumn !== undefined) options.volumeColumn = opts.volumeColumn;
+        if (opts.priceScale !== undefined) {
+          const scale = Number(opts.priceScale);
+          if (!(scale > 0) || !Number.isFinite(scale)) throw new Error(`--price-scale: must be a number > 0, got '${opts.priceScale}'`);
+          options.priceScale = scale;
+        }
+        const { report } = await loadBarsCsv(file, options);
+        process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatCsvLoadReport(report)}\n`);
+      },
+    );
+}

@@ -1,0 +1,30 @@
+/** The CSV load report as text for people (`bulwark data inspect`). */
+import type { CsvLoadReport } from './csv-loader.js';
+import { formatDurationMs, formatTimeMs } from './time-format.js';
+
+export function formatCsvLoadReport(r: CsvLoadReport): string {
+  const range =
+    r.firstTimeMs === null || r.lastTimeMs === null ? 'none' : `${formatTimeMs(r.firstTimeMs)} → ${formatTimeMs(r.lastTimeMs)}`;
+  const lines = [
+    `file:      ${r.file}`,
+    `bars:      ${r.rows} (from ${r.dataLines} data lines)`,
+    `range:     ${range}`,
+    `interval:  ${r.gaps.intervalMs > 0 ? formatDurationMs(r.gaps.intervalMs) : 'n/a'} (median spacing)`,
+    `columns:   time=${r.columns.time} open=${r.columns.open} high=${r.columns.high} low=${r.columns.low} close=${r.columns.close} volume=${r.columns.volume ?? '(none)'}`,
+    `time:      ${r.timeFormat}`,
+    `order:     ${r.order.fileOrder}${r.order.movedRows > 0 ? `, ${r.order.movedRows} row(s) out of order` : ''}`,
+    `duplicates: ${r.duplicates.dropped} dropped (policy ${r.duplicates.policy})`,
+    `gaps:      ${r.gaps.count} gap(s), ${r.gaps.missingBars} missing bar(s)` +
+      (r.gaps.filledBars > 0 ? `, ${r.gaps.filledBars} filled` : '') +
+      ` (policy ${r.gaps.policy})`,
+  ];
+  for (const g of r.gaps.ranges) {
+    lines.push(`           ${formatTimeMs(g.afterMs)} → ${formatTimeMs(g.beforeMs)}: ${g.missingBars} missing (line ${g.line})`);
+  }
+  if (r.gaps.count > r.gaps.ranges.length) lines.push(`           … and ${r.gaps.count - r.gaps.ranges.length} more`);
+  if (r.notes.length > 0) {
+    lines.push('notes:');
+    for (const n of r.notes) lines.push(`  - ${n}`);
+  }
+  return lines.join('\n');
+}
