@@ -46,7 +46,21 @@ export {
 export { type BacktestOptions, BACKTEST_FILL_DEFAULTS, runBacktest, fillQuoteOrder, limitsNote } from './runner.js';
 export { type WrittenFiles, writeRunFiles, writeEquityCsv, writeTradesCsv, writeDecisionsCsv } from './report-files.js';
 export { type ReportOptions, type ReportTable, renderReportHtml, writeReportHtml } from './report-html.js';
-export { METRIC_COLUMNS, formatMetric, textTable, summaryTable } from './summary-table.js';
+export { METRIC_COLUMNS, formatMetric, textTable, summaryTable, renderSummary } from './summary-table.js';
+export {
+  type BacktestJob,
+  type PreparedJob,
+  type AgentLoader,
+  DEFAULT_CASH,
+  backtestInstrument,
+  loadRiskFile,
+  selectRange,
+  loadJobBars,
+  prepareJob,
+  createJobAgent,
+  runJob,
+} from './backtest-job.js';
+export { type RunAudit, openRunAudit } from './run-audit.js';
 export {
   type WalkForwardMode,
   type WalkForwardWindow,

@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { type Bars, barsFromRecords, defineInstrument } from '../core/index.js';
+import { type Bars, barsFromRecords } from '../core/index.js';
 import { parseRules } from '../constraints/index.js';
 import { generateSynthetic } from '../data/index.js';
 import { MemoryAuditSink } from '../security/index.js';
+import { backtestInstrument } from './backtest-job.js';
 import { GATE_DENIED } from './decision-log.js';
 import { createRuleAgent } from './rule-agents.js';
 import { runBacktest } from './runner.js';
 
-const INSTRUMENT = defineInstrument({ symbol: 'TEST/USD', tickSize: 1e-8, lotSize: 1e-8 });
+// The instrument the CLI uses: the exactness specs hold for what users run.
+const INSTRUMENT = backtestInstrument('TEST/USD');
 const ZERO_COST = { spreadBps: 0, slippageBps: 0, impactBps: 0, makerFeeBps: 0, takerFeeBps: 0 };
 const HOUR_MS = 3_600_000;
 

@@ -79,6 +79,7 @@ export interface BacktestOptions {
 export const BACKTEST_FILL_DEFAULTS: SimFillConfigInput = { impactBps: 0, maxParticipation: 1 };
 
 const NO_ORDER = 0;
+const CLOSE_NUDGE = 1e-12;
 
 export function limitsNote(rules: Rules | null, risk: GatekeeperConfig | null, gatekeeperFromSchedule: boolean): string {
   if (rules === null && risk === null && !gatekeeperFromSchedule) {
@@ -168,7 +169,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRec
             },
             positionQty: () => ledger.positionQty,
             queueFlatten: (q) => {
-              pendingFlattenQty = q;
+              pendingFlattenQty = q * (1 + CLOSE_NUDGE);
             },
           },
           onStateChange: (r) => {
@@ -302,7 +303,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRec
         case 'HOLD':
           break;
         case 'CLOSE_POSITION':
-          qty = -ledger.positionQty;
+          // Nudged by a part in 10¹² so that lot flooring (qty / lot in floating point) cannot leave one lot behind.
+          qty = -ledger.positionQty * (1 + CLOSE_NUDGE);
           break;
         case 'BUY':
         case 'SELL': {

@@ -72,3 +72,9 @@ export function summaryTable(runs: readonly BacktestRecord[]): string {
   if (bench) rows.push(['buy-and-hold (benchmark)', ...METRIC_COLUMNS.map((c) => formatMetric(c.key, bench)), '', '', '']);
   return textTable(header, rows);
 }
+
+/** The terminal output of a run: where the data came from, which limits applied, the table. */
+export function renderSummary(runs: readonly BacktestRecord[], source: string): string {
+  const notes = [...new Set(runs.map((r) => r.limits.note))];
+  return [`Data: ${source}, ${runs[0]?.bars.length ?? 0} bars`, ...notes, '', summaryTable(runs), ''].join('\n');
+}

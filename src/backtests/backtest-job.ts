@@ -1,0 +1,163 @@
+/**
+ * A backtest described by plain data (file paths, specs, numbers), so the same description runs from the
+ * CLI, inside a sweep's worker thread, or in a walk-forward window. `prepareJob` loads and validates every
+ * input once; `runJob` runs the chain on them.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { type Bars, type Instrument, ValidationError, defineInstrument, sliceBars } from '../core/index.js';
+import { type Rules, loadRulesFile } from '../constraints/index.js';
+import { loadBarsCsv, generateSynthetic, parseSynthSpec } from '../data/index.js';
+import { type GatekeeperConfig, parseGatekeeperConfig } from '../risk-gatekeeper/index.js';
+import type { AuditSink } from '../security/index.js';
+import type { SimFillConfigInput } from '../venues/index.js';
+import { type ScheduledAction, loadBacktestConfig, parseUtcTime } from './backtest-config.js';
+import type { BacktestAgent } from './rule-agents.js';
+import { createRuleAgent, isRuleAgentSpec } from './rule-agents.js';
+import { runBacktest } from './runner.js';
+import type { BacktestRecord } from './run-record.js';
+
+export interface BacktestJob {
+  /** OHLCV CSV file; exclusive with `synth`. */
+  readonly data?: string;
+  /** Synthetic market spec, e.g. `regime:bars=5000,seed=3`. */
+  readonly synth?: string;
+  /** `buy-and-hold`, `sma-cross[:fast=10,slow=30]`, `random`, with `size=` or `qty=`. */
+  readonly agent: string;
+  readonly rules?: string;
+  readonly risk?: string;
+  /** Backtest config file (cash, fill, schedule). */
+  readonly config?: string;
+  readonly feesBps?: number;
+  readonly spreadBps?: number;
+  readonly slippageBps?: number;
+  readonly cash?: number;
+  /** Inclusive bounds on bar open time: ISO-8601 (UTC when no zone) or ms. */
+  readonly from?: string;
+  readonly to?: string;
+  readonly seed?: number;
+}
+
+export interface PreparedJob {
+  readonly bars: Bars;
+  readonly source: string;
+  readonly instrument: Instrument;
+  readonly rules: Rules | null;
+  readonly risk: GatekeeperConfig | null;
+  readonly fill: SimFillConfigInput;
+  readonly schedule: readonly ScheduledAction[];
+  readonly cash: number;
+  readonly seed: number;
+}
+
+export const DEFAULT_CASH = 10_000;
+
+/** The generic instrument of a backtest: fine ticks and lots, so rounding never decides a result. */
+export function backtestInstrument(symbol: string): Instrument {
+  return defineInstrument({ symbol, tickSize: 1e-8, lotSize: 1e-6, minNotional: 0 });
+}
+
+export function loadRiskFile(path: string): GatekeeperConfig {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(path, 'utf8'));
+  } catch (err) {
+    if (err instanceof Error && 'code' in err && err.code === 'ENOENT') throw new Error(`--risk ${path}: file not found`);
+    throw new ValidationError(path, [{ path: '', message: `not valid YAML/JSON: ${err instanceof Error ? err.message : String(err)}` }]);
+  }
+  return parseGatekeeperConfig(doc ?? {}, path);
+}
+
+function timeBound(text: string | undefined, flag: string): number | null {
+  if (text === undefined) return null;
+  const ms = parseUtcTime(text);
+  if (Number.isNaN(ms)) throw new RangeError(`${flag}: must be an ISO-8601 date such as 2021-05-12 or 2021-05-12T14:00, got '${text}'`);
+  return ms;
+}
+
+/** Bars whose open time lies in [from, to]. */
+export function selectRange(bars: Bars, fromMs: number | null, toMs: number | null): Bars {
+  let start = 0;
+  let end = bars.length;
+  if (fromMs !== null) while (start < end && bars.time[start] < fromMs) start++;
+  if (toMs !== null) while (end > start && bars.time[end - 1] > toMs) end--;
+  return sliceBars(bars, start, end);
+}
+
+export async function loadJobBars(job: Pick<BacktestJob, 'data' | 'synth' | 'from' | 'to'>): Promise<{ bars: Bars; source: string }> {
+  if ((job.data === undefined) === (job.synth === undefined)) {
+    throw new RangeError('data: give exactly one of --data FILE or --synth MODEL[:key=value,…]');
+  }
+  let bars: Bars;
+  let source: string;
+  if (job.data !== undefined) {
+    bars = (await loadBarsCsv(job.data)).bars;
+    source = job.data;
+  } else {
+    const spec = job.synth ?? '';
+    bars = generateSynthetic(parseSynthSpec(spec));
+    source = `synthetic ${spec}`;
+  }
+  const selected = selectRange(bars, timeBound(job.from, '--from'), timeBound(job.to, '--to'));
+  if (selected.length < 2) {
+    throw new RangeError(`--from/--to: leave ${selected.length} bar(s) of ${bars.length}; a backtest needs at least 2`);
+  }
+  return { bars: selected, source };
+}
+
+export async function prepareJob(job: BacktestJob): Promise<PreparedJob> {
+  const { bars, source } = await loadJobBars(job);
+  const config = job.config !== undefined ? loadBacktestConfig(job.config) : null;
+  const fill: SimFillConfigInput = { ...(config?.fill ?? {}) };
+  if (job.feesBps !== undefined) {
+    fill.takerFeeBps = job.feesBps;
+    fill.makerFeeBps = job.feesBps;
+  }
+  if (job.spreadBps !== undefined) fill.spreadBps = job.spreadBps;
+  if (job.slippageBps !== undefined) fill.slippageBps = job.slippageBps;
+  const cash = job.cash ?? config?.cash ?? DEFAULT_CASH;
+  if (!(cash > 0) || !Number.isFinite(cash)) throw new RangeError(`--cash: must be a number > 0, got ${cash}`);
+  return {
+    bars,
+    source,
+    instrument: backtestInstrument(job.data !== undefined ? 'DATA/QUOTE' : 'SYNTH/USD'),
+    rules: job.rules !== undefined ? loadRulesFile(job.rules) : null,
+    risk: job.risk !== undefined ? loadRiskFile(job.risk) : null,
+    fill,
+    schedule: config?.schedule ?? [],
+    cash,
+    seed: job.seed ?? 0,
+  };
+}
+
+/** Creates the agent of a job; learned agents come from a `loadAgent` the caller supplies. */
+export type AgentLoader = (spec: string, prepared: PreparedJob) => Promise<BacktestAgent>;
+
+export async function createJobAgent(spec: string, prepared: PreparedJob, loadAgent?: AgentLoader): Promise<BacktestAgent> {
+  if (isRuleAgentSpec(spec)) return createRuleAgent(spec);
+  if (loadAgent === undefined) {
+    throw new RangeError(`--agent: '${spec}' is not a rule-based agent (buy-and-hold, sma-cross, random) and no checkpoint loader is available`);
+  }
+  return loadAgent(spec, prepared);
+}
+
+export async function runJob(
+  job: BacktestJob,
+  options: { audit?: AuditSink; benchmark?: boolean; loadAgent?: AgentLoader; prepared?: PreparedJob } = {},
+): Promise<BacktestRecord> {
+  const prepared = options.prepared ?? (await prepareJob(job));
+  const agent = await createJobAgent(job.agent, prepared, options.loadAgent);
+  return runBacktest({
+    bars: prepared.bars,
+    instrument: prepared.instrument,
+    agent,
+    initialCash: prepared.cash,
+    fill: prepared.fill,
+    rules: prepared.rules,
+    risk: prepared.risk,
+    schedule: prepared.schedule,
+    seed: prepared.seed,
+    ...(options.audit ? { audit: options.audit } : {}),
+    ...(options.benchmark === undefined ? {} : { benchmark: options.benchmark }),
+  });
+}

@@ -1,0 +1,104 @@
+/**
+ * `bulwark backtest --data FILE | --synth MODEL[:k=v,…] --agent SPEC [--rules FILE] [--risk FILE] …`:
+ * one run through the full chain, its files and report.html in --out, a summary table (or one JSON object).
+ */
+import type { Command } from 'commander';
+import { join, resolve } from 'node:path';
+import {
+  type BacktestJob,
+  openRunAudit,
+  prepareJob,
+  renderSummary,
+  runJob,
+  writeReportHtml,
+  writeRunFiles,
+} from '../../backtests/index.js';
+
+interface BacktestFlags {
+  data?: string;
+  synth?: string;
+  agent: string;
+  rules?: string;
+  risk?: string;
+  config?: string;
+  feesBps?: string;
+  spreadBps?: string;
+  slippageBps?: string;
+  cash?: string;
+  from?: string;
+  to?: string;
+  seed: string;
+  out?: string;
+  json: boolean;
+}
+
+function numberFlag(value: string | undefined, flag: string, min = 0): number | undefined {
+  if (value === undefined) return undefined;
+  const x = Number(value);
+  if (!Number.isFinite(x) || x < min) throw new RangeError(`${flag}: must be a number >= ${min}, got '${value}'`);
+  return x;
+}
+
+export function jobFromFlags(f: BacktestFlags): BacktestJob {
+  const seed = numberFlag(f.seed, '--seed');
+  return {
+    agent: f.agent,
+    ...(f.data === undefined ? {} : { data: f.data }),
+    ...(f.synth === undefined ? {} : { synth: f.synth }),
+    ...(f.rules === undefined ? {} : { rules: f.rules }),
+    ...(f.risk === undefined ? {} : { risk: f.risk }),
+    ...(f.config === undefined ? {} : { config: f.config }),
+    ...(f.feesBps === undefined ? {} : { feesBps: numberFlag(f.feesBps, '--fees-bps') }),
+    ...(f.spreadBps === undefined ? {} : { spreadBps: numberFlag(f.spreadBps, '--spread-bps') }),
+    ...(f.slippageBps === undefined ? {} : { slippageBps: numberFlag(f.slippageBps, '--slippage-bps') }),
+    ...(f.cash === undefined ? {} : { cash: numberFlag(f.cash, '--cash') }),
+    ...(f.from === undefined ? {} : { from: f.from }),
+    ...(f.to === undefined ? {} : { to: f.to }),
+    ...(seed === undefined ? {} : { seed }),
+  };
+}
+
+export function registerBacktestCommand(program: Command): void {
+  program
+    .command('backtest')
+    .description('run an agent over history through the full safety chain and write metrics, CSVs and report.html')
+    .option('--data <file>', 'OHLCV CSV file')
+    .option('--synth <spec>', 'synthetic market, e.g. regime:bars=5000,seed=3')
+    .requiredOption('--agent <spec>', 'buy-and-hold | sma-cross[:fast=10,slow=30] | random[:p=0.05], with size=F or qty=Q')
+    .option('--rules <file>', 'Constraint Logic Engine rule set (YAML/JSON)')
+    .option('--risk <file>', 'risk gatekeeper config (YAML/JSON)')
+    .option('--config <file>', 'backtest config: cash, fill model, scheduled soft/hard kill and resume')
+    .option('--fees-bps <n>', 'fee in bps of notional (maker and taker)')
+    .option('--spread-bps <n>', 'full quoted spread in bps (a taker pays half)')
+    .option('--slippage-bps <n>', 'fixed slippage in bps per taker fill')
+    .option('--cash <n>', 'starting cash in quote currency (default 10000)')
+    .option('--from <date>', 'first bar (open time, UTC), e.g. 2021-01-01')
+    .option('--to <date>', 'last bar (open time, UTC)')
+    .option('--seed <n>', 'seed for random agents', '0')
+    .option('--out <dir>', 'output directory (default runs/backtest-<time>)')
+    .option('--json', 'print one JSON object (the metrics and the output paths) only', false)
+    .action(async (flags: BacktestFlags) => {
+      const job = jobFromFlags(flags);
+      const prepared = await prepareJob(job);
+      const out = resolve(flags.out ?? join('runs', `backtest-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+      const audit = openRunAudit(out);
+      let rec;
+      try {
+        rec = await runJob(job, { prepared, audit: audit.log });
+      } finally {
+        audit.log.close();
+      }
+      const written = writeRunFiles(out, rec);
+      const reportPath = join(out, 'report.html');
+      writeReportHtml(reportPath, [rec], {
+        title: `Backtest: ${rec.agent}`,
+        notes: [`Data: ${prepared.source}, ${rec.bars.length} bars. Seed ${prepared.seed}.`, rec.limits.note],
+      });
+      const files = { ...Object.fromEntries(written.files.map((f) => [f.split('/').pop() ?? f, f])), 'report.html': reportPath, 'audit.jsonl': audit.path };
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify({ ...rec.metrics, limits_note: rec.limits.note, files })}\n`);
+        return;
+      }
+      process.stdout.write(`${renderSummary([rec], prepared.source)}\nReport: ${reportPath}\nFiles:  ${out}\n`);
+    });
+}
