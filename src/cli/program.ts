@@ -4,7 +4,6 @@
 import { Command } from 'commander';
 // -- command imports (one line each) --
 import { registerBenchCommand } from './commands/bench.js';
-import { registerKillCommand } from './commands/kill.js';
 import { registerBacktestCommand } from './commands/backtest.js';
 import { registerConstraintsCommand } from './commands/constraints.js';
 import { registerAuditCommand } from './commands/audit.js';
@@ -21,7 +20,6 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   // -- command registrations (one line each) --
   registerBenchCommand(program);
-  registerKillCommand(program);
   registerBacktestCommand(program);
   registerConstraintsCommand(program);
   registerAuditCommand(program);
