@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 // -- command imports (one line each) --
 import { registerBenchCommand } from './commands/bench.js';
+import { registerKillCommand } from './commands/kill.js';
 import { registerBacktestCommand } from './commands/backtest.js';
 import { registerConstraintsCommand } from './commands/constraints.js';
 import { registerAuditCommand } from './commands/audit.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   // -- command registrations (one line each) --
   registerBenchCommand(program);
+  registerKillCommand(program);
   registerBacktestCommand(program);
   registerConstraintsCommand(program);
   registerAuditCommand(program);

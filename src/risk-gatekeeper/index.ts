@@ -34,5 +34,7 @@ export {
   type KillSwitchOptions,
   KillSwitch,
   inScope,
+  operatorChange,
 } from './kill-switch.js';
-export { type ReplayableEvent, replayTradingStates } from './state-replay.js';
+export { type ReplayableEvent, replayTradingStates, stateChangePayload } from './state-replay.js';
+export { benchGatekeeper, benchKillswitch } from './bench.js';

@@ -7,7 +7,7 @@ import type { AuditSink } from '../security/index.js';
 import { errorText, type RiskGatekeeper } from './gatekeeper.js';
 import type { OrderIntent } from './context.js';
 import type { TradingStateStore } from './state-store.js';
-import { type Scope, type StateRecord, parseScope } from './trading-state.js';
+import { type Scope, type StateChange, type StateRecord, type TradingState, parseScope } from './trading-state.js';
 
 export interface VenuePosition {
   readonly symbol: string;
@@ -47,14 +47,11 @@ export function inScope(scope: Scope, symbol: string, agentId: string | undefine
   return symbol === scope.slice(11);
 }
 
-function operatorActor(operator: string): string {
+/** An operator's state change, checked: a valid scope, a non-empty operator id and reason. */
+export function operatorChange(scope: Scope | string, state: TradingState, operator: string, reason: string): StateChange {
   if (operator.trim() === '') throw new RangeError('operator: must not be empty');
-  return `operator:${operator}`;
-}
-
-function requireReason(reason: string): string {
   if (reason.trim() === '') throw new RangeError('reason: must not be empty');
-  return reason;
+  return { scope: parseScope(scope), state, actor: `operator:${operator}`, reason };
 }
 
 export class KillSwitch {
@@ -75,13 +72,12 @@ export class KillSwitch {
 
   /** soft → REDUCING, hard → HALTED. */
   async kill(scope: Scope | string, mode: KillMode, operator: string, reason: string): Promise<StateRecord> {
-    const state = mode === 'hard' ? 'HALTED' : 'REDUCING';
-    return await this.store.set({ scope: parseScope(scope), state, actor: operatorActor(operator), reason: requireReason(reason) });
+    return await this.store.set(operatorChange(scope, mode === 'hard' ? 'HALTED' : 'REDUCING', operator, reason));
   }
 
   /** Only an operator returns a scope to ACTIVE. */
   async resume(scope: Scope | string, operator: string, reason: string): Promise<StateRecord> {
-    return await this.store.set({ scope: parseScope(scope), state: 'ACTIVE', actor: operatorActor(operator), reason: requireReason(reason) });
+    return await this.store.set(operatorChange(scope, 'ACTIVE', operator, reason));
   }
 
   /** Resolves when every enforcement started so far has finished. */

@@ -12,6 +12,11 @@ export interface ReplayableEvent {
   readonly payload: Readonly<Record<string, unknown>>;
 }
 
+/** The payload of a TRADING_STATE_CHANGED event: written by every gatekeeper and the CLI, read by the replay. */
+export function stateChangePayload(r: StateRecord): Record<string, unknown> {
+  return { scope: r.scope, from: r.previous, to: r.state, version: r.version, reason: r.reason, changedAtMs: r.changedAtMs };
+}
+
 const stateEnum = z.enum(['ACTIVE', 'REDUCING', 'HALTED']);
 const payloadSchema = z.object({
   scope: z.string(),
