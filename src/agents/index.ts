@@ -29,3 +29,11 @@ export { EnvBatch } from './vector-adapter.js';
 export { TwoArmedEnv, DEFAULT_TWO_ARMED, twoArmedOptimum, SAFE_ARM, RISKY_ARM, type TwoArmedConfig } from './two-armed.js';
 export { regimeDataset, tradingVecEnvFactory, type TradingTaskSpec } from './trading-setup.js';
 export { benchTrain } from './bench.js';
+export {
+  BuyAndHoldAgent,
+  RandomAgent,
+  MovingAverageCrossoverAgent,
+  TradingObsAdapter,
+  actionTowards,
+  type ObsAdapter,
+} from './baselines.js';
