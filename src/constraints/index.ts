@@ -36,4 +36,11 @@ export {
   stateDayLoss,
 } from './locks.js';
 export { type ActionExplanation, type MaskExplanation, explainActionMask, formatExplanation } from './explain.js';
+export {
+  type ConstraintMode,
+  type ConstraintsOption,
+  type AccountFigures,
+  ConstraintGuard,
+  MaskedActionError,
+} from './guard.js';
 export { benchMask } from './bench.js';
