@@ -1,0 +1,69 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { loadBarsCsv } from '../../data/index.js';
+import { parseTimeArg, registerDataCommand } from './data.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bulwark-cli-data-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function run(...args: string[]): Promise<string> {
+  const program = new Command().exitOverride();
+  registerDataCommand(program);
+  const out: string[] = [];
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out.push(String(chunk));
+    return true;
+  });
+  try {
+    await program.parseAsync(['node', 'bulwark', ...args]);
+  } finally {
+    spy.mockRestore();
+  }
+  return out.join('');
+}
+
+describe('bulwark data', () => {
+  it('synth writes a seeded market that inspect reads back, with model flags and --param', async () => {
+    const out = join(dir, 'jump.csv');
+    const labels = join(dir, 'labels.csv');
+    const text = await run('data', 'synth', '--model', 'jump', '--bars', '500', '--seed', '7', '--jumps-per-year', '200', '--param', 'jumpMean=-0.05', '--out', out, '--labels-out', labels);
+    expect(text).toMatch(/^jump: 500 bars of 1h, seed 7/);
+    const { bars } = await loadBarsCsv(out);
+    expect(bars.length).toBe(500);
+    expect(readFileSync(labels, 'utf8').split('\n')[0]).toBe('time_ms,label');
+    const again = join(dir, 'jump2.csv');
+    await run('data', 'synth', '--model', 'jump', '--bars', '500', '--seed', '7', '--jumps-per-year', '200', '--param', 'jumpMean=-0.05', '--out', again);
+    expect(readFileSync(again, 'utf8')).toBe(readFileSync(out, 'utf8'));
+    expect(await run('data', 'inspect', out)).toMatch(/bars:\s+500 \(from 500 data lines\)[\s\S]*interval:\s+1h/);
+  });
+
+  it('synth rejects a parameter of another model, naming it', async () => {
+    await expect(run('data', 'synth', '--model', 'gbm', '--bars', '10', '--jumps-per-year', '3', '--out', join(dir, 'x.csv'))).rejects.toThrow(
+      /jumpsPerYear: unknown parameter for model 'gbm'/,
+    );
+  });
+
+  it('inspect rejects an unknown policy naming the flag', async () => {
+    await expect(run('data', 'inspect', join(dir, 'jump.csv'), '--gaps', 'fill')).rejects.toThrow("--gaps: must be one of report, error, forward-fill, got 'fill'");
+  });
+
+  it('fetch rejects an unreadable date before touching the network', async () => {
+    await expect(
+      run('data', 'fetch', '--exchange', 'binance', '--symbol', 'BTC/USDT', '--timeframe', '1h', '--since', 'last week', '--out', join(dir, 'f.csv')),
+    ).rejects.toThrow(/^--since: cannot read 'last week' as a date/);
+  });
+});
+
+describe('parseTimeArg', () => {
+  it('reads dates, ISO times and epoch seconds or milliseconds', () => {
+    expect(parseTimeArg('2024-01-01', '--since')).toBe(Date.UTC(2024, 0, 1));
+    expect(parseTimeArg('2024-01-01T12:30:00Z', '--since')).toBe(Date.UTC(2024, 0, 1, 12, 30));
+    expect(parseTimeArg('1704067200', '--since')).toBe(Date.UTC(2024, 0, 1));
+    expect(parseTimeArg('1704067200000', '--since')).toBe(Date.UTC(2024, 0, 1));
+    expect(parseTimeArg('20240101', '--since')).toBe(Date.UTC(2024, 0, 1));
+    expect(() => parseTimeArg('2024-13-01', '--until')).toThrow(/^--until: cannot read '2024-13-01'/);
+  });
+});
