@@ -169,7 +169,7 @@ describe('closeOpenAuditLogs', () => {
 });
 
 describe('AuditLog fsync policies', () => {
-  it.each(['none', 'checkpoint', 'event'] as const)('loses no event on close with fsync %s', (fsync) => {
+  it.each(['none', 'checkpoint', 'checkpoint-async', 'event'] as const)('loses no event on close with fsync %s', (fsync) => {
     const log = open({ fsync, checkpointEvery: 1000, bufferChars: 4096 });
     for (let i = 0; i < 2500; i++) log.append('E', 'agent:a', { i });
     log.close();
@@ -191,6 +191,27 @@ describe('AuditLog fsync policies', () => {
     expect(readFileSync(path, 'utf8')).toBe('');
     log.append('E', 'system', {});
     expect(readAuditEvents(path)).toHaveLength(3);
+  });
+
+  it('reports durableSeq: synced at each checkpoint, after each event, or once the background sync ends', async () => {
+    const sync = open({ fsync: 'checkpoint', checkpointEvery: 2 });
+    sync.append('E', 'system', {});
+    expect(sync.durableSeq).toBe(0);
+    sync.append('E', 'system', {});
+    expect(sync.durableSeq).toBe(2);
+    sync.close();
+    rmSync(path);
+    const perEvent = open({ fsync: 'event' });
+    perEvent.append('E', 'system', {});
+    expect(perEvent.durableSeq).toBe(1);
+    perEvent.close();
+    rmSync(path);
+    const background = open({ fsync: 'checkpoint-async', checkpointEvery: 2 });
+    for (let i = 0; i < 5; i++) background.append('E', 'system', {});
+    expect(readAuditEvents(path)).toHaveLength(4);
+    await vi.waitFor(() => expect(background.durableSeq).toBe(4));
+    background.close();
+    expect(verifyAuditLog(path, keys.publicKeyPem)).toMatchObject({ ok: true, events: 5, closedCleanly: true });
   });
 
   it('writes the buffer once it holds bufferChars characters', () => {

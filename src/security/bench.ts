@@ -51,6 +51,7 @@ export async function benchAudit(options: AuditBenchOptions): Promise<Record<str
     run(join(dir, 'warmup.jsonl'), keys.privateKeyPem, 'none', Math.min(events, 50_000));
     const mainPath = join(dir, 'checkpoint.jsonl');
     const eventsPerSec = run(mainPath, keys.privateKeyPem, 'checkpoint', events);
+    const asyncPerSec = run(join(dir, 'async.jsonl'), keys.privateKeyPem, 'checkpoint-async', events);
     const nonePerSec = run(join(dir, 'none.jsonl'), keys.privateKeyPem, 'none', events);
     const eventPerSec = run(join(dir, 'event.jsonl'), keys.privateKeyPem, 'event', syncedEvents);
     const verifyStartNs = process.hrtime.bigint();
@@ -62,6 +63,7 @@ export async function benchAudit(options: AuditBenchOptions): Promise<Record<str
       checkpoint_every: CHECKPOINT_EVERY,
       fsync: 'checkpoint',
       events_per_sec: Math.round(eventsPerSec),
+      events_per_sec_fsync_checkpoint_async: Math.round(asyncPerSec),
       events_per_sec_fsync_none: Math.round(nonePerSec),
       events_per_sec_fsync_event: Math.round(eventPerSec),
       fsync_event_events: syncedEvents,
