@@ -11,6 +11,7 @@ import { registerAuditCommand } from './commands/audit.js';
 import { registerEnvCommand } from './commands/env.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDataCommand } from './commands/data.js';
+import { registerTrainCommand } from './commands/train.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerEnvCommand(program);
   registerDemoCommand(program);
   registerDataCommand(program);
+  registerTrainCommand(program);
   return program;
 }
 
