@@ -69,3 +69,4 @@ export {
   stitchEquity,
 } from './walk-forward-windows.js';
 export { type WorkerReply, type PoolOptions, runPool } from './worker-pool.js';
+export { type BacktestBenchOptions, benchBacktest } from './bench.js';

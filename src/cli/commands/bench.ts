@@ -22,6 +22,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchFn>> = {
   env: async () => (await import('../../env/index.js')).benchEnv,
   data: async () => (await import('../../data/index.js')).benchData,
   data: async () => (await import('../../data/index.js')).benchData,
+  backtest: async () => (await import('../../backtests/index.js')).benchBacktest,
   train: async () => (await import('../../agents/index.js')).benchTrain,
 };
 
