@@ -145,6 +145,8 @@ describe('fetchOhlcv against a locally served binance', () => {
     expect(result).toMatchObject({ fetchedBars: 250, existingRows: 0, firstTimeMs: T0, lastTimeMs: T0 + 249 * H, pages: 4 });
     expect(fake.klineRequests.map((q) => Number(q.get('startTime')))).toEqual([T0, T0 + 100 * H, T0 + 200 * H, T0 + 250 * H]);
     expect(seen.map((p) => p.fetchedBars)).toEqual([100, 200, 250]);
+    // The clock says candles up to T0+399h have closed; the exchange has fewer.
+    expect(seen[0]).toMatchObject({ fromMs: T0, toMs: T0 + 399 * H, intervalMs: H, expectedBars: 400 });
     const { bars, report } = await loadBarsCsv(outPath);
     expect(bars.length).toBe(250);
     expect(report.gaps.count).toBe(0);
@@ -172,7 +174,9 @@ describe('fetchOhlcv against a locally served binance', () => {
     const outPath = newPath();
     await fetchOhlcv({ ...base(outPath), untilMs: T0 + 99 * H, pageLimit: 60 });
     fake.klineRequests = [];
-    const resumed = await fetchOhlcv({ ...base(outPath), pageLimit: 60 });
+    const seen: FetchProgress[] = [];
+    const resumed = await fetchOhlcv({ ...base(outPath), pageLimit: 60, onProgress: (p) => seen.push(p) });
+    expect(seen[0]).toMatchObject({ fromMs: T0 + 100 * H, expectedBars: 300 });
     expect(resumed).toMatchObject({ existingRows: 100, resumedAfterMs: T0 + 99 * H, fetchedBars: 150 });
     expect(Number(fake.klineRequests[0].get('startTime'))).toBe(T0 + 100 * H);
     const { bars } = await loadBarsCsv(outPath); // duplicates would be rejected here

@@ -23,9 +23,12 @@ export interface FetchProgress {
   fetchedBars: number;
   /** Time of the last bar written, or null before the first. */
   lastTimeMs: number | null;
-  /** Start and end of the requested range (end: `untilMs` or now), for a progress bar. */
+  /** First bar this run asks for (after the file's last bar when resuming) and the last (`untilMs` or the last closed candle). */
   fromMs: number;
   toMs: number;
+  intervalMs: number;
+  /** Bars in [fromMs, toMs] if the exchange has no gaps: the total for a progress bar. */
+  expectedBars: number;
   pages: number;
 }
 
@@ -90,7 +93,8 @@ export async function fetchOhlcv(options: FetchOhlcvOptions): Promise<FetchOhlcv
   const toMs = Math.min(options.untilMs ?? Number.POSITIVE_INFINITY, lastClosedMs);
   let lastWritten = existing.lastTimeMs;
   let since = lastWritten === null ? options.sinceMs : Math.max(options.sinceMs, lastWritten + intervalMs);
-  const progress: FetchProgress = { fetchedBars: 0, lastTimeMs: lastWritten, fromMs: options.sinceMs, toMs, pages: 0 };
+  const expectedBars = since <= toMs ? Math.floor((toMs - since) / intervalMs) + 1 : 0;
+  const progress: FetchProgress = { fetchedBars: 0, lastTimeMs: lastWritten, fromMs: since, toMs, intervalMs, expectedBars, pages: 0 };
   let firstTimeMs: number | null = null;
   // Exchanges we did not create may have ccxt's limiter off; then we space requests ourselves.
   const ownPacingMs = exchange.enableRateLimit ? 0 : Math.max(0, Number(exchange.rateLimit ?? 0));

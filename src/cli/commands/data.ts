@@ -95,13 +95,12 @@ export function registerDataCommand(program: Command): void {
             outPath: opts.out,
             onProgress: (p) => {
               if (bar === null || p.lastTimeMs === null) return;
-              const intervalMs = p.fetchedBars > 0 ? Math.max(1, (p.lastTimeMs - p.fromMs) / p.fetchedBars) : 1;
-              const total = Math.max(p.fetchedBars, Math.ceil((p.toMs - p.fromMs) / intervalMs));
+              const total = Math.max(p.fetchedBars, p.expectedBars);
               if (!started) {
                 bar.start(total, 0, { last: '' });
                 started = true;
               }
-              bar.setTotal(Number.isFinite(total) ? total : p.fetchedBars);
+              bar.setTotal(total);
               bar.update(p.fetchedBars, { last: formatTimeMs(p.lastTimeMs) });
             },
           });
