@@ -169,12 +169,18 @@ describe('closeOpenAuditLogs', () => {
 });
 
 describe('AuditLog fsync policies', () => {
-  it.each(['none', 'checkpoint', 'checkpoint-async', 'event'] as const)('loses no event on close with fsync %s', (fsync) => {
-    const log = open({ fsync, checkpointEvery: 1000, bufferChars: 4096 });
-    for (let i = 0; i < 2500; i++) log.append('E', 'agent:a', { i });
+  // 'event' syncs every event (milliseconds each on a real disk), so it gets fewer events and a small checkpointEvery.
+  it.each([
+    ['none', 2500, 1000],
+    ['checkpoint', 2500, 1000],
+    ['checkpoint-async', 2500, 1000],
+    ['event', 25, 10],
+  ] as const)('loses no event on close with fsync %s', (fsync, events, checkpointEvery) => {
+    const log = open({ fsync, checkpointEvery, bufferChars: 4096 });
+    for (let i = 0; i < events; i++) log.append('E', 'agent:a', { i });
     log.close();
-    expect(readAuditEvents(path).map((e) => e.payload.i)).toEqual(Array.from({ length: 2500 }, (_, i) => i));
-    expect(verifyAuditLog(path, keys.publicKeyPem)).toMatchObject({ ok: true, events: 2500, unsealedEvents: 0 });
+    expect(readAuditEvents(path).map((e) => e.payload.i)).toEqual(Array.from({ length: events }, (_, i) => i));
+    expect(verifyAuditLog(path, keys.publicKeyPem)).toMatchObject({ ok: true, events, unsealedEvents: 0 });
   });
 
   it('with fsync event, every event is in the file when append returns', () => {
@@ -249,6 +255,18 @@ describe('AuditLog.open on an existing file', () => {
     second.append('E', 'system', { i: 3 });
     second.close();
     expect(verifyAuditLog(path, keys.publicKeyPem)).toMatchObject({ ok: true, events: 4, unsealedEvents: 0 });
+  });
+
+  it('continues after events longer than the tail window it reads first (64 KiB)', () => {
+    const first = open();
+    first.append('BIG', 'system', { blob: 'x'.repeat(200_000) });
+    first.append('BIG', 'system', { blob: 'y'.repeat(150_000) });
+    first.closeAtExit();
+    const second = open();
+    expect(second.lastSeq).toBe(2);
+    second.append('E', 'system', {});
+    second.close();
+    expect(verifyAuditLog(path, keys.publicKeyPem)).toMatchObject({ ok: true, events: 3 });
   });
 
   it('refuses a second writer while the first is open', () => {
