@@ -4,6 +4,7 @@
  * call (as a VecEnv's buffers are): copy what you keep.
  */
 import { Rng } from '../core/index.js';
+import { ConstraintGuard, type ConstraintsOption } from '../constraints/index.js';
 import { fillStatusName } from '../venues/index.js';
 import { writeActionMask } from './action-mask.js';
 import { type TradingEnvConfig, type TradingEnvConfigInput, parseTradingEnvConfig } from './config.js';
@@ -40,6 +41,10 @@ export interface TradingEnvInfo extends EnvInfo {
   feesTotal: number;
   /** The state record the mask is computed from (the same object every call). */
   state: TradingEnvState;
+  /** With `constraints` in lenient mode: the masked action replaced by HOLD at this step, or −1. */
+  maskedAction: number;
+  /** With `constraints` in lenient mode: masked actions replaced by HOLD in this episode. */
+  constraintViolations: number;
 }
 
 export interface TradingStepResult extends StepResult {
@@ -52,6 +57,8 @@ export interface TradingResetResult extends ResetResult {
 export interface TradingEnvOptions {
   dataset: TradingDataset;
   config?: TradingEnvConfigInput;
+  /** The Constraint Logic Engine's rules: `info.actionMask` comes from them (discrete actions only). */
+  constraints?: ConstraintsOption;
 }
 
 export class TradingEnv implements Env {
@@ -67,6 +74,8 @@ export class TradingEnv implements Env {
   private readonly result: TradingStepResult;
   private readonly resetResult: TradingResetResult;
   private readonly discrete: boolean;
+  /** The Constraint Logic Engine, or null when the env has no `constraints` (every action allowed). */
+  readonly constraints: ConstraintGuard | null;
 
   constructor(options: TradingEnvOptions) {
     this.config = parseTradingEnvConfig(options.config ?? {});
@@ -77,6 +86,7 @@ export class TradingEnv implements Env {
     this.actionSpace = this.discrete
       ? new Discrete(this.nActions)
       : new Box(this.config.boxRange === 'long-only' ? 0 : -1, 1, [1]);
+    this.constraints = options.constraints ? newGuard(options.constraints, this.discrete, this.config, options.dataset, 1) : null;
     this.obs = new Float32Array(this.sim.obsDim);
     // Empty for a Box action space: there is nothing discrete to mask.
     this.mask = new Uint8Array(this.nActions);
@@ -92,6 +102,8 @@ export class TradingEnv implements Env {
       fees: 0,
       feesTotal: 0,
       state: this.sim.state,
+      maskedAction: -1,
+      constraintViolations: 0,
     };
     this.result = { obs: this.obs, reward: 0, cost: 0, terminated: false, truncated: false, info: this.info };
     this.resetResult = { obs: this.obs, info: this.info };
@@ -115,6 +127,7 @@ export class TradingEnv implements Env {
     if (options?.seed !== undefined) this.sim.rng.reseed(options.seed);
     if (options?.startIndex !== undefined) this.sim.resetAt(options.startIndex);
     else this.sim.reset();
+    this.constraints?.resetEnv(0);
     this.publish();
     return this.resetResult;
   }
@@ -123,7 +136,7 @@ export class TradingEnv implements Env {
     const sim = this.sim;
     if (this.discrete) {
       if (typeof action !== 'number') throw new TypeError('action: this env has a Discrete action space; pass an integer');
-      sim.stepDiscrete(action);
+      sim.stepDiscrete(this.constraints === null ? action : this.constraints.admit(0, action));
     } else {
       if (typeof action === 'number' || action.length !== 1) {
         throw new TypeError('action: this env has a Box action space; pass a Float32Array of length 1');
@@ -142,8 +155,16 @@ export class TradingEnv implements Env {
   private publish(): void {
     const sim = this.sim;
     sim.writeObs(this.obs, 0);
-    if (this.discrete) writeActionMask(this.mask, 0, this.nActions, sim.state);
+    const guard = this.constraints;
     const info = this.info;
+    if (guard !== null) {
+      guard.syncEnv(0, sim.state);
+      guard.writeMask(0, this.mask);
+      info.maskedAction = guard.lastViolation[0];
+      info.constraintViolations = guard.violations[0];
+    } else if (this.discrete) {
+      writeActionMask(this.mask, 0, this.nActions, sim.state);
+    }
     const s = sim.state;
     info.costs.drawdown = sim.costDrawdown;
     info.costs.position = sim.costPosition;
@@ -161,4 +182,22 @@ export class TradingEnv implements Env {
     info.fees = sim.stepFee;
     info.feesTotal = sim.ledger.feesPaid;
   }
+}
+
+/** The engine for an env's config and data; constraints judge discrete actions only (fail closed otherwise). */
+export function newGuard(
+  option: ConstraintsOption,
+  discrete: boolean,
+  config: TradingEnvConfig,
+  dataset: TradingDataset,
+  numEnvs: number,
+): ConstraintGuard {
+  if (!discrete) throw new RangeError('constraints: only a discrete action space can be masked; use actionType discrete');
+  const { instrument } = dataset;
+  return new ConstraintGuard(option, numEnvs, {
+    actions: config.actionList,
+    simFill: config.fill,
+    tickSize: instrument.tickSize,
+    symbol: instrument.symbol,
+  });
 }

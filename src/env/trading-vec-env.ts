@@ -3,11 +3,13 @@
  * allocated once; a step writes observations, masks, rewards and flags in place and allocates nothing.
  */
 import { Rng } from '../core/index.js';
+import type { ConstraintGuard, ConstraintsOption } from '../constraints/index.js';
 import { writeActionMask } from './action-mask.js';
 import { type TradingEnvConfig, type TradingEnvConfigInput, parseTradingEnvConfig } from './config.js';
 import type { TradingDataset } from './dataset.js';
 import { Box, Discrete } from './spaces.js';
 import { TradingSim } from './trading-sim.js';
+import { newGuard } from './trading-env.js';
 import type { VectorEnv, VectorResetResult, VectorStepResult } from './types.js';
 
 export interface TradingVecEnvOptions {
@@ -15,6 +17,8 @@ export interface TradingVecEnvOptions {
   numEnvs: number;
   /** The config of every env; env i draws its episodes from its own RNG derived from `seed` and i. */
   config?: TradingEnvConfigInput;
+  /** The Constraint Logic Engine's rules: `masks` come from them (discrete actions only). */
+  constraints?: ConstraintsOption;
 }
 
 export class TradingVecEnv implements VectorEnv {
@@ -45,6 +49,8 @@ export class TradingVecEnv implements VectorEnv {
   private readonly runningCost: Float64Array;
 
   private readonly discrete: boolean;
+  /** The Constraint Logic Engine (its `violations` count lenient-mode replacements per env), or null. */
+  readonly constraints: ConstraintGuard | null;
   private readonly seedRng: Rng;
   private readonly stepResult: VectorStepResult;
   private readonly resetResult: VectorResetResult;
@@ -73,6 +79,7 @@ export class TradingVecEnv implements VectorEnv {
     this.terminated = new Uint8Array(n);
     this.truncated = new Uint8Array(n);
     this.masks = this.discrete ? new Uint8Array(n * this.nActions) : null;
+    this.constraints = options.constraints ? newGuard(options.constraints, this.discrete, this.config, options.dataset, n) : null;
     this.episodeReturn = new Float64Array(n);
     this.episodeCost = new Float64Array(n);
     this.episodeLength = new Int32Array(n);
@@ -99,10 +106,12 @@ export class TradingVecEnv implements VectorEnv {
     }
     for (let i = 0; i < sims.length; i++) {
       sims[i].reset();
+      this.constraints?.resetEnv(i);
       this.runningReturn[i] = 0;
       this.runningCost[i] = 0;
       this.publish(i);
     }
+    this.publishMasks();
     this.terminated.fill(0);
     this.truncated.fill(0);
     return this.resetResult;
@@ -123,9 +132,12 @@ export class TradingVecEnv implements VectorEnv {
     const truncated = this.truncated;
     const runningReturn = this.runningReturn;
     const runningCost = this.runningCost;
+    const guard = this.constraints;
+    // Strict mode judges the whole batch before stepping any env, so a masked action leaves every env as it was.
+    if (guard !== null && guard.mode === 'strict') for (let i = 0; i < n; i++) guard.admit(i, actions[i]);
     for (let i = 0; i < n; i++) {
       const sim = sims[i];
-      if (discrete) sim.stepDiscrete(actions[i]);
+      if (discrete) sim.stepDiscrete(guard === null ? actions[i] : guard.admit(i, actions[i]));
       else sim.stepTarget(actions[i]);
       const r = sim.reward;
       const c = sim.cost;
@@ -145,9 +157,11 @@ export class TradingVecEnv implements VectorEnv {
         runningReturn[i] = 0;
         runningCost[i] = 0;
         sim.reset();
+        guard?.resetEnv(i);
       }
       this.publish(i);
     }
+    this.publishMasks();
     return this.stepResult;
   }
 
@@ -155,6 +169,13 @@ export class TradingVecEnv implements VectorEnv {
     const sim = this.sims[i];
     sim.writeObs(this.obs, i * this.obsDim);
     const masks = this.masks;
-    if (masks !== null) writeActionMask(masks, i * this.nActions, this.nActions, sim.state);
+    const guard = this.constraints;
+    if (guard !== null) guard.syncEnv(i, sim.state);
+    else if (masks !== null) writeActionMask(masks, i * this.nActions, this.nActions, sim.state);
+  }
+
+  /** With constraints, every env's mask at once (the engine's batched form). */
+  private publishMasks(): void {
+    if (this.constraints !== null && this.masks !== null) this.constraints.writeMasks(this.masks);
   }
 }
