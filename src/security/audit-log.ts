@@ -156,7 +156,10 @@ export class AuditLog implements AuditSink {
     let fd: number | undefined;
     try {
       fd = openSync(opts.path, 'a+', 0o600);
-      const tail = readAuditTail(opts.path, fd, fstatSync(fd).size, key);
+      const size = fstatSync(fd).size;
+      const tail = readAuditTail(opts.path, fd, size, key);
+      // What a previous writer left may still be only in the page cache: make it durable before building on it.
+      if (size > 0) fdatasyncSync(fd);
       let recovered: { offset: number; bytes: number; sha256: string; savedTo: string } | undefined;
       if (tail.tornOffset !== undefined) {
         if (opts.tornTail !== 'recover') {
