@@ -37,3 +37,14 @@ export {
   actionTowards,
   type ObsAdapter,
 } from './baselines.js';
+export {
+  runSafetyExperiment,
+  summariseSafety,
+  formatSafetyTable,
+  DEFAULT_SAFETY_OPTIONS,
+  SAFETY_ARMS,
+  type SafetyArm,
+  type SafetyRun,
+  type SafetyRow,
+  type SafetyExperimentOptions,
+} from './safety-experiment.js';

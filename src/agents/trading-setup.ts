@@ -3,6 +3,7 @@
  * `data`, turned into a `TradingVecEnv` factory for `trainPpoLag`.
  */
 import { generateSynthetic } from '../data/index.js';
+import type { ConstraintsOption } from '../constraints/index.js';
 import { createDataset, TradingVecEnv, type TradingDataset, type TradingEnvConfigInput, type VectorEnv } from '../env/index.js';
 
 export interface TradingTaskSpec {
@@ -18,7 +19,13 @@ export function regimeDataset(bars: number, dataSeed: number): TradingDataset {
   return createDataset({ bars: generateSynthetic({ model: 'regime', bars, seed: dataSeed }) });
 }
 
-/** A `makeVecEnv` for trainPpoLag over one shared dataset. */
-export function tradingVecEnvFactory(dataset: TradingDataset, env: TradingEnvConfigInput): (numEnvs: number) => VectorEnv {
-  return (numEnvs) => new TradingVecEnv({ dataset, numEnvs, config: env });
+/** A `makeVecEnv` for trainPpoLag over one shared dataset; with `constraints`, the engine's masks apply. */
+export function tradingVecEnvFactory(
+  dataset: TradingDataset,
+  env: TradingEnvConfigInput,
+  constraints?: ConstraintsOption,
+): (numEnvs: number) => TradingVecEnv {
+  return (numEnvs) => new TradingVecEnv({ dataset, numEnvs, config: env, constraints });
 }
+
+export type { VectorEnv };

@@ -12,6 +12,7 @@ import { registerEnvCommand } from './commands/env.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDataCommand } from './commands/data.js';
 import { registerTrainCommand } from './commands/train.js';
+import { registerExperimentCommand } from './commands/experiment.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerDataCommand(program);
   registerTrainCommand(program);
+  registerExperimentCommand(program);
   return program;
 }
 

@@ -1,0 +1,50 @@
+/**
+ * `bulwark experiment safety --seed N`: plain PPO vs PPO-Lag vs PPO-Lag with the Constraint Logic Engine's mask
+ * on the trading env (seeded regime-switching data), over several seeds; prints the comparison table.
+ * The defaults take a few minutes on 2 cores; raise --epochs / --seeds for longer runs.
+ */
+import type { Command } from 'commander';
+import { DEFAULT_SAFETY_OPTIONS, formatSafetyTable, initBackend, runSafetyExperiment, summariseSafety } from '../../agents/index.js';
+
+function wholeNumber(flag: string, text: string, min: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${flag}: must be a whole number >= ${min}, got '${text}'`);
+  return n;
+}
+
+export function registerExperimentCommand(program: Command): void {
+  const experiment = program.command('experiment').description('reproducible research experiments');
+  const d = DEFAULT_SAFETY_OPTIONS;
+  experiment
+    .command('safety')
+    .description('plain PPO vs PPO-Lag vs PPO-Lag + constraint mask on the trading env; prints a table')
+    .option('--seed <n>', 'first seed', '1')
+    .option('--seeds <k>', 'number of seeds per arm', String(d.seeds))
+    .option('--epochs <n>', 'training epochs per run', String(d.epochs))
+    .option('--envs <n>', 'parallel envs', String(d.numEnvs))
+    .option('--episode-length <n>', 'steps per episode (= rollout steps)', String(d.episodeLength))
+    .option('--cost-limit <x>', 'expected episode cost limit d', String(d.costLimit))
+    .option('--json', 'print the per-run results and the summary as JSON', false)
+    .action(async (opts: Record<string, string | boolean>) => {
+      const costLimit = Number(opts.costLimit);
+      if (!(costLimit >= 0)) throw new Error(`--cost-limit: must be a number >= 0, got '${String(opts.costLimit)}'`);
+      const backend = await initBackend();
+      const json = opts.json === true;
+      if (!json) process.stderr.write(`backend: ${backend.name}\n`);
+      const runs = await runSafetyExperiment({
+        ...d,
+        seed: wholeNumber('--seed', String(opts.seed), 0),
+        seeds: wholeNumber('--seeds', String(opts.seeds), 1),
+        epochs: wholeNumber('--epochs', String(opts.epochs), 1),
+        numEnvs: wholeNumber('--envs', String(opts.envs), 1),
+        episodeLength: wholeNumber('--episode-length', String(opts.episodeLength), 2),
+        costLimit,
+        onRunDone: (r) => {
+          if (!json) process.stderr.write(`  ${r.arm} seed ${r.seed}: ${r.trainSeconds.toFixed(1)} s, cost ${r.episodeCost.toFixed(2)}\n`);
+        },
+      });
+      const rows = summariseSafety(runs, costLimit);
+      if (json) process.stdout.write(`${JSON.stringify({ backend: backend.name, runs, summary: rows })}\n`);
+      else process.stdout.write(`${formatSafetyTable(rows)}\n`);
+    });
+}
