@@ -29,8 +29,24 @@ export class ClientIdMemory {
     return this.seenAtMs.get(id);
   }
 
+  /**
+   * When `id` was first seen within the TTL, or undefined after remembering it as seen now: one Map lookup
+   * on the common path (a new id).
+   */
+  seenBeforeOrRemember(id: string, nowMs: number): number | undefined {
+    this.prune(nowMs);
+    const first = this.seenAtMs.get(id);
+    if (first !== undefined) return first;
+    this.insert(id, nowMs);
+    return undefined;
+  }
+
   remember(id: string, nowMs: number): void {
     if (this.seenAtMs.has(id)) return;
+    this.insert(id, nowMs);
+  }
+
+  private insert(id: string, nowMs: number): void {
     if (this.size === this.capacity) this.evictOldest();
     this.ringIds[this.head] = id;
     this.ringTimesMs[this.head] = nowMs;

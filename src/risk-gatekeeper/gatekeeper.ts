@@ -69,6 +69,7 @@ export class RiskGatekeeper {
   private readonly issuedFlattens = new Map<string, IssuedFlatten>();
   /** Scopes with an escalation in flight, so a trigger writes once rather than once per order. */
   private readonly pendingEscalations = new Set<string>();
+  private readonly scratch: Rejection[] = [];
   private flattenSeq = 0;
   private quietUntilVersion = 0;
   private readonly unsubscribe: () => void;
@@ -114,7 +115,9 @@ export class RiskGatekeeper {
   check(order: OrderIntent, ctx: RiskContext): CheckResult {
     if (order.flattening === true) return this.checkFlattening(order);
     const nowMs = this.clock.nowMs();
-    const out: Rejection[] = [];
+    // One scratch array reused by every check (copied only on a denial): no allocation on the approving path.
+    const out = this.scratch;
+    out.length = 0;
     const instrument = this.instruments.get(order.symbol);
     const counters = this.countersFor(order.agentId);
     const breakerTripped = !counters.actions.allows(nowMs);
@@ -161,11 +164,9 @@ export class RiskGatekeeper {
       out.push({ code: 'RATE_LIMIT', detail: { window: '1m', max: this.config.maxOrdersPerMin } });
     }
     if (breakerTripped) this.tripBreaker(order.agentId, nowMs, out, reducing);
-    const firstSeenMs = this.clientIds.seenAt(order.clientOrderId, nowMs);
+    const firstSeenMs = this.clientIds.seenBeforeOrRemember(order.clientOrderId, nowMs);
     if (firstSeenMs !== undefined) {
       out.push({ code: 'DUPLICATE_ORDER', detail: { clientOrderId: order.clientOrderId, firstSeenMs } });
-    } else {
-      this.clientIds.remember(order.clientOrderId, nowMs);
     }
     const same = this.repeats.countSame(order, nowMs);
     this.repeats.record(order, nowMs);
@@ -337,7 +338,8 @@ export class RiskGatekeeper {
     return c;
   }
 
-  private deny(order: OrderIntent, rejections: Rejection[]): CheckResult {
+  private deny(order: OrderIntent, found: readonly Rejection[]): CheckResult {
+    const rejections = found.slice();
     this.audit.append('ORDER_DENIED', actorOf(order), {
       ...orderPayload(order),
       reasons: rejections.map(renderRejection),

@@ -143,7 +143,9 @@ export class RedisStateStore implements TradingStateStore {
       await this.sub.subscribe(this.channel);
       await this.readAll();
     } catch (err) {
-      throw new Error(`trading state store ${this.where}: cannot connect (${describe(err, this.lastError)})`);
+      // ioredis reports a refused connection as 'Connection is closed.'; the socket error says why.
+      const why = this.lastError !== '' ? this.lastError : describe(err, '');
+      throw new Error(`trading state store ${this.where}: cannot connect (${why})`);
     }
   }
 
