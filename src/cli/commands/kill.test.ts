@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { systemClock } from '../../core/index.js';
+import { RedisStateStore } from '../../risk-gatekeeper/index.js';
+import { readAuditEvents } from '../../security/index.js';
+import { registerKillCommand } from './kill.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  vi.restoreAllMocks();
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function run(args: string[]): Promise<string> {
+  const program = new Command().exitOverride();
+  registerKillCommand(program);
+  let out = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  await program.parseAsync(['node', 'bulwark', ...args]);
+  vi.restoreAllMocks();
+  return out;
+}
+
+describe('bulwark kill / resume / status', () => {
+  it('kill_hard_then_resume_flip_redis_and_write_signed_audit_events', async () => {
+    const prefix = `bulwark:test:${randomUUID()}:`;
+    const dir = mkdtempSync(join(tmpdir(), 'bulwark-kill-'));
+    const store = new RedisStateStore({ url: REDIS_URL, keyPrefix: prefix, clock: systemClock });
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    cleanups.push(async () => {
+      await store.deleteAll();
+      await store.close();
+    });
+    const common = ['--redis', REDIS_URL, '--prefix', prefix, '--audit', join(dir, 'a.jsonl'), '--keys', join(dir, 'keys')];
+    const killed = await run(['kill', '--hard', '--scope', 'agent:a1', '--reason', 'runaway', '--operator', 'alice', ...common]);
+    expect(killed).toMatch(/^agent:a1: ACTIVE -> HALTED \(version 1, .*operator:alice\): runaway/);
+    const status = JSON.parse(await run(['status', '--json', '--redis', REDIS_URL, '--prefix', prefix]));
+    expect(status.scopes).toMatchObject([{ scope: 'agent:a1', state: 'HALTED' }]);
+    await run(['resume', '--scope', 'agent:a1', '--reason', 'fixed', '--operator', 'bob', ...common]);
+    await store.connect();
+    expect(store.cache.stateOf('agent:a1')).toBe('ACTIVE');
+    const events = readAuditEvents(join(dir, 'a.jsonl'));
+    expect(events.map((e) => [e.type, e.actor, e.payload.to])).toEqual([
+      ['TRADING_STATE_CHANGED', 'operator:alice', 'HALTED'],
+      ['TRADING_STATE_CHANGED', 'operator:bob', 'ACTIVE'],
+    ]);
+    expect(statSync(join(dir, 'keys', 'audit-signing.pem')).mode & 0o777).toBe(0o600);
+  });
+
+  it('kill_without_exactly_one_mode_or_with_a_bad_scope_fails_with_a_clear_message', async () => {
+    await expect(run(['kill', '--reason', 'x'])).rejects.toThrow('give exactly one of --soft or --hard');
+    await expect(run(['kill', '--soft', '--hard', '--reason', 'x'])).rejects.toThrow('give exactly one of --soft or --hard');
+    await expect(run(['kill', '--hard', '--scope', 'desk:1', '--reason', 'x'])).rejects.toThrow(/scope: must be global/);
+  });
+});
