@@ -8,7 +8,11 @@
 import { z } from 'zod';
 import { type ActionSpec, type Bars, Rng, parseWithSchema } from '../core/index.js';
 
-export type Sizing = { readonly kind: 'fraction'; readonly fraction: number } | { readonly kind: 'qty'; readonly qty: number };
+export type Sizing =
+  | { readonly kind: 'fraction'; readonly fraction: number }
+  | { readonly kind: 'qty'; readonly qty: number }
+  /** Each action's own `fraction` of equity at the reference price, as the trading env sizes orders. */
+  | { readonly kind: 'action' };
 
 /** What an agent sees when it decides at the close of bar `t`. Buffers are reused: read, do not keep. */
 export interface DecisionContext {
@@ -45,6 +49,7 @@ export function ruleActions(sizing: Sizing): ActionSpec[] {
   // The fraction tells the Constraint Logic Engine roughly how big the order is; a fixed-qty agent's
   // share of equity is only known at the price, so the engine sees the full account as the bound.
   const fraction = sizing.kind === 'fraction' ? sizing.fraction : 1;
+  if (sizing.kind === 'action') throw new RangeError('sizing: rule-based agents size by size= or qty=');
   return [
     { name: 'HOLD', kind: 'HOLD', fraction: 0 },
     { name: 'BUY', kind: 'BUY', fraction },

@@ -9,7 +9,7 @@
  * decision at or after their time. The hot loop allocates nothing per bar; it awaits only when a trading
  * state changed (so a hard kill's cancel-and-flatten completes before the next decision).
  */
-import { type Bars, Ledger, type Instrument, barIntervalMs, barsPerYear, floorToLot, utcDayIndex } from '../core/index.js';
+import { type Bars, Ledger, type Instrument, barIntervalMs, barsPerYear, floorToLot, utcDayIndex, actionOrderQty } from '../core/index.js';
 import {
   type CompiledRules,
   type ConstraintState,
@@ -309,8 +309,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRec
         case 'BUY':
         case 'SELL': {
           const sign = spec.kind === 'BUY' ? 1 : -1;
-          if (agent.sizing.kind === 'qty') qty = sign * agent.sizing.qty;
-          else quote = sign * Math.max(0, ledger.cash) * agent.sizing.fraction;
+          const sizing = agent.sizing;
+          if (sizing.kind === 'qty') qty = sign * sizing.qty;
+          else if (sizing.kind === 'fraction') quote = sign * Math.max(0, ledger.cash) * sizing.fraction;
+          else qty = actionOrderQty(spec, ledger.positionQty, ledger.equity, price);
           break;
         }
         case 'TARGET':

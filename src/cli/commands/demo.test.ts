@@ -1,19 +1,25 @@
-import { describe, expect, it } from 'vitest';
-import { runDemo } from './demo.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runDemo } from '../../backtests/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bulwark-demo-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('bulwark demo', () => {
-  it('runs a whole seeded episode and reports a summary that adds up', () => {
-    const s = runDemo(7);
-    expect(s.steps).toBeGreaterThan(1_000);
-    expect(s.final_equity).toBeCloseTo(s.initial_equity * (1 + s.total_return), 6);
-    expect(s.trades).toBeGreaterThan(0);
-    expect(s.fees).toBeGreaterThan(0);
-    expect(s.max_drawdown).toBeGreaterThanOrEqual(0);
-    expect(s.max_drawdown).toBeLessThan(1);
-    expect(s.total_cost).toBeGreaterThanOrEqual(s.cost_steps.position);
-  });
-
-  it('gives the same result for the same seed', () => {
-    expect(runDemo(3)).toEqual(runDemo(3));
+  it('trains both agents, backtests four runs through the chain and writes the report (tiny settings)', async () => {
+    const r = await runDemo({ seed: 3, outDir: dir, bars: 2_400, epochs: 1, numEnvs: 2, rolloutSteps: 32 });
+    expect(r.rows.map((x) => x.run)).toEqual([
+      'PPO (plain, unmasked)',
+      'PPO-Lag + mask',
+      'buy-and-hold:size=0.18',
+      'PPO-Lag + mask, soft→hard kill',
+    ]);
+    expect(r.rows[3].kill_switch_events).toBeGreaterThanOrEqual(2);
+    // A mask-aware policy never proposes a masked action.
+    expect(r.rows[1].masked).toBe(0);
+    expect(readFileSync(r.reportPath, 'utf8')).toContain('Demo comparison');
+    expect(r.table.split('\n').length).toBeGreaterThanOrEqual(6);
   });
 });

@@ -1,0 +1,244 @@
+/**
+ * The main job (`npm start` → `bulwark demo`), on embedded defaults: no Redis, no network.
+ *
+ * 1. A seeded regime-switching market (bull, bear, crash); the last quarter is held out.
+ * 2. Train plain PPO (no cost term, no mask) and PPO-Lag (Lagrangian cost term, mask-aware) briefly on the
+ *    first three quarters.
+ * 3. Backtest both, and a small buy-and-hold, on the held-out quarter through the full chain: Constraint
+ *    Logic Engine (the seed design's rules: position 20 %, drawdown 10 %, daily loss 3 %), risk gatekeeper,
+ *    sim fills, audit log; then PPO-Lag once more with a scripted soft kill and, later, a hard kill.
+ * 4. Print the comparison and write report.html.
+ */
+import { join } from 'node:path';
+import { sliceBars } from '../core/index.js';
+import { parseRules, type Rules } from '../constraints/index.js';
+import { generateSynthetic } from '../data/index.js';
+import { createDataset } from '../env/index.js';
+import { type EpochStats, trainPpoLag, tradingVecEnvFactory } from '../agents/index.js';
+import { parseGatekeeperConfig } from '../risk-gatekeeper/index.js';
+import { parseSimFillConfig } from '../venues/index.js';
+import type { ScheduledAction } from './backtest-config.js';
+import { backtestInstrument } from './backtest-job.js';
+import { envObservation, PolicyAgent } from './policy-agent.js';
+import { writeReportHtml } from './report-html.js';
+import { writeRunFiles } from './report-files.js';
+import { openRunAudit } from './run-audit.js';
+import type { BacktestRecord } from './run-record.js';
+import { createRuleAgent } from './rule-agents.js';
+import { runBacktest } from './runner.js';
+import { formatMetric, textTable } from './summary-table.js';
+
+export interface DemoOptions {
+  readonly seed: number;
+  readonly outDir: string;
+  /** Bars of market data (the last quarter is held out). */
+  readonly bars: number;
+  /** Training epochs per agent (numEnvs × rolloutSteps env steps each). */
+  readonly epochs: number;
+  readonly numEnvs: number;
+  readonly rolloutSteps: number;
+  readonly onProgress?: (line: string) => void;
+}
+
+export const DEMO_DEFAULTS: Omit<DemoOptions, 'outDir'> = { seed: 7, bars: 12_000, epochs: 14, numEnvs: 8, rolloutSteps: 256 };
+
+/** The seed design's limits, shared by training costs, the mask and the cost column of the table. */
+const MAX_POSITION = 0.2;
+const MAX_DRAWDOWN = 0.1;
+const MAX_DAILY_LOSS = 0.03;
+const EPISODE_BARS = 256;
+const COST_LIMIT = 5;
+const WINDOW = 16;
+const TRAIN_FRACTION = 0.75;
+/** Target position levels (shares of equity): 0.5 breaks the 20 % position limit, so the mask matters. */
+const TARGET_LEVELS = [0, 0.1, 0.2, 0.5];
+
+export interface DemoRow {
+  readonly run: string;
+  readonly total_return: number;
+  readonly sharpe: number | null;
+  readonly max_drawdown: number;
+  readonly max_drawdown_limit: number;
+  readonly cost_per_episode: number;
+  readonly cost_limit: number;
+  readonly masked: number;
+  readonly rejected: number;
+  readonly kill_switch_events: number;
+}
+
+export interface DemoResult {
+  readonly rows: readonly DemoRow[];
+  readonly benchmark_return: number;
+  readonly reportPath: string;
+  readonly table: string;
+  readonly training: { readonly ppo: readonly EpochStats[]; readonly ppoLag: readonly EpochStats[] };
+}
+
+/**
+ * The CMDP cost of a run as the env defines it (one per bar and per limit breached: drawdown, position,
+ * day loss), scaled to a training episode's length so it compares with the cost limit d.
+ */
+export function costPerEpisode(rec: BacktestRecord): number {
+  let cost = 0;
+  let peak = 0;
+  let day = -1;
+  let dayStart = 0;
+  for (let t = 0; t < rec.equity.length; t++) {
+    const eq = rec.equity[t];
+    if (eq > peak) peak = eq;
+    const d = Math.floor(rec.bars.time[t] / 86_400_000);
+    if (d !== day) {
+      day = d;
+      dayStart = t > 0 ? rec.equity[t - 1] : eq;
+    }
+    if ((peak - eq) / peak > MAX_DRAWDOWN) cost++;
+    if (eq > 0 && Math.abs(rec.positionQty[t] * rec.bars.close[t]) / eq > MAX_POSITION) cost++;
+    if ((dayStart - eq) / dayStart > MAX_DAILY_LOSS) cost++;
+  }
+  return (cost * EPISODE_BARS) / Math.max(1, rec.equity.length);
+}
+
+function total(counts: Record<string, number>): number {
+  let s = 0;
+  for (const v of Object.values(counts)) s += v;
+  return s;
+}
+
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const log = options.onProgress ?? (() => undefined);
+  const { seed } = options;
+  const bars = generateSynthetic({ model: 'regime', bars: options.bars, seed });
+  const dataset = createDataset({ bars });
+  const cut = Math.floor(bars.length * TRAIN_FRACTION);
+  const fill = parseSimFillConfig({}, 'demo fill');
+  const envConfig = {
+    actions: { targetLevels: TARGET_LEVELS },
+    windowSize: WINDOW,
+    episodeLength: EPISODE_BARS,
+    fill,
+    costs: { maxDrawdown: MAX_DRAWDOWN, maxPositionFraction: MAX_POSITION, maxDailyLoss: MAX_DAILY_LOSS },
+    split: { part: 'train' as const, trainFraction: TRAIN_FRACTION },
+  };
+  const actions = [{ name: 'HOLD', kind: 'HOLD' as const, fraction: 0 }, ...TARGET_LEVELS.map((f) => ({ name: `TARGET_${f}`, kind: 'TARGET' as const, fraction: f }))];
+
+  // ---- training ----------------------------------------------------------------------------------------------
+  const train = async (algorithm: 'ppo' | 'ppo-lag', useMask: boolean, name: string) => {
+    const started = Date.now();
+    const result = await trainPpoLag({
+      makeVecEnv: tradingVecEnvFactory(dataset, envConfig),
+      numEnvs: options.numEnvs,
+      rolloutSteps: options.rolloutSteps,
+      epochs: options.epochs,
+      seed,
+      algorithm,
+      useMask,
+      costLimit: COST_LIMIT,
+      onEpoch: (s) => {
+        if (s.epoch === options.epochs || s.epoch % 5 === 0) {
+          log(`  ${name} epoch ${s.epoch}/${options.epochs}: return ${s.episodeReturn.toFixed(3)}, cost ${s.episodeCost.toFixed(1)}, λ ${s.lambda.toFixed(3)}`);
+        }
+      },
+    });
+    log(`  ${name}: ${options.epochs * options.numEnvs * options.rolloutSteps} env steps in ${((Date.now() - started) / 1000).toFixed(1)} s (${result.backend.name})`);
+    return result;
+  };
+  log(`Training on bars 0–${cut - 1} of a seeded regime-switching market (seed ${seed}); bars ${cut}–${bars.length - 1} are held out.`);
+  const ppo = await train('ppo', false, 'PPO (plain)');
+  const ppoLag = await train('ppo-lag', true, 'PPO-Lag + mask');
+
+  // ---- backtests on the held-out segment, through the full chain ---------------------------------------------
+  const test = sliceBars(bars, cut);
+  const { obsDim, observe } = envObservation(dataset.features, cut, WINDOW);
+  const rules: Rules = parseRules({
+    max_position_pct: MAX_POSITION,
+    max_drawdown_pct: MAX_DRAWDOWN,
+    daily_loss_limit_pct: MAX_DAILY_LOSS,
+  });
+  const risk = parseGatekeeperConfig({});
+  const instrument = backtestInstrument('SYNTH/USD');
+  const n = test.length;
+  const hourAfter = (bar: number) => test.time[bar] + 3_600_000;
+  const drill: ScheduledAction[] = [
+    { atMs: hourAfter(Math.floor(n * 0.4)), action: 'soft_kill', operator: 'demo-ops', reason: 'scripted soft kill (drill)' },
+    { atMs: hourAfter(Math.floor(n * 0.7)), action: 'hard_kill', operator: 'demo-ops', reason: 'scripted hard kill (drill)' },
+  ];
+  const runs = [
+    { slug: 'ppo', agent: new PolicyAgent('PPO (plain, unmasked)', ppo.policy, actions, false), schedule: [] },
+    { slug: 'ppo-lag', agent: new PolicyAgent('PPO-Lag + mask', ppoLag.policy, actions, true), schedule: [] },
+    { slug: 'buy-and-hold', agent: createRuleAgent('buy-and-hold:size=0.18'), schedule: [] },
+    { slug: 'ppo-lag-kill', agent: new PolicyAgent('PPO-Lag + mask, soft→hard kill', ppoLag.policy, actions, true), schedule: drill },
+  ];
+  const records: BacktestRecord[] = [];
+  for (const r of runs) {
+    const dir = join(options.outDir, r.slug);
+    const audit = openRunAudit(dir);
+    try {
+      const rec = await runBacktest({
+        bars: test,
+        instrument,
+        agent: r.agent,
+        initialCash: 10_000,
+        fill,
+        rules,
+        risk,
+        schedule: r.schedule,
+        seed,
+        audit: audit.log,
+        observe,
+        obsDim,
+        agentId: r.slug,
+      });
+      records.push(rec);
+      writeRunFiles(dir, rec);
+    } finally {
+      audit.log.close();
+    }
+  }
+  ppo.policy.dispose();
+  ppoLag.policy.dispose();
+
+  // ---- comparison --------------------------------------------------------------------------------------------
+  const rows: DemoRow[] = records.map((r) => ({
+    run: r.agent,
+    total_return: r.metrics.total_return,
+    sharpe: r.metrics.sharpe,
+    max_drawdown: r.metrics.max_drawdown,
+    max_drawdown_limit: MAX_DRAWDOWN,
+    cost_per_episode: costPerEpisode(r),
+    cost_limit: COST_LIMIT,
+    masked: total(r.metrics.masked_actions),
+    rejected: total(r.metrics.rejections),
+    kill_switch_events: r.metrics.kill_switch_events,
+  }));
+  const bench = records[0].metrics.benchmark;
+  const header = ['run', 'return', 'Sharpe', `max DD (limit ${MAX_DRAWDOWN * 100}%)`, `cost/episode (limit ${COST_LIMIT})`, 'masked', 'rejected', 'kill events'];
+  const body = rows.map((r) => [
+    r.run,
+    formatMetric('total_return', r),
+    formatMetric('sharpe', r),
+    formatMetric('max_drawdown', r),
+    r.cost_per_episode.toFixed(1),
+    String(r.masked),
+    String(r.rejected),
+    String(r.kill_switch_events),
+  ]);
+  if (bench) body.push(['buy-and-hold 100%, no limits', formatMetric('total_return', bench), formatMetric('sharpe', bench), formatMetric('max_drawdown', bench), '', '', '', '']);
+  const table = textTable(header, body);
+  const reportPath = join(options.outDir, 'report.html');
+  writeReportHtml(reportPath, records, {
+    title: 'Bulwark demo: plain PPO vs PPO-Lag with masking, on a held-out market segment',
+    notes: [
+      `Seeded regime-switching market (seed ${seed}), ${bars.length} hourly bars; trained on the first ${cut}, backtested on the last ${n}.`,
+      `Every run goes through the Constraint Logic Engine (position ≤ ${MAX_POSITION * 100}%, drawdown ≤ ${MAX_DRAWDOWN * 100}%, daily loss ≤ ${MAX_DAILY_LOSS * 100}%), the risk gatekeeper and the sim fill model; the last run adds a scripted soft kill and a hard kill.`,
+      `Cost per episode counts bars breaching a limit (per ${EPISODE_BARS}-bar episode); PPO-Lag was trained to keep it ≤ ${COST_LIMIT}.`,
+    ],
+    tables: [{ title: 'Demo comparison', columns: header, rows: body }],
+  });
+  return {
+    rows,
+    benchmark_return: bench ? bench.total_return : Number.NaN,
+    reportPath,
+    table,
+    training: { ppo: ppo.history, ppoLag: ppoLag.history },
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * Learned policies in a backtest: the agent sees the observation the trading env would have built at the
+ * same bar (feature window + portfolio entries, env `TradingSim.writeObs`'s layout) and, if it is
+ * mask-aware, the Constraint Logic Engine's mask. Orders are sized as the env sizes them (each action's own
+ * fraction of equity at the reference price), so a policy trades in the backtest as it did in training.
+ */
+import { type ActionSpec, type Ledger, MS_PER_DAY } from '../core/index.js';
+import type { FeatureMatrix } from '../data/index.js';
+import type { Agent } from '../agents/index.js';
+import type { BacktestAgent, DecisionContext, Sizing } from './rule-agents.js';
+
+export class PolicyAgent implements BacktestAgent {
+  readonly sizing: Sizing = { kind: 'action' };
+  constructor(
+    readonly label: string,
+    private readonly policy: Agent,
+    readonly actions: readonly ActionSpec[],
+    /** Pass the Constraint Logic Engine's mask to the policy (masked logits → −∞); false for plain policies. */
+    private readonly maskAware: boolean,
+  ) {}
+  reset(): void {
+    this.policy.reset();
+  }
+  act(ctx: DecisionContext): number {
+    if (ctx.obs === null) throw new Error(`agent ${this.label}: needs observations (give the runner an observe function)`);
+    const a = this.policy.act(ctx.obs, this.maskAware ? ctx.mask : null, { deterministic: true });
+    if (typeof a !== 'number') throw new TypeError(`agent ${this.label}: expected a discrete action, got a vector`);
+    return a;
+  }
+}
+
+/** Entries after the feature window, as in the env: position value, unrealised PnL, drawdown, time of day. */
+export const PORTFOLIO_ENTRIES = 4;
+
+/**
+ * An observation writer for the runner: bar t of the backtest is row `rowOffset + t` of `features`.
+ * The window must lie inside the features (the caller starts the backtest after the warm-up).
+ */
+export function envObservation(
+  features: FeatureMatrix,
+  rowOffset: number,
+  windowSize: number,
+): { obsDim: number; observe: (t: number, ledger: Ledger, out: Float32Array) => void } {
+  const nf = features.nFeatures;
+  const windowValues = windowSize * nf;
+  if (rowOffset - windowSize + 1 < features.warmup) {
+    throw new RangeError(`rowOffset: the first window (from row ${rowOffset - windowSize + 1}) starts inside the feature warm-up (${features.warmup} rows)`);
+  }
+  const data = features.data;
+  return {
+    obsDim: windowValues + PORTFOLIO_ENTRIES,
+    observe: (t, ledger, out) => {
+      const src = (rowOffset + t - windowSize + 1) * nf;
+      for (let k = 0; k < windowValues; k++) out[k] = data[src + k];
+      const eq = ledger.equity;
+      if (eq > 0) {
+        out[windowValues] = (ledger.positionQty * ledger.markPrice) / eq;
+        out[windowValues + 1] = ledger.unrealisedPnl / eq;
+      } else {
+        out[windowValues] = 0;
+        out[windowValues + 1] = -1;
+      }
+      out[windowValues + 2] = eq < ledger.peakEquity ? (ledger.peakEquity - eq) / ledger.peakEquity : 0;
+      out[windowValues + 3] = (ledger.timeMs % MS_PER_DAY) / MS_PER_DAY;
+    },
+  };
+}
