@@ -2,11 +2,11 @@
  * Trading session windows, compiled once into a bitmap of the 10,080 minutes of a UTC week so that the
  * per-mask check is one array read.
  */
-import { MS_PER_DAY } from '../core/index.js';
 import { WEEKDAYS, type SessionWindow } from './rules-schema.js';
 
 const MIN_PER_DAY = 1_440;
 const MS_PER_MIN = 60_000;
+const MIN_PER_WEEK = 7 * MIN_PER_DAY;
 /** 1970-01-01 was a Thursday: weekday (Sunday = 0) of UTC day index 0. */
 const EPOCH_WEEKDAY = 4;
 
@@ -39,11 +39,9 @@ export function compileSessionWindows(windows: readonly SessionWindow[]): Uint8A
 
 /** Minute of the UTC week (Sunday 00:00 = 0) containing `timeMs`. */
 export function minuteOfWeek(timeMs: number): number {
-  const day = Math.floor(timeMs / MS_PER_DAY);
-  // Floor-based modulo: `%` on doubles is a slow library call on the hot path, and wrong for days < 0.
-  const shifted = day + EPOCH_WEEKDAY;
-  const weekday = shifted - 7 * Math.floor(shifted / 7);
-  return weekday * MIN_PER_DAY + Math.floor((timeMs - day * MS_PER_DAY) / MS_PER_MIN);
+  // Floor-based modulo (`%` on doubles is a slow library call here, and wrong before 1970).
+  const w = Math.floor(timeMs / MS_PER_MIN) + EPOCH_WEEKDAY * MIN_PER_DAY;
+  return w - MIN_PER_WEEK * Math.floor(w / MIN_PER_WEEK);
 }
 
 export function sessionOpenAt(openMinutes: Uint8Array, timeMs: number): boolean {
