@@ -40,7 +40,7 @@ export interface DemoOptions {
   readonly onProgress?: (line: string) => void;
 }
 
-export const DEMO_DEFAULTS: Omit<DemoOptions, 'outDir'> = { seed: 7, bars: 12_000, epochs: 14, numEnvs: 8, rolloutSteps: 256 };
+export const DEMO_DEFAULTS: Omit<DemoOptions, 'outDir'> = { seed: 7, bars: 12_000, epochs: 30, numEnvs: 8, rolloutSteps: 256 };
 
 /** The seed design's limits, shared by training costs, the mask and the cost column of the table. */
 const MAX_POSITION = 0.2;

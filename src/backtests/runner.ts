@@ -303,8 +303,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRec
         case 'HOLD':
           break;
         case 'CLOSE_POSITION':
-          // Nudged by a part in 10¹² so that lot flooring (qty / lot in floating point) cannot leave one lot behind.
-          qty = -ledger.positionQty * (1 + CLOSE_NUDGE);
+          qty = -ledger.positionQty;
           break;
         case 'BUY':
         case 'SELL': {
@@ -319,6 +318,9 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRec
           qty = (spec.fraction * ledger.equity) / price - ledger.positionQty;
           break;
       }
+      // Nudged by a part in 10¹² so that lot flooring (qty / lot in floating point) cannot leave one lot
+      // behind when an order is meant to reach a position exactly (a close, a target of 0).
+      qty *= 1 + CLOSE_NUDGE;
       const rawQty = quote !== 0 ? quote / price : qty;
       if (rawQty === 0 || !Number.isFinite(rawQty)) {
         decisions.gate[t] = NO_ORDER;
@@ -327,8 +329,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRec
       // What the venue would accept: whole lots (the venue's own validity check, applied before the gatekeeper).
       const estQty = Math.sign(rawQty) * floorToLot(Math.abs(rawQty), instrument.lotSize);
       if (estQty === 0) {
-        decisions.gate[t] = GATE_DENIED;
-        decisions.gateReason[t] = decisions.strings.intern('VENUE_QTY_BELOW_LOT');
+        // Less than one lot: there is no order to send (a rebalance too small to trade).
+        decisions.gate[t] = NO_ORDER;
         continue;
       }
 
