@@ -31,6 +31,24 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ 'a"b': 'line\nbreak\u2028' })).toBe(JSON.stringify({ 'a"b': 'line\nbreak\u2028' }));
   });
 
+  it('writes any string, lone surrogates and control characters included, exactly as JSON.stringify', () => {
+    for (const text of ['\ud800', 'a\udc00b', '\u{1f600}', '\u0000\u001f', 'tab\t', 'q"\\', '\u007f', 'plain']) {
+      expect(canonicalJson(text)).toBe(JSON.stringify(text));
+    }
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => {
+        expect(canonicalJson(text)).toBe(JSON.stringify(text));
+      }),
+      { seed: 3, numRuns: 500 },
+    );
+  });
+
+  it('sorts many keys (past the insertion-sort size) as Array#sort does', () => {
+    const keys = Array.from({ length: 40 }, (_, i) => `k${(i * 17) % 40}`);
+    const obj = Object.fromEntries(keys.map((k) => [k, 1]));
+    expect(Object.keys(JSON.parse(canonicalJson(obj)))).toEqual([...keys].sort());
+  });
+
   it('throws on a circular structure instead of recursing forever', () => {
     const a: Record<string, unknown> = { x: 1 };
     a.self = a;

@@ -30,10 +30,35 @@ function keyText(key: string): string {
   return text;
 }
 
+/** Characters JSON.stringify escapes (quote, backslash, controls, surrogates): only then is it needed. */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const NEEDS_ESCAPE_RE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+function writeString(value: string): string {
+  return NEEDS_ESCAPE_RE.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
+/** In-place sort by UTF-16 code units, as Array#sort does; insertion sort is faster for the few keys of a payload. */
+function sortKeys(keys: string[]): void {
+  if (keys.length > 16) {
+    keys.sort();
+    return;
+  }
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i];
+    let j = i - 1;
+    while (j >= 0 && keys[j] > key) {
+      keys[j + 1] = keys[j];
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+}
+
 function write(value: unknown, depth: number): string | undefined {
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      return writeString(value);
     case 'number':
       // String(n) is JSON's number form for finite n (and gives "0" for -0, as JSON does).
       return Number.isFinite(value) ? String(value) : `"${String(value)}"`;
@@ -81,7 +106,7 @@ function writeObject(value: object, depth: number): string | undefined {
   }
   if ('toJSON' in value && typeof value.toJSON === 'function') return write(value.toJSON(), depth + 1);
   const keys = Object.keys(value);
-  keys.sort();
+  sortKeys(keys);
   let out = '{';
   let first = true;
   for (let i = 0; i < keys.length; i++) {
