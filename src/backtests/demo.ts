@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { sliceBars } from '../core/index.js';
 import { parseRules, type Rules } from '../constraints/index.js';
 import { generateSynthetic } from '../data/index.js';
-import { createDataset } from '../env/index.js';
+import { TradingVecEnv, createDataset } from '../env/index.js';
 import { type EpochStats, trainPpoLag, tradingVecEnvFactory } from '../agents/index.js';
 import { parseGatekeeperConfig } from '../risk-gatekeeper/index.js';
 import { parseSimFillConfig } from '../venues/index.js';
@@ -122,10 +122,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const actions = [{ name: 'HOLD', kind: 'HOLD' as const, fraction: 0 }, ...TARGET_LEVELS.map((f) => ({ name: `TARGET_${f}`, kind: 'TARGET' as const, fraction: f }))];
 
   // ---- training ----------------------------------------------------------------------------------------------
+  const rules: Rules = parseRules({
+    max_position_pct: MAX_POSITION,
+    max_drawdown_pct: MAX_DRAWDOWN,
+    daily_loss_limit_pct: MAX_DAILY_LOSS,
+  });
+  // Plain PPO trains without the engine; PPO-Lag trains with its masks (the same rules the backtest applies).
   const train = async (algorithm: 'ppo' | 'ppo-lag', useMask: boolean, name: string) => {
     const started = Date.now();
     const result = await trainPpoLag({
-      makeVecEnv: tradingVecEnvFactory(dataset, envConfig),
+      makeVecEnv: useMask
+        ? (numEnvs) => new TradingVecEnv({ dataset, numEnvs, config: envConfig, constraints: { rules, mode: 'lenient' } })
+        : tradingVecEnvFactory(dataset, envConfig),
       numEnvs: options.numEnvs,
       rolloutSteps: options.rolloutSteps,
       epochs: options.epochs,
@@ -149,11 +157,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   // ---- backtests on the held-out segment, through the full chain ---------------------------------------------
   const test = sliceBars(bars, cut);
   const { obsDim, observe } = envObservation(dataset.features, cut, WINDOW);
-  const rules: Rules = parseRules({
-    max_position_pct: MAX_POSITION,
-    max_drawdown_pct: MAX_DRAWDOWN,
-    daily_loss_limit_pct: MAX_DAILY_LOSS,
-  });
   const risk = parseGatekeeperConfig({});
   const instrument = backtestInstrument('SYNTH/USD');
   const n = test.length;
