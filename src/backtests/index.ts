@@ -72,3 +72,19 @@ export { type WorkerReply, type PoolOptions, runPool } from './worker-pool.js';
 export { type BacktestBenchOptions, benchBacktest } from './bench.js';
 export { PolicyAgent, PORTFOLIO_ENTRIES, envObservation } from './policy-agent.js';
 export { type DemoOptions, type DemoRow, type DemoResult, DEMO_DEFAULTS, costPerEpisode, runDemo } from './demo.js';
+export {
+  type GridAxis,
+  type SweepCell,
+  type SweepOptions,
+  parseGridAxis,
+  gridAgentSpecs,
+  sweepJobs,
+  runSweep,
+} from './sweep.js';
+export {
+  type WalkForwardObjective,
+  type WalkForwardOptions,
+  type WalkForwardWindowResult,
+  type WalkForwardResult,
+  runWalkForward,
+} from './walk-forward.js';
