@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { registerBenchCommand } from './commands/bench.js';
 import { registerKillCommand } from './commands/kill.js';
 import { registerBacktestCommand } from './commands/backtest.js';
+import { registerSweepCommands } from './commands/sweep.js';
 import { registerConstraintsCommand } from './commands/constraints.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerEnvCommand } from './commands/env.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerBenchCommand(program);
   registerKillCommand(program);
   registerBacktestCommand(program);
+  registerSweepCommands(program);
   registerConstraintsCommand(program);
   registerAuditCommand(program);
   registerEnvCommand(program);

@@ -1,0 +1,149 @@
+/**
+ * `bulwark sweep` and `bulwark walk-forward`: many backtests of a rule-based agent over a parameter grid.
+ * The sweep runs each cell on local worker threads with a progress bar; walk-forward chooses parameters on
+ * each train window and reports every window and the stitched out-of-sample result.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import {
+  type BacktestJob,
+  type WalkForwardObjective,
+  csvField,
+  formatMetric,
+  parseGridAxis,
+  prepareJob,
+  runSweep,
+  runWalkForward,
+  sweepJobs,
+  textTable,
+  writeReportHtml,
+} from '../../backtests/index.js';
+import { jobFromFlags } from './backtest.js';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function progressBar(enabled: boolean, total: number, label: string): { update: (done: number) => void; stop: () => void } {
+  if (!enabled) return { update: () => undefined, stop: () => undefined };
+  const bar = new cliProgress.SingleBar(
+    { format: `${label} [{bar}] {value}/{total} | {eta_formatted} left`, stream: process.stderr, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0);
+  return { update: (d) => bar.update(d), stop: () => bar.stop() };
+}
+
+function withDataFlags(cmd: Command): Command {
+  return cmd
+    .option('--data <file>', 'OHLCV CSV file')
+    .option('--synth <spec>', 'synthetic market, e.g. regime:bars=5000,seed=3')
+    .requiredOption('--agent <spec>', 'base rule-based agent, e.g. sma-cross:size=0.5')
+    .option('--grid <key=v1,v2,…>', 'a parameter axis (repeatable)', collect, [])
+    .option('--rules <file>', 'Constraint Logic Engine rule set')
+    .option('--risk <file>', 'risk gatekeeper config')
+    .option('--config <file>', 'backtest config (cash, fill model, schedule)')
+    .option('--fees-bps <n>', 'fee in bps of notional')
+    .option('--spread-bps <n>', 'full quoted spread in bps')
+    .option('--slippage-bps <n>', 'fixed slippage in bps')
+    .option('--cash <n>', 'starting cash')
+    .option('--from <date>', 'first bar (UTC)')
+    .option('--to <date>', 'last bar (UTC)')
+    .option('--seed <n>', 'seed', '0')
+    .option('--json', 'print one JSON object only', false);
+}
+
+type Flags = Parameters<typeof jobFromFlags>[0] & { grid: string[]; json: boolean };
+
+export function registerSweepCommands(program: Command): void {
+  withDataFlags(program.command('sweep').description('backtest every parameter combination × seed on local worker threads'))
+    .option('--seeds <list>', 'comma-separated seeds', '0')
+    .option('--workers <n>', 'worker threads (0 = this thread)', String(Math.max(1, availableParallelism())))
+    .option('--out <dir>', 'output directory', 'runs/sweep')
+    .action(async (flags: Flags & { seeds: string; workers: string; out: string }) => {
+      const base: BacktestJob = jobFromFlags(flags);
+      await prepareJob(base); // validates every input once, before any worker starts
+      const seeds = flags.seeds.split(',').map((s) => Number(s.trim()));
+      if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new RangeError(`--seeds: must be whole numbers >= 0, got '${flags.seeds}'`);
+      const workers = Number(flags.workers);
+      if (!Number.isInteger(workers) || workers < 0) throw new RangeError(`--workers: must be a whole number >= 0, got '${flags.workers}'`);
+      const jobs = sweepJobs(base, flags.grid.map(parseGridAxis), seeds);
+      const bar = progressBar(!flags.json, jobs.length, 'sweep');
+      const cells = await runSweep(jobs, { workers, onProgress: (d) => bar.update(d) }).finally(() => bar.stop());
+      const out = resolve(flags.out);
+      mkdirSync(out, { recursive: true });
+      const keys = ['total_return', 'sharpe', 'max_drawdown', 'n_trades', 'fees_paid', 'final_equity'] as const;
+      const csv = [
+        ['agent', 'seed', ...keys].join(','),
+        ...cells.map((c) => [csvField(c.agent), c.seed, ...keys.map((k) => c.metrics[k] ?? '')].join(',')),
+      ].join('\n');
+      writeFileSync(join(out, 'sweep.csv'), `${csv}\n`);
+      writeFileSync(join(out, 'sweep.json'), `${JSON.stringify(cells, null, 2)}\n`);
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify({ cells: cells.map((c) => ({ ...c.metrics, agent: c.agent, seed: c.seed })), out })}\n`);
+        return;
+      }
+      const ranked = [...cells].sort((a, b) => (b.metrics.sharpe ?? -Infinity) - (a.metrics.sharpe ?? -Infinity));
+      const rows = ranked.map((c) => [c.agent, String(c.seed), ...keys.map((k) => formatMetric(k, c.metrics))]);
+      process.stdout.write(`${textTable(['agent', 'seed', ...keys], rows)}\n\nFiles: ${out}/sweep.csv, sweep.json\n`);
+    });
+
+  withDataFlags(program.command('walk-forward').description('choose parameters on rolling/expanding train windows, evaluate on the test windows after them'))
+    .requiredOption('--train-bars <n>', 'bars per train window')
+    .requiredOption('--test-bars <n>', 'bars per test window')
+    .option('--mode <mode>', 'rolling | expanding', 'rolling')
+    .option('--objective <name>', 'sharpe | total_return | calmar', 'sharpe')
+    .option('--out <dir>', 'output directory', 'runs/walk-forward')
+    .action(async (flags: Flags & { trainBars: string; testBars: string; mode: string; objective: string; out: string }) => {
+      if (flags.mode !== 'rolling' && flags.mode !== 'expanding') throw new RangeError(`--mode: must be rolling or expanding, got '${flags.mode}'`);
+      const objectives: readonly WalkForwardObjective[] = ['sharpe', 'total_return', 'calmar'];
+      const objective = objectives.find((x) => x === flags.objective);
+      if (objective === undefined) throw new RangeError(`--objective: must be one of ${objectives.join(', ')}, got '${flags.objective}'`);
+      const job = jobFromFlags(flags);
+      const p = await prepareJob(job);
+      const axes = flags.grid.map(parseGridAxis);
+      const result = await runWalkForward({
+        bars: p.bars,
+        instrument: p.instrument,
+        agent: job.agent,
+        axes,
+        trainBars: Number(flags.trainBars),
+        testBars: Number(flags.testBars),
+        mode: flags.mode,
+        objective,
+        initialCash: p.cash,
+        fill: p.fill,
+        rules: p.rules,
+        risk: p.risk,
+        seed: p.seed,
+      });
+      const header = ['window', 'train bars', 'test bars', 'chosen', `train ${objective}`, 'test return', 'test Sharpe', 'test max DD'];
+      const rows = result.windows.map((w) => [
+        String(w.window.index + 1),
+        `${w.window.trainStart}–${w.window.trainEnd - 1}`,
+        `${w.window.testStart}–${w.window.testEnd - 1}`,
+        w.chosenAgent,
+        w.trainObjective === null ? 'n/a' : w.trainObjective.toFixed(3),
+        formatMetric('total_return', w.test.metrics),
+        formatMetric('sharpe', w.test.metrics),
+        formatMetric('max_drawdown', w.test.metrics),
+      ]);
+      const s = result.stitched;
+      rows.push(['stitched out-of-sample', '', `${result.windows[0]?.window.testStart ?? 0}–${p.bars.length - 1}`, '', '', formatMetric('total_return', s), formatMetric('sharpe', s), formatMetric('max_drawdown', s)]);
+      const out = resolve(flags.out);
+      mkdirSync(out, { recursive: true });
+      const reportPath = join(out, 'report.html');
+      writeReportHtml(
+        reportPath,
+        result.windows.map((w) => ({ ...w.test, agent: `window ${w.window.index + 1}: ${w.chosenAgent}` })),
+        { title: `Walk-forward (${flags.mode}): ${job.agent}`, notes: [`Data: ${p.source}. Objective: ${objective}.`], tables: [{ title: 'Windows', columns: header, rows }] },
+      );
+      writeFileSync(join(out, 'walk-forward.json'), `${JSON.stringify({ windows: result.windows.map((w) => ({ ...w.window, chosen: w.chosenAgent, train_objective: w.trainObjective, test: w.test.metrics })), stitched: s }, null, 2)}\n`);
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify({ windows: result.windows.map((w) => ({ ...w.window, chosen: w.chosenAgent, test: w.test.metrics })), stitched: s, report: reportPath })}\n`);
+        return;
+      }
+      process.stdout.write(`${textTable(header, rows)}\n\nReport: ${reportPath}\n`);
+    });
+}
