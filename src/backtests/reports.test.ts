@@ -64,6 +64,32 @@ describe('report.html', () => {
     expect(html).toContain(rec.limits.note);
   });
 
+  it('draws five charts per run whose series all have one value per point (script run on a stub DOM)', async () => {
+    const rec = await run();
+    const html = renderReportHtml([rec, rec], { title: 't' });
+    const json = /<script id="bulwark-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html)?.[1] ?? '';
+    const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]);
+    const client = scripts[scripts.length - 1];
+    const calls: { series: unknown[]; data: unknown[][] }[] = [];
+    const element = () => ({ dataset: {} as Record<string, unknown>, appendChild: () => undefined });
+    const runs = [element(), element()];
+    const document = {
+      body: { clientWidth: 1200 },
+      createElement: element,
+      getElementById: (id: string) => (id === 'bulwark-data' ? { textContent: json } : runs[Number(id.slice(4))]),
+    };
+    function uPlot(opts: { series: unknown[] }, data: unknown[][]): void {
+      calls.push({ series: opts.series, data });
+    }
+    uPlot.paths = { stepped: () => () => null };
+    new Function('document', 'uPlot', client)(document, uPlot);
+    expect(calls).toHaveLength(10);
+    for (const c of calls) {
+      expect(c.data.length).toBe(c.series.length);
+      for (const col of c.data) expect((col as unknown[]).length).toBe((c.data[0] as unknown[]).length);
+    }
+  });
+
   it('reduces long series to the point budget without dropping trades or events', async () => {
     const rec = await run();
     const chart = buildChartData(rec, 50);
