@@ -28,4 +28,12 @@ describe('precision', () => {
     expect(isMultipleOf(0.3, 0.1)).toBe(true);
     expect(isMultipleOf(0.35, 0.1)).toBe(false);
   });
+
+  it('regression: accepts large quantities in tiny lots and still refuses half a lot off', () => {
+    expect(isMultipleOf(100, 1e-8)).toBe(true);
+    expect(isMultipleOf(12_345.67891234, 1e-8)).toBe(true);
+    expect(isMultipleOf(1.000000005, 1e-8)).toBe(false);
+    expect(isMultipleOf(27_123.5, 0.5)).toBe(true);
+    expect(isMultipleOf(27_123.25, 0.5)).toBe(false);
+  });
 });

@@ -42,11 +42,15 @@ export function floorToLot(qty: number, lot: number): number {
   return snap(Math.floor(qty / lot + EPS), lot);
 }
 
-/** True when `x` is a multiple of `step` within floating-point tolerance. */
+/**
+ * True when `x` is a multiple of `step` within floating-point tolerance. The tolerance is absolute, in units of
+ * `x`: a millionth of a step, or a few ulps of `x` when that is larger. (Comparing `x / step` with its rounding
+ * instead would refuse 100 in lots of 1e-8: the quotient 1e10 carries float noise far above any fixed epsilon.)
+ */
 export function isMultipleOf(x: number, step: number): boolean {
   if (!(step > 0)) return true;
-  const r = x / step;
-  return Math.abs(r - Math.round(r)) < 1e-7;
+  const nearest = Math.round(x / step) * step;
+  return Math.abs(x - nearest) <= Math.max(step * 1e-6, Math.abs(x) * 4e-15);
 }
 
 export function bpsToFraction(bps: number): number {
