@@ -27,7 +27,16 @@ export { RunningMeanStd, type RunningStatsState } from './running-stats.js';
 export { MASKED_LOGIT, maskedProbabilities, sampleMaskedCategorical } from './distributions.js';
 export { EnvBatch } from './vector-adapter.js';
 export { TwoArmedEnv, DEFAULT_TWO_ARMED, twoArmedOptimum, SAFE_ARM, RISKY_ARM, type TwoArmedConfig } from './two-armed.js';
-export { regimeDataset, tradingVecEnvFactory, type TradingTaskSpec } from './trading-setup.js';
+export {
+  regimeDataset,
+  regimeSourceText,
+  parseDataSource,
+  loadTradingDataset,
+  tradingVecEnvFactory,
+  type DataSource,
+  type LoadedDataset,
+  type TradingTaskSpec,
+} from './trading-setup.js';
 export { benchTrain } from './bench.js';
 export {
   BuyAndHoldAgent,
@@ -41,6 +50,7 @@ export {
   runSafetyExperiment,
   summariseSafety,
   formatSafetyTable,
+  formatSafetySettings,
   DEFAULT_SAFETY_OPTIONS,
   SAFETY_ARMS,
   type SafetyArm,

@@ -1,8 +1,11 @@
 /**
- * The trading task the experiment, the CLI and the bench train on: seeded regime-switching bars from
- * `data`, turned into a `TradingVecEnv` factory for `trainPpoLag`.
+ * The trading task the experiment, the CLI and the bench train on: market bars from a data source (seeded
+ * synthetic data from `data`'s generators, or an OHLCV CSV file through `loadBarsCsv`), turned into a
+ * `TradingVecEnv` factory for `trainPpoLag`.
  */
-import { generateSynthetic } from '../data/index.js';
+import { isAbsolute, resolve } from 'node:path';
+import { ValidationError } from '../core/index.js';
+import { generateSynthetic, loadBarsCsv, parseSynthSpec, SYNTHETIC_MODELS, type ResolvedSyntheticSpec } from '../data/index.js';
 import type { ConstraintsOption } from '../constraints/index.js';
 import { createDataset, TradingVecEnv, type TradingDataset, type TradingEnvConfigInput, type VectorEnv } from '../env/index.js';
 
@@ -17,6 +20,51 @@ export interface TradingTaskSpec {
 
 export function regimeDataset(bars: number, dataSeed: number): TradingDataset {
   return createDataset({ bars: generateSynthetic({ model: 'regime', bars, seed: dataSeed }) });
+}
+
+/** Where a task's bars come from: a synthetic spec (`regime:bars=20000,seed=3`) or an OHLCV CSV file. */
+export type DataSource = { kind: 'synthetic'; spec: ResolvedSyntheticSpec; text: string } | { kind: 'csv'; path: string };
+
+/**
+ * Reads a data-source text: `MODEL[:key=value,…]` with MODEL one of gbm, regime, jump is a synthetic spec
+ * (validated now, so a typo fails before training starts); anything else is a CSV path, resolved against
+ * `baseDir`. `field` names the option in errors (`--data`, `task.data`).
+ */
+export function parseDataSource(text: string, field: string, baseDir = '.'): DataSource {
+  const trimmed = text.trim();
+  if (trimmed === '') throw new ValidationError(field, [{ path: '', message: 'empty; give a CSV file or a synthetic spec such as regime:bars=20000,seed=3' }]);
+  const head = trimmed.split(':', 1)[0].toLowerCase();
+  if (SYNTHETIC_MODELS.some((m) => m === head)) {
+    try {
+      return { kind: 'synthetic', spec: parseSynthSpec(trimmed), text: trimmed };
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw new ValidationError(field, [{ path: '', message }]);
+    }
+  }
+  return { kind: 'csv', path: isAbsolute(trimmed) ? trimmed : resolve(baseDir, trimmed) };
+}
+
+/** The data-source text of the legacy `bars` / `dataSeed` fields. */
+export function regimeSourceText(bars: number, dataSeed: number): string {
+  return `regime:bars=${bars},seed=${dataSeed}`;
+}
+
+export interface LoadedDataset {
+  dataset: TradingDataset;
+  /** One line for logs: where the bars came from and how many there are. */
+  description: string;
+}
+
+/** Builds the dataset of a source; CSV problems surface as `CsvLoadError`s naming file, line and column. */
+export async function loadTradingDataset(source: DataSource): Promise<LoadedDataset> {
+  if (source.kind === 'synthetic') {
+    const bars = generateSynthetic(source.spec);
+    return { dataset: createDataset({ bars }), description: `synthetic ${source.text} (${bars.length} bars)` };
+  }
+  const { bars, report } = await loadBarsCsv(source.path);
+  const notes = report.notes.length > 0 ? `; ${report.notes.join(' ')}` : '';
+  return { dataset: createDataset({ bars }), description: `${source.path} (${bars.length} bars${notes})` };
 }
 
 /** A `makeVecEnv` for trainPpoLag over one shared dataset; with `constraints`, the engine's masks apply. */

@@ -6,18 +6,20 @@
  */
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { parseWithSchema } from '../../core/index.js';
+import { parseWithSchema, ValidationError } from '../../core/index.js';
 import { tradingEnvConfigSchema } from '../../env/index.js';
 import {
   initBackend,
   ppoHyperSchema,
   readCheckpointFile,
-  regimeDataset,
+  loadTradingDataset,
+  parseDataSource,
+  regimeSourceText,
   trainPpoLag,
   tradingVecEnvFactory,
   writeCheckpointFile,
@@ -25,20 +27,26 @@ import {
 } from '../../agents/index.js';
 import { learningCurveHtml } from './learning-curve.js';
 
+const DEFAULT_DATA = regimeSourceText(20_000, 1);
+
 const trainFileSchema = z.strictObject({
   /** PPO-Lag hyperparameters (see agents/ppo-config.ts). */
   train: ppoHyperSchema.default(ppoHyperSchema.parse({})),
   task: z
     .strictObject({
-      /** Bars of seeded synthetic regime-switching data. */
-      bars: z.number().int().min(100).default(20_000),
-      /** Seed of the market data. */
-      dataSeed: z.number().int().min(0).default(1),
+      /**
+       * Market data: a synthetic spec such as `regime:bars=20000,seed=3` (models gbm, regime, jump), or an OHLCV CSV
+       * file (a path relative to this config file). Default `regime:bars=20000,seed=1`.
+       */
+      data: z.string().min(1).optional(),
+      /** Shorthand for `data: regime:bars=BARS,seed=DATASEED` (not together with `data`). */
+      bars: z.number().int().min(100).optional(),
+      dataSeed: z.number().int().min(0).optional(),
       /** Use the env's action mask (the Constraint Logic Engine's, where configured). */
       useMask: z.boolean().default(true),
       env: tradingEnvConfigSchema.default(tradingEnvConfigSchema.parse({})),
     })
-    .default({ bars: 20_000, dataSeed: 1, useMask: true, env: tradingEnvConfigSchema.parse({}) }),
+    .default({ useMask: true, env: tradingEnvConfigSchema.parse({}) }),
   /** Checkpoint every this many epochs (the last epoch is always saved). */
   checkpointEvery: z.number().int().min(0).default(10),
 });
@@ -70,11 +78,142 @@ export const METRIC_COLUMNS: readonly (keyof EpochStats)[] = [
 
 export async function loadTrainFile(path: string): Promise<TrainFile> {
   const text = await readFile(path, 'utf8');
-  return parseWithSchema(trainFileSchema, parseYaml(text) ?? {}, path);
+  const file = parseWithSchema(trainFileSchema, parseYaml(text) ?? {}, path);
+  const { data, bars, dataSeed } = file.task;
+  if (data !== undefined && (bars !== undefined || dataSeed !== undefined)) {
+    const both = bars !== undefined ? 'task.bars' : 'task.dataSeed';
+    throw new ValidationError(path, [{ path: both, message: 'not together with task.data (put bars and seed in the spec)' }]);
+  }
+  // Check the data source now, so a bad spec fails before any file is written.
+  parseDataSource(taskDataText(file), 'task.data', dirname(path));
+  return file;
+}
+
+/** The task's data source text: `data`, or the legacy `bars`/`dataSeed` pair, or the default market. */
+function taskDataText(file: TrainFile): string {
+  const { data, bars, dataSeed } = file.task;
+  if (data !== undefined) return data;
+  return bars === undefined && dataSeed === undefined ? DEFAULT_DATA : regimeSourceText(bars ?? 20_000, dataSeed ?? 1);
 }
 
 function csvLine(e: EpochStats): string {
   return METRIC_COLUMNS.map((k) => String(e[k])).join(',');
+}
+
+export interface TrainOptions {
+  config: string;
+  seed?: string;
+  /** Run directory; default runs/ppo-ALGORITHM-seedN. */
+  out?: string;
+  resume?: boolean;
+  /** Overrides task.data: a CSV file (relative to the working directory) or a synthetic spec. */
+  data?: string;
+  /** Draw the progress bar (on a terminal only; off in tests). */
+  progress?: boolean;
+}
+
+export interface TrainSummary {
+  out: string;
+  backend: string;
+  data: string;
+  epochs: number;
+  envSteps: number | undefined;
+  episodeReturn: number | undefined;
+  episodeCost: number | undefined;
+  costLimit: number;
+  lambda: number | undefined;
+}
+
+/** The whole `bulwark train` command: validate, train (or resume), write the run directory. */
+export async function runTrain(opts: TrainOptions): Promise<TrainSummary> {
+  const file = await loadTrainFile(opts.config);
+  if (opts.seed !== undefined) {
+    const seed = Number(opts.seed);
+    if (opts.seed.trim() === '' || !Number.isInteger(seed) || seed < 0) throw new Error(`--seed: must be a whole number >= 0, got '${opts.seed}'`);
+    file.train.seed = seed;
+  }
+  const source = opts.data !== undefined ? parseDataSource(opts.data, '--data') : parseDataSource(taskDataText(file), 'task.data', dirname(opts.config));
+  // Record the source as resolved (CSV paths absolute), so config.json says exactly what was trained on.
+  file.task = { ...file.task, data: source.kind === 'csv' ? source.path : source.text, bars: undefined, dataSeed: undefined };
+  const out = opts.out || join('runs', `ppo-${file.train.algorithm}-seed${file.train.seed}`);
+  const ckptDir = join(out, 'checkpoints');
+  const resume = opts.resume === true ? await readCheckpointFile(join(ckptDir, 'last.json')) : undefined;
+  if (opts.resume !== true && existsSync(join(ckptDir, 'last.json'))) {
+    throw new Error(`--out: ${out} already holds a run; pass --resume to continue it or choose another --out`);
+  }
+  if (resume) await checkSameTask(join(out, 'config.json'), file);
+  const backend = await initBackend();
+  process.stderr.write(`backend: ${backend.name}${backend.skipped.length ? ` (skipped ${backend.skipped.join('; ')})` : ''}\n`);
+  const { dataset, description } = await loadTradingDataset(source);
+  process.stderr.write(`data: ${description}\n`);
+  await mkdir(ckptDir, { recursive: true });
+  await writeFile(join(out, 'config.json'), `${JSON.stringify(file, null, 2)}\n`);
+  await writeFile(
+    join(out, 'meta.json'),
+    `${JSON.stringify({ backend: backend.name, backendSkipped: backend.skipped, tfjs: backend.tfjsVersion, node: process.version, seed: file.train.seed, data: description, resumedFromEpoch: resume?.epoch ?? null }, null, 2)}\n`,
+  );
+  // Metric files restart from the checkpoint's history, so a resumed run's files equal an uninterrupted run's.
+  const jsonlPath = join(out, 'metrics.jsonl');
+  const csvPath = join(out, 'metrics.csv');
+  const past = resume?.history ?? [];
+  await writeFile(jsonlPath, past.map((e) => `${JSON.stringify(e)}\n`).join(''));
+  await writeFile(csvPath, `${METRIC_COLUMNS.join(',')}\n${past.map((e) => `${csvLine(e)}\n`).join('')}`);
+
+  const bar = new cliProgress.SingleBar(
+    { format: 'epoch {value}/{total} | {sps} steps/s | return {ret} | cost {cost} / {limit} | λ {lambda}', hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  const showBar = opts.progress !== false;
+  if (showBar) bar.start(file.train.epochs, resume?.epoch ?? 0, { sps: '-', ret: '-', cost: '-', limit: file.train.costLimit, lambda: '-' });
+  const result = await trainPpoLag({
+    ...file.train,
+    makeVecEnv: tradingVecEnvFactory(dataset, file.task.env),
+    useMask: file.task.useMask,
+    resume,
+    checkpointEvery: file.checkpointEvery,
+    onEpoch: async (e, p) => {
+      await appendFile(jsonlPath, `${JSON.stringify(e)}\n`);
+      await appendFile(csvPath, `${csvLine(e)}\n`);
+      if (showBar) {
+        bar.update(e.epoch, {
+          sps: Math.round(p.envStepsPerSec),
+          ret: e.episodeReturn.toFixed(4),
+          cost: e.episodeCost.toFixed(2),
+          limit: e.costLimit,
+          lambda: e.lambda.toFixed(3),
+        });
+      }
+    },
+    onCheckpoint: async (c) => {
+      await writeCheckpointFile(join(ckptDir, `epoch-${String(c.epoch).padStart(5, '0')}.json`), c);
+      await writeCheckpointFile(join(ckptDir, 'last.json'), c);
+    },
+  });
+  if (showBar) bar.stop();
+  result.policy.dispose();
+  await writeFile(join(out, 'curve.html'), learningCurveHtml(`PPO (${file.train.algorithm}) seed ${file.train.seed}`, result.history));
+  const last = result.history.at(-1);
+  return {
+    out,
+    backend: result.backend.name,
+    data: description,
+    epochs: result.history.length,
+    envSteps: last?.envSteps,
+    episodeReturn: last?.episodeReturn,
+    episodeCost: last?.episodeCost,
+    costLimit: file.train.costLimit,
+    lambda: last?.lambda,
+  };
+}
+
+/** A resumed run must train on the same task (data, env, mask): the checkpoint only checks hyperparameters. */
+async function checkSameTask(savedConfigPath: string, file: TrainFile): Promise<void> {
+  if (!existsSync(savedConfigPath)) return;
+  const saved: unknown = JSON.parse(await readFile(savedConfigPath, 'utf8'));
+  const savedTask = typeof saved === 'object' && saved !== null && 'task' in saved ? saved.task : undefined;
+  if (JSON.stringify(savedTask) !== JSON.stringify(JSON.parse(JSON.stringify(file.task)))) {
+    throw new Error(`--resume: task (data, env, useMask) differs from the run in ${savedConfigPath}; only train.epochs may change`);
+  }
 }
 
 export function registerTrainCommand(program: Command): void {
@@ -84,69 +223,10 @@ export function registerTrainCommand(program: Command): void {
     .requiredOption('--config <file>', 'YAML config: train (hyperparameters), task (data, env), checkpointEvery')
     .option('--seed <n>', 'override train.seed')
     .option('--out <dir>', 'run directory', '')
+    .option('--data <source>', 'override task.data: an OHLCV CSV file, or a synthetic spec like regime:bars=20000,seed=3')
     .option('--resume', 'continue from OUT/checkpoints/last.json', false)
-    .action(async (opts: { config: string; seed?: string; out: string; resume: boolean }) => {
-      const file = await loadTrainFile(opts.config);
-      if (opts.seed !== undefined) {
-        const seed = Number(opts.seed);
-        if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed: must be a whole number >= 0, got '${opts.seed}'`);
-        file.train.seed = seed;
-      }
-      const out = opts.out || join('runs', `ppo-${file.train.algorithm}-seed${file.train.seed}`);
-      const ckptDir = join(out, 'checkpoints');
-      const resume = opts.resume ? await readCheckpointFile(join(ckptDir, 'last.json')) : undefined;
-      if (!opts.resume && existsSync(join(ckptDir, 'last.json'))) {
-        throw new Error(`--out: ${out} already holds a run; pass --resume to continue it or choose another --out`);
-      }
-      const backend = await initBackend();
-      process.stderr.write(`backend: ${backend.name}${backend.skipped.length ? ` (skipped ${backend.skipped.join('; ')})` : ''}\n`);
-      await mkdir(ckptDir, { recursive: true });
-      await writeFile(join(out, 'config.json'), `${JSON.stringify(file, null, 2)}\n`);
-      await writeFile(
-        join(out, 'meta.json'),
-        `${JSON.stringify({ backend: backend.name, backendSkipped: backend.skipped, tfjs: backend.tfjsVersion, node: process.version, seed: file.train.seed, resumedFromEpoch: resume?.epoch ?? null }, null, 2)}\n`,
-      );
-      // Metric files restart from the checkpoint's history, so a resumed run's files equal an uninterrupted run's.
-      const jsonlPath = join(out, 'metrics.jsonl');
-      const csvPath = join(out, 'metrics.csv');
-      const past = resume?.history ?? [];
-      await writeFile(jsonlPath, past.map((e) => `${JSON.stringify(e)}\n`).join(''));
-      await writeFile(csvPath, `${METRIC_COLUMNS.join(',')}\n${past.map((e) => `${csvLine(e)}\n`).join('')}`);
-
-      const bar = new cliProgress.SingleBar(
-        { format: 'epoch {value}/{total} | {sps} steps/s | return {ret} | cost {cost} / {limit} | λ {lambda}', hideCursor: true },
-        cliProgress.Presets.shades_classic,
-      );
-      bar.start(file.train.epochs, resume?.epoch ?? 0, { sps: '-', ret: '-', cost: '-', limit: file.train.costLimit, lambda: '-' });
-      const dataset = regimeDataset(file.task.bars, file.task.dataSeed);
-      const result = await trainPpoLag({
-        ...file.train,
-        makeVecEnv: tradingVecEnvFactory(dataset, file.task.env),
-        useMask: file.task.useMask,
-        resume,
-        checkpointEvery: file.checkpointEvery,
-        onEpoch: async (e, p) => {
-          await appendFile(jsonlPath, `${JSON.stringify(e)}\n`);
-          await appendFile(csvPath, `${csvLine(e)}\n`);
-          bar.update(e.epoch, {
-            sps: Math.round(p.envStepsPerSec),
-            ret: e.episodeReturn.toFixed(4),
-            cost: e.episodeCost.toFixed(2),
-            limit: e.costLimit,
-            lambda: e.lambda.toFixed(3),
-          });
-        },
-        onCheckpoint: async (c) => {
-          await writeCheckpointFile(join(ckptDir, `epoch-${String(c.epoch).padStart(5, '0')}.json`), c);
-          await writeCheckpointFile(join(ckptDir, 'last.json'), c);
-        },
-      });
-      bar.stop();
-      result.policy.dispose();
-      await writeFile(join(out, 'curve.html'), learningCurveHtml(`PPO (${file.train.algorithm}) seed ${file.train.seed}`, result.history));
-      const last = result.history.at(-1);
-      process.stdout.write(
-        `${JSON.stringify({ out, backend: result.backend.name, epochs: result.history.length, envSteps: last?.envSteps, episodeReturn: last?.episodeReturn, episodeCost: last?.episodeCost, costLimit: file.train.costLimit, lambda: last?.lambda })}\n`,
-      );
+    .action(async (opts: { config: string; seed?: string; out: string; resume: boolean; data?: string }) => {
+      const summary = await runTrain({ ...opts, progress: process.stderr.isTTY });
+      process.stdout.write(`${JSON.stringify(summary)}\n`);
     });
 }

@@ -1,0 +1,161 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { formatBarsCsv, generateSynthetic } from '../../data/index.js';
+import { METRIC_COLUMNS, registerTrainCommand, runTrain } from './train.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bulwark-cli-train-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A tiny seeded run: 2 envs × 16 steps per epoch, one hidden layer of 8, one pass of 2 minibatches. */
+function writeConfig(name: string, overrides: { epochs?: number; train?: string; task?: string; top?: string } = {}): string {
+  const path = join(dir, `${name}.yaml`);
+  writeFileSync(
+    path,
+    [
+      'train:',
+      '  algorithm: ppo-lag',
+      '  seed: 1',
+      `  epochs: ${overrides.epochs ?? 2}`,
+      '  numEnvs: 2',
+      '  rolloutSteps: 16',
+      '  hiddenSizes: [8]',
+      '  updateEpochs: 1',
+      '  numMinibatches: 2',
+      '  costLimit: 1',
+      // A fast λ so the resume spec compares a λ that moves every epoch.
+      '  lambdaLr: 0.5',
+      overrides.train ?? '',
+      'task:',
+      overrides.task ?? '  data: regime:bars=600,seed=3',
+      '  env:',
+      '    episodeLength: 16',
+      '    windowSize: 4',
+      'checkpointEvery: 2',
+      overrides.top ?? '',
+    ].join('\n'),
+  );
+  return path;
+}
+
+const quiet = <T>(fn: () => Promise<T>): Promise<T> => {
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  return fn().finally(() => spy.mockRestore());
+};
+const train = (opts: Parameters<typeof runTrain>[0]): ReturnType<typeof runTrain> => quiet(() => runTrain({ progress: false, ...opts }));
+const read = (...p: string[]): string => readFileSync(join(...p), 'utf8');
+const lastCheckpoint = (out: string): { epoch: number; weights: unknown; optimizers: unknown; lagrange: { lambda: number }; rng: unknown; obsStats: unknown } =>
+  JSON.parse(read(out, 'checkpoints', 'last.json'));
+
+describe('bulwark train', () => {
+  it('tiny_seeded_run_then_writes_metrics_checkpoints_curve_and_meta_with_backend', async () => {
+    const out = join(dir, 'files');
+    const summary = await train({ config: writeConfig('files', { epochs: 4 }), out });
+    expect(summary.epochs).toBe(4);
+    const lines = read(out, 'metrics.jsonl').trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l).epoch)).toEqual([1, 2, 3, 4]);
+    const csv = read(out, 'metrics.csv').trim().split('\n');
+    expect(csv[0]).toBe(METRIC_COLUMNS.join(','));
+    expect(csv).toHaveLength(5);
+    for (const f of ['epoch-00002.json', 'epoch-00004.json', 'last.json']) expect(existsSync(join(out, 'checkpoints', f))).toBe(true);
+    expect(existsSync(join(out, 'checkpoints', 'epoch-00001.json'))).toBe(false);
+    expect(lastCheckpoint(out).epoch).toBe(4);
+    const html = read(out, 'curve.html');
+    expect(html).toContain('<html');
+    expect(html).not.toMatch(/<script[^>]+src=/); // self-contained: uPlot is inlined, nothing is fetched
+    const meta = JSON.parse(read(out, 'meta.json'));
+    expect(['tensorflow', 'wasm', 'cpu']).toContain(meta.backend);
+    expect(meta.backend).toBe(summary.backend);
+    expect(meta.data).toContain('regime:bars=600,seed=3');
+    expect(JSON.parse(read(out, 'config.json')).task.data).toBe('regime:bars=600,seed=3');
+  });
+
+  it('config_with_unknown_field_or_out_of_range_value_then_error_names_the_field', async () => {
+    await expect(train({ config: writeConfig('unknown', { train: '  learningRate: 0.1' }), out: join(dir, 'x1') })).rejects.toThrow(/train.*'learningRate'/);
+    await expect(train({ config: writeConfig('range', { train: '  clipCoef: -0.2' }), out: join(dir, 'x2') })).rejects.toThrow(/train\.clipCoef/);
+    await expect(train({ config: writeConfig('toplevel', { top: 'checkpointEvery2: 1' }), out: join(dir, 'x3') })).rejects.toThrow(/checkpointEvery2/);
+    await expect(train({ config: writeConfig('seedflag'), seed: '-3', out: join(dir, 'x4') })).rejects.toThrow(/--seed/);
+    expect(existsSync(join(dir, 'x1'))).toBe(false);
+  });
+
+  it('bad_data_source_then_error_names_task_data_or_flag_and_the_problem', async () => {
+    await expect(train({ config: writeConfig('badspec', { task: '  data: regime:bars=abc' }), out: join(dir, 'y1') })).rejects.toThrow(/task\.data.*bars.*expected a number/);
+    await expect(train({ config: writeConfig('badmodel', { task: '  data: regime:colour=3' }), out: join(dir, 'y2') })).rejects.toThrow(/task\.data.*colour.*unknown parameter/);
+    await expect(train({ config: writeConfig('both', { task: '  data: regime:bars=600\n  bars: 600' }), out: join(dir, 'y3') })).rejects.toThrow(/task\.bars.*not together with task\.data/);
+    await expect(train({ config: writeConfig('flag'), data: 'jump:seed=x', out: join(dir, 'y4') })).rejects.toThrow(/--data.*seed/);
+    await expect(train({ config: writeConfig('nofile'), data: join(dir, 'missing.csv'), out: join(dir, 'y5') })).rejects.toThrow(/missing\.csv.*cannot read/);
+  });
+
+  it('data_flag_with_a_csv_file_then_trains_on_its_bars', async () => {
+    const csvPath = join(dir, 'bars.csv');
+    writeFileSync(csvPath, formatBarsCsv(generateSynthetic({ model: 'gbm', bars: 300, seed: 5 })));
+    const out = join(dir, 'csv');
+    const summary = await train({ config: writeConfig('csv'), data: csvPath, out });
+    expect(summary.data).toContain('bars.csv (300 bars');
+    expect(JSON.parse(read(out, 'config.json')).task.data).toBe(csvPath);
+    expect(read(out, 'metrics.jsonl').trim().split('\n')).toHaveLength(2);
+  });
+
+  it('same_seed_then_identical_metrics_and_seed_flag_overrides_the_config', async () => {
+    const config = writeConfig('seeds');
+    await train({ config, out: join(dir, 'seed-a') });
+    await train({ config, out: join(dir, 'seed-b') });
+    await train({ config, out: join(dir, 'seed-7'), seed: '7' });
+    expect(read(dir, 'seed-a', 'metrics.jsonl')).toBe(read(dir, 'seed-b', 'metrics.jsonl'));
+    expect(read(dir, 'seed-a', 'checkpoints', 'last.json')).toBe(read(dir, 'seed-b', 'checkpoints', 'last.json'));
+    expect(JSON.parse(read(dir, 'seed-7', 'meta.json')).seed).toBe(7);
+    expect(JSON.parse(read(dir, 'seed-7', 'config.json')).train.seed).toBe(7);
+    expect(read(dir, 'seed-7', 'metrics.jsonl')).not.toBe(read(dir, 'seed-a', 'metrics.jsonl'));
+  });
+
+  it('two_epochs_resumed_to_four_then_equal_to_four_straight_epochs_bit_for_bit', async () => {
+    const straight = join(dir, 'straight');
+    await train({ config: writeConfig('straight4', { epochs: 4 }), out: straight });
+    const resumed = join(dir, 'resumed');
+    await train({ config: writeConfig('resume2', { epochs: 2 }), out: resumed });
+    expect(lastCheckpoint(resumed).epoch).toBe(2);
+    await expect(train({ config: writeConfig('resume4', { epochs: 4 }), out: resumed })).rejects.toThrow(/already holds a run/);
+    await train({ config: writeConfig('resume4', { epochs: 4 }), out: resumed, resume: true });
+
+    expect(read(resumed, 'metrics.jsonl')).toBe(read(straight, 'metrics.jsonl'));
+    expect(read(resumed, 'metrics.csv')).toBe(read(straight, 'metrics.csv'));
+    const a = lastCheckpoint(straight);
+    const b = lastCheckpoint(resumed);
+    expect(b.epoch).toBe(4);
+    expect(b.weights).toEqual(a.weights);
+    expect(b.optimizers).toEqual(a.optimizers);
+    expect(b.rng).toEqual(a.rng);
+    expect(b.obsStats).toEqual(a.obsStats);
+    expect(b.lagrange).toEqual(a.lagrange);
+    expect(a.lagrange.lambda).toBeGreaterThan(0);
+    expect(JSON.parse(read(resumed, 'meta.json')).resumedFromEpoch).toBe(2);
+  });
+
+  it('resume_on_other_data_then_refused', async () => {
+    const out = join(dir, 'other-data');
+    await train({ config: writeConfig('od2'), out });
+    await expect(train({ config: writeConfig('od4', { epochs: 4 }), out, resume: true, data: 'regime:bars=600,seed=4' })).rejects.toThrow(/--resume: task/);
+  });
+
+  it('command_line_flags_then_reach_the_run', async () => {
+    const program = new Command().exitOverride();
+    registerTrainCommand(program);
+    const out = join(dir, 'cli');
+    const stdout: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stdout.push(String(chunk));
+      return true;
+    });
+    try {
+      await quiet(() => program.parseAsync(['node', 'bulwark', 'train', '--config', writeConfig('cli'), '--out', out, '--seed', '3', '--data', 'gbm:bars=400,seed=2']));
+    } finally {
+      spy.mockRestore();
+    }
+    const summary = JSON.parse(stdout.join(''));
+    expect(summary).toMatchObject({ out, epochs: 2 });
+    expect(summary.data).toContain('gbm:bars=400,seed=2');
+    expect(JSON.parse(read(out, 'meta.json')).seed).toBe(3);
+  });
+});
