@@ -22,6 +22,23 @@ describe('LagrangeMultiplier', () => {
     expect(l.update(15)).toBeCloseTo(0.001 + 0.035, 9);
   });
 
+  it('adam_cost_held_over_the_limit_then_lambda_grows_lr_per_epoch_whatever_the_violation_size', () => {
+    // Why short runs leave λ small: Adam normalises the step, so 15 epochs reach λ₀ + 15·lr ≈ 0.526 at most,
+    // for a violation of 1 as for one of 1000.
+    const small = new LagrangeMultiplier(BASE);
+    const large = new LagrangeMultiplier(BASE);
+    for (let i = 0; i < 15; i++) {
+      small.update(BASE.costLimit + 1);
+      large.update(BASE.costLimit + 1000);
+    }
+    expect(small.lambda).toBeCloseTo(0.001 + 15 * 0.035, 6);
+    expect(large.lambda).toBeCloseTo(small.lambda, 6);
+    // A shrinking violation takes smaller steps: v remembers the larger errors (β₂ = 0.999).
+    const shrinking = new LagrangeMultiplier(BASE);
+    for (let i = 0; i < 15; i++) shrinking.update(BASE.costLimit + 20 - i);
+    expect(shrinking.lambda).toBeLessThan(small.lambda);
+  });
+
   it('adam_under_the_limit_then_lambda_is_clamped_at_zero', () => {
     const l = new LagrangeMultiplier(BASE);
     expect(l.update(0)).toBe(0);

@@ -19,6 +19,11 @@ export interface SafetyExperimentOptions {
   /** Steps per episode (also the rollout length, so episodes are never cut at epoch ends). */
   episodeLength: number;
   costLimit: number;
+  /**
+   * Adam learning rate of λ for the Lagrangian arms. OmniSafe's 0.035 is tuned for runs of hundreds of epochs: Adam
+   * moves λ by at most about this much per epoch, so 30 epochs leave λ below 1 and the cost still above the limit.
+   */
+  lambdaLr: number;
   bars: number;
   /** Evaluation episodes per env after training. */
   evalEpisodes: number;
@@ -29,10 +34,11 @@ export interface SafetyExperimentOptions {
 
 export const DEFAULT_SAFETY_OPTIONS: Omit<SafetyExperimentOptions, 'seed'> = {
   seeds: 3,
-  epochs: 15,
+  epochs: 30,
   numEnvs: 16,
   episodeLength: 128,
   costLimit: 5,
+  lambdaLr: 0.1,
   bars: 20_000,
   evalEpisodes: 1,
   rules: { max_position_pct: 0.2, max_drawdown_pct: 0.1, daily_loss_limit_pct: 0.03 },
@@ -74,6 +80,7 @@ export async function runSafetyExperiment(options: SafetyExperimentOptions): Pro
         numEnvs: o.numEnvs,
         rolloutSteps: o.episodeLength,
         costLimit: o.costLimit,
+        lambdaLr: o.lambdaLr,
       });
       const trainSeconds = (performance.now() - t0) / 1000;
       // Evaluation on the held-out part of the data, with a seed no training epoch used.
@@ -175,6 +182,16 @@ function meanSd(xs: readonly number[]): [number, number] {
   const m = xs.reduce((a, b) => a + b, 0) / xs.length;
   const v = xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, xs.length - 1);
   return [m, Math.sqrt(v)];
+}
+
+/** The settings a table was made with, one line, printed with it (they differ from the algorithm defaults). */
+export function formatSafetySettings(o: Omit<SafetyExperimentOptions, 'onRunDone'>, backend: string): string {
+  const steps = o.epochs * o.numEnvs * o.episodeLength;
+  return (
+    `seeds ${o.seed}..${o.seed + o.seeds - 1}, ${o.epochs} epochs × ${o.numEnvs} envs × ${o.episodeLength} steps (${steps} env steps per run), ` +
+    `episode length ${o.episodeLength}, cost limit ${o.costLimit} per episode, λ lr ${o.lambdaLr} (Adam), regime data ${o.bars} bars seed 1, ` +
+    `eval ${o.evalEpisodes} episode(s) × ${o.numEnvs} envs on the held-out 20 %, backend ${backend}`
+  );
 }
 
 /** A fixed-width text table of the summary rows. */

@@ -1,10 +1,11 @@
 /**
  * `bulwark experiment safety --seed N`: plain PPO vs PPO-Lag vs PPO-Lag with the Constraint Logic Engine's mask
  * on the trading env (seeded regime-switching data), over several seeds; prints the comparison table.
- * The defaults take a few minutes on 2 cores; raise --epochs / --seeds for longer runs.
+ * The defaults take about four minutes on 2 cores; raise --epochs / --seeds for longer runs. The settings used
+ * (which differ from the algorithm defaults: a shorter run, a faster λ) are printed above the table.
  */
 import type { Command } from 'commander';
-import { DEFAULT_SAFETY_OPTIONS, formatSafetyTable, initBackend, runSafetyExperiment, summariseSafety } from '../../agents/index.js';
+import { DEFAULT_SAFETY_OPTIONS, formatSafetySettings, formatSafetyTable, initBackend, runSafetyExperiment, summariseSafety } from '../../agents/index.js';
 
 function wholeNumber(flag: string, text: string, min: number): number {
   const n = Number(text);
@@ -24,14 +25,17 @@ export function registerExperimentCommand(program: Command): void {
     .option('--envs <n>', 'parallel envs', String(d.numEnvs))
     .option('--episode-length <n>', 'steps per episode (= rollout steps)', String(d.episodeLength))
     .option('--cost-limit <x>', 'expected episode cost limit d', String(d.costLimit))
+    .option('--lambda-lr <x>', 'Adam learning rate of λ (OmniSafe default 0.035 suits runs of hundreds of epochs)', String(d.lambdaLr))
     .option('--json', 'print the per-run results and the summary as JSON', false)
     .action(async (opts: Record<string, string | boolean>) => {
       const costLimit = Number(opts.costLimit);
       if (!(costLimit >= 0)) throw new Error(`--cost-limit: must be a number >= 0, got '${String(opts.costLimit)}'`);
+      const lambdaLr = Number(opts.lambdaLr);
+      if (!(lambdaLr > 0) || !Number.isFinite(lambdaLr)) throw new Error(`--lambda-lr: must be a number > 0, got '${String(opts.lambdaLr)}'`);
       const backend = await initBackend();
       const json = opts.json === true;
       if (!json) process.stderr.write(`backend: ${backend.name}\n`);
-      const runs = await runSafetyExperiment({
+      const options = {
         ...d,
         seed: wholeNumber('--seed', String(opts.seed), 0),
         seeds: wholeNumber('--seeds', String(opts.seeds), 1),
@@ -39,12 +43,16 @@ export function registerExperimentCommand(program: Command): void {
         numEnvs: wholeNumber('--envs', String(opts.envs), 1),
         episodeLength: wholeNumber('--episode-length', String(opts.episodeLength), 2),
         costLimit,
+        lambdaLr,
+      };
+      const runs = await runSafetyExperiment({
+        ...options,
         onRunDone: (r) => {
           if (!json) process.stderr.write(`  ${r.arm} seed ${r.seed}: ${r.trainSeconds.toFixed(1)} s, cost ${r.episodeCost.toFixed(2)}\n`);
         },
       });
       const rows = summariseSafety(runs, costLimit);
-      if (json) process.stdout.write(`${JSON.stringify({ backend: backend.name, runs, summary: rows })}\n`);
-      else process.stdout.write(`${formatSafetyTable(rows)}\n`);
+      if (json) process.stdout.write(`${JSON.stringify({ backend: backend.name, settings: options, runs, summary: rows })}\n`);
+      else process.stdout.write(`${formatSafetySettings(options, backend.name)}\n${formatSafetyTable(rows)}\n`);
     });
 }
