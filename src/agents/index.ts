@@ -21,6 +21,15 @@ export {
   writeCheckpointFile,
   type PpoLagCheckpoint,
 } from './checkpoint.js';
+export { CpuPolicy, type DenseLayer } from './cpu-policy.js';
+export {
+  type TrainedEnv,
+  trainedEnvSchema,
+  describeTrainedEnv,
+  parseTrainedEnv,
+  checkObservationLayout,
+} from './trained-env.js';
+export { type LoadedPolicy, resolveCheckpointPath, loadPolicyCheckpoint, policyFromCheckpoint } from './policy-checkpoint.js';
 export { computeGae, type GaeInput } from './gae.js';
 export { LagrangeMultiplier, type LagrangeConfig, type LagrangeMethod, type LagrangeState } from './lagrange.js';
 export { RunningMeanStd, type RunningStatsState } from './running-stats.js';
