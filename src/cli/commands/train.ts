@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { parseWithSchema, ValidationError } from '../../core/index.js';
 import { tradingEnvConfigSchema } from '../../env/index.js';
 import {
+  describeTrainedEnv,
   initBackend,
   ppoHyperSchema,
   readCheckpointFile,
@@ -145,6 +146,7 @@ export async function runTrain(opts: TrainOptions): Promise<TrainSummary> {
   const backend = await initBackend();
   process.stderr.write(`backend: ${backend.name}${backend.skipped.length ? ` (skipped ${backend.skipped.join('; ')})` : ''}\n`);
   const { dataset, description } = await loadTradingDataset(source);
+  const trainedEnv = describeTrainedEnv(dataset, file.task.env, { useMask: file.task.useMask });
   process.stderr.write(`data: ${description}\n`);
   await mkdir(ckptDir, { recursive: true });
   await writeFile(join(out, 'config.json'), `${JSON.stringify(file, null, 2)}\n`);
@@ -184,7 +186,9 @@ export async function runTrain(opts: TrainOptions): Promise<TrainSummary> {
         });
       }
     },
-    onCheckpoint: async (c) => {
+    onCheckpoint: async (snapshot) => {
+      // The env section makes the checkpoint self-describing: `bulwark backtest --agent` rebuilds the observations from it.
+      const c = { ...snapshot, env: trainedEnv };
       await writeCheckpointFile(join(ckptDir, `epoch-${String(c.epoch).padStart(5, '0')}.json`), c);
       await writeCheckpointFile(join(ckptDir, 'last.json'), c);
     },
