@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { type Bars, type Instrument, ValidationError, defineInstrument, sliceBars } from '../core/index.js';
+import { type Bars, type Instrument, type Ledger, ValidationError, defineInstrument, sliceBars } from '../core/index.js';
 import { type Rules, loadRulesFile } from '../constraints/index.js';
 import { loadBarsCsv, generateSynthetic, parseSynthSpec } from '../data/index.js';
 import { type GatekeeperConfig, parseGatekeeperConfig } from '../risk-gatekeeper/index.js';
@@ -41,6 +41,8 @@ export interface BacktestJob {
 export interface PreparedJob {
   readonly bars: Bars;
   readonly source: string;
+  /** The whole loaded series and the index in it of `bars[0]` (learned agents warm their features up before --from). */
+  readonly history: { readonly bars: Bars; readonly offset: number };
   readonly instrument: Instrument;
   readonly rules: Rules | null;
   readonly risk: GatekeeperConfig | null;
@@ -75,16 +77,23 @@ function timeBound(text: string | undefined, flag: string): number | null {
   return ms;
 }
 
-/** Bars whose open time lies in [from, to]. */
-export function selectRange(bars: Bars, fromMs: number | null, toMs: number | null): Bars {
+/** Index range [start, end) of the bars whose open time lies in [from, to]. */
+function rangeIndices(bars: Bars, fromMs: number | null, toMs: number | null): [number, number] {
   let start = 0;
   let end = bars.length;
   if (fromMs !== null) while (start < end && bars.time[start] < fromMs) start++;
   if (toMs !== null) while (end > start && bars.time[end - 1] > toMs) end--;
-  return sliceBars(bars, start, end);
+  return [start, end];
 }
 
-export async function loadJobBars(job: Pick<BacktestJob, 'data' | 'synth' | 'from' | 'to'>): Promise<{ bars: Bars; source: string }> {
+/** Bars whose open time lies in [from, to]. */
+export function selectRange(bars: Bars, fromMs: number | null, toMs: number | null): Bars {
+  return sliceBars(bars, ...rangeIndices(bars, fromMs, toMs));
+}
+
+export async function loadJobBars(
+  job: Pick<BacktestJob, 'data' | 'synth' | 'from' | 'to'>,
+): Promise<{ bars: Bars; source: string; history: PreparedJob['history'] }> {
   if ((job.data === undefined) === (job.synth === undefined)) {
     throw new RangeError('data: give exactly one of --data FILE or --synth MODEL[:key=value,…]');
   }
@@ -98,15 +107,15 @@ export async function loadJobBars(job: Pick<BacktestJob, 'data' | 'synth' | 'fro
     bars = generateSynthetic(parseSynthSpec(spec));
     source = `synthetic ${spec}`;
   }
-  const selected = selectRange(bars, timeBound(job.from, '--from'), timeBound(job.to, '--to'));
-  if (selected.length < 2) {
-    throw new RangeError(`--from/--to: leave ${selected.length} bar(s) of ${bars.length}; a backtest needs at least 2`);
+  const [start, end] = rangeIndices(bars, timeBound(job.from, '--from'), timeBound(job.to, '--to'));
+  if (end - start < 2) {
+    throw new RangeError(`--from/--to: leave ${end - start} bar(s) of ${bars.length}; a backtest needs at least 2`);
   }
-  return { bars: selected, source };
+  return { bars: sliceBars(bars, start, end), source, history: { bars, offset: start } };
 }
 
 export async function prepareJob(job: BacktestJob): Promise<PreparedJob> {
-  const { bars, source } = await loadJobBars(job);
+  const { bars, source, history } = await loadJobBars(job);
   const config = job.config !== undefined ? loadBacktestConfig(job.config) : null;
   const fill: SimFillConfigInput = { ...(config?.fill ?? {}) };
   if (job.feesBps !== undefined) {
@@ -120,6 +129,7 @@ export async function prepareJob(job: BacktestJob): Promise<PreparedJob> {
   return {
     bars,
     source,
+    history,
     instrument: backtestInstrument(job.data !== undefined ? 'DATA/QUOTE' : 'SYNTH/USD'),
     rules: job.rules !== undefined ? loadRulesFile(job.rules) : null,
     risk: job.risk !== undefined ? loadRiskFile(job.risk) : null,
@@ -130,11 +140,20 @@ export async function prepareJob(job: BacktestJob): Promise<PreparedJob> {
   };
 }
 
-/** Creates the agent of a job; learned agents come from a `loadAgent` the caller supplies. */
-export type AgentLoader = (spec: string, prepared: PreparedJob) => Promise<BacktestAgent>;
+/** The agent of a job and, for learned agents, how the runner builds their observations. */
+export interface JobAgent {
+  readonly agent: BacktestAgent;
+  readonly observe?: (t: number, ledger: Ledger, out: Float32Array) => void;
+  readonly obsDim?: number;
+  /** Lines for the report and the terminal (what was loaded, warm-up bars held). */
+  readonly notes?: readonly string[];
+}
 
-export async function createJobAgent(spec: string, prepared: PreparedJob, loadAgent?: AgentLoader): Promise<BacktestAgent> {
-  if (isRuleAgentSpec(spec)) return createRuleAgent(spec);
+/** Creates the agent of a job; learned agents come from a `loadAgent` the caller supplies. */
+export type AgentLoader = (spec: string, prepared: PreparedJob) => Promise<JobAgent>;
+
+export async function createJobAgent(spec: string, prepared: PreparedJob, loadAgent?: AgentLoader): Promise<JobAgent> {
+  if (isRuleAgentSpec(spec)) return { agent: createRuleAgent(spec) };
   if (loadAgent === undefined) {
     throw new RangeError(`--agent: '${spec}' is not a rule-based agent (buy-and-hold, sma-cross, random) and no checkpoint loader is available`);
   }
@@ -143,10 +162,10 @@ export async function createJobAgent(spec: string, prepared: PreparedJob, loadAg
 
 export async function runJob(
   job: BacktestJob,
-  options: { audit?: AuditSink; benchmark?: boolean; loadAgent?: AgentLoader; prepared?: PreparedJob } = {},
+  options: { audit?: AuditSink; benchmark?: boolean; loadAgent?: AgentLoader; prepared?: PreparedJob; jobAgent?: JobAgent } = {},
 ): Promise<BacktestRecord> {
   const prepared = options.prepared ?? (await prepareJob(job));
-  const agent = await createJobAgent(job.agent, prepared, options.loadAgent);
+  const { agent, observe, obsDim } = options.jobAgent ?? (await createJobAgent(job.agent, prepared, options.loadAgent));
   return runBacktest({
     bars: prepared.bars,
     instrument: prepared.instrument,
@@ -157,6 +176,7 @@ export async function runJob(
     risk: prepared.risk,
     schedule: prepared.schedule,
     seed: prepared.seed,
+    ...(observe ? { observe, obsDim } : {}),
     ...(options.audit ? { audit: options.audit } : {}),
     ...(options.benchmark === undefined ? {} : { benchmark: options.benchmark }),
   });

@@ -51,6 +51,7 @@ export {
   type BacktestJob,
   type PreparedJob,
   type AgentLoader,
+  type JobAgent,
   DEFAULT_CASH,
   backtestInstrument,
   loadRiskFile,
@@ -71,6 +72,7 @@ export {
 export { type WorkerReply, type PoolOptions, runPool } from './worker-pool.js';
 export { type BacktestBenchOptions, benchBacktest } from './bench.js';
 export { PolicyAgent, PORTFOLIO_ENTRIES, envObservation } from './policy-agent.js';
+export { loadCheckpointAgent } from './checkpoint-agent.js';
 export { type DemoOptions, type DemoRow, type DemoResult, DEMO_DEFAULTS, costPerEpisode, runDemo } from './demo.js';
 export {
   type GridAxis,

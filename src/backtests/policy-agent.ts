@@ -17,11 +17,16 @@ export class PolicyAgent implements BacktestAgent {
     readonly actions: readonly ActionSpec[],
     /** Pass the Constraint Logic Engine's mask to the policy (masked logits → −∞); false for plain policies. */
     private readonly maskAware: boolean,
-  ) {}
+    /** Bars before this one have no full feature window (warm-up): the agent holds (action 0, HOLD) there. */
+    private readonly firstBar = 0,
+  ) {
+    if (actions[0]?.kind !== 'HOLD') throw new RangeError(`actions[0]: must be HOLD, got ${actions[0]?.kind ?? 'nothing'}`);
+  }
   reset(): void {
     this.policy.reset();
   }
   act(ctx: DecisionContext): number {
+    if (ctx.t < this.firstBar) return 0;
     if (ctx.obs === null) throw new Error(`agent ${this.label}: needs observations (give the runner an observe function)`);
     const a = this.policy.act(ctx.obs, this.maskAware ? ctx.mask : null, { deterministic: true });
     if (typeof a !== 'number') throw new TypeError(`agent ${this.label}: expected a discrete action, got a vector`);
@@ -34,22 +39,29 @@ export const PORTFOLIO_ENTRIES = 4;
 
 /**
  * An observation writer for the runner: bar t of the backtest is row `rowOffset + t` of `features`.
- * The window must lie inside the features (the caller starts the backtest after the warm-up).
+ * `firstBar` is the first backtest bar whose whole window lies after the feature warm-up; before it the
+ * observation is all zeros and a PolicyAgent given `firstBar` holds.
  */
 export function envObservation(
   features: FeatureMatrix,
   rowOffset: number,
   windowSize: number,
-): { obsDim: number; observe: (t: number, ledger: Ledger, out: Float32Array) => void } {
+): { obsDim: number; firstBar: number; observe: (t: number, ledger: Ledger, out: Float32Array) => void } {
   const nf = features.nFeatures;
   const windowValues = windowSize * nf;
-  if (rowOffset - windowSize + 1 < features.warmup) {
-    throw new RangeError(`rowOffset: the first window (from row ${rowOffset - windowSize + 1}) starts inside the feature warm-up (${features.warmup} rows)`);
+  if (!Number.isInteger(rowOffset) || rowOffset < 0 || rowOffset >= features.length) {
+    throw new RangeError(`rowOffset: must be a row of the features [0, ${features.length}), got ${rowOffset}`);
   }
+  const firstBar = Math.max(0, features.warmup + windowSize - 1 - rowOffset);
   const data = features.data;
   return {
     obsDim: windowValues + PORTFOLIO_ENTRIES,
+    firstBar,
     observe: (t, ledger, out) => {
+      if (t < firstBar) {
+        out.fill(0);
+        return;
+      }
       const src = (rowOffset + t - windowSize + 1) * nf;
       for (let k = 0; k < windowValues; k++) out[k] = data[src + k];
       const eq = ledger.equity;

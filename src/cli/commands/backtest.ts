@@ -6,15 +6,18 @@ import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import {
   type BacktestJob,
+  createJobAgent,
+  loadCheckpointAgent,
   openRunAudit,
   prepareJob,
   renderSummary,
   runJob,
   writeReportHtml,
   writeRunFiles,
+  type BacktestRecord,
 } from '../../backtests/index.js';
 
-interface BacktestFlags {
+export interface BacktestFlags {
   data?: string;
   synth?: string;
   agent: string;
@@ -64,7 +67,7 @@ export function registerBacktestCommand(program: Command): void {
     .description('run an agent over history through the full safety chain and write metrics, CSVs and report.html')
     .option('--data <file>', 'OHLCV CSV file')
     .option('--synth <spec>', 'synthetic market, e.g. regime:bars=5000,seed=3')
-    .requiredOption('--agent <spec>', 'buy-and-hold | sma-cross[:fast=10,slow=30] | random[:p=0.05], with size=F or qty=Q')
+    .requiredOption('--agent <spec>', 'CHECKPOINT (file or bulwark train run directory) | buy-and-hold | sma-cross[:fast=10,slow=30] | random[:p=0.05], with size=F or qty=Q')
     .option('--rules <file>', 'Constraint Logic Engine rule set (YAML/JSON)')
     .option('--risk <file>', 'risk gatekeeper config (YAML/JSON)')
     .option('--config <file>', 'backtest config: cash, fill model, scheduled soft/hard kill and resume')
@@ -78,27 +81,45 @@ export function registerBacktestCommand(program: Command): void {
     .option('--out <dir>', 'output directory (default runs/backtest-<time>)')
     .option('--json', 'print one JSON object (the metrics and the output paths) only', false)
     .action(async (flags: BacktestFlags) => {
-      const job = jobFromFlags(flags);
-      const prepared = await prepareJob(job);
-      const out = resolve(flags.out ?? join('runs', `backtest-${new Date().toISOString().replace(/[:.]/g, '-')}`));
-      const audit = openRunAudit(out);
-      let rec;
-      try {
-        rec = await runJob(job, { prepared, audit: audit.log });
-      } finally {
-        audit.log.close();
-      }
-      const written = writeRunFiles(out, rec);
-      const reportPath = join(out, 'report.html');
-      writeReportHtml(reportPath, [rec], {
-        title: `Backtest: ${rec.agent}`,
-        notes: [`Data: ${prepared.source}, ${rec.bars.length} bars. Seed ${prepared.seed}.`, rec.limits.note],
-      });
-      const files = { ...Object.fromEntries(written.files.map((f) => [f.split('/').pop() ?? f, f])), 'report.html': reportPath, 'audit.jsonl': audit.path };
+      const r = await runBacktestCommand(flags);
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ ...rec.metrics, limits_note: rec.limits.note, files })}\n`);
+        process.stdout.write(`${JSON.stringify({ ...r.record.metrics, limits_note: r.record.limits.note, agent_notes: r.notes, files: r.files })}\n`);
         return;
       }
-      process.stdout.write(`${renderSummary([rec], prepared.source)}\nReport: ${reportPath}\nFiles:  ${out}\n`);
+      const notes = r.notes.map((n) => `${n}\n`).join('');
+      process.stdout.write(`${notes}${renderSummary([r.record], r.source)}\nReport: ${r.files['report.html']}\nFiles:  ${r.out}\n`);
     });
+}
+
+export interface BacktestCommandResult {
+  readonly record: BacktestRecord;
+  readonly source: string;
+  readonly out: string;
+  readonly notes: readonly string[];
+  readonly files: Record<string, string>;
+}
+
+/** The whole `bulwark backtest` command short of printing: load, run the chain, write the files and the report. */
+export async function runBacktestCommand(flags: BacktestFlags): Promise<BacktestCommandResult> {
+  const job = jobFromFlags(flags);
+  const prepared = await prepareJob(job);
+  // Load the agent before creating the output directory, so a bad --agent leaves nothing behind.
+  const jobAgent = await createJobAgent(job.agent, prepared, loadCheckpointAgent);
+  const out = resolve(flags.out ?? join('runs', `backtest-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+  const audit = openRunAudit(out);
+  let rec;
+  try {
+    rec = await runJob(job, { prepared, jobAgent, audit: audit.log });
+  } finally {
+    audit.log.close();
+  }
+  const written = writeRunFiles(out, rec);
+  const reportPath = join(out, 'report.html');
+  const notes = jobAgent.notes ?? [];
+  writeReportHtml(reportPath, [rec], {
+    title: `Backtest: ${rec.agent}`,
+    notes: [`Data: ${prepared.source}, ${rec.bars.length} bars. Seed ${prepared.seed}.`, rec.limits.note, ...notes],
+  });
+  const files = { ...Object.fromEntries(written.files.map((f) => [f.split('/').pop() ?? f, f])), 'report.html': reportPath, 'audit.jsonl': audit.path };
+  return { record: rec, source: prepared.source, out, notes, files };
 }

@@ -1,0 +1,39 @@
+/**
+ * `--agent CHECKPOINT`: a policy written by `bulwark train` (or the demo), backtested on the observations
+ * its checkpoint describes. Features are computed over the whole loaded series with the checkpoint's feature
+ * spec (they are causal, so bars before --from only warm them up), the layout is checked against what the
+ * policy was trained on, and the policy holds until its first full window.
+ */
+import { basename, dirname } from 'node:path';
+import { barIntervalMs } from '../core/index.js';
+import { computeFeatures, resolveFeatureSpec } from '../data/index.js';
+import { checkObservationLayout, loadPolicyCheckpoint } from '../agents/index.js';
+import type { JobAgent, PreparedJob } from './backtest-job.js';
+import { PolicyAgent, envObservation } from './policy-agent.js';
+
+export async function loadCheckpointAgent(spec: string, prepared: PreparedJob): Promise<JobAgent> {
+  const loaded = await loadPolicyCheckpoint(spec, '--agent');
+  const { env, path } = loaded;
+  const source = `--agent ${path}`;
+  if (env.actionType !== 'discrete') {
+    throw new RangeError(`${source}: env.actionType is box; backtests run discrete action lists (train with actionType: discrete)`);
+  }
+  const all = prepared.history.bars;
+  const features = computeFeatures(all, resolveFeatureSpec(env.featureSpec));
+  checkObservationLayout(env, features, barIntervalMs(all), source);
+  const { obsDim, firstBar, observe } = envObservation(features, prepared.history.offset, env.windowSize);
+  if (firstBar >= prepared.bars.length - 1) {
+    throw new RangeError(
+      `${source}: the data leaves no decision after the feature warm-up (${features.warmup} bars) and the window (${env.windowSize} bars); give more bars or a later --from`,
+    );
+  }
+  const run = basename(dirname(dirname(path)));
+  const label = `${loaded.algorithm} (${run}, epoch ${loaded.epoch})`;
+  const agent = new PolicyAgent(label, loaded.policy, env.actions, env.useMask, firstBar);
+  const notes = [
+    `Policy ${loaded.algorithm} from ${path} (epoch ${loaded.epoch}, seed ${loaded.seed}): ${env.windowSize} bars × [${env.featureNames.join(', ')}] + [${env.portfolioNames.join(', ')}], ` +
+      `actions [${env.actions.map((a) => a.name).join(', ')}], ${env.useMask ? 'sees the Constraint Logic Engine mask' : 'ignores masks (trained without them)'}.`,
+  ];
+  if (firstBar > 0) notes.push(`The policy holds for the first ${firstBar} bar(s): its feature window is still warming up.`);
+  return { agent, observe, obsDim, notes };
+}

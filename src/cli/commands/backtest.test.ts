@@ -1,0 +1,111 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runBacktestCommand, type BacktestFlags } from './backtest.js';
+import { runTrain } from './train.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bulwark-cli-backtest-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const quiet = <T>(fn: () => Promise<T>): Promise<T> => {
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  return fn().finally(() => spy.mockRestore());
+};
+
+const run = join(dir, 'run');
+/** Hourly regime bars, as the policy was trained on (another seed: held-out data). */
+const SYNTH = 'regime:bars=500,seed=11';
+const flags = (agent: string, out: string, extra: Partial<BacktestFlags> = {}): BacktestFlags => ({
+  synth: SYNTH,
+  agent,
+  seed: '0',
+  out: join(dir, out),
+  json: true,
+  ...extra,
+});
+
+beforeAll(async () => {
+  // A tiny PPO-Lag run: 2 epochs of 2 envs × 16 steps, one hidden layer of 8, target-level actions.
+  const config = join(dir, 'train.yaml');
+  writeFileSync(
+    config,
+    [
+      'train: { algorithm: ppo-lag, seed: 3, epochs: 2, numEnvs: 2, rolloutSteps: 16, hiddenSizes: [8], updateEpochs: 1, numMinibatches: 2 }',
+      'task:',
+      '  data: regime:bars=600,seed=3',
+      '  env: { episodeLength: 16, windowSize: 4, actions: { targetLevels: [0, 0.5, 1] } }',
+      'checkpointEvery: 1',
+    ].join('\n'),
+  );
+  await quiet(() => runTrain({ config, out: run, progress: false }));
+});
+
+describe('bulwark backtest --agent CHECKPOINT', () => {
+  it('checkpoint_written_by_train_then_records_the_env_it_was_trained_on', () => {
+    const c = JSON.parse(readFileSync(join(run, 'checkpoints', 'last.json'), 'utf8'));
+    expect(c.env.windowSize).toBe(4);
+    expect(c.env.obsDim).toBe(c.obsDim);
+    expect(c.env.actions.map((a: { name: string }) => a.name)).toEqual(['HOLD', 'TARGET_0', 'TARGET_0.5', 'TARGET_1']);
+    expect(c.env.useMask).toBe(true);
+    expect(c.env.barIntervalMs).toBe(3_600_000);
+    expect(c.env.featureNames.length * 4 + c.env.portfolioNames.length).toBe(c.obsDim);
+  });
+
+  it('run_directory_then_backtests_its_last_checkpoint_through_the_full_chain_deterministically', async () => {
+    const risk = join(dir, 'risk.yaml');
+    writeFileSync(risk, '{}\n');
+    const rules = join(dir, 'rules.yaml');
+    writeFileSync(rules, 'max_position_pct: 0.6\nmax_drawdown_pct: 0.2\n');
+    const a = await runBacktestCommand(flags(run, 'a', { rules, risk }));
+    const b = await runBacktestCommand(flags(join(run, 'checkpoints', 'last.json'), 'b', { rules, risk }));
+    expect(a.record.agent).toContain('ppo-lag');
+    expect(a.record.agent).toContain('epoch 2');
+    expect(a.record.limits.note).toContain('Constraint Logic Engine rules applied');
+    expect(a.record.limits.note).toContain('risk gatekeeper applied');
+    // The policy held through the feature warm-up, then decided on every bar.
+    expect(a.notes.join(' ')).toMatch(/holds for the first \d+ bar/);
+    expect(a.record.equity.length).toBe(500);
+    expect(Array.from(a.record.equity)).toEqual(Array.from(b.record.equity));
+    expect(a.record.metrics).toEqual(b.record.metrics);
+    expect(readFileSync(a.files['decisions.csv'], 'utf8')).toBe(readFileSync(b.files['decisions.csv'], 'utf8'));
+    // The policy's own decisions: it holds (0) before its first full window and proposes trades after it.
+    const proposed = Array.from(a.record.decisions.proposed);
+    const first = Number(/first (\d+) bar/.exec(a.notes.join(' '))?.[1]);
+    expect(proposed.slice(0, first).every((x) => x === 0)).toBe(true);
+    expect(proposed.slice(first).some((x) => x > 0)).toBe(true);
+    expect(a.record.actions.map((x) => x.name)).toEqual(['HOLD', 'TARGET_0', 'TARGET_0.5', 'TARGET_1']);
+  });
+
+  it('missing_path_then_names_the_flag_and_the_path', async () => {
+    await expect(runBacktestCommand(flags(join(dir, 'nope.json'), 'x'))).rejects.toThrow(/--agent: .*nope\.json: no such file or directory/);
+  });
+
+  it('file_that_is_not_a_checkpoint_then_says_so', async () => {
+    const notJson = join(dir, 'notes.txt');
+    writeFileSync(notJson, 'hello');
+    await expect(runBacktestCommand(flags(notJson, 'x'))).rejects.toThrow(/notes\.txt is not a checkpoint \(not JSON/);
+    const otherJson = join(dir, 'other.json');
+    writeFileSync(otherJson, '{"format":"something.else"}');
+    await expect(runBacktestCommand(flags(otherJson, 'x'))).rejects.toThrow(/other\.json is not a checkpoint \(format "something\.else"/);
+    await expect(runBacktestCommand(flags(dir, 'x'))).rejects.toThrow(/is a directory without checkpoints/);
+  });
+
+  it('data_with_another_bar_interval_then_names_barIntervalMs', async () => {
+    await expect(runBacktestCommand(flags(run, 'x', { synth: 'regime:bars=500,seed=11,intervalMs=60000' }))).rejects.toThrow(
+      /barIntervalMs: the policy was trained on 3600000 ms bars, the data has 60000 ms bars/,
+    );
+  });
+
+  it('checkpoint_whose_layout_disagrees_then_names_the_field', async () => {
+    const c = JSON.parse(readFileSync(join(run, 'checkpoints', 'last.json'), 'utf8'));
+    const edited = join(dir, 'edited.json');
+    writeFileSync(edited, JSON.stringify({ ...c, env: { ...c.env, windowSize: 5 } }));
+    await expect(runBacktestCommand(flags(edited, 'x'))).rejects.toThrow(/obsDim: \d+, but windowSize × features \+ portfolio entries = \d+/);
+    writeFileSync(edited, JSON.stringify({ ...c, env: { ...c.env, featureNames: ['ret_1'], obsDim: 4 + c.env.portfolioNames.length } }));
+    await expect(runBacktestCommand(flags(edited, 'x'))).rejects.toThrow(/obsDim: \d+, its env section says/);
+    const { env: _env, ...old } = c;
+    writeFileSync(edited, JSON.stringify(old));
+    await expect(runBacktestCommand(flags(edited, 'x'))).rejects.toThrow(/records no env section/);
+  });
+});
