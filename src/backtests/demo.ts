@@ -14,7 +14,15 @@ import { sliceBars } from '../core/index.js';
 import { parseRules, type Rules } from '../constraints/index.js';
 import { generateSynthetic } from '../data/index.js';
 import { TradingVecEnv, createDataset } from '../env/index.js';
-import { type EpochStats, trainPpoLag, tradingVecEnvFactory } from '../agents/index.js';
+import {
+  type EpochStats,
+  type PpoLagCheckpoint,
+  describeTrainedEnv,
+  policyFromCheckpoint,
+  trainPpoLag,
+  tradingVecEnvFactory,
+  writeCheckpointFile,
+} from '../agents/index.js';
 import { parseGatekeeperConfig } from '../risk-gatekeeper/index.js';
 import { parseSimFillConfig } from '../venues/index.js';
 import type { ScheduledAction } from './backtest-config.js';
@@ -72,6 +80,8 @@ export interface DemoResult {
   readonly reportPath: string;
   readonly table: string;
   readonly training: { readonly ppo: readonly EpochStats[]; readonly ppoLag: readonly EpochStats[] };
+  /** The trained policies' checkpoints (self-describing: `bulwark backtest --agent PATH` runs them again). */
+  readonly checkpoints: { readonly ppo: string; readonly ppoLag: string };
 }
 
 /**
@@ -128,8 +138,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     daily_loss_limit_pct: MAX_DAILY_LOSS,
   });
   // Plain PPO trains without the engine; PPO-Lag trains with its masks (the same rules the backtest applies).
-  const train = async (algorithm: 'ppo' | 'ppo-lag', useMask: boolean, name: string) => {
+  const train = async (algorithm: 'ppo' | 'ppo-lag', useMask: boolean, name: string, slug: string) => {
     const started = Date.now();
+    const last: { c: PpoLagCheckpoint | null } = { c: null };
     const result = await trainPpoLag({
       makeVecEnv: useMask
         ? (numEnvs) => new TradingVecEnv({ dataset, numEnvs, config: envConfig, constraints: { rules, mode: 'lenient' } })
@@ -141,6 +152,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       algorithm,
       useMask,
       costLimit: COST_LIMIT,
+      onCheckpoint: (c) => {
+        last.c = c;
+      },
       onEpoch: (s) => {
         if (s.epoch === options.epochs || s.epoch % 5 === 0) {
           log(`  ${name} epoch ${s.epoch}/${options.epochs}: return ${s.episodeReturn.toFixed(3)}, cost ${s.episodeCost.toFixed(1)}, λ ${s.lambda.toFixed(3)}`);
@@ -148,11 +162,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       },
     });
     log(`  ${name}: ${options.epochs * options.numEnvs * options.rolloutSteps} env steps in ${((Date.now() - started) / 1000).toFixed(1)} s (${result.backend.name})`);
-    return result;
+    // The backtests run the policy rebuilt from its checkpoint (CPU forward pass), as `--agent CHECKPOINT` would.
+    result.policy.dispose();
+    if (last.c === null) throw new Error(`${name}: training wrote no checkpoint`);
+    const checkpoint = { ...last.c, env: describeTrainedEnv(dataset, envConfig, { useMask }) };
+    const path = join(options.outDir, slug, 'checkpoints', 'last.json');
+    await writeCheckpointFile(path, checkpoint);
+    return { history: result.history, policy: policyFromCheckpoint(checkpoint, path).policy, path };
   };
   log(`Training on bars 0–${cut - 1} of a seeded regime-switching market (seed ${seed}); bars ${cut}–${bars.length - 1} are held out.`);
-  const ppo = await train('ppo', false, 'PPO (plain)');
-  const ppoLag = await train('ppo-lag', true, 'PPO-Lag + mask');
+  const ppo = await train('ppo', false, 'PPO (plain)', 'ppo');
+  const ppoLag = await train('ppo-lag', true, 'PPO-Lag + mask', 'ppo-lag');
 
   // ---- backtests on the held-out segment, through the full chain ---------------------------------------------
   const test = sliceBars(bars, cut);
@@ -197,8 +217,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       audit.log.close();
     }
   }
-  ppo.policy.dispose();
-  ppoLag.policy.dispose();
 
   // ---- comparison --------------------------------------------------------------------------------------------
   const rows: DemoRow[] = records.map((r) => ({
@@ -243,5 +261,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     reportPath,
     table,
     training: { ppo: ppo.history, ppoLag: ppoLag.history },
+    checkpoints: { ppo: ppo.path, ppoLag: ppoLag.path },
   };
 }

@@ -21,5 +21,11 @@ describe('bulwark demo', () => {
     expect(r.rows[1].masked).toBe(0);
     expect(readFileSync(r.reportPath, 'utf8')).toContain('Demo comparison');
     expect(r.table.split('\n').length).toBeGreaterThanOrEqual(6);
+    // Both policies are saved as self-describing checkpoints the backtest CLI can load again.
+    expect(r.checkpoints.ppoLag).toBe(join(dir, 'ppo-lag', 'checkpoints', 'last.json'));
+    const saved = JSON.parse(readFileSync(r.checkpoints.ppoLag, 'utf8'));
+    expect(saved.env.useMask).toBe(true);
+    expect(saved.env.windowSize).toBe(16);
+    expect(JSON.parse(readFileSync(r.checkpoints.ppo, 'utf8')).env.useMask).toBe(false);
   });
 });

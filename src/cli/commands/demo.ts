@@ -4,7 +4,7 @@
  * hard kill), prints the comparison and where report.html is. Embedded defaults: no Redis, no network.
  */
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { DEMO_DEFAULTS, runDemo } from '../../backtests/index.js';
 
 function wholeNumber(text: string, flag: string, min: number): number {
@@ -46,6 +46,7 @@ export function registerDemoCommand(program: Command): void {
       say(`Done in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
       say('');
       say('Next:');
+      say(`  bulwark backtest --synth regime:bars=5000,seed=3 --agent ${relative(process.cwd(), dirname(dirname(result.checkpoints.ppoLag))) || '.'} --rules src/constraints/fixtures/seed-rules.yaml`);
       say('  bulwark backtest --synth regime:bars=5000,seed=3 --agent sma-cross --rules src/constraints/fixtures/seed-rules.yaml');
       say('  bulwark backtest --data FILE.csv --agent buy-and-hold --fees-bps 10 --out runs/bh');
       say('  bulwark bench backtest --json');
