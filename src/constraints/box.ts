@@ -11,7 +11,7 @@ import type { CompiledRules } from './compile.js';
 import { worstMoveDown, worstMoveUp } from './fill-bound.js';
 import { dailyLossLockActive, drawdownLockActive } from './locks.js';
 import { exposureBits } from './mask.js';
-import { type RuleId, RULE_BIT, ruleIdsFromBits } from './rule-ids.js';
+import { RULE_BIT, type RuleId, ruleIdsFromBits } from './rule-ids.js';
 import { sessionOpenAt } from './session.js';
 import { type ConstraintState, stateIsValid } from './state.js';
 
@@ -22,7 +22,7 @@ export interface TargetInterval {
   readonly hi: number;
   /** The current position share (holding); always inside [lo, hi]. */
   readonly current: number;
-  /** Rules that set `lo` (empty when nothing limits it below the reduction range). */
+  /** Rules that set `lo` (empty when nothing limits it below the reduction range), in `RULE_IDS` order. */
   readonly loReasons: RuleId[];
   readonly hiReasons: RuleId[];
 }
@@ -40,10 +40,44 @@ function ratioLo(m: number, u: number, r: number, f: number): number {
   return (-m * (1 + u * (r - 1) - f * u * r)) / (r * (1 + m * f));
 }
 
-export function allowedTargetInterval(s: ConstraintState, c: CompiledRules): TargetInterval {
+/** The interval being narrowed, rule by rule; module scratch so that writing an interval allocates nothing. */
+const acc = { lo: 0, hi: 0, loBits: 0, hiBits: 0 };
+
+/** Narrows `acc` to a rule's [ruleLo, ruleHi]; a rule that ties an end (finite) joins its reasons. */
+function bound(bit: number, ruleLo: number, ruleHi: number): void {
+  if (ruleHi < acc.hi) {
+    acc.hi = ruleHi;
+    acc.hiBits = bit;
+  } else if (ruleHi === acc.hi && ruleHi !== Number.POSITIVE_INFINITY) acc.hiBits |= bit;
+  if (ruleLo > acc.lo) {
+    acc.lo = ruleLo;
+    acc.loBits = bit;
+  } else if (ruleLo === acc.lo && ruleLo !== Number.NEGATIVE_INFINITY) acc.loBits |= bit;
+}
+
+/** An exposure-ratio rule (|position value'| / equity' ≤ m) judged at both ends of the price range. */
+function ratioBound(bit: number, m: number, u: number, rLo: number, rHi: number, f: number, redLo: number, redHi: number): void {
+  if (!Number.isFinite(m)) return;
+  const h = Math.min(ratioHi(m, u, rLo, f), ratioHi(m, u, rHi, f));
+  const l = Math.max(ratioLo(m, u, rLo, f), ratioLo(m, u, rHi, f));
+  bound(bit, Math.min(redLo, l), Math.max(redHi, h));
+}
+
+/**
+ * The allocation-free form of `allowedTargetInterval`: writes lo and hi into `out[offset]`, `out[offset + 1]`
+ * and the bits (`RULE_BIT`) of the rules setting them into `reasons` at the same positions. Returns the
+ * current position share (always inside [lo, hi]).
+ */
+export function writeTargetInterval(
+  s: ConstraintState,
+  c: CompiledRules,
+  out: Float64Array,
+  reasons: Uint32Array,
+  offset: number,
+): number {
   if (!stateIsValid(s)) {
     const u = s.equity > 0 && s.price > 0 && Number.isFinite(s.positionQty) ? (s.positionQty * s.price) / s.equity : 0;
-    return { lo: u, hi: u, current: u, loReasons: ['INVALID_STATE'], hiReasons: ['INVALID_STATE'] };
+    return writeRow(out, reasons, offset, u, u, RULE_BIT.INVALID_STATE, RULE_BIT.INVALID_STATE, u);
   }
   const u = (s.positionQty * s.price) / s.equity;
   let activity = 0;
@@ -51,61 +85,75 @@ export function allowedTargetInterval(s: ConstraintState, c: CompiledRules): Tar
   if (c.sessionOpen !== null && !sessionOpenAt(c.sessionOpen, s.timeMs)) activity |= RULE_BIT.SESSION_WINDOWS;
   if (s.barsSinceLastTrade < c.minBarsBetweenTrades) activity |= RULE_BIT.MIN_BARS_BETWEEN_TRADES;
   if (s.tradesToday >= c.maxTradesPerDay) activity |= RULE_BIT.MAX_TRADES_PER_DAY;
-  if (activity !== 0) {
-    const ids = ruleIdsFromBits(activity);
-    return { lo: u, hi: u, current: u, loReasons: ids, hiReasons: [...ids] };
-  }
+  if (activity !== 0) return writeRow(out, reasons, offset, u, u, activity, activity, u);
   // Reductions (between flat and the current position) are never limited by exposure rules.
   const redLo = Math.min(0, u);
   const redHi = Math.max(0, u);
-  const locks: RuleId[] = [];
-  if (drawdownLockActive(s, c)) locks.push('MAX_DRAWDOWN_PCT');
-  if (dailyLossLockActive(s, c)) locks.push('DAILY_LOSS_LIMIT_PCT');
-  if (locks.length > 0) return { lo: redLo, hi: redHi, current: u, loReasons: locks, hiReasons: [...locks] };
+  let locks = 0;
+  if (drawdownLockActive(s, c)) locks |= RULE_BIT.MAX_DRAWDOWN_PCT;
+  if (dailyLossLockActive(s, c)) locks |= RULE_BIT.DAILY_LOSS_LIMIT_PCT;
+  if (locks !== 0) return writeRow(out, reasons, offset, redLo, redHi, locks, locks, u);
 
-  let lo = Number.NEGATIVE_INFINITY;
-  let hi = Number.POSITIVE_INFINITY;
-  let loReasons: RuleId[] = [];
-  let hiReasons: RuleId[] = [];
-  const bound = (id: RuleId, ruleLo: number, ruleHi: number): void => {
-    if (ruleHi < hi) [hi, hiReasons] = [ruleHi, [id]];
-    else if (ruleHi === hi && ruleHi !== Number.POSITIVE_INFINITY) hiReasons.push(id);
-    if (ruleLo > lo) [lo, loReasons] = [ruleLo, [id]];
-    else if (ruleLo === lo && ruleLo !== Number.NEGATIVE_INFINITY) loReasons.push(id);
-  };
+  acc.lo = Number.NEGATIVE_INFINITY;
+  acc.hi = Number.POSITIVE_INFINITY;
+  acc.loBits = 0;
+  acc.hiBits = 0;
   const f = c.feeFrac;
   const rLo = worstMoveDown(c.boundFrac, c.tickSize, s.price);
   const rHi = worstMoveUp(c.boundFrac, c.tickSize, s.price);
-  const ratioRules: [RuleId, number][] = [
-    ['MAX_POSITION_PCT', c.maxPositionPct],
-    ['MAX_LEVERAGE', c.maxLeverage],
-    ['INITIAL_MARGIN_PCT', c.marginLeverage],
-  ];
-  for (const [id, m] of ratioRules) {
-    if (!Number.isFinite(m)) continue;
-    const h = Math.min(ratioHi(m, u, rLo, f), ratioHi(m, u, rHi, f));
-    const l = Math.max(ratioLo(m, u, rLo, f), ratioLo(m, u, rHi, f));
-    bound(id, Math.min(redLo, l), Math.max(redHi, h));
-  }
+  ratioBound(RULE_BIT.MAX_POSITION_PCT, c.maxPositionPct, u, rLo, rHi, f, redLo, redHi);
+  ratioBound(RULE_BIT.MAX_LEVERAGE, c.maxLeverage, u, rLo, rHi, f, redLo, redHi);
+  ratioBound(RULE_BIT.INITIAL_MARGIN_PCT, c.marginLeverage, u, rLo, rHi, f, redLo, redHi);
   if (Number.isFinite(c.maxOrderPct)) {
     const step = c.maxOrderPct / rHi;
-    bound('MAX_ORDER_PCT', Math.min(redLo, u - step), Math.max(redHi, u + step));
+    bound(RULE_BIT.MAX_ORDER_PCT, Math.min(redLo, u - step), Math.max(redHi, u + step));
   }
-  if (c.longOnly) bound('LONG_ONLY', redLo, Number.POSITIVE_INFINITY);
+  if (c.longOnly) bound(RULE_BIT.LONG_ONLY, redLo, Number.POSITIVE_INFINITY);
 
   // The closed forms can land one rounding step outside what the mask's own check accepts; step inward
   // until the mask agrees, so that a projected target is always one the mask allows.
+  let { lo, hi } = acc;
   for (let k = 0; k < 8 && hi > redHi && Number.isFinite(hi) && exposureBits(c, u, hi, rLo, rHi) !== 0; k++) {
     hi = Math.max(redHi, hi - Math.abs(hi) * Number.EPSILON * 2 ** k);
   }
   for (let k = 0; k < 8 && lo < redLo && Number.isFinite(lo) && exposureBits(c, u, lo, rLo, rHi) !== 0; k++) {
     lo = Math.min(redLo, lo + Math.abs(lo) * Number.EPSILON * 2 ** k);
   }
-  return { lo, hi, current: u, loReasons, hiReasons };
+  return writeRow(out, reasons, offset, lo, hi, acc.loBits, acc.hiBits, u);
+}
+
+function writeRow(
+  out: Float64Array,
+  reasons: Uint32Array,
+  offset: number,
+  lo: number,
+  hi: number,
+  loBits: number,
+  hiBits: number,
+  u: number,
+): number {
+  out[offset] = lo;
+  out[offset + 1] = hi;
+  reasons[offset] = loBits;
+  reasons[offset + 1] = hiBits;
+  return u;
+}
+
+/** The interval as a record with rule ids (allocates; the env's hot path uses `writeTargetInterval`). */
+export function allowedTargetInterval(s: ConstraintState, c: CompiledRules): TargetInterval {
+  const out = new Float64Array(2);
+  const reasons = new Uint32Array(2);
+  const current = writeTargetInterval(s, c, out, reasons, 0);
+  return { lo: out[0], hi: out[1], current, loReasons: ruleIdsFromBits(reasons[0]), hiReasons: ruleIdsFromBits(reasons[1]) };
+}
+
+/** `projectTarget` on plain numbers: the allowed target nearest to `target`; a non-finite one holds `current`. */
+export function projectTargetOnto(target: number, lo: number, hi: number, current: number): number {
+  if (!Number.isFinite(target)) return current;
+  return target < lo ? lo : target > hi ? hi : target;
 }
 
 /** The allowed target nearest to `target`; a non-finite proposal holds the current position. */
 export function projectTarget(target: number, interval: TargetInterval): number {
-  if (!Number.isFinite(target)) return interval.current;
-  return target < interval.lo ? interval.lo : target > interval.hi ? interval.hi : target;
+  return projectTargetOnto(target, interval.lo, interval.hi, interval.current);
 }

@@ -2,10 +2,13 @@
  * The engine as an env uses it: one state record per environment, kept in sync with the env's account
  * figures, locks updated on every sync, masks written in place (the batched form for N envs), and every
  * chosen action admitted against the mask it was chosen from. A masked action throws in `strict` mode
- * (the default) or becomes HOLD in `lenient` mode, counted as a violation. Nothing here allocates per
- * step, except the error of a strict violation and the events of a lock change.
+ * (the default) or becomes HOLD in `lenient` mode, counted as a violation. For a Box (target-position)
+ * action the same holds for the allowed interval: a target outside it throws in `strict` mode or is projected
+ * onto it in `lenient` mode. Nothing here allocates per step, except the error of a strict violation and the
+ * events of a lock change.
  */
 import { HOLD_ACTION } from '../core/index.js';
+import { projectTargetOnto, writeTargetInterval } from './box.js';
 import { type CompileOptions, type CompiledRules, compileRules } from './compile.js';
 import { type LockListener, updateLocks } from './locks.js';
 import { computeActionMasks, writeActionMask } from './mask.js';
@@ -37,6 +40,13 @@ export interface AccountFigures {
   readonly timeMs: number;
 }
 
+/**
+ * Proposals this close to the allowed interval are snapped onto it rather than judged violations: a
+ * Float32Array action cannot hold the interval's ends exactly (float32 spacing is 1.2e-7 near 1). The
+ * executed target is always inside the interval.
+ */
+export const TARGET_TOLERANCE = 1e-6;
+
 /** A masked action sent to `step` in strict mode. */
 export class MaskedActionError extends Error {
   readonly code = 'ACTION_MASKED';
@@ -50,6 +60,26 @@ export class MaskedActionError extends Error {
   }
 }
 
+/** A Box target outside the allowed interval sent to `step` in strict mode. */
+export class TargetOutsideIntervalError extends Error {
+  readonly code = 'TARGET_OUTSIDE_INTERVAL';
+  constructor(
+    readonly proposed: number,
+    readonly lo: number,
+    readonly hi: number,
+    readonly reasons: readonly RuleId[],
+  ) {
+    super(
+      `target ${fmt(proposed)} is outside the allowed interval [${fmt(lo)}, ${fmt(hi)}]: ` +
+        (reasons.length > 0 ? reasons.join(', ') : 'no rule id'),
+    );
+    this.name = 'TargetOutsideIntervalError';
+  }
+}
+
+/** Enough digits to tell a proposal from an end it misses by more than TARGET_TOLERANCE. */
+const fmt = (x: number): string => (Number.isFinite(x) ? String(Number(x.toPrecision(8))) : String(x));
+
 export class ConstraintGuard {
   readonly compiled: CompiledRules;
   readonly mode: ConstraintMode;
@@ -61,6 +91,17 @@ export class ConstraintGuard {
   readonly violations: Int32Array;
   /** The masked action replaced at each env's last step, or −1. */
   readonly lastViolation: Int32Array;
+  /** [numEnvs × 2]: each env's allowed Box target interval [lo, hi] (shares of equity), from the last write. */
+  readonly targetIntervals: Float64Array;
+  /** [numEnvs × 2]: bits (`RULE_BIT`) of the rules setting lo and hi. */
+  readonly targetReasonBits: Uint32Array;
+  /** Each env's position share at the last interval write (inside its interval). */
+  readonly currentTargets: Float64Array;
+  /** Per env at its last Box step: the target proposed and the one let through (NaN before the first). */
+  readonly proposedTargets: Float64Array;
+  readonly executedTargets: Float64Array;
+  /** Per env at its last Box step: bits of the rules the proposal broke (lenient mode), 0 when none. */
+  readonly targetViolationBits: Uint32Array;
   private readonly onLockEvent: LockListener | undefined;
 
   constructor(option: ConstraintsOption, numEnvs: number, compileOptions: CompileOptions & { readonly symbol: string }) {
@@ -73,6 +114,12 @@ export class ConstraintGuard {
     this.reasonBits = new Uint32Array(numEnvs * this.compiled.nActions);
     this.violations = new Int32Array(numEnvs);
     this.lastViolation = new Int32Array(numEnvs).fill(-1);
+    this.targetIntervals = new Float64Array(numEnvs * 2);
+    this.targetReasonBits = new Uint32Array(numEnvs * 2);
+    this.currentTargets = new Float64Array(numEnvs);
+    this.proposedTargets = new Float64Array(numEnvs).fill(Number.NaN);
+    this.executedTargets = new Float64Array(numEnvs).fill(Number.NaN);
+    this.targetViolationBits = new Uint32Array(numEnvs);
     this.onLockEvent = option.onLockEvent;
   }
 
@@ -83,6 +130,9 @@ export class ConstraintGuard {
     s.dailyLossLockDay = -1;
     this.violations[i] = 0;
     this.lastViolation[i] = -1;
+    this.proposedTargets[i] = Number.NaN;
+    this.executedTargets[i] = Number.NaN;
+    this.targetViolationBits[i] = 0;
   }
 
   /** Copies env i's figures into its record and brings its locks up to date (emitting lock events). */
@@ -123,6 +173,44 @@ export class ConstraintGuard {
     this.violations[i]++;
     this.lastViolation[i] = action;
     return HOLD_ACTION;
+  }
+
+  /** Writes env i's allowed target interval into row i of `targetIntervals` / `targetReasonBits`. */
+  writeTargetInterval(i: number): void {
+    this.currentTargets[i] = writeTargetInterval(this.states[i], this.compiled, this.targetIntervals, this.targetReasonBits, 2 * i);
+  }
+
+  /**
+   * The target env i executes for the proposed one, judged against the last interval written for it.
+   * Inside (within TARGET_TOLERANCE): the proposal, snapped onto the interval. Outside (or not finite): strict
+   * mode throws; lenient mode returns its projection and counts a violation. The current position share
+   * (`currentTargets[i]`) means: keep the position as it is.
+   */
+  admitTarget(i: number, proposed: number): number {
+    const lo = this.targetIntervals[2 * i];
+    const hi = this.targetIntervals[2 * i + 1];
+    const current = this.currentTargets[i];
+    let bits = 0;
+    let executed: number;
+    if (proposed >= lo - TARGET_TOLERANCE && proposed <= hi + TARGET_TOLERANCE) {
+      executed = proposed < lo ? lo : proposed > hi ? hi : proposed;
+    } else {
+      const loBits = this.targetReasonBits[2 * i];
+      const hiBits = this.targetReasonBits[2 * i + 1];
+      bits = proposed < lo ? loBits : proposed > hi ? hiBits : loBits | hiBits;
+      if (this.mode === 'strict') throw new TargetOutsideIntervalError(proposed, lo, hi, ruleIdsFromBits(bits));
+      this.violations[i]++;
+      executed = projectTargetOnto(proposed, lo, hi, current);
+    }
+    this.proposedTargets[i] = proposed;
+    this.executedTargets[i] = executed;
+    this.targetViolationBits[i] = bits;
+    return executed;
+  }
+
+  /** The rules setting each end of env i's last interval. */
+  targetReasonsOf(i: number): { lo: RuleId[]; hi: RuleId[] } {
+    return { lo: ruleIdsFromBits(this.targetReasonBits[2 * i]), hi: ruleIdsFromBits(this.targetReasonBits[2 * i + 1]) };
   }
 
   /** The rules masking `action` for env i at its last mask. */

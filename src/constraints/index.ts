@@ -21,7 +21,7 @@ export {
 } from './state.js';
 export { type CompiledRules, type CompileOptions, type DrawdownRelease, compileRules } from './compile.js';
 export { type ActionMaskResult, computeActionMask, computeActionMasks, writeActionMask } from './mask.js';
-export { type TargetInterval, allowedTargetInterval, projectTarget } from './box.js';
+export { type TargetInterval, allowedTargetInterval, projectTarget, projectTargetOnto, writeTargetInterval } from './box.js';
 export {
   type LockKind,
   type LockEvent,
@@ -42,5 +42,7 @@ export {
   type AccountFigures,
   ConstraintGuard,
   MaskedActionError,
+  TargetOutsideIntervalError,
+  TARGET_TOLERANCE,
 } from './guard.js';
 export { benchMask } from './bench.js';

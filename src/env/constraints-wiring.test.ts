@@ -66,12 +66,6 @@ describe('TradingEnv with constraints', () => {
     ]);
     expect([...env.step(CLOSE).info.actionMask]).toEqual([1, 0, 0, 0, 0, 0]);
   });
-
-  it('a Box action space with constraints when constructed then is refused (fail closed)', () => {
-    expect(() => new TradingEnv({ dataset: flat, config: { ...config, actionType: 'box' }, constraints: { rules: {} } })).toThrow(
-      /constraints: only a discrete action space/,
-    );
-  });
 });
 
 describe('TradingVecEnv with constraints', () => {

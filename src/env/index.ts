@@ -18,6 +18,11 @@ export {
   type TradingResetResult,
   type StepFillInfo,
 } from './trading-env.js';
-export { TradingVecEnv, type TradingVecEnvOptions } from './trading-vec-env.js';
+export {
+  TradingVecEnv,
+  type TradingVecEnvOptions,
+  type TradingVecResetResult,
+  type TradingVecStepResult,
+} from './trading-vec-env.js';
 export { SyncVectorEnv } from './sync-vector-env.js';
 export { benchEnv } from './bench.js';

@@ -43,8 +43,22 @@ export interface TradingEnvInfo extends EnvInfo {
   state: TradingEnvState;
   /** With `constraints` in lenient mode: the masked action replaced by HOLD at this step, or −1. */
   maskedAction: number;
-  /** With `constraints` in lenient mode: masked actions replaced by HOLD in this episode. */
+  /** With `constraints` in lenient mode: masked actions replaced by HOLD, or Box targets projected, in this episode. */
   constraintViolations: number;
+  /**
+   * Box action space: the allowed target position [lo, hi] (shares of equity) for the next step. With
+   * `constraints` it comes from the engine (`constraints.targetReasonsOf(0)` names the rules); without, it is
+   * the Box range. Empty for a discrete action space.
+   */
+  targetInterval: Float64Array;
+  /** Box action space: bits (`RULE_BIT`) of the rules setting lo and hi (0 = none). Empty for discrete. */
+  targetReasonBits: Uint32Array;
+  /** With `constraints` and a Box action space: the target proposed at this step (NaN after a reset). */
+  proposedTarget: number;
+  /** ... and the target executed (the projection in lenient mode; the env still clips it to the Box range). */
+  executedTarget: number;
+  /** ... and bits of the rules the proposal broke (lenient mode), 0 when none. */
+  targetViolationBits: number;
 }
 
 export interface TradingStepResult extends StepResult {
@@ -57,7 +71,10 @@ export interface TradingResetResult extends ResetResult {
 export interface TradingEnvOptions {
   dataset: TradingDataset;
   config?: TradingEnvConfigInput;
-  /** The Constraint Logic Engine's rules: `info.actionMask` comes from them (discrete actions only). */
+  /**
+   * The Constraint Logic Engine's rules: `info.actionMask` (discrete) or `info.targetInterval` (Box) comes
+   * from them, and `step` admits each action against it.
+   */
   constraints?: ConstraintsOption;
 }
 
@@ -86,10 +103,15 @@ export class TradingEnv implements Env {
     this.actionSpace = this.discrete
       ? new Discrete(this.nActions)
       : new Box(this.config.boxRange === 'long-only' ? 0 : -1, 1, [1]);
-    this.constraints = options.constraints ? newGuard(options.constraints, this.discrete, this.config, options.dataset, 1) : null;
+    const guard = options.constraints ? newGuard(options.constraints, this.config, options.dataset, 1) : null;
+    this.constraints = guard;
     this.obs = new Float32Array(this.sim.obsDim);
     // Empty for a Box action space: there is nothing discrete to mask.
     this.mask = new Uint8Array(this.nActions);
+    // The engine's buffers for one env are exactly [lo, hi]; without an engine, the Box range. Empty for discrete.
+    const box = !this.discrete;
+    const targetInterval = !box ? new Float64Array(0) : guard !== null ? guard.targetIntervals : boxInterval(this.config);
+    const targetReasonBits = !box ? new Uint32Array(0) : guard !== null ? guard.targetReasonBits : new Uint32Array(2);
     this.info = {
       actionMask: this.mask,
       costs: { drawdown: 0, position: 0, dailyLoss: 0 },
@@ -104,6 +126,11 @@ export class TradingEnv implements Env {
       state: this.sim.state,
       maskedAction: -1,
       constraintViolations: 0,
+      targetInterval,
+      targetReasonBits,
+      proposedTarget: Number.NaN,
+      executedTarget: Number.NaN,
+      targetViolationBits: 0,
     };
     this.result = { obs: this.obs, reward: 0, cost: 0, terminated: false, truncated: false, info: this.info };
     this.resetResult = { obs: this.obs, info: this.info };
@@ -141,7 +168,13 @@ export class TradingEnv implements Env {
       if (typeof action === 'number' || action.length !== 1) {
         throw new TypeError('action: this env has a Box action space; pass a Float32Array of length 1');
       }
-      sim.stepTarget(action[0]);
+      const guard = this.constraints;
+      if (guard === null) sim.stepTarget(action[0]);
+      else {
+        const target = guard.admitTarget(0, action[0]);
+        if (target === guard.currentTargets[0]) sim.stepHold();
+        else sim.stepTarget(target);
+      }
     }
     const r = this.result;
     r.reward = sim.reward;
@@ -159,7 +192,13 @@ export class TradingEnv implements Env {
     const info = this.info;
     if (guard !== null) {
       guard.syncEnv(0, sim.state);
-      guard.writeMask(0, this.mask);
+      if (this.discrete) guard.writeMask(0, this.mask);
+      else {
+        guard.writeTargetInterval(0);
+        info.proposedTarget = guard.proposedTargets[0];
+        info.executedTarget = guard.executedTargets[0];
+        info.targetViolationBits = guard.targetViolationBits[0];
+      }
       info.maskedAction = guard.lastViolation[0];
       info.constraintViolations = guard.violations[0];
     } else if (this.discrete) {
@@ -184,15 +223,13 @@ export class TradingEnv implements Env {
   }
 }
 
-/** The engine for an env's config and data; constraints judge discrete actions only (fail closed otherwise). */
-export function newGuard(
-  option: ConstraintsOption,
-  discrete: boolean,
-  config: TradingEnvConfig,
-  dataset: TradingDataset,
-  numEnvs: number,
-): ConstraintGuard {
-  if (!discrete) throw new RangeError('constraints: only a discrete action space can be masked; use actionType discrete');
+/** The Box range [low, high] as an interval (what the env accepts without constraints). */
+export function boxInterval(config: TradingEnvConfig): Float64Array {
+  return Float64Array.of(config.boxRange === 'long-only' ? 0 : -1, 1);
+}
+
+/** The engine for an env's config and data: it masks discrete actions and bounds Box targets. */
+export function newGuard(option: ConstraintsOption, config: TradingEnvConfig, dataset: TradingDataset, numEnvs: number): ConstraintGuard {
   const { instrument } = dataset;
   return new ConstraintGuard(option, numEnvs, {
     actions: config.actionList,

@@ -207,6 +207,11 @@ export class TradingSim {
     this.stepOrder(eq > 0 ? (x * eq) / price - l.positionQty : -l.positionQty);
   }
 
+  /** Steps without an order: a Box target that keeps the position as it is (no rounding-noise order). */
+  stepHold(): void {
+    this.stepOrder(0);
+  }
+
   private stepOrder(signedQty: number): void {
     if (this.terminated || this.truncated) throw new Error('step: the episode has ended; call reset() first');
     const l = this.ledger;

@@ -9,15 +9,24 @@ import { type TradingEnvConfig, type TradingEnvConfigInput, parseTradingEnvConfi
 import type { TradingDataset } from './dataset.js';
 import { Box, Discrete } from './spaces.js';
 import { TradingSim } from './trading-sim.js';
-import { newGuard } from './trading-env.js';
+import { boxInterval, newGuard } from './trading-env.js';
 import type { VectorEnv, VectorResetResult, VectorStepResult } from './types.js';
+
+/** What a TradingVecEnv's reset and step return besides the VectorEnv buffers. */
+export interface TradingVecResetResult extends VectorResetResult {
+  /** Box action space: [N × 2] allowed target interval [lo, hi] per env for the next step; null for discrete. */
+  targetIntervals: Float64Array | null;
+}
+export interface TradingVecStepResult extends VectorStepResult {
+  targetIntervals: Float64Array | null;
+}
 
 export interface TradingVecEnvOptions {
   dataset: TradingDataset;
   numEnvs: number;
   /** The config of every env; env i draws its episodes from its own RNG derived from `seed` and i. */
   config?: TradingEnvConfigInput;
-  /** The Constraint Logic Engine's rules: `masks` come from them (discrete actions only). */
+  /** The Constraint Logic Engine's rules: `masks` (discrete) or `targetIntervals` (Box) come from them. */
   constraints?: ConstraintsOption;
 }
 
@@ -40,6 +49,11 @@ export class TradingVecEnv implements VectorEnv {
   readonly terminated: Uint8Array;
   readonly truncated: Uint8Array;
   readonly masks: Uint8Array | null;
+  /**
+   * Box action space: [N × 2] allowed target interval [lo, hi] per env (shares of equity), from the engine with
+   * `constraints` (reasons in `constraints.targetReasonBits`), else the Box range. Null for discrete.
+   */
+  readonly targetIntervals: Float64Array | null;
   /** Return, cost and length of the episode that ended at the last step (valid where terminated|truncated). */
   readonly episodeReturn: Float64Array;
   readonly episodeCost: Float64Array;
@@ -52,8 +66,8 @@ export class TradingVecEnv implements VectorEnv {
   /** The Constraint Logic Engine (its `violations` count lenient-mode replacements per env), or null. */
   readonly constraints: ConstraintGuard | null;
   private readonly seedRng: Rng;
-  private readonly stepResult: VectorStepResult;
-  private readonly resetResult: VectorResetResult;
+  private readonly stepResult: TradingVecStepResult;
+  private readonly resetResult: TradingVecResetResult;
 
   constructor(options: TradingVecEnvOptions) {
     const n = options.numEnvs;
@@ -79,7 +93,15 @@ export class TradingVecEnv implements VectorEnv {
     this.terminated = new Uint8Array(n);
     this.truncated = new Uint8Array(n);
     this.masks = this.discrete ? new Uint8Array(n * this.nActions) : null;
-    this.constraints = options.constraints ? newGuard(options.constraints, this.discrete, this.config, options.dataset, n) : null;
+    const guard = options.constraints ? newGuard(options.constraints, this.config, options.dataset, n) : null;
+    this.constraints = guard;
+    if (this.discrete) this.targetIntervals = null;
+    else if (guard !== null) this.targetIntervals = guard.targetIntervals;
+    else {
+      const range = boxInterval(this.config);
+      this.targetIntervals = new Float64Array(2 * n);
+      for (let i = 0; i < n; i++) this.targetIntervals.set(range, 2 * i);
+    }
     this.episodeReturn = new Float64Array(n);
     this.episodeCost = new Float64Array(n);
     this.episodeLength = new Int32Array(n);
@@ -93,12 +115,13 @@ export class TradingVecEnv implements VectorEnv {
       truncated: this.truncated,
       masks: this.masks,
       finalObs: this.finalObs,
+      targetIntervals: this.targetIntervals,
     };
-    this.resetResult = { obs: this.obs, masks: this.masks };
+    this.resetResult = { obs: this.obs, masks: this.masks, targetIntervals: this.targetIntervals };
   }
 
   /** Resets every env. With a seed, env i's episode draws restart from a seed derived from it and i. */
-  reset(options?: { seed?: number }): VectorResetResult {
+  reset(options?: { seed?: number }): TradingVecResetResult {
     const sims = this.sims;
     if (options?.seed !== undefined) {
       this.seedRng.reseed(options.seed);
@@ -117,7 +140,7 @@ export class TradingVecEnv implements VectorEnv {
     return this.resetResult;
   }
 
-  step(actions: Int32Array | Float32Array): VectorStepResult {
+  step(actions: Int32Array | Float32Array): TradingVecStepResult {
     const n = this.numEnvs;
     if (actions.length !== n) throw new RangeError(`actions: must have numEnvs = ${n} entries, got ${actions.length}`);
     if (this.discrete !== actions instanceof Int32Array) {
@@ -134,11 +157,21 @@ export class TradingVecEnv implements VectorEnv {
     const runningCost = this.runningCost;
     const guard = this.constraints;
     // Strict mode judges the whole batch before stepping any env, so a masked action leaves every env as it was.
-    if (guard !== null && guard.mode === 'strict') for (let i = 0; i < n; i++) guard.admit(i, actions[i]);
+    if (guard !== null && guard.mode === 'strict') {
+      for (let i = 0; i < n; i++) {
+        if (discrete) guard.admit(i, actions[i]);
+        else guard.admitTarget(i, actions[i]);
+      }
+    }
     for (let i = 0; i < n; i++) {
       const sim = sims[i];
       if (discrete) sim.stepDiscrete(guard === null ? actions[i] : guard.admit(i, actions[i]));
-      else sim.stepTarget(actions[i]);
+      else if (guard === null) sim.stepTarget(actions[i]);
+      else {
+        const target = guard.admitTarget(i, actions[i]);
+        if (target === guard.currentTargets[i]) sim.stepHold();
+        else sim.stepTarget(target);
+      }
       const r = sim.reward;
       const c = sim.cost;
       rewards[i] = r;
@@ -170,8 +203,10 @@ export class TradingVecEnv implements VectorEnv {
     sim.writeObs(this.obs, i * this.obsDim);
     const masks = this.masks;
     const guard = this.constraints;
-    if (guard !== null) guard.syncEnv(i, sim.state);
-    else if (masks !== null) writeActionMask(masks, i * this.nActions, this.nActions, sim.state);
+    if (guard !== null) {
+      guard.syncEnv(i, sim.state);
+      if (!this.discrete) guard.writeTargetInterval(i);
+    } else if (masks !== null) writeActionMask(masks, i * this.nActions, this.nActions, sim.state);
   }
 
   /** With constraints, every env's mask at once (the engine's batched form). */
