@@ -101,7 +101,8 @@ const CLIENT_SCRIPT = `
   function chart(el, title, series, data, height, extra) {
     var div = document.createElement('div');
     el.appendChild(div);
-    var opts = Object.assign({ title: title, width: width, height: height || 220, series: [{}].concat(series) }, extra || {});
+    // A wide value axis so that equity figures such as 10,000 are not clipped.
+    var opts = Object.assign({ title: title, width: width, height: height || 220, series: [{}].concat(series), axes: [{}, { size: 80 }] }, extra || {});
     return new uPlot(opts, [runs[el.dataset.i].x].concat(data), div);
   }
   runs.forEach(function (d, i) {
