@@ -21,7 +21,6 @@ const BENCHMARKS: Record<string, () => Promise<BenchFn>> = {
   audit: async () => (await import('../../security/index.js')).benchAudit,
   env: async () => (await import('../../env/index.js')).benchEnv,
   data: async () => (await import('../../data/index.js')).benchData,
-  data: async () => (await import('../../data/index.js')).benchData,
   backtest: async () => (await import('../../backtests/index.js')).benchBacktest,
   train: async () => (await import('../../agents/index.js')).benchTrain,
 };
