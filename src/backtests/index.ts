@@ -90,3 +90,13 @@ export {
   type WalkForwardResult,
   runWalkForward,
 } from './walk-forward.js';
+export {
+  type LearnedAgentSpec,
+  type FittedWindow,
+  LEARNED_AGENT_NAMES,
+  LEARNED_TARGET_LEVELS,
+  isLearnedAgentSpec,
+  parseLearnedAgentSpec,
+  windowSeed,
+  fitLearnedWindow,
+} from './walk-forward-learned.js';

@@ -1,10 +1,12 @@
 /**
- * Walk-forward evaluation of a rule-based agent: in each window the agent's parameters are chosen on the
- * train bars (grid search on an objective), then run once, unchanged, on the test bars that follow. The test
- * runs stitched together are the out-of-sample result. Each test run starts flat with fresh cash and a cold
- * agent (its indicators warm up inside the test window), so no train-period state leaks into it.
+ * Walk-forward evaluation: in each window the agent is fitted on the train bars, then run once, unchanged, on
+ * the test bars that follow. A rule-based agent is fitted by grid search of its parameters on an objective; a
+ * learned agent (`ppo`, `ppo-lag`) is trained from its own seed on the train bars (walk-forward-learned.ts).
+ * The test runs stitched together are the out-of-sample result. Each test run starts flat with fresh cash and
+ * a cold agent, so no train-period account state leaks into it.
  */
 import { type Bars, type Instrument, barIntervalMs, barsPerYear, sliceBars } from '../core/index.js';
+import { createDataset } from '../env/index.js';
 import type { Rules } from '../constraints/index.js';
 import type { GatekeeperConfig } from '../risk-gatekeeper/index.js';
 import type { SimFillConfigInput } from '../venues/index.js';
@@ -13,6 +15,7 @@ import type { BacktestRecord } from './run-record.js';
 import { createRuleAgent } from './rule-agents.js';
 import { runBacktest } from './runner.js';
 import { type GridAxis, gridAgentSpecs } from './sweep.js';
+import { fitLearnedWindow, isLearnedAgentSpec, parseLearnedAgentSpec } from './walk-forward-learned.js';
 import { type WalkForwardMode, type WalkForwardWindow, stitchEquity, walkForwardWindows } from './walk-forward-windows.js';
 
 export type WalkForwardObjective = 'sharpe' | 'total_return' | 'calmar';
@@ -20,7 +23,7 @@ export type WalkForwardObjective = 'sharpe' | 'total_return' | 'calmar';
 export interface WalkForwardOptions {
   readonly bars: Bars;
   readonly instrument: Instrument;
-  /** Base agent spec, e.g. `sma-cross:size=0.5`; the grid adds the searched parameters. */
+  /** Base agent spec, e.g. `sma-cross:size=0.5` (the grid adds the searched parameters) or `ppo-lag:epochs=3`. */
   readonly agent: string;
   readonly axes: readonly GridAxis[];
   readonly trainBars: number;
@@ -41,6 +44,8 @@ export interface WalkForwardWindowResult {
   /** Objective of the chosen parameters on the train bars (null when undefined, e.g. no volatility). */
   readonly trainObjective: number | null;
   readonly test: BacktestRecord;
+  /** Learned agents: the window's training seed and the last epoch's mean episode return and cost. */
+  readonly training?: { readonly seed: number; readonly episodeReturn: number; readonly episodeCost: number };
 }
 
 export interface WalkForwardResult {
@@ -56,7 +61,13 @@ function objectiveOf(rec: BacktestRecord, objective: WalkForwardObjective): numb
 
 export async function runWalkForward(o: WalkForwardOptions): Promise<WalkForwardResult> {
   const windows = walkForwardWindows({ totalBars: o.bars.length, trainBars: o.trainBars, testBars: o.testBars, mode: o.mode });
-  const specs = gridAgentSpecs(o.agent, o.axes);
+  const learned = isLearnedAgentSpec(o.agent) ? parseLearnedAgentSpec(o.agent) : null;
+  if (learned !== null && o.axes.length > 0) {
+    throw new RangeError('--grid: parameter grids are for rule-based agents; a learned agent (ppo, ppo-lag) is trained in each window');
+  }
+  const specs = learned === null ? gridAgentSpecs(o.agent, o.axes) : [];
+  // Features are causal: one matrix over the whole series serves every window without look-ahead.
+  const dataset = learned === null ? null : createDataset({ bars: o.bars });
   const common = {
     instrument: o.instrument,
     initialCash: o.initialCash,
@@ -68,6 +79,21 @@ export async function runWalkForward(o: WalkForwardOptions): Promise<WalkForward
   const results: WalkForwardWindowResult[] = [];
   for (const w of windows) {
     const train = sliceBars(o.bars, w.trainStart, w.trainEnd);
+    if (learned !== null && dataset !== null) {
+      const fit = await fitLearnedWindow(learned, o.agent, dataset, w, { seed: common.seed, rules: common.rules, fill: common.fill });
+      // The in-sample backtest gives the train objective, comparable with a rule agent's.
+      const inSample = await runBacktest({ ...common, bars: train, ...fit.agentFor(w.trainStart), benchmark: false });
+      const test = await runBacktest({ ...common, bars: sliceBars(o.bars, w.testStart, w.testEnd), ...fit.agentFor(w.testStart) });
+      results.push({
+        window: w,
+        chosenAgent: `${o.agent} (seed ${fit.seed})`,
+        trainObjective: objectiveOf(inSample, o.objective),
+        test,
+        training: { seed: fit.seed, episodeReturn: fit.trainReturn, episodeCost: fit.trainCost },
+      });
+      o.onWindow?.(results.length, windows.length);
+      continue;
+    }
     let best = specs[0];
     let bestScore: number | null = null;
     for (const spec of specs) {

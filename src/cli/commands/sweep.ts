@@ -19,6 +19,7 @@ import {
   runWalkForward,
   sweepJobs,
   textTable,
+  walkForwardWindows,
   writeReportHtml,
 } from '../../backtests/index.js';
 import { jobFromFlags } from './backtest.js';
@@ -35,11 +36,11 @@ function progressBar(enabled: boolean, total: number, label: string): { update: 
   return { update: (d) => bar.update(d), stop: () => bar.stop() };
 }
 
-function withDataFlags(cmd: Command): Command {
+function withDataFlags(cmd: Command, agentHelp = 'base rule-based agent, e.g. sma-cross:size=0.5'): Command {
   return cmd
     .option('--data <file>', 'OHLCV CSV file')
     .option('--synth <spec>', 'synthetic market, e.g. regime:bars=5000,seed=3')
-    .requiredOption('--agent <spec>', 'base rule-based agent, e.g. sma-cross:size=0.5')
+    .requiredOption('--agent <spec>', agentHelp)
     .option('--grid <key=v1,v2,…>', 'a parameter axis (repeatable)', collect, [])
     .option('--rules <file>', 'Constraint Logic Engine rule set')
     .option('--risk <file>', 'risk gatekeeper config')
@@ -89,7 +90,10 @@ export function registerSweepCommands(program: Command): void {
       process.stdout.write(`${textTable(['agent', 'seed', ...keys], rows)}\n\nFiles: ${out}/sweep.csv, sweep.json\n`);
     });
 
-  withDataFlags(program.command('walk-forward').description('choose parameters on rolling/expanding train windows, evaluate on the test windows after them'))
+  withDataFlags(
+    program.command('walk-forward').description('fit the agent on rolling/expanding train windows (parameter search, or PPO/PPO-Lag training), evaluate on the test windows after them'),
+    'rule-based agent (sma-cross:size=0.5, with --grid) or learned: ppo-lag[:epochs=3,envs=4,steps=128,hidden=64,window=16,episode=128,cost=5,mask=1] | ppo[:…]',
+  )
     .requiredOption('--train-bars <n>', 'bars per train window')
     .requiredOption('--test-bars <n>', 'bars per test window')
     .option('--mode <mode>', 'rolling | expanding', 'rolling')
@@ -103,13 +107,17 @@ export function registerSweepCommands(program: Command): void {
       const job = jobFromFlags(flags);
       const p = await prepareJob(job);
       const axes = flags.grid.map(parseGridAxis);
+      const trainBars = Number(flags.trainBars);
+      const testBars = Number(flags.testBars);
+      const nWindows = walkForwardWindows({ totalBars: p.bars.length, trainBars, testBars, mode: flags.mode }).length;
+      const bar = progressBar(!flags.json, nWindows, 'walk-forward');
       const result = await runWalkForward({
         bars: p.bars,
         instrument: p.instrument,
         agent: job.agent,
         axes,
-        trainBars: Number(flags.trainBars),
-        testBars: Number(flags.testBars),
+        trainBars,
+        testBars,
         mode: flags.mode,
         objective,
         initialCash: p.cash,
@@ -117,7 +125,8 @@ export function registerSweepCommands(program: Command): void {
         rules: p.rules,
         risk: p.risk,
         seed: p.seed,
-      });
+        onWindow: (d) => bar.update(d),
+      }).finally(() => bar.stop());
       const header = ['window', 'train bars', 'test bars', 'chosen', `train ${objective}`, 'test return', 'test Sharpe', 'test max DD'];
       const rows = result.windows.map((w) => [
         String(w.window.index + 1),
@@ -130,7 +139,7 @@ export function registerSweepCommands(program: Command): void {
         formatMetric('max_drawdown', w.test.metrics),
       ]);
       const s = result.stitched;
-      rows.push(['stitched out-of-sample', '', `${result.windows[0]?.window.testStart ?? 0}–${p.bars.length - 1}`, '', '', formatMetric('total_return', s), formatMetric('sharpe', s), formatMetric('max_drawdown', s)]);
+      rows.push(['stitched out-of-sample', '', `${result.windows[0]?.window.testStart ?? 0}–${(result.windows.at(-1)?.window.testEnd ?? p.bars.length) - 1}`, '', '', formatMetric('total_return', s), formatMetric('sharpe', s), formatMetric('max_drawdown', s)]);
       const out = resolve(flags.out);
       mkdirSync(out, { recursive: true });
       const reportPath = join(out, 'report.html');
@@ -139,7 +148,10 @@ export function registerSweepCommands(program: Command): void {
         result.windows.map((w) => ({ ...w.test, agent: `window ${w.window.index + 1}: ${w.chosenAgent}` })),
         { title: `Walk-forward (${flags.mode}): ${job.agent}`, notes: [`Data: ${p.source}. Objective: ${objective}.`], tables: [{ title: 'Windows', columns: header, rows }] },
       );
-      writeFileSync(join(out, 'walk-forward.json'), `${JSON.stringify({ windows: result.windows.map((w) => ({ ...w.window, chosen: w.chosenAgent, train_objective: w.trainObjective, test: w.test.metrics })), stitched: s }, null, 2)}\n`);
+      writeFileSync(
+        join(out, 'walk-forward.json'),
+        `${JSON.stringify({ windows: result.windows.map((w) => ({ ...w.window, chosen: w.chosenAgent, train_objective: w.trainObjective, training: w.training ?? null, test: w.test.metrics })), stitched: s }, null, 2)}\n`,
+      );
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ windows: result.windows.map((w) => ({ ...w.window, chosen: w.chosenAgent, test: w.test.metrics })), stitched: s, report: reportPath })}\n`);
         return;
