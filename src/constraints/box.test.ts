@@ -16,10 +16,11 @@ describe('allowedTargetInterval', () => {
     expect(i.hiReasons).toEqual(['MAX_POSITION_PCT']);
   });
 
-  it('worst-case price bound of 1 % when judged then shrinks the ends to max / 1.01', () => {
+  it('worst-case price bound of 1 % when judged then shrinks the long end to max / 1.01 and the short end further', () => {
     const i = allowedTargetInterval(state(0), c({ max_position_pct: 0.25, fill_model: { slippage_bound_bps: 100 } }));
     expect(i.hi).toBeCloseTo(0.25 / 1.01, 12);
-    expect(i.lo).toBeCloseTo(-0.25 / 1.01, 12);
+    // A short sold at 0.99 and marked at 1.01 loses 2 % of its size in equity: −t·1.01 ≤ 0.25·(1 + t·0.02).
+    expect(i.lo).toBeCloseTo(-0.25 / (1.01 * 1.25 - 0.25 * 0.99), 12);
   });
 
   it('tighter order limit and long_only when judged then bind their ends', () => {

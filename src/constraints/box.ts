@@ -28,16 +28,19 @@ export interface TargetInterval {
 }
 
 /**
- * Upper end of the targets t ≥ max(0, u) whose exposure ratio stays ≤ m at next-bar price r × price.
- * Solves |t|·r ≤ m·(1 + u(r − 1) − f·|t − u|·r) with |t| = t and |t − u| = t − u.
+ * Upper end of the targets t ≥ max(0, u) whose exposure ratio stays ≤ m when the buy fills at rHi × price
+ * (its worst) and the account is marked at r × price (share-math.ts). Solves
+ * t·r ≤ m·(1 + u(r − 1) + (t − u)(r − rHi) − f·(t − u)·rHi); the denominator is > 0 for every m as r ≤ rHi.
  */
-function ratioHi(m: number, u: number, r: number, f: number): number {
-  return (m * (1 + u * (r - 1) + f * u * r)) / (r * (1 + m * f));
+function ratioHi(m: number, u: number, r: number, rHi: number, f: number): number {
+  const fill = rHi * (1 + f);
+  return (m * (1 + u * (fill - 1))) / (r * (1 - m) + m * fill);
 }
 
-/** Lower end, for t ≤ min(0, u): |t| = −t and |t − u| = u − t. */
-function ratioLo(m: number, u: number, r: number, f: number): number {
-  return (-m * (1 + u * (r - 1) - f * u * r)) / (r * (1 + m * f));
+/** Lower end, for t ≤ min(0, u): the sell fills at rLo; solves −t·r ≤ m·(1 + u(r − 1) + (t − u)(r − rLo) − f·(u − t)·rLo). */
+function ratioLo(m: number, u: number, r: number, rLo: number, f: number): number {
+  const fill = rLo * (1 - f);
+  return (-m * (1 + u * (fill - 1))) / (r * (1 + m) - m * fill);
 }
 
 /** The interval being narrowed, rule by rule; module scratch so that writing an interval allocates nothing. */
@@ -58,8 +61,8 @@ function bound(bit: number, ruleLo: number, ruleHi: number): void {
 /** An exposure-ratio rule (|position value'| / equity' ≤ m) judged at both ends of the price range. */
 function ratioBound(bit: number, m: number, u: number, rLo: number, rHi: number, f: number, redLo: number, redHi: number): void {
   if (!Number.isFinite(m)) return;
-  const h = Math.min(ratioHi(m, u, rLo, f), ratioHi(m, u, rHi, f));
-  const l = Math.max(ratioLo(m, u, rLo, f), ratioLo(m, u, rHi, f));
+  const h = Math.min(ratioHi(m, u, rLo, rHi, f), ratioHi(m, u, rHi, rHi, f));
+  const l = Math.max(ratioLo(m, u, rLo, rLo, f), ratioLo(m, u, rHi, rLo, f));
   bound(bit, Math.min(redLo, l), Math.max(redHi, h));
 }
 

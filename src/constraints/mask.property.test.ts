@@ -34,37 +34,45 @@ const actionArb: fc.Arbitrary<ActionSpec> = fc.oneof(
   fc.double({ min: -3, max: 3, noNaN: true }).map((f) => ({ name: 'TARGET_X', kind: 'TARGET' as const, fraction: f })),
 );
 
+/** Where in the bound a price lands, as a multiple in [−1, 1] of b (ends included often). */
+const moveArb = fc.oneof(fc.constantFrom(-1, 1), fc.double({ min: -1, max: 1, noNaN: true }));
+
 const accountArb = fc.record({
   equity: fc.double({ min: 1_000, max: 1e6, noNaN: true }),
   price: fc.double({ min: 0.5, max: 1e5, noNaN: true }),
   share: fc.double({ min: -3, max: 3, noNaN: true }),
 });
 
-/** Executes `action` on a ledger holding `s`, with the fill and the next mark at `move` × price. */
-function nextAccount(s: ConstraintState, action: ActionSpec, move: number, feeBps: number) {
+/**
+ * Executes `action` on a ledger holding `s`, with the fill at `fillMove` × price and the next mark at
+ * `markMove` × price (each anywhere in the bound, independently: a fill pays slippage the mark need not).
+ */
+function nextAccount(s: ConstraintState, action: ActionSpec, fillMove: number, markMove: number, feeBps: number) {
   const ledger = new Ledger(s.equity);
   ledger.applyFill(s.positionQty, s.price, 0);
   ledger.mark(s.price, 0);
   const dq = actionOrderQty(action, s.positionQty, s.equity, s.price);
-  const fillPrice = s.price * move;
+  const fillPrice = s.price * fillMove;
+  const markPrice = s.price * markMove;
   ledger.applyFill(dq, fillPrice, (Math.abs(dq) * fillPrice * feeBps) / 10_000);
-  ledger.mark(fillPrice, 1);
-  return { qty: ledger.positionQty, equity: ledger.equity, orderValue: Math.abs(dq) * fillPrice, price: fillPrice };
+  ledger.mark(markPrice, 1);
+  return { qty: ledger.positionQty, equity: ledger.equity, orderValue: Math.abs(dq) * fillPrice, price: markPrice };
 }
 
 describe('mask properties', () => {
   it('an allowed action that grows |position| never leaves it beyond the position, order, leverage or margin limit', () => {
     let checked = 0;
     fc.assert(
-      fc.property(rulesArb, accountArb, fc.array(actionArb, { minLength: 1, maxLength: 6 }), fc.double({ min: -1, max: 1, noNaN: true }), (r, a, acts, z) => {
+      fc.property(rulesArb, accountArb, fc.array(actionArb, { minLength: 1, maxLength: 6 }), moveArb, moveArb, (r, a, acts, zFill, zMark) => {
         const rules = parseRules(r);
         const c = compileRules(rules, { actions: [DEFAULT_ACTIONS[0], ...acts] });
         const s = createConstraintState({ equity: a.equity, price: a.price, positionQty: (a.share * a.equity) / a.price });
-        const move = 1 + z * c.boundFrac;
+        const fillMove = 1 + zFill * c.boundFrac;
+        const markMove = 1 + zMark * c.boundFrac;
         const { mask } = computeActionMask(s, c);
         acts.forEach((action, k) => {
           if (mask[k + 1] !== 1) return;
-          const next = nextAccount(s, action, move, rules.fill_model.fee_bps);
+          const next = nextAccount(s, action, fillMove, markMove, rules.fill_model.fee_bps);
           const grows = next.qty * s.positionQty < 0 || Math.abs(next.qty) > Math.abs(s.positionQty) * (1 + TOL);
           if (!grows) return;
           checked++;
@@ -124,7 +132,7 @@ describe('mask properties', () => {
 
   it('a target projected onto the Box interval is one the discrete mask allows, and the mask agrees with the interval', () => {
     fc.assert(
-      fc.property(rulesArb, accountArb, fc.double({ min: -5, max: 5, noNaN: true }), (r, a, proposal) => {
+      fc.property(rulesArb, accountArb, fc.oneof(fc.constantFrom(-5, 5), fc.double({ min: -5, max: 5, noNaN: true })), (r, a, proposal) => {
         const c = compileRules(parseRules(r));
         const s = createConstraintState({ equity: a.equity, price: a.price, positionQty: (a.share * a.equity) / a.price });
         const interval = allowedTargetInterval(s, c);
@@ -136,6 +144,16 @@ describe('mask properties', () => {
         });
         const { mask } = computeActionMask(s, targets);
         expect(mask[1]).toBe(1);
+        // The projection often sits exactly on an end: the limit must hold there at every fill/mark corner.
+        const grows = projected * interval.current < 0 || Math.abs(projected) > Math.abs(interval.current);
+        if (grows) {
+          const rules = parseRules(r);
+          for (const [zFill, zMark] of [[-1, -1], [-1, 1], [1, -1], [1, 1]]) {
+            const target = { name: 'P', kind: 'TARGET' as const, fraction: projected };
+            const next = nextAccount(s, target, 1 + zFill * c.boundFrac, 1 + zMark * c.boundFrac, rules.fill_model.fee_bps);
+            expect(Math.abs(next.qty * next.price) / next.equity).toBeLessThanOrEqual(rules.max_position_pct * (1 + TOL));
+          }
+        }
         const inside = proposal >= interval.lo && proposal <= interval.hi;
         // Away from the interval's ends the two forms must agree exactly.
         const nearEnd = Math.min(Math.abs(proposal - interval.lo), Math.abs(proposal - interval.hi)) < 1e-9;

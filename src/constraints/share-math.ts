@@ -1,10 +1,13 @@
 /**
  * The arithmetic every check shares, in shares of current equity so that it needs no allocation and
  * no units beyond ratios. With u = current position value / equity and t = the position value / equity
- * the action aims at (both at the reference price), a next-bar price of r × price gives:
- *   position value' / equity = t × r
- *   equity'         / equity = 1 + u × (r − 1) − fee × |t − u| × r
- * Both are monotone in r, so checking the two ends of the worst-case range covers every price inside.
+ * the action aims at (both at the reference price), a fill at rF × price and a next mark at rM × price give:
+ *   position value' / equity = t × rM
+ *   equity'         / equity = 1 + u × (rM − 1) + (t − u) × (rM − rF) − fee × |t − u| × rF
+ * The fill and the mark each lie anywhere in the worst-case range [rLo, rHi], independently: a taker fill
+ * pays spread and slippage against its side while the mark need not. The worst fill is rHi for a buy and rLo
+ * for a sell (equity' falls as the fill moves against the side); the ratio is then monotone in rM, so
+ * checking both ends of the range covers every mark inside.
  */
 import type { ActionKind } from '../core/index.js';
 
@@ -38,9 +41,9 @@ export function resultingShare(kind: number, fraction: number, u: number): numbe
   return u;
 }
 
-/** Equity after the fill and a mark at r × price, as a share of equity now. */
-export function equityShareAfter(u: number, t: number, r: number, feeFrac: number): number {
-  return 1 + u * (r - 1) - feeFrac * Math.abs(t - u) * r;
+/** Equity after the fill at rFill × price and a mark at rMark × price, as a share of equity now. */
+export function equityShareAfter(u: number, t: number, rFill: number, rMark: number, feeFrac: number): number {
+  return 1 + u * (rMark - 1) + (t - u) * (rMark - rFill) - feeFrac * Math.abs(t - u) * rFill;
 }
 
 /**
@@ -52,12 +55,13 @@ export function isReduction(u: number, t: number): boolean {
 }
 
 /**
- * Worst ratio of |position value'| to equity' over both ends of the price range (Infinity when equity'
- * could reach zero or below).
+ * Worst ratio of |position value'| to equity' for the worst fill of the trade's side and a mark at either
+ * end of the price range (Infinity when equity' could reach zero or below).
  */
 export function worstExposureRatio(u: number, t: number, rLo: number, rHi: number, feeFrac: number): number {
-  const eqLo = equityShareAfter(u, t, rLo, feeFrac);
-  const eqHi = equityShareAfter(u, t, rHi, feeFrac);
+  const rFill = t > u ? rHi : rLo;
+  const eqLo = equityShareAfter(u, t, rFill, rLo, feeFrac);
+  const eqHi = equityShareAfter(u, t, rFill, rHi, feeFrac);
   if (!(eqLo > 0) || !(eqHi > 0)) return Number.POSITIVE_INFINITY;
   const a = Math.abs(t);
   return Math.max((a * rLo) / eqLo, (a * rHi) / eqHi);
