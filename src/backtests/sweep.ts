@@ -5,6 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import type { BacktestJob } from './backtest-job.js';
 import { runJob } from './backtest-job.js';
+import { loadCheckpointAgent } from './checkpoint-agent.js';
 import type { BacktestMetrics } from './run-record.js';
 import { parseAgentParams } from './rule-agents.js';
 import { runPool } from './worker-pool.js';
@@ -58,7 +59,7 @@ export async function runSweep(jobs: readonly BacktestJob[], options: SweepOptio
   if (options.workers === 0) {
     metrics = [];
     for (const job of jobs) {
-      metrics.push((await runJob(job, { benchmark: false })).metrics);
+      metrics.push((await runJob(job, { benchmark: false, loadAgent: loadCheckpointAgent })).metrics);
       options.onProgress?.(metrics.length, jobs.length);
     }
   } else {

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runSweep, sweepJobs } from '../../backtests/index.js';
 import { runBacktestCommand, type BacktestFlags } from './backtest.js';
 import { runTrain } from './train.js';
 
@@ -75,6 +76,13 @@ describe('bulwark backtest --agent CHECKPOINT', () => {
     expect(proposed.slice(0, first).every((x) => x === 0)).toBe(true);
     expect(proposed.slice(first).some((x) => x > 0)).toBe(true);
     expect(a.record.actions.map((x) => x.name)).toEqual(['HOLD', 'TARGET_0', 'TARGET_0.5', 'TARGET_1']);
+  });
+
+  it('sweep_cell_with_a_checkpoint_agent_then_equals_the_single_backtest', async () => {
+    const single = await runBacktestCommand(flags(run, 'single'));
+    const cells = await runSweep(sweepJobs({ agent: run, synth: SYNTH }, [], [0]), { workers: 0 });
+    expect(cells[0].metrics.final_equity).toBe(single.record.metrics.final_equity);
+    expect(cells[0].metrics.n_trades).toBe(single.record.metrics.n_trades);
   });
 
   it('missing_path_then_names_the_flag_and_the_path', async () => {
