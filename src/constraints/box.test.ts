@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { allowedTargetInterval, projectTarget } from './box.js';
+import { allowedTargetInterval, projectTarget, writeTargetInterval } from './box.js';
+import { RULE_BIT } from './rule-ids.js';
 import { compileRules } from './compile.js';
 import { type RulesInput, parseRules } from './rules-schema.js';
 import { type ConstraintState, createConstraintState } from './state.js';
@@ -52,6 +53,27 @@ describe('allowedTargetInterval', () => {
     const i = allowedTargetInterval(state(0, { price: Number.NaN }), c({}));
     expect([i.lo, i.hi]).toEqual([0, 0]);
     expect(i.hiReasons).toEqual(['INVALID_STATE']);
+  });
+});
+
+describe('writeTargetInterval', () => {
+  it('several states written as rows of one buffer then match allowedTargetInterval row by row', () => {
+    const rules = c({ max_position_pct: 0.25, max_order_pct: 0.2, long_only: true, fill_model: { slippage_bound_bps: 50 } });
+    const states = [state(0), state(0.125), state(0.5), state(0.125, { peakEquity: 12_000 }), state(0, { price: 0 })];
+    const out = new Float64Array(2 * states.length + 2).fill(7);
+    const reasons = new Uint32Array(2 * states.length + 2);
+    states.forEach((s, i) => {
+      const current = writeTargetInterval(s, rules, out, reasons, 2 * i + 2);
+      const ref = allowedTargetInterval(s, rules);
+      expect([out[2 * i + 2], out[2 * i + 3], current]).toEqual([ref.lo, ref.hi, ref.current]);
+      expect([reasons[2 * i + 2], reasons[2 * i + 3]]).toEqual([
+        ref.loReasons.reduce((b, id) => b | RULE_BIT[id], 0),
+        ref.hiReasons.reduce((b, id) => b | RULE_BIT[id], 0),
+      ]);
+    });
+    expect([out[0], out[1]]).toEqual([7, 7]); // nothing written outside the rows asked for
+    expect(reasons[2 * 3 + 3]).toBe(RULE_BIT.MAX_DRAWDOWN_PCT);
+    expect(reasons[2 * 4 + 2]).toBe(RULE_BIT.INVALID_STATE);
   });
 });
 

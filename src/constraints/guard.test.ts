@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryAuditSink } from '../security/index.js';
-import { ConstraintGuard, MaskedActionError } from './guard.js';
+import { ConstraintGuard, MaskedActionError, TARGET_TOLERANCE, TargetOutsideIntervalError } from './guard.js';
+import { RULE_BIT } from './rule-ids.js';
 import { auditLockListener } from './locks.js';
 
 const figures = (over: Partial<Record<string, number>> = {}) => ({
@@ -55,5 +56,29 @@ describe('ConstraintGuard', () => {
     );
     // As it arrives from a config file: unchecked JSON.
     expect(() => new ConstraintGuard(JSON.parse('{ "rules": {}, "mode": "loose" }'), 1, { symbol: 'X' })).toThrow(/constraints\.mode/);
+  });
+
+  it('admitTarget when a Box target is inside, just outside (float32 rounding) or beyond the interval then passes, snaps, or throws / projects', () => {
+    const strict = new ConstraintGuard({ rules: {} }, 1, { symbol: 'BTC/USDT' });
+    const lenient = new ConstraintGuard({ rules: {}, mode: 'lenient' }, 2, { symbol: 'BTC/USDT' });
+    strict.syncEnv(0, figures({ positionQty: 10 }));
+    strict.writeTargetInterval(0);
+    lenient.syncEnv(1, figures({ positionQty: 10 }));
+    lenient.writeTargetInterval(1);
+    const [lo, hi] = strict.targetIntervals;
+    expect([lo, hi, strict.currentTargets[0]]).toEqual([-0.2, 0.2, 0.1]);
+    expect(strict.admitTarget(0, 0.15)).toBe(0.15);
+    expect(strict.admitTarget(0, hi + TARGET_TOLERANCE / 2)).toBe(hi);
+    expect(strict.targetViolationBits[0]).toBe(0);
+    expect(() => strict.admitTarget(0, 0.3)).toThrow(new TargetOutsideIntervalError(0.3, -0.2, 0.2, ['MAX_POSITION_PCT']));
+    expect(strict.violations[0]).toBe(0);
+
+    expect(lenient.admitTarget(1, 0.3)).toBe(0.2);
+    expect(lenient.admitTarget(1, Number.NaN)).toBe(0.1); // not a number: keep the position
+    expect([lenient.proposedTargets[1], lenient.executedTargets[1]]).toEqual([Number.NaN, 0.1]);
+    expect(lenient.targetViolationBits[1]).toBe(RULE_BIT.MAX_POSITION_PCT);
+    expect([...lenient.violations]).toEqual([0, 2]);
+    lenient.resetEnv(1);
+    expect([lenient.violations[1], lenient.targetViolationBits[1]]).toEqual([0, 0]);
   });
 });
