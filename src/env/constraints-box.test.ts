@@ -9,8 +9,10 @@ const flat = handDataset(new Array(12).fill(100), new Array(12).fill(100));
 const config = { initialCash: 1_000, windowSize: 1, fill: FREE_FILL, episodeLength: 8, actionType: 'box' as const };
 // The seed document's rules (position 20 %, drawdown 10 %, daily loss 3 %) are the defaults.
 const seedRules = {};
-// FREE_FILL has no spread or slippage; one tick of rounding (0.01 on 100) is the whole worst-case move.
+// FREE_FILL has no spread or slippage; one tick of rounding (0.01 on 100) is the whole worst-case move: a buy
+// filled and marked at 1.0001 may reach 20 %, a short sold at 0.9999 and marked at 1.0001 slightly less.
 const HI = 0.2 / 1.0001;
+const LO = -0.2 / (1.0001 * 1.2 - 0.2 * 0.9999);
 const target = (x: number) => Float32Array.of(x);
 
 describe('TradingEnv (Box) with constraints', () => {
@@ -18,7 +20,7 @@ describe('TradingEnv (Box) with constraints', () => {
     const env = new TradingEnv({ dataset: flat, config, constraints: { rules: seedRules } });
     const { info } = env.reset({ startIndex: 0 });
     expect(info.actionMask.length).toBe(0);
-    expect(info.targetInterval[0]).toBeCloseTo(-HI, 12);
+    expect(info.targetInterval[0]).toBeCloseTo(LO, 12);
     expect(info.targetInterval[1]).toBeCloseTo(HI, 12);
     expect([...info.targetReasonBits]).toEqual([RULE_BIT.MAX_POSITION_PCT, RULE_BIT.MAX_POSITION_PCT]);
     expect(env.constraints?.targetReasonsOf(0)).toEqual({ lo: ['MAX_POSITION_PCT'], hi: ['MAX_POSITION_PCT'] });
@@ -50,7 +52,7 @@ describe('TradingEnv (Box) with constraints', () => {
     const env = new TradingEnv({ dataset: flat, config, constraints: { rules: seedRules } });
     env.reset({ startIndex: 0 });
     expect(() => env.step(target(0.5))).toThrow(TargetOutsideIntervalError);
-    expect(() => env.step(target(0.5))).toThrow('target 0.5 is outside the allowed interval [-0.19998, 0.19998]: MAX_POSITION_PCT');
+    expect(() => env.step(target(0.5))).toThrow('target 0.5 is outside the allowed interval [-0.199972, 0.19998]: MAX_POSITION_PCT');
     expect(() => env.step(target(Number.NaN))).toThrow(/target NaN is outside/);
     expect(env.sim.t).toBe(0);
     expect(env.constraints?.violations[0]).toBe(0);
