@@ -137,6 +137,23 @@ describe('RiskGatekeeper pre-trade checks', () => {
     expect(r.allowed ? '' : renderRejection(r.rejections[0])).toContain('symbol=ETH/USD');
   });
 
+  // Regression: a NaN position compared false against every limit, so the order was approved.
+  it('check_when_a_position_is_nan_or_infinite_then_fails_closed_with_no_account', () => {
+    for (const [symbol, qty] of [
+      ['BTC/USD', Number.NaN],
+      ['BTC/USD', Number.NEGATIVE_INFINITY],
+      ['ETH/USD', Number.NaN],
+    ] as const) {
+      const f = makeFixture();
+      f.ctx.setPosition(symbol, qty);
+      const r = f.gk.check(f.order({ side: 'SELL' }), f.ctx);
+      expect(codes(r)).toEqual(['NO_ACCOUNT']);
+      expect(r.allowed ? '' : renderRejection(r.rejections[0])).toBe(
+        `NO_ACCOUNT: problem=position unreadable symbol=${symbol} got=${String(qty)}`,
+      );
+    }
+  });
+
   it('check_when_open_orders_reach_the_maximum_then_denies', () => {
     const f = makeFixture({ maxOpenOrders: 3 });
     f.ctx.setOpenOrderCount(2);
@@ -239,5 +256,16 @@ describe('RiskGatekeeper loss triggers', () => {
     await flush();
     expect(f.store.cache.stateOf('global')).toBe('HALTED');
     expect(codes(f.gk.check(f.order({ side: 'SELL', quantity: 0.2 }), f.ctx))).toContain('TRADING_HALTED');
+  });
+
+  // Regression: a closed embedded store threw from inside check() when a trigger tried to escalate.
+  it('check_when_a_trigger_fires_on_a_closed_store_then_denies_and_audits_the_failed_escalation', async () => {
+    const f = makeFixture({ drawdownHaltPct: 20, dailyLossLimitPct: 50 });
+    await f.store.close();
+    f.ctx.setAccount({ equity: 80_000, peakEquity: 100_000, dayStartEquity: 90_000, timeMs: T0_MS });
+    expect(codes(f.gk.check(f.order(), f.ctx))).toEqual(['DRAWDOWN_HALT', 'STATE_UNAVAILABLE']);
+    await flush();
+    const failed = f.audit.events.find((e) => e.type === 'STATE_ESCALATION_FAILED');
+    expect(failed?.payload).toMatchObject({ scope: 'global', state: 'HALTED', error: 'trading state store: closed' });
   });
 });

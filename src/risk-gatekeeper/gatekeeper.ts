@@ -138,9 +138,14 @@ export class RiskGatekeeper {
 
     // Post-trade position and exposure; reducing orders never breach a limit they move away from.
     const before = ctx.positionQty(order.symbol);
+    // An unreadable position (NaN, ±Infinity) would slip past every comparison below: refuse instead.
+    const positionKnown = Number.isFinite(before);
+    if (!positionKnown) {
+      out.push({ code: 'NO_ACCOUNT', detail: { problem: 'position unreadable', symbol: order.symbol, got: String(before) } });
+    }
     const after = positionAfter(before, order);
-    const reducing = isReducing(before, after);
-    if (!reducing) {
+    const reducing = positionKnown && isReducing(before, after);
+    if (!reducing && positionKnown) {
       if (Math.abs(after) > limits.maxPositionQty) {
         out.push({ code: 'MAX_POSITION', detail: { symbol: order.symbol, maxQty: limits.maxPositionQty, gotQty: after } });
       } else if (tp !== undefined && Math.abs(after) * trusted > limits.maxPositionNotionalQuote) {
@@ -238,6 +243,11 @@ export class RiskGatekeeper {
       if (s === symbol) continue;
       const q = ctx.positionQty(s);
       if (q === 0) continue;
+      if (!Number.isFinite(q)) {
+        // An unreadable holding makes the exposure unknown: refuse rather than sum a NaN that compares false.
+        out.push({ code: 'NO_ACCOUNT', detail: { problem: 'position unreadable', symbol: s, got: String(q) } });
+        return;
+      }
       const p = trustedPriceOrReject(s, ctx.trustedPrice(s), nowMs, this.config.maxPriceAgeSec * 1000, out);
       if (p === undefined) return; // an unpriced holding makes the exposure unknown: already refused
       gross += Math.abs(q) * p.price;

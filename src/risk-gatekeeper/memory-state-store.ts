@@ -15,14 +15,16 @@ export class MemoryStateStore implements TradingStateStore {
     return this.closed ? 'UNAVAILABLE' : 'OK';
   }
 
+  // A closed store rejects (as the interface says) rather than throwing synchronously: the gatekeeper's
+  // triggers call `escalate` from inside `check` and only handle a rejected promise.
   set(change: StateChange): Promise<StateRecord> {
-    return Promise.resolve(this.write(change));
+    return this.closed ? this.rejectClosed() : Promise.resolve(this.write(change));
   }
 
   escalate(change: StateChange): Promise<StateRecord | undefined> {
     const cur = this.cache.stateOf(change.scope);
     if (strictness(change.state) <= strictness(cur)) return Promise.resolve(undefined);
-    return Promise.resolve(this.write(change));
+    return this.closed ? this.rejectClosed() : Promise.resolve(this.write(change));
   }
 
   restore(records: readonly StateRecord[]): Promise<void> {
@@ -42,8 +44,11 @@ export class MemoryStateStore implements TradingStateStore {
     return Promise.resolve();
   }
 
+  private rejectClosed(): Promise<never> {
+    return Promise.reject(new Error('trading state store: closed'));
+  }
+
   private write(change: StateChange): StateRecord {
-    if (this.closed) throw new Error('trading state store: closed');
     this.version += 1;
     const record: StateRecord = {
       scope: change.scope,

@@ -14,7 +14,7 @@ export const REJECT_REASONS = {
   MAX_ORDER_NOTIONAL: 'order value is above the per-order limit of its instrument',
   NO_TRUSTED_PRICE: 'there is no trusted price for the instrument, or it is older than maxPriceAgeSec',
   PRICE_COLLAR: 'limit price (or a market order reference price) is more than collarPct away from the trusted price',
-  NO_ACCOUNT: 'the account could not be read, or it is older than maxAccountAgeSec',
+  NO_ACCOUNT: 'the account or a position could not be read, or the account is older than maxAccountAgeSec',
   MAX_POSITION: 'the position after the order would be above the per-instrument limit',
   MAX_GROSS_EXPOSURE: 'the portfolio gross exposure after the order would be above the limit',
   MAX_OPEN_ORDERS: 'there are already maxOpenOrders open orders',
