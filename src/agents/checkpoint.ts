@@ -120,8 +120,13 @@ export async function writeCheckpointFile(path: string, c: PpoLagCheckpoint): Pr
 }
 
 export async function readCheckpointFile(path: string): Promise<PpoLagCheckpoint> {
-  const text = await readFile(path, 'utf8');
-  const parsed: unknown = JSON.parse(text);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    if (err instanceof Error && 'code' in err && err.code === 'ENOENT') throw new Error(`${path}: no such checkpoint file`);
+    throw new RangeError(`${path}: not a readable JSON checkpoint (${err instanceof Error ? err.message : String(err)})`);
+  }
   if (!isCheckpoint(parsed)) throw new RangeError(`${path}: not a ${CHECKPOINT_FORMAT} file`);
   return parsed;
 }

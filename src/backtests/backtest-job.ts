@@ -3,18 +3,18 @@
  * CLI, inside a sweep's worker thread, or in a walk-forward window. `prepareJob` loads and validates every
  * input once; `runJob` runs the chain on them.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { type Bars, type Instrument, type Ledger, ValidationError, defineInstrument, sliceBars } from '../core/index.js';
 import { type Rules, loadRulesFile } from '../constraints/index.js';
 import { loadBarsCsv, generateSynthetic, parseSynthSpec } from '../data/index.js';
 import { type GatekeeperConfig, parseGatekeeperConfig } from '../risk-gatekeeper/index.js';
 import type { AuditSink } from '../security/index.js';
-import type { SimFillConfigInput } from '../venues/index.js';
+import { type SimFillConfigInput, parseSimFillConfig } from '../venues/index.js';
 import { type ScheduledAction, loadBacktestConfig, parseUtcTime } from './backtest-config.js';
 import type { BacktestAgent } from './rule-agents.js';
 import { createRuleAgent, isRuleAgentSpec } from './rule-agents.js';
-import { runBacktest } from './runner.js';
+import { BACKTEST_FILL_DEFAULTS, runBacktest } from './runner.js';
 import type { BacktestRecord } from './run-record.js';
 
 export interface BacktestJob {
@@ -57,6 +57,14 @@ export const DEFAULT_CASH = 10_000;
 /** The generic instrument of a backtest: fine ticks and lots, so rounding never decides a result. */
 export function backtestInstrument(symbol: string): Instrument {
   return defineInstrument({ symbol, tickSize: 1e-8, lotSize: 1e-6, minNotional: 0 });
+}
+
+/** Fails with the flag and the path when an input file is missing, instead of a bare ENOENT from deeper down. */
+function requireFile(path: string, flag: string): string {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (stat === undefined) throw new Error(`${flag} ${path}: file not found`);
+  if (!stat.isFile()) throw new Error(`${flag} ${path}: not a file`);
+  return path;
 }
 
 export function loadRiskFile(path: string): GatekeeperConfig {
@@ -116,7 +124,7 @@ export async function loadJobBars(
 
 export async function prepareJob(job: BacktestJob): Promise<PreparedJob> {
   const { bars, source, history } = await loadJobBars(job);
-  const config = job.config !== undefined ? loadBacktestConfig(job.config) : null;
+  const config = job.config !== undefined ? loadBacktestConfig(requireFile(job.config, '--config')) : null;
   const fill: SimFillConfigInput = { ...(config?.fill ?? {}) };
   if (job.feesBps !== undefined) {
     fill.takerFeeBps = job.feesBps;
@@ -126,13 +134,15 @@ export async function prepareJob(job: BacktestJob): Promise<PreparedJob> {
   if (job.slippageBps !== undefined) fill.slippageBps = job.slippageBps;
   const cash = job.cash ?? config?.cash ?? DEFAULT_CASH;
   if (!(cash > 0) || !Number.isFinite(cash)) throw new RangeError(`--cash: must be a number > 0, got ${cash}`);
+  // Validate the fill model here, before the caller creates an output directory (the runner parses it again).
+  parseSimFillConfig({ ...BACKTEST_FILL_DEFAULTS, ...fill }, 'fill (--fees-bps, --spread-bps, --slippage-bps or the config file)');
   return {
     bars,
     source,
     history,
     instrument: backtestInstrument(job.data !== undefined ? 'DATA/QUOTE' : 'SYNTH/USD'),
-    rules: job.rules !== undefined ? loadRulesFile(job.rules) : null,
-    risk: job.risk !== undefined ? loadRiskFile(job.risk) : null,
+    rules: job.rules !== undefined ? loadRulesFile(requireFile(job.rules, '--rules')) : null,
+    risk: job.risk !== undefined ? loadRiskFile(requireFile(job.risk, '--risk')) : null,
     fill,
     schedule: config?.schedule ?? [],
     cash,

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -87,6 +87,14 @@ describe('bulwark backtest --agent CHECKPOINT', () => {
 
   it('missing_path_then_names_the_flag_and_the_path', async () => {
     await expect(runBacktestCommand(flags(join(dir, 'nope.json'), 'x'))).rejects.toThrow(/--agent: .*nope\.json: no such file or directory/);
+  });
+
+  it('missing_rules_or_config_file_bad_seed_or_fill_out_of_range_then_named_and_no_directory_left', async () => {
+    await expect(runBacktestCommand(flags('buy-and-hold', 'b1', { rules: join(dir, 'none.yaml') }))).rejects.toThrow(/--rules .*none\.yaml: file not found/);
+    await expect(runBacktestCommand(flags('buy-and-hold', 'b2', { config: dir }))).rejects.toThrow(/--config .*: not a file/);
+    await expect(runBacktestCommand(flags('buy-and-hold', 'b3', { seed: '1.5' }))).rejects.toThrow(/--seed: must be a whole number >= 0, got '1\.5'/);
+    await expect(runBacktestCommand(flags('buy-and-hold', 'b4', { spreadBps: '20000' }))).rejects.toThrow(/--spread-bps.*spreadBps: Too big/);
+    for (const name of ['b1', 'b2', 'b3', 'b4']) expect(existsSync(join(dir, name))).toBe(false);
   });
 
   it('file_that_is_not_a_checkpoint_then_says_so', async () => {

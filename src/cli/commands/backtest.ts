@@ -3,6 +3,7 @@
  * one run through the full chain, its files and report.html in --out, a summary table (or one JSON object).
  */
 import type { Command } from 'commander';
+import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   type BacktestJob,
@@ -38,12 +39,13 @@ export interface BacktestFlags {
 function numberFlag(value: string | undefined, flag: string, min = 0): number | undefined {
   if (value === undefined) return undefined;
   const x = Number(value);
-  if (!Number.isFinite(x) || x < min) throw new RangeError(`${flag}: must be a number >= ${min}, got '${value}'`);
+  if (value.trim() === '' || !Number.isFinite(x) || x < min) throw new RangeError(`${flag}: must be a number >= ${min}, got '${value}'`);
   return x;
 }
 
 export function jobFromFlags(f: BacktestFlags): BacktestJob {
   const seed = numberFlag(f.seed, '--seed');
+  if (seed !== undefined && !Number.isSafeInteger(seed)) throw new RangeError(`--seed: must be a whole number >= 0, got '${f.seed}'`);
   return {
     agent: f.agent,
     ...(f.data === undefined ? {} : { data: f.data }),
@@ -106,13 +108,18 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<Backtest
   // Load the agent before creating the output directory, so a bad --agent leaves nothing behind.
   const jobAgent = await createJobAgent(job.agent, prepared, loadCheckpointAgent);
   const out = resolve(flags.out ?? join('runs', `backtest-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+  const createdOut = !existsSync(out);
   const audit = openRunAudit(out);
   let rec;
   try {
     rec = await runJob(job, { prepared, jobAgent, audit: audit.log });
-  } finally {
+  } catch (err) {
+    // A failed run leaves no half-written directory behind (only one this command created).
     audit.log.close();
+    if (createdOut) rmSync(out, { recursive: true, force: true });
+    throw err;
   }
+  audit.log.close();
   const written = writeRunFiles(out, rec);
   const reportPath = join(out, 'report.html');
   const notes = jobAgent.notes ?? [];

@@ -88,6 +88,20 @@ describe('bulwark train', () => {
     await expect(train({ config: writeConfig('nofile'), data: join(dir, 'missing.csv'), out: join(dir, 'y5') })).rejects.toThrow(/missing\.csv.*cannot read/);
   });
 
+  it('missing_or_broken_config_too_many_minibatches_or_resume_without_run_then_named_and_no_directory_left', async () => {
+    await expect(train({ config: join(dir, 'absent.yaml'), out: join(dir, 'z1') })).rejects.toThrow(/--config .*absent\.yaml: file not found/);
+    const broken = join(dir, 'broken.yaml');
+    writeFileSync(broken, 'train: [\n');
+    await expect(train({ config: broken, out: join(dir, 'z2') })).rejects.toThrow(/broken\.yaml: not valid YAML/);
+    const many = writeConfig('many', { train: '  numMinibatches: 64' });
+    writeFileSync(many, read(many).replace('  numMinibatches: 2\n', ''));
+    await expect(train({ config: many, out: join(dir, 'z3') })).rejects.toThrow(/train\.numMinibatches: 64 is more than the 32 samples per epoch/);
+    await expect(train({ config: writeConfig('noresume'), out: join(dir, 'z4'), resume: true })).rejects.toThrow(/--resume: no checkpoint at/);
+    // Data too short for one episode fails inside training, after the run directory was made: it is removed again.
+    await expect(train({ config: writeConfig('short'), data: 'regime:bars=50,seed=1', out: join(dir, 'z5') })).rejects.toThrow(/need at least \d+ bars/);
+    for (const name of ['z1', 'z2', 'z3', 'z4', 'z5']) expect(existsSync(join(dir, name))).toBe(false);
+  });
+
   it('data_flag_with_a_csv_file_then_trains_on_its_bars', async () => {
     const csvPath = join(dir, 'bars.csv');
     writeFileSync(csvPath, formatBarsCsv(generateSynthetic({ model: 'gbm', bars: 300, seed: 5 })));

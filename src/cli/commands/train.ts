@@ -5,7 +5,7 @@
  * `OUT/checkpoints/last.json`.
  */
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { parseWithSchema, ValidationError } from '../../core/index.js';
 import { tradingEnvConfigSchema } from '../../env/index.js';
 import {
+  deriveSizes,
   describeTrainedEnv,
   initBackend,
   ppoHyperSchema,
@@ -24,7 +25,9 @@ import {
   trainPpoLag,
   tradingVecEnvFactory,
   writeCheckpointFile,
+  type DataSource,
   type EpochStats,
+  type PpoLagCheckpoint,
 } from '../../agents/index.js';
 import { learningCurveHtml } from './learning-curve.js';
 
@@ -78,8 +81,21 @@ export const METRIC_COLUMNS: readonly (keyof EpochStats)[] = [
 ];
 
 export async function loadTrainFile(path: string): Promise<TrainFile> {
-  const text = await readFile(path, 'utf8');
-  const file = parseWithSchema(trainFileSchema, parseYaml(text) ?? {}, path);
+  let doc: unknown;
+  try {
+    doc = parseYaml(await readFile(path, 'utf8'));
+  } catch (err) {
+    if (err instanceof Error && 'code' in err && err.code === 'ENOENT') throw new Error(`--config ${path}: file not found`);
+    throw new ValidationError(path, [{ path: '', message: `not valid YAML: ${err instanceof Error ? err.message : String(err)}` }]);
+  }
+  const file = parseWithSchema(trainFileSchema, doc ?? {}, path);
+  try {
+    deriveSizes(file.train);
+  } catch {
+    const { numMinibatches, numEnvs, rolloutSteps } = file.train;
+    const message = `${numMinibatches} is more than the ${numEnvs * rolloutSteps} samples per epoch (numEnvs × rolloutSteps)`;
+    throw new ValidationError(path, [{ path: 'train.numMinibatches', message }]);
+  }
   const { data, bars, dataSeed } = file.task;
   if (data !== undefined && (bars !== undefined || dataSeed !== undefined)) {
     const both = bars !== undefined ? 'task.bars' : 'task.dataSeed';
@@ -138,11 +154,33 @@ export async function runTrain(opts: TrainOptions): Promise<TrainSummary> {
   file.task = { ...file.task, data: source.kind === 'csv' ? source.path : source.text, bars: undefined, dataSeed: undefined };
   const out = opts.out || join('runs', `ppo-${file.train.algorithm}-seed${file.train.seed}`);
   const ckptDir = join(out, 'checkpoints');
+  if (opts.resume === true && !existsSync(join(ckptDir, 'last.json'))) {
+    throw new Error(`--resume: no checkpoint at ${join(ckptDir, 'last.json')}; train without --resume first`);
+  }
   const resume = opts.resume === true ? await readCheckpointFile(join(ckptDir, 'last.json')) : undefined;
   if (opts.resume !== true && existsSync(join(ckptDir, 'last.json'))) {
     throw new Error(`--out: ${out} already holds a run; pass --resume to continue it or choose another --out`);
   }
   if (resume) await checkSameTask(join(out, 'config.json'), file);
+  const createdOut = !existsSync(out);
+  try {
+    return await trainInto(out, file, source, resume, opts.progress !== false);
+  } catch (err) {
+    // A run that fails before its first checkpoint leaves no half-written directory (only one it created).
+    if (createdOut && !existsSync(join(ckptDir, 'last.json'))) await rm(out, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Trains (or resumes) into `out`, writing config, metadata, metrics, checkpoints and the learning curve. */
+async function trainInto(
+  out: string,
+  file: TrainFile,
+  source: DataSource,
+  resume: PpoLagCheckpoint | undefined,
+  showBar: boolean,
+): Promise<TrainSummary> {
+  const ckptDir = join(out, 'checkpoints');
   const backend = await initBackend();
   process.stderr.write(`backend: ${backend.name}${backend.skipped.length ? ` (skipped ${backend.skipped.join('; ')})` : ''}\n`);
   const { dataset, description } = await loadTradingDataset(source);
@@ -165,7 +203,6 @@ export async function runTrain(opts: TrainOptions): Promise<TrainSummary> {
     { format: 'epoch {value}/{total} | {sps} steps/s | return {ret} | cost {cost} / {limit} | λ {lambda}', hideCursor: true },
     cliProgress.Presets.shades_classic,
   );
-  const showBar = opts.progress !== false;
   if (showBar) bar.start(file.train.epochs, resume?.epoch ?? 0, { sps: '-', ret: '-', cost: '-', limit: file.train.costLimit, lambda: '-' });
   const result = await trainPpoLag({
     ...file.train,
@@ -226,10 +263,10 @@ export function registerTrainCommand(program: Command): void {
     .description('train a PPO-Lag policy on the trading env from a YAML config')
     .requiredOption('--config <file>', 'YAML config: train (hyperparameters), task (data, env), checkpointEvery')
     .option('--seed <n>', 'override train.seed')
-    .option('--out <dir>', 'run directory', '')
+    .option('--out <dir>', 'run directory (default runs/ppo-ALGORITHM-seedN)')
     .option('--data <source>', 'override task.data: an OHLCV CSV file, or a synthetic spec like regime:bars=20000,seed=3')
     .option('--resume', 'continue from OUT/checkpoints/last.json', false)
-    .action(async (opts: { config: string; seed?: string; out: string; resume: boolean; data?: string }) => {
+    .action(async (opts: { config: string; seed?: string; out?: string; resume: boolean; data?: string }) => {
       const summary = await runTrain({ ...opts, progress: process.stderr.isTTY });
       process.stdout.write(`${JSON.stringify(summary)}\n`);
     });
