@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -297,5 +297,12 @@ describe('writeBarsCsv', () => {
     }
     expect(report.notes).toEqual(['time read as unix milliseconds from column \'time_ms\'']);
     expect(formatBarsCsv(bars)).toBe((await import('node:fs')).readFileSync(path, 'utf8'));
+  });
+
+  it('leaves no temporary file when the final rename fails (the target is a folder)', async () => {
+    const target = join(dir, 'is-a-folder');
+    mkdirSync(target);
+    await expect(writeBarsCsv(target, generateSynthetic({ model: 'gbm', bars: 10, seed: 1 }))).rejects.toThrow(/EISDIR/);
+    expect(readdirSync(dir).filter((f) => f.startsWith('is-a-folder.tmp-'))).toEqual([]);
   });
 });

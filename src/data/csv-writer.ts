@@ -54,5 +54,31 @@ export async function writeBarsCsv(path: string, bars: Bars): Promise<void> {
     throw err;
   }
   await handle.close();
-  await rename(tmp, path);
+  await renameOrRemove(tmp, path);
+}
+
+/** Writes `text` to `path` as `writeBarsCsv` does: temporary file, fsync, rename; never half a file. */
+export async function writeTextFileAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const handle = await open(tmp, 'w');
+  try {
+    await handle.write(text);
+    await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await handle.close();
+  await renameOrRemove(tmp, path);
+}
+
+/** A rename that fails (the target is a directory, say) must not leave the temporary file behind. */
+async function renameOrRemove(tmp: string, path: string): Promise<void> {
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
 }

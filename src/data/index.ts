@@ -47,7 +47,7 @@ export {
 } from './bar-order.js';
 export { CsvLoadError } from './csv-errors.js';
 export { type TimeUnit, parseDateText, epochUnitOf } from './csv-time.js';
-export { BARS_CSV_HEADER, formatCandleLine, formatBarsCsv, writeBarsCsv } from './csv-writer.js';
+export { BARS_CSV_HEADER, formatCandleLine, formatBarsCsv, writeBarsCsv, writeTextFileAtomic } from './csv-writer.js';
 export { formatTimeMs, formatDurationMs } from './time-format.js';
 export { FetchError, createExchange } from './exchange-client.js';
 export { type FetchOhlcvOptions, type FetchOhlcvResult, type FetchProgress, fetchOhlcv } from './fetch-ohlcv.js';

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -44,6 +44,20 @@ describe('bulwark data', () => {
     await expect(run('data', 'synth', '--model', 'gbm', '--bars', '10', '--jumps-per-year', '3', '--out', join(dir, 'x.csv'))).rejects.toThrow(
       /jumpsPerYear: unknown parameter for model 'gbm'/,
     );
+  });
+
+  it('synth checks --out and --labels-out before writing, so a bad one leaves no file behind', async () => {
+    const out = join(dir, 'never.csv');
+    await expect(
+      run('data', 'synth', '--model', 'gbm', '--bars', '10', '--out', out, '--labels-out', join(dir, 'missing', 'l.csv')),
+    ).rejects.toThrow(/^--labels-out: cannot write '.*l\.csv': folder '.*missing' does not exist$/);
+    expect(existsSync(out)).toBe(false);
+    const folder = join(dir, 'a-folder');
+    mkdirSync(folder);
+    await expect(run('data', 'synth', '--model', 'gbm', '--bars', '10', '--out', folder)).rejects.toThrow(
+      /^--out: cannot write '.*a-folder': it is a folder$/,
+    );
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
   it('inspect rejects an unknown policy naming the flag', async () => {

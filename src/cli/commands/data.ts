@@ -2,6 +2,8 @@
  * `bulwark data fetch|synth|inspect`: download OHLCV through ccxt (resumable, with a progress bar), generate a
  * seeded synthetic market, or load a CSV and print what the loader found and did.
  */
+import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import {
@@ -18,6 +20,7 @@ import {
   synthParamNames,
   SYNTHETIC_MODELS,
   writeBarsCsv,
+  writeTextFileAtomic,
 } from '../../data/index.js';
 
 /** `2024-01-01`, an ISO time, or an epoch number (s or ms by magnitude) → ms; errors name the flag. */
@@ -32,6 +35,28 @@ export function parseTimeArg(text: string, flag: string): number {
     throw new Error(`${flag}: cannot read '${text}' as a date (use YYYY-MM-DD, an ISO time like 2024-01-01T12:00Z, or ms since the epoch)`);
   }
   return ms;
+}
+
+function errorCode(err: unknown): string {
+  return err instanceof Error && 'code' in err ? String(err.code) : err instanceof Error ? err.message : String(err);
+}
+
+/** Refuses an output path that cannot be written (no such folder, or a folder itself) before any work is done. */
+async function checkOutputPath(path: string, flag: string): Promise<void> {
+  const dir = dirname(path);
+  const parent = await stat(dir).catch(() => null);
+  if (parent === null || !parent.isDirectory()) throw new Error(`${flag}: cannot write '${path}': folder '${dir}' does not exist`);
+  const target = await stat(path).catch(() => null);
+  if (target?.isDirectory()) throw new Error(`${flag}: cannot write '${path}': it is a folder`);
+}
+
+/** Runs a write, turning a file-system error into a message naming the flag and the path. */
+async function writeOrExplain(path: string, flag: string, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (err) {
+    throw new Error(`${flag}: cannot write '${path}' (${errorCode(err)})`);
+  }
 }
 
 const TIME_UNITS = ['auto', 's', 'ms', 'us', 'ns'] as const;
@@ -78,6 +103,7 @@ export function registerDataCommand(program: Command): void {
       }) => {
         const sinceMs = parseTimeArg(opts.since, '--since');
         const untilMs = opts.until === undefined ? undefined : parseTimeArg(opts.until, '--until');
+        await checkOutputPath(opts.out, '--out');
         const bar = opts.progress
           ? new SingleBar(
               { format: 'fetch {bar} {percentage}% | {value}/{total} bars | up to {last}', stream: process.stderr },
@@ -136,15 +162,18 @@ export function registerDataCommand(program: Command): void {
     const extra = opts.param;
     if (Array.isArray(extra)) for (const kv of extra) pairs.push(String(kv));
     const spec = parseSynthSpec(`${String(opts.model)}:${pairs.join(',')}`);
-    const market = generateSyntheticMarket(spec);
     const out = String(opts.out);
-    await writeBarsCsv(out, market.bars);
+    const labelsOut = typeof opts.labelsOut === 'string' ? opts.labelsOut : null;
+    // Both paths are checked before anything is generated or written, so a bad --labels-out leaves no --out behind.
+    await checkOutputPath(out, '--out');
+    if (labelsOut !== null) await checkOutputPath(labelsOut, '--labels-out');
+    const market = generateSyntheticMarket(spec);
+    await writeOrExplain(out, '--out', () => writeBarsCsv(out, market.bars));
     const counts = market.labelNames.map((name, k) => `${name} ${market.labels.filter((l) => l === k).length}`);
-    if (typeof opts.labelsOut === 'string') {
+    if (labelsOut !== null) {
       const lines = ['time_ms,label'];
       for (let i = 0; i < market.bars.length; i++) lines.push(`${market.bars.time[i]},${market.labelNames[market.labels[i]]}`);
-      const { writeFile } = await import('node:fs/promises');
-      await writeFile(opts.labelsOut, `${lines.join('\n')}\n`);
+      await writeOrExplain(labelsOut, '--labels-out', () => writeTextFileAtomic(labelsOut, `${lines.join('\n')}\n`));
     }
     const b = market.bars;
     process.stdout.write(
