@@ -9,10 +9,8 @@
  */
 import type { CompiledRules } from './compile.js';
 import { worstMoveDown, worstMoveUp } from './fill-bound.js';
-import { dailyLossLockActive, drawdownLockActive } from './locks.js';
-import { exposureBits } from './mask.js';
+import { activityBits, exposureBits, lockBits } from './mask.js';
 import { RULE_BIT, type RuleId, ruleIdsFromBits } from './rule-ids.js';
-import { sessionOpenAt } from './session.js';
 import { type ConstraintState, stateIsValid } from './state.js';
 
 export interface TargetInterval {
@@ -83,18 +81,12 @@ export function writeTargetInterval(
     return writeRow(out, reasons, offset, u, u, RULE_BIT.INVALID_STATE, RULE_BIT.INVALID_STATE, u);
   }
   const u = (s.positionQty * s.price) / s.equity;
-  let activity = 0;
-  if (c.allowedInstruments !== null && !c.allowedInstruments.has(s.symbol)) activity |= RULE_BIT.INSTRUMENT_ALLOW_LIST;
-  if (c.sessionOpen !== null && !sessionOpenAt(c.sessionOpen, s.timeMs)) activity |= RULE_BIT.SESSION_WINDOWS;
-  if (s.barsSinceLastTrade < c.minBarsBetweenTrades) activity |= RULE_BIT.MIN_BARS_BETWEEN_TRADES;
-  if (s.tradesToday >= c.maxTradesPerDay) activity |= RULE_BIT.MAX_TRADES_PER_DAY;
+  const activity = activityBits(s, c);
   if (activity !== 0) return writeRow(out, reasons, offset, u, u, activity, activity, u);
   // Reductions (between flat and the current position) are never limited by exposure rules.
   const redLo = Math.min(0, u);
   const redHi = Math.max(0, u);
-  let locks = 0;
-  if (drawdownLockActive(s, c)) locks |= RULE_BIT.MAX_DRAWDOWN_PCT;
-  if (dailyLossLockActive(s, c)) locks |= RULE_BIT.DAILY_LOSS_LIMIT_PCT;
+  const locks = lockBits(s, c);
   if (locks !== 0) return writeRow(out, reasons, offset, redLo, redHi, locks, locks, u);
 
   acc.lo = Number.NEGATIVE_INFINITY;

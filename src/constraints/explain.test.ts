@@ -36,6 +36,7 @@ describe('explainActionMask', () => {
     const e = explainActionMask(createConstraintState({ equity: -5, price: 100 }), compileRules(parseRules({})));
     expect(e.valid).toBe(false);
     expect(e.actions[1].reasons).toEqual(['INVALID_STATE: field=equity, value=-5']);
+    expect(formatExplanation(e)).toMatch(/^position n\/a of equity,/);
   });
 });
 

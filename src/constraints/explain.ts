@@ -106,7 +106,8 @@ export function explainActionMask(s: ConstraintState, c: CompiledRules): MaskExp
   };
 }
 
-const pct = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(2)}%` : String(x));
+// An unusable state has no meaningful shares (NaN, Infinity): shown as n/a rather than as NaN%.
+const pct = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(2)}%` : 'n/a');
 
 /** The explanation as a plain-text table. */
 export function formatExplanation(e: MaskExplanation): string {

@@ -7,23 +7,27 @@ import type { CompiledRules } from './compile.js';
 import { worstMoveDown, worstMoveUp } from './fill-bound.js';
 import { dailyLossLockActive, drawdownLockActive } from './locks.js';
 import { RULE_BIT, type RuleId, ruleIdsFromBits } from './rule-ids.js';
-import { minuteOfWeek } from './session.js';
+import { sessionOpenAt } from './session.js';
 import { KIND_CLOSE, isReduction, resultingShare, worstExposureRatio } from './share-math.js';
 import { type ConstraintState, stateIsValid } from './state.js';
 
 const BIT_INVALID = RULE_BIT.INVALID_STATE;
 
-/** Bits of the rules that limit when trading may happen at all: they mask every trade, reductions too. */
-function activityBits(s: ConstraintState, c: CompiledRules): number {
+/**
+ * Bits of the rules that limit when trading may happen at all: they mask every trade, reductions too.
+ * Shared with the Box interval (box.ts), which holds the position when any is set.
+ */
+export function activityBits(s: ConstraintState, c: CompiledRules): number {
   let bits = 0;
   if (c.allowedInstruments !== null && !c.allowedInstruments.has(s.symbol)) bits |= RULE_BIT.INSTRUMENT_ALLOW_LIST;
-  if (c.sessionOpen !== null && c.sessionOpen[minuteOfWeek(s.timeMs)] !== 1) bits |= RULE_BIT.SESSION_WINDOWS;
+  if (c.sessionOpen !== null && !sessionOpenAt(c.sessionOpen, s.timeMs)) bits |= RULE_BIT.SESSION_WINDOWS;
   if (s.barsSinceLastTrade < c.minBarsBetweenTrades) bits |= RULE_BIT.MIN_BARS_BETWEEN_TRADES;
   if (s.tradesToday >= c.maxTradesPerDay) bits |= RULE_BIT.MAX_TRADES_PER_DAY;
   return bits;
 }
 
-function lockBits(s: ConstraintState, c: CompiledRules): number {
+/** Bits of the engaged locks (drawdown, daily loss). */
+export function lockBits(s: ConstraintState, c: CompiledRules): number {
   let bits = 0;
   if (drawdownLockActive(s, c)) bits |= RULE_BIT.MAX_DRAWDOWN_PCT;
   if (dailyLossLockActive(s, c)) bits |= RULE_BIT.DAILY_LOSS_LIMIT_PCT;

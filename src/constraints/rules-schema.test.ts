@@ -76,6 +76,13 @@ describe('rule set schema', () => {
     expect(() => parseRulesText('max_position_pct: [0.5', 'r.yaml')).toThrow(/r\.yaml: not valid YAML\/JSON/);
   });
 
+  it('a missing or directory rules file when loaded then is a ValidationError naming the source and the problem', () => {
+    const dir = fileURLToPath(new URL('./fixtures', import.meta.url));
+    expect(() => loadRulesFile(`${dir}/no-such-rules.yaml`, '--rules x')).toThrow(ValidationError);
+    expect(() => loadRulesFile(`${dir}/no-such-rules.yaml`, '--rules x')).toThrow(/^--rules x: cannot be read \(ENOENT\)$/);
+    expect(() => loadRulesFile(dir, '--rules d')).toThrow(/^--rules d: cannot be read \(EISDIR\)$/);
+  });
+
   it('seed fixture when loaded then holds the seed document example rules', () => {
     const r = loadRulesFile(fileURLToPath(new URL('./fixtures/seed-rules.yaml', import.meta.url)));
     expect([r.max_position_pct, r.max_drawdown_pct, r.daily_loss_limit_pct]).toEqual([0.2, 0.1, 0.03]);

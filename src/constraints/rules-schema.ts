@@ -5,10 +5,9 @@
  *
  * Limits are inclusive: a value exactly at a limit is within it.
  */
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ValidationError, parseWithSchema } from '../core/index.js';
+import { parseWithSchema } from '../core/index.js';
+import { parseYamlDocument, readYamlDocumentFile } from './document-file.js';
 
 const share = (lo: number, hi: number) =>
   z
@@ -90,15 +89,10 @@ export function parseRules(input: unknown, source = 'rules'): Rules {
 
 /** Parses YAML or JSON text (JSON is YAML) into a validated rule set. */
 export function parseRulesText(text: string, source = 'rules'): Rules {
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new ValidationError(source, [{ path: '', message: `not valid YAML/JSON: ${err instanceof Error ? err.message : String(err)}` }]);
-  }
-  return parseRules(doc, source);
+  return parseRules(parseYamlDocument(text, source), source);
 }
 
-export function loadRulesFile(path: string): Rules {
-  return parseRulesText(readFileSync(path, 'utf8'), path);
+/** Reads a rule set file; `source` (default: the path) starts every error message, e.g. `--rules FILE`. */
+export function loadRulesFile(path: string, source = path): Rules {
+  return parseRules(readYamlDocumentFile(path, source), source);
 }

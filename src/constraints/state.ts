@@ -3,10 +3,9 @@
  * only part the engine itself updates (`updateLocks`). The env keeps one record per environment and
  * rewrites it in place each step, so the hot path allocates nothing.
  */
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { type AccountSnapshot, ValidationError, parseWithSchema } from '../core/index.js';
+import { type AccountSnapshot, parseWithSchema } from '../core/index.js';
+import { readYamlDocumentFile } from './document-file.js';
 
 export interface ConstraintState {
   /** Instrument traded, checked against `allowed_instruments`. */
@@ -91,15 +90,9 @@ export function parseConstraintState(input: unknown, source = 'state'): Constrai
   return createConstraintState({ ...s, peakEquity: s.peakEquity ?? Math.max(s.equity, 0), timeMs: time });
 }
 
-export function loadStateFile(path: string): ConstraintState {
-  const text = readFileSync(path, 'utf8');
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new ValidationError(path, [{ path: '', message: `not valid YAML/JSON: ${err instanceof Error ? err.message : String(err)}` }]);
-  }
-  return parseConstraintState(doc, path);
+/** Reads a state file; `source` (default: the path) starts every error message, e.g. `--state FILE`. */
+export function loadStateFile(path: string, source = path): ConstraintState {
+  return parseConstraintState(readYamlDocumentFile(path, source), source);
 }
 
 /**

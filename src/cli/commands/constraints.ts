@@ -14,8 +14,8 @@ export function registerConstraintsCommand(program: Command): void {
     .requiredOption('--state <file>', 'state record, YAML or JSON (equity, price, positionQty, peakEquity, dayPnl, time, …)')
     .option('--json', 'print one JSON object', false)
     .action((opts: { rules: string; state: string; json: boolean }) => {
-      const rules = loadRulesFile(opts.rules);
-      const state = loadStateFile(opts.state);
+      const rules = loadRulesFile(opts.rules, `--rules ${opts.rules}`);
+      const state = loadStateFile(opts.state, `--state ${opts.state}`);
       const explanation = explainActionMask(state, compileRules(rules));
       process.stdout.write(opts.json ? `${JSON.stringify(explanation)}\n` : `${formatExplanation(explanation)}\n`);
     });
