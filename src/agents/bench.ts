@@ -5,6 +5,7 @@
  */
 import { initBackend } from './backend.js';
 import { trainPpoLag } from './lagrangian-ppo.js';
+import { deriveSizes } from './ppo-config.js';
 import { regimeDataset, tradingVecEnvFactory } from './trading-setup.js';
 
 const N_ENVS = 16;
@@ -15,7 +16,7 @@ export async function benchTrain(options: { json: boolean; scale: number }): Pro
   const epochs = 1 + Math.max(1, Math.round(8 * options.scale));
   const dataset = regimeDataset(50_000, 1);
   const timedFrom: number[] = [];
-  const { policy } = await trainPpoLag({
+  const { policy, hyperparams } = await trainPpoLag({
     makeVecEnv: tradingVecEnvFactory(dataset, { episodeLength: ROLLOUT_STEPS }),
     numEnvs: N_ENVS,
     rolloutSteps: ROLLOUT_STEPS,
@@ -38,8 +39,8 @@ export async function benchTrain(options: { json: boolean; scale: number }): Pro
     n_envs: N_ENVS,
     steps,
     rollout_steps: ROLLOUT_STEPS,
-    update_epochs: 4,
-    minibatch_size: (N_ENVS * ROLLOUT_STEPS) / 4,
-    hidden_sizes: [64, 64],
+    update_epochs: hyperparams.updateEpochs,
+    minibatch_size: deriveSizes(hyperparams).minibatchSize,
+    hidden_sizes: hyperparams.hiddenSizes,
   };
 }

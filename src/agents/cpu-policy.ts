@@ -8,8 +8,7 @@
  * 128×128 the device pass is the faster one.
  */
 import { Rng } from '../core/index.js';
-import { sampleGaussian, sampleMaskedCategorical } from './distributions.js';
-import type { ActOptions, ActionKindOf, Agent } from './policy.js';
+import { type ActOptions, type ActionKindOf, type Agent, actionFromOutputs } from './policy.js';
 import type { RunningStatsState } from './running-stats.js';
 
 /** One dense layer: `weights` is [inputDim × outputDim] row-major, as the tfjs variables store it. */
@@ -89,15 +88,7 @@ export class CpuPolicy implements Agent {
   reset(): void {}
 
   act(obs: Float32Array, mask?: Uint8Array | null, options?: ActOptions): number | Float32Array {
-    const out = this.actorOutputs(obs);
-    const deterministic = options?.deterministic ?? false;
-    if (this.action.kind === 'discrete') {
-      return sampleMaskedCategorical(out, 0, this.action.n, mask ?? null, 0, this.rng, deterministic).action;
-    }
-    const a = new Float32Array(this.outputDim);
-    sampleGaussian(out, 0, this.logStd, a, 0, this.rng, deterministic);
-    for (let k = 0; k < a.length; k++) a[k] = Math.min(this.action.high[k], Math.max(this.action.low[k], a[k]));
-    return a;
+    return actionFromOutputs(this.actorOutputs(obs), this.action, this.logStd, mask ?? null, this.rng, options?.deterministic ?? false);
   }
 
   /**

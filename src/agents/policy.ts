@@ -23,6 +23,25 @@ export interface Agent {
 
 export type ActionKindOf = { kind: 'discrete'; n: number } | { kind: 'box'; low: Float32Array; high: Float32Array };
 
+/**
+ * The action of one actor output row: a masked categorical draw (Discrete), or a Gaussian draw clipped to the
+ * space's bounds (Box). Shared by the tfjs and the CPU policy, so both act alike on the same outputs.
+ */
+export function actionFromOutputs(
+  out: Float32Array,
+  action: ActionKindOf,
+  logStd: Float32Array,
+  mask: Uint8Array | null,
+  rng: Rng,
+  deterministic: boolean,
+): number | Float32Array {
+  if (action.kind === 'discrete') return sampleMaskedCategorical(out, 0, action.n, mask, 0, rng, deterministic).action;
+  const a = new Float32Array(logStd.length);
+  sampleGaussian(out, 0, logStd, a, 0, rng, deterministic);
+  for (let k = 0; k < a.length; k++) a[k] = Math.min(action.high[k], Math.max(action.low[k], a[k]));
+  return a;
+}
+
 export class PpoPolicy implements Agent {
   readonly name: string;
   private readonly scratch: Float32Array;
@@ -48,15 +67,7 @@ export class PpoPolicy implements Agent {
   reset(): void {}
 
   act(obs: Float32Array, mask?: Uint8Array | null, options?: ActOptions): number | Float32Array {
-    const out = this.actorOutputs(obs);
-    const deterministic = options?.deterministic ?? false;
-    if (this.action.kind === 'discrete') {
-      return sampleMaskedCategorical(out, 0, this.action.n, mask ?? null, 0, this.rng, deterministic).action;
-    }
-    const a = new Float32Array(this.std.length);
-    sampleGaussian(out, 0, this.std, a, 0, this.rng, deterministic);
-    for (let k = 0; k < a.length; k++) a[k] = Math.min(this.action.high[k], Math.max(this.action.low[k], a[k]));
-    return a;
+    return actionFromOutputs(this.actorOutputs(obs), this.action, this.std, mask ?? null, this.rng, options?.deterministic ?? false);
   }
 
   /** The actor's raw outputs for one observation: logits (Discrete) or the Gaussian mean (Box). */

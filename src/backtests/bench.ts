@@ -40,7 +40,7 @@ export async function benchBacktest(options: BacktestBenchOptions): Promise<Reco
       benchmark: false,
     });
   try {
-    // Warm-up on the first 5 % (compiles the hot loop), as any steady-state measurement does.
+    // Warm-up on the first 1/32 of the bars (compiles the hot loop), as any steady-state measurement does.
     await run(sliceBars(bars, 0, Math.max(1_000, nBars >> 5)), discardAuditSink);
     const started = process.hrtime.bigint();
     const rec = await run(bars, audit.log);
