@@ -156,6 +156,17 @@ export class TradingVecEnv implements VectorEnv {
     const runningReturn = this.runningReturn;
     const runningCost = this.runningCost;
     const guard = this.constraints;
+    // An action no env can take fails the whole batch before any env steps (as strict mode does below).
+    for (let i = 0; i < n; i++) {
+      const a = actions[i];
+      if (discrete ? !(a >= 0 && a < this.nActions) : guard === null && Number.isNaN(a)) {
+        throw new RangeError(
+          discrete
+            ? `actions[${i}]: must be an integer in [0, ${this.nActions}), got ${a}`
+            : `actions[${i}]: target position must be a number, got NaN`,
+        );
+      }
+    }
     // Strict mode judges the whole batch before stepping any env, so a masked action leaves every env as it was.
     if (guard !== null && guard.mode === 'strict') {
       for (let i = 0; i < n; i++) {

@@ -91,6 +91,30 @@ describe('TradingVecEnv', () => {
     expect(() => vec.step(new Float32Array(2))).toThrow(/must be an Int32Array/);
     expect(() => new TradingVecEnv({ dataset, numEnvs: 0 })).toThrow(/numEnvs: must be a whole number >= 1, got 0/);
   });
+
+  it('rejects a batch holding an action outside the space before stepping any env', () => {
+    const vec = new TradingVecEnv({ dataset, numEnvs: 3, config });
+    vec.reset();
+    const before = vec.sims.map((s) => [s.t, s.steps]);
+    expect(() => vec.step(Int32Array.of(1, 2, 6))).toThrow(/actions\[2\]: must be an integer in \[0, 6\), got 6/);
+    expect(() => vec.step(Int32Array.of(1, -1, 0))).toThrow(/actions\[1\]: must be an integer in \[0, 6\), got -1/);
+    expect(vec.sims.map((s) => [s.t, s.steps])).toEqual(before);
+    const box = new TradingVecEnv({ dataset, numEnvs: 2, config: { ...config, actionType: 'box' } });
+    box.reset();
+    expect(() => box.step(Float32Array.of(0.5, Number.NaN))).toThrow(/actions\[1\]: target position must be a number, got NaN/);
+    expect(box.sims[0].steps).toBe(0);
+  });
+
+  it('returns the same result object and buffers on every step (nothing allocated per step)', () => {
+    const vec = new TradingVecEnv({ dataset, numEnvs: 2, config });
+    const reset = vec.reset();
+    const first = vec.step(new Int32Array(2));
+    const second = vec.step(Int32Array.of(1, 3));
+    expect(second).toBe(first);
+    expect(second.obs).toBe(reset.obs);
+    expect(second.masks).toBe(reset.masks);
+    expect(second.rewards).toBe(vec.rewards);
+  });
 });
 
 describe('SyncVectorEnv', () => {
