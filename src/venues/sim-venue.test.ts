@@ -132,6 +132,17 @@ describe('SimVenue', () => {
     expect(v.positionQty).toBe(0);
   });
 
+  it('refuses a bar it cannot match against, naming the field, and keeps every order working', () => {
+    const v = new SimVenue({ instrument, fill });
+    v.submit(order({ clientOrderId: 'a', side: 'BUY', quantity: 1 }));
+    expect(() => v.onBar(bar(1, 0, 101, 99))).toThrow('bar.open: must be a finite price > 0, got 0');
+    expect(() => v.onBar(bar(1, Number.NaN, 101, 99))).toThrow('bar.open: must be a finite price > 0, got NaN');
+    expect(() => v.onBar(bar(1, 100, 98, 99))).toThrow('bar.high: must be >= low 99, got 98');
+    expect(() => v.onBar(bar(1, 100, 101, 99, Number.NaN))).toThrow('bar.volume: must be >= 0, got NaN');
+    expect(v.openOrders().map((o) => o.order.clientOrderId)).toEqual(['a']);
+    expect(v.onBar(bar(2, 100, 101, 99))).toMatchObject([{ type: 'FILL', fill: { clientOrderId: 'a', quantity: 1 } }]);
+  });
+
   it('cancels one order or all of them', () => {
     const v = new SimVenue({ instrument, fill });
     for (const id of ['a', 'b', 'c']) {

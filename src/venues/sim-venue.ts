@@ -140,6 +140,7 @@ export class SimVenue {
 
   /** Matches every working order against `bar` (the bar after they were decided), oldest first. */
   onBar(bar: BarRecord): VenueEvent[] {
+    checkBar(bar);
     const events: VenueEvent[] = [];
     for (const w of [...this.working.values()]) this.match(w, bar, events);
     return events;
@@ -260,4 +261,21 @@ export class SimVenue {
     this.working.delete(id);
     events.push({ type: 'REJECTED', clientOrderId: id, reason, message: `${reason}: ${detail}`, timeMs });
   }
+}
+
+/**
+ * A bar nothing can be matched against (a missing or non-positive price, NaN volume) is the feed's fault, not
+ * the orders': refuse it before matching, leaving every working order as it was, rather than drop orders silently.
+ */
+function checkBar(bar: BarRecord): void {
+  const problem = (field: string, rule: string, value: number): never => {
+    throw new RangeError(`bar.${field}: ${rule}, got ${value}`);
+  };
+  if (!Number.isFinite(bar.time)) problem('time', 'must be a finite time in ms', bar.time);
+  for (const field of ['open', 'high', 'low'] as const) {
+    const v = bar[field];
+    if (!(v > 0) || !Number.isFinite(v)) problem(field, 'must be a finite price > 0', v);
+  }
+  if (bar.high < bar.low) problem('high', `must be >= low ${bar.low}`, bar.high);
+  if (!(bar.volume >= 0)) problem('volume', 'must be >= 0', bar.volume);
 }
