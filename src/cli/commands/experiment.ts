@@ -9,7 +9,7 @@ import { DEFAULT_SAFETY_OPTIONS, formatSafetySettings, formatSafetyTable, initBa
 
 function wholeNumber(flag: string, text: string, min: number): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < min) throw new Error(`${flag}: must be a whole number >= ${min}, got '${text}'`);
+  if (text.trim() === '' || !Number.isInteger(n) || n < min) throw new Error(`${flag}: must be a whole number >= ${min}, got '${text}'`);
   return n;
 }
 
@@ -29,12 +29,9 @@ export function registerExperimentCommand(program: Command): void {
     .option('--json', 'print the per-run results and the summary as JSON', false)
     .action(async (opts: Record<string, string | boolean>) => {
       const costLimit = Number(opts.costLimit);
-      if (!(costLimit >= 0)) throw new Error(`--cost-limit: must be a number >= 0, got '${String(opts.costLimit)}'`);
+      if (String(opts.costLimit).trim() === '' || !(costLimit >= 0) || !Number.isFinite(costLimit)) throw new Error(`--cost-limit: must be a number >= 0, got '${String(opts.costLimit)}'`);
       const lambdaLr = Number(opts.lambdaLr);
       if (!(lambdaLr > 0) || !Number.isFinite(lambdaLr)) throw new Error(`--lambda-lr: must be a number > 0, got '${String(opts.lambdaLr)}'`);
-      const backend = await initBackend();
-      const json = opts.json === true;
-      if (!json) process.stderr.write(`backend: ${backend.name}\n`);
       const options = {
         ...d,
         seed: wholeNumber('--seed', String(opts.seed), 0),
@@ -45,6 +42,10 @@ export function registerExperimentCommand(program: Command): void {
         costLimit,
         lambdaLr,
       };
+      // Every flag is checked before the backend starts, so a typo fails at once.
+      const backend = await initBackend();
+      const json = opts.json === true;
+      if (!json) process.stderr.write(`backend: ${backend.name}\n`);
       const runs = await runSafetyExperiment({
         ...options,
         onRunDone: (r) => {

@@ -26,6 +26,12 @@ import { jobFromFlags } from './backtest.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
+function wholeNumberFlag(text: string, flag: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isInteger(n) || n < 1) throw new RangeError(`${flag}: must be a whole number >= 1, got '${text}'`);
+  return n;
+}
+
 function progressBar(enabled: boolean, total: number, label: string): { update: (done: number) => void; stop: () => void } {
   if (!enabled) return { update: () => undefined, stop: () => undefined };
   const bar = new cliProgress.SingleBar(
@@ -65,8 +71,9 @@ export function registerSweepCommands(program: Command): void {
     .action(async (flags: Flags & { seeds: string; workers: string; out: string }) => {
       const base: BacktestJob = jobFromFlags(flags);
       await prepareJob(base); // validates every input once, before any worker starts
-      const seeds = flags.seeds.split(',').map((s) => Number(s.trim()));
-      if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new RangeError(`--seeds: must be whole numbers >= 0, got '${flags.seeds}'`);
+      const seedTexts = flags.seeds.split(',').map((s) => s.trim());
+      const seeds = seedTexts.map(Number);
+      if (seedTexts.some((t, i) => t === '' || !Number.isInteger(seeds[i]) || seeds[i] < 0)) throw new RangeError(`--seeds: must be whole numbers >= 0, got '${flags.seeds}'`);
       const workers = Number(flags.workers);
       if (!Number.isInteger(workers) || workers < 0) throw new RangeError(`--workers: must be a whole number >= 0, got '${flags.workers}'`);
       const jobs = sweepJobs(base, flags.grid.map(parseGridAxis), seeds);
@@ -107,8 +114,8 @@ export function registerSweepCommands(program: Command): void {
       const job = jobFromFlags(flags);
       const p = await prepareJob(job);
       const axes = flags.grid.map(parseGridAxis);
-      const trainBars = Number(flags.trainBars);
-      const testBars = Number(flags.testBars);
+      const trainBars = wholeNumberFlag(flags.trainBars, '--train-bars');
+      const testBars = wholeNumberFlag(flags.testBars, '--test-bars');
       const nWindows = walkForwardWindows({ totalBars: p.bars.length, trainBars, testBars, mode: flags.mode }).length;
       const bar = progressBar(!flags.json, nWindows, 'walk-forward');
       const result = await runWalkForward({
