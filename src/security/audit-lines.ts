@@ -2,7 +2,7 @@
  * Reads a JSONL file line by line, synchronously, in large chunks, without holding the whole file in
  * memory. Splitting on the byte 0x0A is safe for UTF-8 (it never occurs inside a multi-byte character).
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 export interface FileLine {
   /** 1-based line number. */
@@ -17,8 +17,24 @@ export interface FileLine {
 
 const CHUNK_BYTES = 1 << 20;
 
+/** Opens `path` for reading; a missing file or a directory is an error naming the file, not a bare ENOENT/EISDIR. */
+function openRegularFile(path: string): number {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    const code = err instanceof Error && 'code' in err ? String(err.code) : 'error';
+    throw new Error(`audit log '${path}': cannot be read (${code})`);
+  }
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw new Error(`audit log '${path}': not a regular file`);
+  }
+  return fd;
+}
+
 export function* readFileLines(path: string): Generator<FileLine> {
-  const fd = openSync(path, 'r');
+  const fd = openRegularFile(path);
   try {
     const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
     let carry: Buffer = Buffer.alloc(0);

@@ -45,6 +45,15 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+describe('verifyAuditLog on a file it cannot read', () => {
+  it('a missing file or a directory throws an error naming the file and the problem', () => {
+    expect(() => verifyAuditLog(join(dir, 'missing.jsonl'), keys.publicKeyPem)).toThrow(
+      `audit log '${join(dir, 'missing.jsonl')}': cannot be read (ENOENT)`,
+    );
+    expect(() => verifyAuditLog(dir, keys.publicKeyPem)).toThrow(`audit log '${dir}': not a regular file`);
+  });
+});
+
 describe('verifyAuditLog on an untouched log', () => {
   it('accepts the chain and every signature and says the log was closed cleanly', () => {
     writeSampleLog();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -54,6 +54,29 @@ describe('bulwark kill / resume / status', () => {
       ['TRADING_STATE_CHANGED', 'operator:bob', 'ACTIVE'],
     ]);
     expect(statSync(join(dir, 'keys', 'audit-signing.pem')).mode & 0o777).toBe(0o600);
+  });
+
+  // Regression: the audit log was opened after Redis outside the try, so a held log left the store open and
+  // the command never exited; and an unreachable Redis still left a fresh key pair behind.
+  it('kill_when_the_audit_log_is_held_or_redis_is_unreachable_then_fails_cleanly_leaving_nothing_changed', async () => {
+    const prefix = `bulwark:test:${randomUUID()}:`;
+    const dir = mkdtempSync(join(tmpdir(), 'bulwark-kill-'));
+    const store = new RedisStateStore({ url: REDIS_URL, keyPrefix: prefix, clock: systemClock });
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    cleanups.push(async () => {
+      await store.deleteAll();
+      await store.close();
+    });
+    const audit = join(dir, 'a.jsonl');
+    writeFileSync(`${audit}.lock`, `${process.pid}\n`);
+    const args = ['kill', '--hard', '--reason', 'x', '--redis', REDIS_URL, '--prefix', prefix, '--audit', audit, '--keys', join(dir, 'k')];
+    await expect(run(args)).rejects.toThrow(/already open for writing/);
+    await store.connect();
+    expect(store.cache.all()).toEqual([]);
+    const unreachable = ['kill', '--hard', '--reason', 'x', '--redis', 'redis://127.0.0.1:1', '--audit', join(dir, 'b', 'a.jsonl'), '--keys', join(dir, 'k2')];
+    await expect(run(unreachable)).rejects.toThrow(/cannot connect/);
+    expect(existsSync(join(dir, 'k2'))).toBe(false);
+    expect(existsSync(join(dir, 'b'))).toBe(false);
   });
 
   it('kill_without_exactly_one_mode_or_with_a_bad_scope_fails_with_a_clear_message', async () => {

@@ -79,18 +79,25 @@ function signingKeyPath(keysDir: string): string {
 
 async function flip(state: TradingState, opts: FlipOptions): Promise<void> {
   const change = operatorChange(parseScope(opts.scope), state, opts.operator, opts.reason);
-  const keyPath = signingKeyPath(opts.keys);
-  mkdirSync(dirname(opts.audit), { recursive: true });
+  // An audit log that cannot be replayed stops the flip before anything is touched.
   const replayed = existsSync(opts.audit) ? replayTradingStates(readAuditEvents(opts.audit)) : [];
   const store = await openStore(opts);
-  const log = AuditLog.open({ path: opts.audit, signingKey: keyPath });
   try {
-    await store.restore(replayed);
-    const record = await store.set(change);
-    log.append('TRADING_STATE_CHANGED', record.actor, stateChangePayload(record));
-    process.stdout.write(`${describe(record)}\n`);
+    // The key and the audit directory are made only once Redis answered: a failed flip leaves nothing behind.
+    const keyPath = signingKeyPath(opts.keys);
+    mkdirSync(dirname(opts.audit), { recursive: true });
+    // Opened inside the try: a log that cannot be opened (held by another writer) must still close the store,
+    // whose connections would otherwise keep the command running forever.
+    const log = AuditLog.open({ path: opts.audit, signingKey: keyPath });
+    try {
+      await store.restore(replayed);
+      const record = await store.set(change);
+      log.append('TRADING_STATE_CHANGED', record.actor, stateChangePayload(record));
+      process.stdout.write(`${describe(record)}\n`);
+    } finally {
+      log.close();
+    }
   } finally {
-    log.close();
     await store.close();
   }
 }
