@@ -58,6 +58,19 @@ export function barAt(bars: Bars, i: number): BarRecord {
   };
 }
 
+/** A deep copy: new buffers holding the same values. */
+export function copyBars(bars: Bars): Bars {
+  return {
+    length: bars.length,
+    time: bars.time.slice(),
+    open: bars.open.slice(),
+    high: bars.high.slice(),
+    low: bars.low.slice(),
+    close: bars.close.slice(),
+    volume: bars.volume.slice(),
+  };
+}
+
 /** Bars [start, end) as views on the same buffers (no copy). */
 export function sliceBars(bars: Bars, start: number, end = bars.length): Bars {
   const s = Math.max(0, Math.min(start, bars.length));

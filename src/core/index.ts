@@ -17,6 +17,7 @@ export {
   barsFromRecords,
   barAt,
   sliceBars,
+  copyBars,
   barIntervalMs,
   barsPerYear,
 } from './bars.js';

@@ -28,9 +28,20 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
+/** Field names whose values are never echoed in an error (a mistyped key is still a key). */
+const SECRET_FIELD_RE = /key|secret|passw|passphrase|token|credential|auth|private/i;
+
+function gotTextOf(got: unknown, path: readonly PropertyKey[]): string {
+  if (got === undefined) return '';
+  const last = path.length > 0 ? path[path.length - 1] : undefined;
+  const secret =
+    (typeof last === 'string' && SECRET_FIELD_RE.test(last)) || (typeof got === 'string' && /PRIVATE KEY|^\s*(Bearer|Basic)\s/i.test(got));
+  return secret ? ' (value not shown: secret field)' : `, got ${JSON.stringify(got)}`;
+}
+
 function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   const got = valueAt(input, issue.path);
-  const gotText = got === undefined ? '' : `, got ${JSON.stringify(got)}`;
+  const gotText = gotTextOf(got, issue.path);
   switch (issue.code) {
     case 'unrecognized_keys':
       return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
@@ -49,7 +60,7 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let cur: unknown = input;
   for (const key of path) {
     if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[key];
+    cur = Reflect.get(cur, key);
   }
   return cur;
 }
@@ -58,12 +69,6 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 export function parseWithSchema<S extends z.ZodType>(schema: S, input: unknown, source: string): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => {
-    const basePath = formatPath(issue.path);
-    if (issue.code === 'unrecognized_keys') {
-      return { path: basePath, message: describeIssue(issue, input) };
-    }
-    return { path: basePath, message: describeIssue(issue, input) };
-  });
+  const issues = result.error.issues.map((issue) => ({ path: formatPath(issue.path), message: describeIssue(issue, input) }));
   throw new ValidationError(source, issues);
 }

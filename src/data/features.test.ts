@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { allocateBars, type Bars } from '../core/index.js';
+import { allocateBars, copyBars } from '../core/index.js';
 import { computeFeatures, featureNames } from './features.js';
 import { generateSynthetic } from './synthetic.js';
-
-function copyBars(bars: Bars): Bars {
-  const out = allocateBars(bars.length);
-  out.time.set(bars.time);
-  out.open.set(bars.open);
-  out.high.set(bars.high);
-  out.low.set(bars.low);
-  out.close.set(bars.close);
-  out.volume.set(bars.volume);
-  return out;
-}
 
 function row(m: ReturnType<typeof computeFeatures>, t: number): number[] {
   return Array.from(m.data.subarray(t * m.nFeatures, (t + 1) * m.nFeatures));

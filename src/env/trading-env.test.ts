@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../core/index.js';
+import { ValidationError, copyBars } from '../core/index.js';
 import { generateSynthetic } from '../data/index.js';
 import { parseTradingEnvConfig } from './config.js';
 import { createDataset } from './dataset.js';
-import { FREE_FILL, HOUR_MS, copyBars, handDataset } from './test-helpers/hand-data.js';
+import { FREE_FILL, HOUR_MS, handDataset } from './test-helpers/hand-data.js';
 import { TradingEnv } from './trading-env.js';
 
 // Default actions: 0 HOLD, 1 BUY_SMALL (5 %), 2 BUY_LARGE (10 %), 3 SELL_SMALL, 4 SELL_LARGE, 5 CLOSE_POSITION.

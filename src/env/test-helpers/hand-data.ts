@@ -46,13 +46,3 @@ export function handDataset(opens: readonly number[], closes: readonly number[],
   });
 }
 
-export function copyBars(bars: Bars): Bars {
-  const out = allocateBars(bars.length);
-  out.time.set(bars.time);
-  out.open.set(bars.open);
-  out.high.set(bars.high);
-  out.low.set(bars.low);
-  out.close.set(bars.close);
-  out.volume.set(bars.volume);
-  return out;
-}
