@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ValidationError } from '../core/index.js';
+import { errnoCode } from '../security/index.js';
 
 /** Parses YAML or JSON text; a syntax error becomes a ValidationError of `source`. */
 export function parseYamlDocument(text: string, source: string): unknown {
@@ -21,7 +22,7 @@ export function readYamlDocumentFile(path: string, source: string): unknown {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    const code = err instanceof Error && 'code' in err ? String(err.code) : 'unreadable';
+    const code = errnoCode(err, 'unreadable');
     throw new ValidationError(source, [{ path: '', message: `cannot be read (${code})` }]);
   }
   return parseYamlDocument(text, source);

@@ -5,6 +5,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { errnoCode } from './errno-code.js';
 
 export interface AuditKeyPair {
   readonly publicKeyPem: string;
@@ -39,7 +40,7 @@ function readKeyText(source: string, what: string): string {
   try {
     return readFileSync(source, 'utf8');
   } catch (err) {
-    const code = err instanceof Error && 'code' in err ? String(err.code) : 'unreadable';
+    const code = errnoCode(err, 'unreadable');
     throw new Error(`${what} file '${source}': cannot be read (${code})`);
   }
 }
@@ -118,7 +119,7 @@ function writeNewFile(path: string, text: string, mode: number): void {
     // 'wx' creates or fails; the mode is applied at creation, so the private key is never world-readable.
     fd = openSync(path, 'wx', mode);
   } catch (err) {
-    const code = err instanceof Error && 'code' in err ? String(err.code) : 'error';
+    const code = errnoCode(err);
     throw new Error(
       code === 'EEXIST' ? `key file '${path}': already exists, not overwritten` : `key file '${path}': cannot create (${code})`,
     );

@@ -3,6 +3,7 @@
  * memory. Splitting on the byte 0x0A is safe for UTF-8 (it never occurs inside a multi-byte character).
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { errnoCode } from './errno-code.js';
 
 export interface FileLine {
   /** 1-based line number. */
@@ -23,7 +24,7 @@ function openRegularFile(path: string): number {
   try {
     fd = openSync(path, 'r');
   } catch (err) {
-    const code = err instanceof Error && 'code' in err ? String(err.code) : 'error';
+    const code = errnoCode(err);
     throw new Error(`audit log '${path}': cannot be read (${code})`);
   }
   if (!fstatSync(fd).isFile()) {

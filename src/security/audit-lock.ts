@@ -4,6 +4,7 @@
  * and refuses while a live process holds it. A lock left by a dead process (a crash) is taken over.
  */
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { errnoCode } from './errno-code.js';
 
 function processAlive(pid: number): boolean {
   try {
@@ -11,12 +12,8 @@ function processAlive(pid: number): boolean {
     return true;
   } catch (err) {
     // EPERM: the process exists but belongs to someone else.
-    return err instanceof Error && 'code' in err && err.code === 'EPERM';
+    return errnoCode(err) === 'EPERM';
   }
-}
-
-function errorCode(err: unknown): string {
-  return err instanceof Error && 'code' in err ? String(err.code) : 'error';
 }
 
 export function acquireWriterLock(logPath: string): string {
@@ -31,7 +28,7 @@ export function acquireWriterLock(logPath: string): string {
       }
       return lockPath;
     } catch (err) {
-      if (errorCode(err) !== 'EEXIST') throw new Error(`audit log '${logPath}': cannot create lock file (${errorCode(err)})`);
+      if (errnoCode(err) !== 'EEXIST') throw new Error(`audit log '${logPath}': cannot create lock file (${errnoCode(err)})`);
     }
     let holder = NaN;
     try {

@@ -19,7 +19,7 @@
  * handle them and call `close()` or `closeOpenAuditLogs()`.
  */
 import { KeyObject, createHash } from 'node:crypto';
-import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { z } from 'zod';
 import { type Clock, parseWithSchema, systemClock } from '../core/index.js';
 import type { AuditSink } from './audit-sink.js';
@@ -35,8 +35,9 @@ import {
   sha256Hex,
   signCheckpoint,
 } from './audit-record.js';
-import { readAuditTail } from './audit-tail.js';
+import { readAuditTail, readRange } from './audit-tail.js';
 import { redactSecrets } from './redact.js';
+import { errnoCode } from './errno-code.js';
 
 export type AuditFsyncPolicy = 'none' | 'checkpoint' | 'checkpoint-async' | 'event';
 
@@ -266,7 +267,7 @@ export class AuditLog implements AuditSink {
     try {
       this.closeWith(reason);
     } catch (err) {
-      const code = err instanceof Error && 'code' in err ? String(err.code) : 'error';
+      const code = errnoCode(err);
       process.stderr.write(`audit log '${this.path}': could not seal at exit (${code})\n`);
     }
   }
@@ -357,7 +358,7 @@ export class AuditLog implements AuditSink {
         this.syncedSeq = this.writtenSeq;
       }
     } catch (err) {
-      const code = err instanceof Error && 'code' in err ? String(err.code) : 'error';
+      const code = errnoCode(err);
       this.failure = new Error(`write failed (${code})`);
       throw new Error(`audit log '${this.path}': write failed (${code})`);
     }
@@ -366,17 +367,10 @@ export class AuditLog implements AuditSink {
 
 /** Copies the torn bytes beside the log, cuts them off, and says where they went. */
 function setAsideTornTail(path: string, fd: number, offset: number): { offset: number; bytes: number; sha256: string; savedTo: string } {
-  const size = fstatSync(fd).size;
-  const torn = Buffer.alloc(size - offset);
-  let done = 0;
-  while (done < torn.length) {
-    const n = readSync(fd, torn, done, torn.length - done, offset + done);
-    if (n === 0) break;
-    done += n;
-  }
+  const torn = readRange(fd, offset, fstatSync(fd).size);
   const savedTo = `${path}.torn-${offset}`;
-  writeFileSync(savedTo, torn.subarray(0, done), { flag: 'wx', mode: 0o600 });
+  writeFileSync(savedTo, torn, { flag: 'wx', mode: 0o600 });
   ftruncateSync(fd, offset);
   fdatasyncSync(fd);
-  return { offset, bytes: done, sha256: createHash('sha256').update(torn.subarray(0, done)).digest('hex'), savedTo };
+  return { offset, bytes: torn.length, sha256: createHash('sha256').update(torn).digest('hex'), savedTo };
 }

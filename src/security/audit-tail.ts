@@ -26,7 +26,8 @@ export interface AuditTailState {
   readonly tornOffset?: number;
 }
 
-function readRange(fd: number, start: number, end: number): Buffer {
+/** Bytes [start, end) of an open file (fewer if it ends sooner). */
+export function readRange(fd: number, start: number, end: number): Buffer {
   const buf = Buffer.alloc(end - start);
   let done = 0;
   while (done < buf.length) {
