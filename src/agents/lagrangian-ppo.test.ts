@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { TradingVecEnv } from '../env/index.js';
 import {
   DEFAULT_TWO_ARMED,
+  regimeDataset,
   trainPpoLag,
   twoArmedOptimum,
   TwoArmedEnv,
@@ -135,5 +137,19 @@ describe('trainPpoLag determinism, resume and memory', () => {
 
   it('bad_hyperparameters_when_training_then_validation_error_names_each_field', async () => {
     await expect(trainPpoLag({ ...SHORT, clipCoef: -1, numEnvs: 0 })).rejects.toThrow(/clipCoef.*numEnvs|numEnvs.*clipCoef/);
+  });
+});
+
+describe('trainPpoLag with Box actions under the Constraint Logic Engine', () => {
+  it('box_targets_when_the_engine_bounds_them_then_clipped_to_its_interval_and_counted_so_strict_mode_never_throws', async () => {
+    // Strict mode throws on a target outside the engine's interval: finishing the run shows every executed
+    // target was clipped into it. A 10 % position cap is far inside the Box range [-1, 1].
+    const dataset = regimeDataset(800, 3);
+    const config = { actionType: 'box' as const, episodeLength: 16, windowSize: 4 };
+    const makeVecEnv = (numEnvs: number) => new TradingVecEnv({ dataset, numEnvs, config, constraints: { rules: { max_position_pct: 0.1 }, mode: 'strict' } });
+    const { history, policy } = await trainPpoLag({ makeVecEnv, numEnvs: 2, rolloutSteps: 16, epochs: 2, hiddenSizes: [8], updateEpochs: 1, numMinibatches: 2, seed: 2, logStdInit: 0 });
+    policy.dispose();
+    expect(history).toHaveLength(2);
+    expect(history.reduce((s, e) => s + e.clippedActions, 0)).toBeGreaterThan(0);
   });
 });

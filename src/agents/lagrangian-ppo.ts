@@ -8,7 +8,9 @@
  * (A_r − λ·A_c) / (1 + λ) with A_r standardised and A_c only centred (OmniSafe's PPOLag).
  * Discrete actions honour the env's action mask: masked logits are set to MASKED_LOGIT before sampling and
  * again in the update (the mask is stored with each sample), so the PPO ratio and the entropy are those of
- * the masked distribution. The executed action is always the sampled one.
+ * the masked distribution. The executed action is always the sampled one. Box actions are Gaussian samples
+ * clipped to the space and, where the vector env publishes it (`targetIntervals`), to the engine's allowed
+ * interval; each clip is counted (`clippedActions`).
  *
  * Determinism and resume: every random draw comes from one core Rng; each epoch starts by resetting every env
  * from a seed derived from (seed, epoch), so an epoch boundary carries no env state and a checkpoint (weights,
@@ -115,6 +117,8 @@ export async function trainPpoLag(config: PpoLagConfig): Promise<PpoLagResult> {
   const nA = space instanceof Discrete ? space.n : space.size;
   const lowA = space instanceof Discrete ? new Float32Array(0) : space.low;
   const highA = space instanceof Discrete ? new Float32Array(0) : space.high;
+  // Box: the Constraint Logic Engine's allowed target interval per env, where the vector env publishes one.
+  const intervals = discrete || nA !== 1 ? null : targetIntervalsOf(vec, N);
   const envSeedRng = (epoch: number): number => new Rng(h.seed ^ 0x5eed5eed).fork(epoch).nextUint32();
 
   // ---- networks, optimisers, λ ----------------------------------------------------------------------------
@@ -257,7 +261,10 @@ export async function trainPpoLag(config: PpoLagConfig): Promise<PpoLagResult> {
           b_logp[i] = sampleGaussian(out, e * w, stdHost, b_act, i * nA, rng, false);
           for (let k = 0; k < nA; k++) {
             const raw = b_act[i * nA + k];
-            const clipped = Math.min(highA[k], Math.max(lowA[k], raw));
+            // The stored log-probability stays the raw sample's; the env executes the clip (counted below).
+            const lo = intervals ? Math.max(lowA[k], intervals[2 * e]) : lowA[k];
+            const hi = intervals ? Math.min(highA[k], intervals[2 * e + 1]) : highA[k];
+            const clipped = Math.min(hi, Math.max(lo, raw));
             if (clipped !== raw) clippedActions++;
             stepActions[e * nA + k] = clipped;
           }
@@ -464,6 +471,16 @@ export async function trainPpoLag(config: PpoLagConfig): Promise<PpoLagResult> {
     d.dispose();
     return values;
   }
+}
+
+/**
+ * The [N × 2] buffer of allowed Box targets [lo, hi] per env that a vector env rewrites at each reset and step
+ * (`TradingVecEnv.targetIntervals`, from the Constraint Logic Engine's rules), or null where it has none.
+ */
+function targetIntervalsOf(vec: VectorEnv, numEnvs: number): Float64Array | null {
+  if (!('targetIntervals' in vec)) return null;
+  const t = vec.targetIntervals;
+  return t instanceof Float64Array && t.length === 2 * numEnvs ? t : null;
 }
 
 function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): tf.Tensor[] {
