@@ -300,6 +300,9 @@ describe('TradingEnv config', () => {
 
   it('rejects a split too short for the window', () => {
     expect(() => new TradingEnv({ dataset, config: { windowSize: 3 } })).toThrow(/split: bars \[0, 3\) leave no step/);
+    // Default features need 47 bars of warm-up: 40 bars are all warm-up, and the error does not claim a smaller need.
+    const short = createDataset({ bars: generateSynthetic({ model: 'gbm', bars: 40, seed: 1 }) });
+    expect(() => new TradingEnv({ dataset: short })).toThrow(/^split: all 40 bars are feature warm-up; .*need more bars$/);
     expect(() => new TradingEnv({ dataset, config: { split: { startIndex: 0, endIndex: 9 } } })).toThrow(/split.endIndex: must be <= the number of bars 3, got 9/);
   });
 });

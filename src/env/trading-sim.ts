@@ -53,6 +53,12 @@ export function resolveEpisodeRange(config: TradingEnvConfig, dataset: TradingDa
   // The first observation's whole window must lie after the feature warm-up.
   const firstStart = Math.max(start, dataset.features.warmup + config.windowSize - 1);
   const lastDecision = end - 2;
+  if (dataset.features.warmup >= n) {
+    // The feature matrix clips its warm-up to the data, so the true need is unknown here: say what is known.
+    throw new RangeError(
+      `split: all ${n} bars are feature warm-up; the features, the window (${config.windowSize} bars) and one step need more bars`,
+    );
+  }
   if (firstStart > lastDecision) {
     throw new RangeError(
       `split: bars [${start}, ${end}) leave no step after the feature warm-up (${dataset.features.warmup} bars) ` +
