@@ -90,7 +90,8 @@ const meanBars = finite.refine((v) => v >= 1, 'must be >= 1 bar');
 
 const common = {
   bars: z.number().int('must be a whole number').min(1).max(MAX_SYNTHETIC_BARS),
-  seed: z.number().int('must be a whole number'),
+  // zod's int() also refuses integers past 2^53, where "whole" stops meaning anything for a double.
+  seed: z.number().int('must be a whole number between -2^53 and 2^53'),
   startTimeMs: z.number().int('must be a whole number of ms').default(DEFAULT_START_TIME_MS),
   intervalMs: z.number().int('must be a whole number of ms').min(1).default(3_600_000),
   startPrice: positive.default(100),

@@ -20,7 +20,7 @@ interface InspectOptions {
 
 function wholeNumber(text: string, flag: string, min: number): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < min) throw new Error(`${flag}: must be a whole number >= ${min}, got '${text}'`);
+  if (!Number.isSafeInteger(n) || n < min) throw new Error(`${flag}: must be a whole number >= ${min} (below 2^53), got '${text}'`);
   return n;
 }
 
