@@ -23,6 +23,7 @@ export {
 } from './bars.js';
 export { type Side, type OrderType, type TimeInForce, type Liquidity, type Order, type Fill, sideSign } from './order.js';
 export { type AccountSnapshot, Ledger } from './ledger.js';
+export { type Position, positionValue, unrealisedPnl } from './position.js';
 export {
   type ActionKind,
   type ActionSpec,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Ledger } from './ledger.js';
+import { positionValue, unrealisedPnl } from './position.js';
 
 const DAY_MS = 86_400_000;
 
@@ -79,6 +80,16 @@ describe('Ledger', () => {
     l.mark(96, DAY_MS); // first mark of day 1: the day starts from the equity carried over
     expect(l.dayStartEquity).toBeCloseTo(950, 12);
     expect(l.dayPnl).toBeCloseTo(10, 12);
+  });
+
+  it('reports its open position as a plain Position record', () => {
+    const l = new Ledger(10_000);
+    l.reset(0, 100);
+    l.applyFill(-2, 150, 0);
+    const pos = l.position('BTC/USD');
+    expect(pos).toEqual({ symbol: 'BTC/USD', quantity: -2, avgEntryPrice: 150 });
+    expect(positionValue(pos, 140)).toBe(-280);
+    expect(unrealisedPnl(pos, 140)).toBe(20);
   });
 
   it('rejects a non-positive initial cash', () => {

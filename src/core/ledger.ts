@@ -1,4 +1,5 @@
 import { utcDayIndex } from './clock.js';
+import type { Position } from './position.js';
 
 /** A read-only view of an account in one instrument, as every layer sees it. */
 export interface AccountSnapshot {
@@ -134,6 +135,11 @@ export class Ledger implements AccountSnapshot {
   /** Resets the drawdown reference to the current equity (an operator's decision, never automatic). */
   resetPeak(): void {
     this.peakEquity = this.equity;
+  }
+
+  /** The open position as a plain record, for venues and the gatekeeper. */
+  position(symbol: string): Position {
+    return { symbol, quantity: this.positionQty, avgEntryPrice: this.avgEntryPrice };
   }
 
   snapshot(): AccountSnapshot {
