@@ -83,7 +83,7 @@ export function explainExchangeError(exchange: Exchange, err: unknown): FetchErr
   if (err instanceof FetchError) return err;
   const message = err instanceof Error ? err.message : String(err);
   if (err instanceof NetworkError) {
-    return new FetchError('UNREACHABLE', `cannot reach ${exchange.id}: ${firstLine(message)}; check the network or use --synth`);
+    return new FetchError('UNREACHABLE', `cannot reach ${exchange.id}: ${firstLine(message)}; check the network, or generate data offline with bulwark data synth`);
   }
   if (err instanceof BadSymbol) return new FetchError('BAD_ARGUMENT', `--symbol: ${firstLine(message)}`);
   return new FetchError('EXCHANGE_ERROR', `${exchange.id} refused the request: ${firstLine(message)}`);

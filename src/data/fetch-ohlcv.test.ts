@@ -211,7 +211,7 @@ describe('fetchOhlcv against a locally served binance', () => {
     fake.dropNext = 10;
     const err = await fetchError(fetchOhlcv({ ...base(outPath), pageLimit: 100, maxAttempts: 2 }));
     expect(err.code).toBe('UNREACHABLE');
-    expect(err.message).toMatch(/^cannot reach binance: .*; check the network or use --synth \(while fetching from 2024-01-05T04:00:00Z; bars saved so far stay in .*, run again to resume\)$/);
+    expect(err.message).toMatch(/^cannot reach binance: .*; check the network, or generate data offline with bulwark data synth \(while fetching from 2024-01-05T04:00:00Z; bars saved so far stay in .*, run again to resume\)$/);
     expect((await loadBarsCsv(outPath)).bars.length).toBe(100);
   });
 
@@ -236,7 +236,7 @@ describe('fetchOhlcv against a locally served binance', () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const err = await fetchError(fetchOhlcv({ ...base(newPath()), exchange: localBinance(`http://127.0.0.1:${port}`) }));
     expect(err.code).toBe('UNREACHABLE');
-    expect(err.message).toMatch(/^cannot reach binance: .*; check the network or use --synth$/);
+    expect(err.message).toMatch(/^cannot reach binance: .*; check the network, or generate data offline with bulwark data synth$/);
   });
 });
 
