@@ -50,6 +50,8 @@ export async function benchGatekeeper(options: GatekeeperBenchOptions): Promise<
     .setAccount({ equity: 1_000_000, peakEquity: 1_050_000, dayStartEquity: 1_010_000, timeMs: clock.nowMs() })
     .setPosition('BTC/USD', 1.2)
     .setPosition('ETH/USD', -10)
+    .setPendingOrders('BTC/USD', 0.002, 0.001)
+    .setPendingOrders('ETH/USD', 0, 1)
     .setOpenOrderCount(3);
 
   const total = warmup + n;

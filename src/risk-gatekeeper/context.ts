@@ -27,9 +27,17 @@ export interface RiskContext {
   /** Signed position in base units (0 when flat). */
   positionQty(symbol: string): number;
   trustedPrice(symbol: string): TrustedPrice | undefined;
-  /** Symbols with a non-zero position (to value gross exposure). */
+  /** Symbols with a non-zero position or open orders (to value gross exposure). */
   positionSymbols(): Iterable<string>;
   openOrderCount(): number;
+  /**
+   * Unfilled quantity (base units, >= 0; 0 when none) of the symbol's open BUY orders that could still fill.
+   * The gatekeeper judges REDUCING and the post-trade limits as if every open order on the new order's side
+   * filled (the worst case); a NaN, infinite or negative value is refused with NO_ACCOUNT.
+   */
+  pendingBuyQty(symbol: string): number;
+  /** Same as `pendingBuyQty`, for the symbol's open SELL orders (a positive quantity, not signed). */
+  pendingSellQty(symbol: string): number;
 }
 
 /** An order as it reaches the gatekeeper. */
@@ -45,9 +53,17 @@ interface MutablePrice {
   timeMs: number;
 }
 
+interface MutablePending {
+  buyQty: number;
+  sellQty: number;
+}
+
 export class PortfolioContext implements RiskContext {
   private readonly positions = new Map<string, number>();
   private readonly prices = new Map<string, MutablePrice>();
+  private readonly pending = new Map<string, MutablePending>();
+  /** Symbols with a position or open orders: what gross exposure must value. */
+  private readonly exposed = new Set<string>();
   private accountRisk: AccountRisk | undefined;
   private openOrders = 0;
 
@@ -61,10 +77,16 @@ export class PortfolioContext implements RiskContext {
     return this.prices.get(symbol);
   }
   positionSymbols(): Iterable<string> {
-    return this.positions.keys();
+    return this.exposed.values();
   }
   openOrderCount(): number {
     return this.openOrders;
+  }
+  pendingBuyQty(symbol: string): number {
+    return this.pending.get(symbol)?.buyQty ?? 0;
+  }
+  pendingSellQty(symbol: string): number {
+    return this.pending.get(symbol)?.sellQty ?? 0;
   }
 
   setAccount(account: AccountRisk | undefined): this {
@@ -74,6 +96,22 @@ export class PortfolioContext implements RiskContext {
   setPosition(symbol: string, qty: number): this {
     if (qty === 0) this.positions.delete(symbol);
     else this.positions.set(symbol, qty);
+    this.updateExposed(symbol);
+    return this;
+  }
+  /**
+   * The unfilled quantities (base units, both >= 0) of the symbol's open BUY and SELL orders. Updates in
+   * place once a symbol is known, so a caller can set it before every check without allocating.
+   */
+  setPendingOrders(symbol: string, buyQty: number, sellQty: number): this {
+    const p = this.pending.get(symbol);
+    if (p) {
+      p.buyQty = buyQty;
+      p.sellQty = sellQty;
+    } else if (buyQty !== 0 || sellQty !== 0) {
+      this.pending.set(symbol, { buyQty, sellQty });
+    }
+    this.updateExposed(symbol);
     return this;
   }
   /** Updates in place once a symbol is known, so a feed can call it every tick without allocating. */
@@ -90,5 +128,12 @@ export class PortfolioContext implements RiskContext {
   setOpenOrderCount(n: number): this {
     this.openOrders = n;
     return this;
+  }
+
+  private updateExposed(symbol: string): void {
+    const p = this.pending.get(symbol);
+    // `!== 0` keeps a NaN entry listed, so the gatekeeper sees it and fails closed.
+    if (this.positions.has(symbol) || (p !== undefined && (p.buyQty !== 0 || p.sellQty !== 0))) this.exposed.add(symbol);
+    else this.exposed.delete(symbol);
   }
 }

@@ -136,23 +136,40 @@ export class RiskGatekeeper {
     const execPrice = order.limitPrice ?? order.referencePrice ?? trusted;
     checkInstrumentRules(order, instrument, limits, execPrice, out);
 
-    // Post-trade position and exposure; reducing orders never breach a limit they move away from.
+    // Post-trade position and exposure, judged on the worst case: every open order on the new order's side
+    // fills first (opposite-side ones may never fill, so they are not counted). Reducing orders never breach
+    // a limit they move away from.
     const before = ctx.positionQty(order.symbol);
-    // An unreadable position (NaN, ±Infinity) would slip past every comparison below: refuse instead.
+    const buying = order.side === 'BUY';
+    const pendingQty = buying ? ctx.pendingBuyQty(order.symbol) : ctx.pendingSellQty(order.symbol);
+    // An unreadable position or open-order quantity (NaN, ±Infinity, negative) would slip past every
+    // comparison below: refuse instead.
     const positionKnown = Number.isFinite(before);
     if (!positionKnown) {
       out.push({ code: 'NO_ACCOUNT', detail: { problem: 'position unreadable', symbol: order.symbol, got: String(before) } });
     }
-    const after = positionAfter(before, order);
-    const reducing = positionKnown && isReducing(before, after);
-    if (!reducing && positionKnown) {
+    const pendingKnown = isQuantity(pendingQty);
+    if (!pendingKnown) {
+      out.push({ code: 'NO_ACCOUNT', detail: { problem: 'open orders unreadable', symbol: order.symbol, side: order.side, got: String(pendingQty) } });
+    }
+    const known = positionKnown && pendingKnown;
+    const pendingSigned = buying ? pendingQty : -pendingQty;
+    const base = pendingSigned === 0 ? before : before + pendingSigned;
+    const after = positionAfter(base, order);
+    // Reducing against the worst-case base, and never crossing zero against the current position alone.
+    // (The second follows from the first when pendingQty >= 0; it is kept as the rule's own statement.)
+    const reducing = known && isReducing(base, after) && isReducing(before, positionAfter(before, order));
+    if (!reducing && known) {
       if (Math.abs(after) > limits.maxPositionQty) {
-        out.push({ code: 'MAX_POSITION', detail: { symbol: order.symbol, maxQty: limits.maxPositionQty, gotQty: after } });
+        out.push({ code: 'MAX_POSITION', detail: withPending({ symbol: order.symbol, maxQty: limits.maxPositionQty, gotQty: after }, pendingSigned) });
       } else if (tp !== undefined && Math.abs(after) * trusted > limits.maxPositionNotionalQuote) {
         const got = Math.abs(after) * trusted;
-        out.push({ code: 'MAX_POSITION', detail: { symbol: order.symbol, maxNotional: limits.maxPositionNotionalQuote, gotNotional: got } });
+        out.push({
+          code: 'MAX_POSITION',
+          detail: withPending({ symbol: order.symbol, maxNotional: limits.maxPositionNotionalQuote, gotNotional: got }, pendingSigned),
+        });
       }
-      if (tp !== undefined) this.checkGrossExposure(ctx, order.symbol, before, after, trusted, nowMs, out);
+      if (tp !== undefined) this.checkGrossExposure(ctx, order.symbol, base, after, pendingSigned, trusted, nowMs, out);
     }
     const openOrders = ctx.openOrderCount();
     if (!(openOrders < this.config.maxOpenOrders)) {
@@ -160,7 +177,7 @@ export class RiskGatekeeper {
     }
 
     this.checkAccountTriggers(ctx, nowMs, reducing, out);
-    this.checkTradingState(order, nowMs, reducing, out);
+    this.checkTradingState(order, nowMs, reducing, pendingSigned, out);
 
     // Throttles, circuit breaker, duplicates, repeats.
     if (!counters.perSec.allows(nowMs)) {
@@ -234,6 +251,7 @@ export class RiskGatekeeper {
     symbol: string,
     before: number,
     after: number,
+    pendingSigned: number,
     trusted: number,
     nowMs: number,
     out: Rejection[],
@@ -242,19 +260,27 @@ export class RiskGatekeeper {
     for (const s of ctx.positionSymbols()) {
       if (s === symbol) continue;
       const q = ctx.positionQty(s);
-      if (q === 0) continue;
+      const buyQty = ctx.pendingBuyQty(s);
+      const sellQty = ctx.pendingSellQty(s);
+      if (q === 0 && buyQty === 0 && sellQty === 0) continue;
+      // An unreadable holding makes the exposure unknown: refuse rather than sum a NaN that compares false.
       if (!Number.isFinite(q)) {
-        // An unreadable holding makes the exposure unknown: refuse rather than sum a NaN that compares false.
         out.push({ code: 'NO_ACCOUNT', detail: { problem: 'position unreadable', symbol: s, got: String(q) } });
+        return;
+      }
+      if (!isQuantity(buyQty) || !isQuantity(sellQty)) {
+        const [side, got] = isQuantity(buyQty) ? ['SELL', sellQty] : ['BUY', buyQty];
+        out.push({ code: 'NO_ACCOUNT', detail: { problem: 'open orders unreadable', symbol: s, side, got: String(got) } });
         return;
       }
       const p = trustedPriceOrReject(s, ctx.trustedPrice(s), nowMs, this.config.maxPriceAgeSec * 1000, out);
       if (p === undefined) return; // an unpriced holding makes the exposure unknown: already refused
-      gross += Math.abs(q) * p.price;
+      // Worst case for another instrument: all its open orders on whichever side grows |position| fill.
+      gross += Math.max(Math.abs(q + buyQty), Math.abs(q - sellQty)) * p.price;
     }
     const grossAfter = gross + Math.abs(after) * trusted;
     if (grossAfter > this.config.maxGrossExposureQuote && Math.abs(after) > Math.abs(before)) {
-      out.push({ code: 'MAX_GROSS_EXPOSURE', detail: { max: this.config.maxGrossExposureQuote, got: grossAfter } });
+      out.push({ code: 'MAX_GROSS_EXPOSURE', detail: withPending({ max: this.config.maxGrossExposureQuote, got: grossAfter }, pendingSigned) });
     }
   }
 
@@ -283,14 +309,16 @@ export class RiskGatekeeper {
     }
   }
 
-  private checkTradingState(order: OrderIntent, nowMs: number, reducing: boolean, out: Rejection[]): void {
+  private checkTradingState(order: OrderIntent, nowMs: number, reducing: boolean, pendingSigned: number, out: Rejection[]): void {
     const cache = this.store.cache;
     const state = cache.effectiveState(order.agentId, order.symbol);
     switch (state) {
       case 'ACTIVE':
         break;
       case 'REDUCING':
-        if (!reducing) out.push({ code: 'REDUCING_ONLY', detail: { scope: cache.decidingScope(order.agentId, order.symbol) } });
+        if (!reducing) {
+          out.push({ code: 'REDUCING_ONLY', detail: withPending({ scope: cache.decidingScope(order.agentId, order.symbol) }, pendingSigned) });
+        }
         break;
       case 'HALTED':
         out.push({ code: 'TRADING_HALTED', detail: { scope: cache.decidingScope(order.agentId, order.symbol) } });
@@ -365,6 +393,16 @@ export class RiskGatekeeper {
     if (r.version <= this.quietUntilVersion) return;
     this.audit.append('TRADING_STATE_CHANGED', r.actor, stateChangePayload(r));
   }
+}
+
+/** A finite, non-negative quantity (what open-order quantities must be). */
+function isQuantity(x: number): boolean {
+  return Number.isFinite(x) && x >= 0;
+}
+
+/** Adds `pendingQty` (signed, the open orders counted as filled) to a detail when there were any. */
+function withPending<T extends Record<string, string | number | boolean>>(detail: T, pendingSigned: number): T | (T & { pendingQty: number }) {
+  return pendingSigned === 0 ? detail : { ...detail, pendingQty: pendingSigned };
 }
 
 function actorOf(order: OrderIntent): string {

@@ -124,4 +124,6 @@ const NO_CONTEXT = {
   trustedPrice: () => undefined,
   positionSymbols: () => [],
   openOrderCount: () => 0,
+  pendingBuyQty: () => 0,
+  pendingSellQty: () => 0,
 };

@@ -14,9 +14,15 @@ export const REJECT_REASONS = {
   MAX_ORDER_NOTIONAL: 'order value is above the per-order limit of its instrument',
   NO_TRUSTED_PRICE: 'there is no trusted price for the instrument, or it is older than maxPriceAgeSec',
   PRICE_COLLAR: 'limit price (or a market order reference price) is more than collarPct away from the trusted price',
-  NO_ACCOUNT: 'the account or a position could not be read, or the account is older than maxAccountAgeSec',
-  MAX_POSITION: 'the position after the order would be above the per-instrument limit',
-  MAX_GROSS_EXPOSURE: 'the portfolio gross exposure after the order would be above the limit',
+  NO_ACCOUNT:
+    'the account, a position or an open-order quantity could not be read (NaN, infinite, or a negative open quantity), ' +
+    'or the account is older than maxAccountAgeSec',
+  MAX_POSITION:
+    'the position after the order, with every open order of the instrument on the same side filled, would be above ' +
+    'the per-instrument limit (pendingQty= gives those open orders, signed, when there are any)',
+  MAX_GROSS_EXPOSURE:
+    'the portfolio gross exposure after the order would be above the limit, counting for every instrument the open ' +
+    'orders on the side that grows it as filled (pendingQty= as for MAX_POSITION)',
   MAX_OPEN_ORDERS: 'there are already maxOpenOrders open orders',
   RATE_LIMIT: 'the agent sent more approved orders than allowed per second or per minute',
   CIRCUIT_BREAKER: 'the agent sent more actions per minute than the circuit breaker allows; it is now REDUCING',
@@ -25,7 +31,9 @@ export const REJECT_REASONS = {
   DAILY_LOSS_LIMIT: 'the day loss is at or beyond the daily loss limit',
   DRAWDOWN_HALT: 'the drawdown is at or beyond the drawdown halt',
   TRADING_HALTED: 'a scope that applies to the order is HALTED: only the kill-switch flattening orders pass',
-  REDUCING_ONLY: 'a scope that applies to the order is REDUCING and the order does not shrink |position|',
+  REDUCING_ONLY:
+    'a scope that applies to the order is REDUCING and the order does not shrink |position| without crossing zero, ' +
+    'judged both on the position and on the position with every same-side open order filled (pendingQty=, signed)',
   STALE_STATE: 'the trading state was last read longer ago than the staleness bound (fails closed)',
   STATE_UNAVAILABLE: 'the trading state store cannot be read (fails closed)',
 } as const;

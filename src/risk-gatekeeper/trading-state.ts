@@ -5,7 +5,8 @@
 
 /**
  * - ACTIVE: every order that passes the pre-trade checks is allowed.
- * - REDUCING (soft kill): only orders after which |position| is smaller and on the same side of zero.
+ * - REDUCING (soft kill): only orders after which |position| is smaller and on the same side of zero, both
+ *   for the position now and for the position once every open order on the order's side has filled.
  * - HALTED (hard kill): every new order is refused; open orders are cancelled and positions flattened by
  *   the kill-switch, whose flattening orders are the only ones allowed.
  */
