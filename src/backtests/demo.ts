@@ -10,10 +10,10 @@
  * 4. Print the comparison and write report.html.
  */
 import { join } from 'node:path';
-import { sliceBars } from '../core/index.js';
+import { MS_PER_DAY, sliceBars } from '../core/index.js';
 import { parseRules, type Rules } from '../constraints/index.js';
 import { generateSynthetic } from '../data/index.js';
-import { TradingVecEnv, createDataset } from '../env/index.js';
+import { COST_NAMES, type CostConfig, TradingVecEnv, createDataset, parseTradingEnvConfig, writeCostSignals } from '../env/index.js';
 import {
   type EpochStats,
   type PpoLagCheckpoint,
@@ -60,6 +60,11 @@ const WINDOW = 16;
 const TRAIN_FRACTION = 0.75;
 /** Target position levels (shares of equity): 0.5 breaks the 20 % position limit, so the mask matters. */
 const TARGET_LEVELS = [0, 0.1, 0.2, 0.5];
+/** The training env's cost config (indicator mode, unit weights), also what `costPerEpisode` scores with. */
+const DEMO_COSTS: CostConfig = parseTradingEnvConfig(
+  { costs: { maxDrawdown: MAX_DRAWDOWN, maxPositionFraction: MAX_POSITION, maxDailyLoss: MAX_DAILY_LOSS } },
+  'demo env costs',
+).costs;
 
 export interface DemoRow {
   readonly run: string;
@@ -85,25 +90,27 @@ export interface DemoResult {
 }
 
 /**
- * The CMDP cost of a run as the env defines it (one per bar and per limit breached: drawdown, position,
- * day loss), scaled to a training episode's length so it compares with the cost limit d.
+ * The CMDP cost of a run as the env defines it (env `writeCostSignals` on every bar, with the training env's
+ * cost config: one per bar and per limit breached), scaled to a training episode's length so it compares with
+ * the cost limit d. The account's peak and day-start equity are replayed from the run's equity series.
  */
-export function costPerEpisode(rec: BacktestRecord): number {
+export function costPerEpisode(rec: BacktestRecord, costs: CostConfig = DEMO_COSTS): number {
+  const signals = new Float64Array(COST_NAMES.length);
+  const account = { equity: 0, peakEquity: 0, positionQty: 0, price: 0, dayStartEquity: 0 };
   let cost = 0;
-  let peak = 0;
   let day = -1;
-  let dayStart = 0;
   for (let t = 0; t < rec.equity.length; t++) {
     const eq = rec.equity[t];
-    if (eq > peak) peak = eq;
-    const d = Math.floor(rec.bars.time[t] / 86_400_000);
+    if (eq > account.peakEquity) account.peakEquity = eq;
+    const d = Math.floor(rec.bars.time[t] / MS_PER_DAY);
     if (d !== day) {
       day = d;
-      dayStart = t > 0 ? rec.equity[t - 1] : eq;
+      account.dayStartEquity = t > 0 ? rec.equity[t - 1] : eq;
     }
-    if ((peak - eq) / peak > MAX_DRAWDOWN) cost++;
-    if (eq > 0 && Math.abs(rec.positionQty[t] * rec.bars.close[t]) / eq > MAX_POSITION) cost++;
-    if ((dayStart - eq) / dayStart > MAX_DAILY_LOSS) cost++;
+    account.equity = eq;
+    account.positionQty = rec.positionQty[t];
+    account.price = rec.bars.close[t];
+    cost += writeCostSignals(signals, 0, account, costs);
   }
   return (cost * EPISODE_BARS) / Math.max(1, rec.equity.length);
 }
@@ -126,7 +133,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     windowSize: WINDOW,
     episodeLength: EPISODE_BARS,
     fill,
-    costs: { maxDrawdown: MAX_DRAWDOWN, maxPositionFraction: MAX_POSITION, maxDailyLoss: MAX_DAILY_LOSS },
+    costs: DEMO_COSTS,
     split: { part: 'train' as const, trainFraction: TRAIN_FRACTION },
   };
   const actions = [{ name: 'HOLD', kind: 'HOLD' as const, fraction: 0 }, ...TARGET_LEVELS.map((f) => ({ name: `TARGET_${f}`, kind: 'TARGET' as const, fraction: f }))];

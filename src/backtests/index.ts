@@ -71,7 +71,7 @@ export {
 } from './walk-forward-windows.js';
 export { type WorkerReply, type PoolOptions, runPool } from './worker-pool.js';
 export { type BacktestBenchOptions, benchBacktest } from './bench.js';
-export { PolicyAgent, PORTFOLIO_ENTRIES, envObservation } from './policy-agent.js';
+export { PolicyAgent, envObservation } from './policy-agent.js';
 export { loadCheckpointAgent } from './checkpoint-agent.js';
 export { type DemoOptions, type DemoRow, type DemoResult, DEMO_DEFAULTS, costPerEpisode, runDemo } from './demo.js';
 export {

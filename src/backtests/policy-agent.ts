@@ -1,11 +1,12 @@
 /**
  * Learned policies in a backtest: the agent sees the observation the trading env would have built at the
- * same bar (feature window + portfolio entries, env `TradingSim.writeObs`'s layout) and, if it is
+ * same bar (env `writeObservation`: feature window + portfolio entries) and, if it is
  * mask-aware, the Constraint Logic Engine's mask. Orders are sized as the env sizes them (each action's own
  * fraction of equity at the reference price), so a policy trades in the backtest as it did in training.
  */
-import { type ActionSpec, type Ledger, MS_PER_DAY } from '../core/index.js';
+import type { ActionSpec, Ledger } from '../core/index.js';
 import type { FeatureMatrix } from '../data/index.js';
+import { observationSize, writeObservation } from '../env/index.js';
 import type { Agent } from '../agents/index.js';
 import type { BacktestAgent, DecisionContext, Sizing } from './rule-agents.js';
 
@@ -34,9 +35,6 @@ export class PolicyAgent implements BacktestAgent {
   }
 }
 
-/** Entries after the feature window, as in the env: position value, unrealised PnL, drawdown, time of day. */
-export const PORTFOLIO_ENTRIES = 4;
-
 /**
  * An observation writer for the runner: bar t of the backtest is row `rowOffset + t` of `features`.
  * `firstBar` is the first backtest bar whose whole window lies after the feature warm-up; before it the
@@ -47,33 +45,19 @@ export function envObservation(
   rowOffset: number,
   windowSize: number,
 ): { obsDim: number; firstBar: number; observe: (t: number, ledger: Ledger, out: Float32Array) => void } {
-  const nf = features.nFeatures;
-  const windowValues = windowSize * nf;
   if (!Number.isInteger(rowOffset) || rowOffset < 0 || rowOffset >= features.length) {
     throw new RangeError(`rowOffset: must be a row of the features [0, ${features.length}), got ${rowOffset}`);
   }
   const firstBar = Math.max(0, features.warmup + windowSize - 1 - rowOffset);
-  const data = features.data;
   return {
-    obsDim: windowValues + PORTFOLIO_ENTRIES,
+    obsDim: observationSize(windowSize, features.nFeatures),
     firstBar,
     observe: (t, ledger, out) => {
       if (t < firstBar) {
         out.fill(0);
         return;
       }
-      const src = (rowOffset + t - windowSize + 1) * nf;
-      for (let k = 0; k < windowValues; k++) out[k] = data[src + k];
-      const eq = ledger.equity;
-      if (eq > 0) {
-        out[windowValues] = (ledger.positionQty * ledger.markPrice) / eq;
-        out[windowValues + 1] = ledger.unrealisedPnl / eq;
-      } else {
-        out[windowValues] = 0;
-        out[windowValues + 1] = -1;
-      }
-      out[windowValues + 2] = eq < ledger.peakEquity ? (ledger.peakEquity - eq) / ledger.peakEquity : 0;
-      out[windowValues + 3] = (ledger.timeMs % MS_PER_DAY) / MS_PER_DAY;
+      writeObservation(out, 0, features, rowOffset + t, windowSize, ledger);
     },
   };
 }

@@ -9,7 +9,9 @@ export {
 export { type TradingDataset, type DatasetOptions, createDataset } from './dataset.js';
 export { type TradingEnvState, NO_TRADE_YET, createEnvState } from './env-state.js';
 export { writeActionMask } from './action-mask.js';
-export { type EpisodeRange, TradingSim, resolveEpisodeRange, PORTFOLIO_OBS_NAMES, COST_NAMES } from './trading-sim.js';
+export { type EpisodeRange, TradingSim, resolveEpisodeRange } from './trading-sim.js';
+export { type CostConfig, type CostAccount, COST_NAMES, writeCostSignals } from './cost-signals.js';
+export { type ObsAccount, PORTFOLIO_OBS_NAMES, observationSize, writeObservation } from './observation.js';
 export {
   TradingEnv,
   type TradingEnvOptions,

@@ -8,16 +8,9 @@ import { type ActionSpec, Ledger, MS_PER_DAY, Rng, actionOrderQty } from '../cor
 import { type CompiledSimFill, FillResult, compileSimFill, fillMarketOrderInto } from '../venues/index.js';
 import type { TradingEnvConfig } from './config.js';
 import type { TradingDataset } from './dataset.js';
+import { type CostConfig, COST_NAMES, writeCostSignals } from './cost-signals.js';
 import { NO_TRADE_YET, type TradingEnvState, createEnvState } from './env-state.js';
-
-/** Portfolio entries appended to the feature window in every observation. */
-export const PORTFOLIO_OBS_NAMES = ['position_value/equity', 'unrealised_pnl/equity', 'drawdown', 'time_of_day'] as const;
-
-/** Cost signal names, in the order of `info.costs`. */
-export const COST_NAMES = ['drawdown', 'position', 'dailyLoss'] as const;
-
-/** Caps the `excess` position signal when equity is gone (the episode terminates on that step anyway). */
-const MAX_POSITION_EXCESS = 1_000;
+import { PORTFOLIO_OBS_NAMES, observationSize, writeObservation } from './observation.js';
 /** Floor of the equity ratio in the log reward, so that a wipe-out gives a large finite penalty (log 1e-6 ≈ −13.8). */
 const MIN_EQUITY_RATIO = 1e-6;
 
@@ -104,20 +97,14 @@ export class TradingSim {
   private readonly close: Float64Array;
   private readonly time: Float64Array;
   private readonly volume: Float64Array;
-  private readonly featData: Float32Array;
-  private readonly nFeatures: number;
   private readonly windowSize: number;
   private readonly intervalMs: number;
   private readonly ruinEquity: number;
   private readonly episodeLength: number;
   private readonly logReward: boolean;
-  private readonly excessCosts: boolean;
-  private readonly maxDrawdown: number;
-  private readonly maxPositionFraction: number;
-  private readonly maxDailyLoss: number;
-  private readonly wDrawdown: number;
-  private readonly wPosition: number;
-  private readonly wDailyLoss: number;
+  private readonly costs: CostConfig;
+  /** The last step's cost signals, in COST_NAMES order. */
+  private readonly costSignals = new Float64Array(COST_NAMES.length);
   private readonly boxLow: number;
   private day = 0;
 
@@ -135,22 +122,14 @@ export class TradingSim {
     this.close = bars.close;
     this.time = bars.time;
     this.volume = bars.volume;
-    this.featData = features.data;
-    this.nFeatures = features.nFeatures;
     this.windowSize = config.windowSize;
     this.featureWindowSize = config.windowSize * features.nFeatures;
-    this.obsDim = this.featureWindowSize + PORTFOLIO_OBS_NAMES.length;
+    this.obsDim = observationSize(config.windowSize, features.nFeatures);
     this.intervalMs = dataset.intervalMs;
     this.ruinEquity = config.ruinFraction * config.initialCash;
     this.episodeLength = config.episodeLength;
     this.logReward = config.reward === 'log';
-    this.excessCosts = config.costs.mode === 'excess';
-    this.maxDrawdown = config.costs.maxDrawdown;
-    this.maxPositionFraction = config.costs.maxPositionFraction;
-    this.maxDailyLoss = config.costs.maxDailyLoss;
-    this.wDrawdown = config.costs.weights.drawdown;
-    this.wPosition = config.costs.weights.position;
-    this.wDailyLoss = config.costs.weights.dailyLoss;
+    this.costs = config.costs;
     this.boxLow = config.boxRange === 'long-only' ? 0 : -1;
   }
 
@@ -256,21 +235,11 @@ export class TradingSim {
     }
 
     // -- cost signals: 0 when the limit holds --
-    const peak = s.peakEquity;
-    const drawdown = eq < peak ? (peak - eq) / peak : 0;
-    const posFrac = eq > 0 ? Math.abs(s.positionQty * s.price) / eq : MAX_POSITION_EXCESS;
-    const dayStart = s.dayStartEquity;
-    const dayLoss = dayStart > 0 && eq < dayStart ? (dayStart - eq) / dayStart : 0;
-    const excess = this.excessCosts;
-    this.costDrawdown = drawdown > this.maxDrawdown ? (excess ? drawdown - this.maxDrawdown : 1) : 0;
-    this.costPosition =
-      posFrac > this.maxPositionFraction
-        ? excess
-          ? Math.min(posFrac - this.maxPositionFraction, MAX_POSITION_EXCESS)
-          : 1
-        : 0;
-    this.costDailyLoss = dayLoss > this.maxDailyLoss ? (excess ? dayLoss - this.maxDailyLoss : 1) : 0;
-    this.cost = this.wDrawdown * this.costDrawdown + this.wPosition * this.costPosition + this.wDailyLoss * this.costDailyLoss;
+    const c = this.costSignals;
+    this.cost = writeCostSignals(c, 0, s, this.costs);
+    this.costDrawdown = c[0];
+    this.costPosition = c[1];
+    this.costDailyLoss = c[2];
 
     // -- episode end: ruin terminates; the length limit or the end of the split truncates --
     this.terminated = eq < this.ruinEquity || eq <= 0;
@@ -291,21 +260,6 @@ export class TradingSim {
 
   /** Writes the observation at the current bar into `out[offset … offset + obsDim)`. Allocates nothing. */
   writeObs(out: Float32Array, offset: number): void {
-    const data = this.featData;
-    const n = this.featureWindowSize;
-    const src = (this.t - this.windowSize + 1) * this.nFeatures;
-    for (let k = 0; k < n; k++) out[offset + k] = data[src + k];
-    const s = this.state;
-    const eq = s.equity;
-    const o = offset + n;
-    if (eq > 0) {
-      out[o] = (s.positionQty * s.price) / eq;
-      out[o + 1] = this.ledger.unrealisedPnl / eq;
-    } else {
-      out[o] = 0;
-      out[o + 1] = -1;
-    }
-    out[o + 2] = eq < s.peakEquity ? (s.peakEquity - eq) / s.peakEquity : 0;
-    out[o + 3] = (s.timeMs % MS_PER_DAY) / MS_PER_DAY;
+    writeObservation(out, offset, this.dataset.features, this.t, this.windowSize, this.ledger);
   }
 }
