@@ -25,7 +25,7 @@ export { StateCache, type StateListener } from './state-cache.js';
 export { type TradingStateStore } from './state-store.js';
 export { MemoryStateStore } from './memory-state-store.js';
 export { type RedisStateStoreOptions, RedisStateStore, redactRedisUrl } from './redis-state-store.js';
-export { type CheckResult, type GatekeeperOptions, RiskGatekeeper } from './gatekeeper.js';
+export { type CheckResult, type GatekeeperOptions, RiskGatekeeper, errorText } from './gatekeeper.js';
 export {
   type KillMode,
   type KillSwitchVenue,
@@ -36,5 +36,14 @@ export {
   inScope,
   operatorChange,
 } from './kill-switch.js';
+export {
+  type OperatorChangeOptions,
+  STATE_CHANGE_REQUESTED,
+  STATE_CHANGE_FAILED,
+  STATE_CHANGED,
+  UnauditedStateChangeError,
+  applyOperatorChange,
+  isTightening,
+} from './operator-change.js';
 export { type ReplayableEvent, replayTradingStates, stateChangePayload } from './state-replay.js';
 export { benchGatekeeper, benchKillswitch } from './bench.js';

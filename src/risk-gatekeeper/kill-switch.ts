@@ -6,6 +6,7 @@
 import type { AuditSink } from '../security/index.js';
 import { errorText, type RiskGatekeeper } from './gatekeeper.js';
 import type { OrderIntent } from './context.js';
+import { applyOperatorChange } from './operator-change.js';
 import type { TradingStateStore } from './state-store.js';
 import { type Scope, type StateChange, type StateRecord, type TradingState, parseScope } from './trading-state.js';
 
@@ -70,14 +71,19 @@ export class KillSwitch {
     this.unsubscribe = this.store.onChange((r) => this.onStateChange(r));
   }
 
-  /** soft → REDUCING, hard → HALTED. */
+  /**
+   * soft → REDUCING, hard → HALTED. The request is audited before the store is touched and the gatekeeper
+   * audits the change; a kill goes ahead even if the audit log fails, then throws `UnauditedStateChangeError`.
+   */
   async kill(scope: Scope | string, mode: KillMode, operator: string, reason: string): Promise<StateRecord> {
-    return await this.store.set(operatorChange(scope, mode === 'hard' ? 'HALTED' : 'REDUCING', operator, reason));
+    const change = operatorChange(scope, mode === 'hard' ? 'HALTED' : 'REDUCING', operator, reason);
+    return await applyOperatorChange(this.store, this.audit, change, { recordChanged: false });
   }
 
-  /** Only an operator returns a scope to ACTIVE. */
+  /** Only an operator returns a scope to ACTIVE; refused (store untouched) if the request cannot be audited. */
   async resume(scope: Scope | string, operator: string, reason: string): Promise<StateRecord> {
-    return await this.store.set(operatorChange(scope, 'ACTIVE', operator, reason));
+    const change = operatorChange(scope, 'ACTIVE', operator, reason);
+    return await applyOperatorChange(this.store, this.audit, change, { recordChanged: false });
   }
 
   /** Resolves when every enforcement started so far has finished. */

@@ -13,7 +13,10 @@ export class StateCache {
   private readonly records = new Map<Scope, StateRecord>();
   private readonly listeners = new Set<StateListener>();
 
-  /** Applies `record` if it is newer than what is cached for its scope; returns whether it was applied. */
+  /**
+   * Applies `record` if it is newer than what is cached for its scope; returns whether it was applied.
+   * Throws a listener's error after applying.
+   */
   apply(record: StateRecord): boolean {
     const cur = this.records.get(record.scope);
     if (cur && cur.version >= record.version) return false;
@@ -21,7 +24,17 @@ export class StateCache {
     if (record.scope === 'global') this.globalState = record.state;
     else if (record.scope.startsWith('agent:')) this.agentStates.set(record.scope.slice(6), record.state);
     else this.instrumentStates.set(record.scope.slice(11), record.state);
-    for (const l of this.listeners) l(record);
+    // Every listener runs even if one throws (the kill-switch must flatten though an audit write failed);
+    // the first error is rethrown once all have seen the record, which stays applied.
+    let failure: { error: unknown } | undefined;
+    for (const l of this.listeners) {
+      try {
+        l(record);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure !== undefined) throw failure.error;
     return true;
   }
 

@@ -1,15 +1,20 @@
 /**
  * The latch survives restarts: the last state of every scope is rebuilt from the TRADING_STATE_CHANGED
- * events of the audit log (Redis here keeps nothing on disk). Works on any sequence of `{ type, actor,
- * payload }`: the events `readAuditEvents` returns, or a `MemoryAuditSink`'s.
+ * events of the audit log (Redis here keeps nothing on disk). An operator's request to tighten a scope
+ * (TRADING_STATE_CHANGE_REQUESTED) that no later CHANGED or FAILED event of that scope settles may have
+ * reached the store without its confirmation reaching the log: replay applies it (failing closed). An
+ * unsettled loosening is not applied. Works on any sequence of `{ type, actor, payload }`: the events
+ * `readAuditEvents` returns, or a `MemoryAuditSink`'s.
  */
 import { z } from 'zod';
-import { type Scope, type StateRecord, parseScope } from './trading-state.js';
+import { type Scope, type StateRecord, type TradingState, parseScope, strictness } from './trading-state.js';
 
 export interface ReplayableEvent {
   readonly type: string;
   readonly actor: string;
   readonly payload: Readonly<Record<string, unknown>>;
+  /** When the event was written (audit file events have it); dates an unsettled request on replay. */
+  readonly timeMs?: number;
 }
 
 /** The payload of a TRADING_STATE_CHANGED event: written by every gatekeeper and the CLI, read by the replay. */
@@ -18,6 +23,15 @@ export function stateChangePayload(r: StateRecord): Record<string, unknown> {
 }
 
 const stateEnum = z.enum(['ACTIVE', 'REDUCING', 'HALTED']);
+const requestSchema = z.object({ scope: z.string(), to: stateEnum, reason: z.string() });
+const failedSchema = z.object({ scope: z.string() });
+
+interface UnsettledRequest {
+  readonly to: TradingState;
+  readonly timeMs: number | undefined;
+  readonly actor: string;
+  readonly reason: string;
+}
 const payloadSchema = z.object({
   scope: z.string(),
   from: stateEnum,
@@ -28,22 +42,29 @@ const payloadSchema = z.object({
 });
 
 /**
- * Per scope, the record with the highest version (a later event wins a tie). Throws on a
- * TRADING_STATE_CHANGED event that cannot be read: a latch we cannot rebuild must not be guessed.
+ * Per scope, the record with the highest version (a later event wins a tie), tightened by any unsettled
+ * operator request (see the module comment). Throws on a state event that cannot be read: a latch we cannot
+ * rebuild must not be guessed.
  */
 export function replayTradingStates(events: Iterable<ReplayableEvent>): StateRecord[] {
   const latest = new Map<Scope, StateRecord>();
+  const unsettled = new Map<Scope, UnsettledRequest>();
   let index = 0;
   for (const e of events) {
     index += 1;
-    if (e.type !== 'TRADING_STATE_CHANGED') continue;
-    const parsed = payloadSchema.safeParse(e.payload);
-    if (!parsed.success) {
-      const fields = parsed.error.issues.map((i) => i.path.join('.') || '(payload)').join(', ');
-      throw new Error(`audit replay: TRADING_STATE_CHANGED event #${index} is unreadable (${fields})`);
+    if (e.type === 'TRADING_STATE_CHANGE_REQUESTED') {
+      const p = parseEvent(requestSchema, e, index);
+      unsettled.set(parseScope(p.scope), { to: p.to, timeMs: e.timeMs, actor: e.actor, reason: p.reason });
+      continue;
     }
-    const p = parsed.data;
+    if (e.type === 'TRADING_STATE_CHANGE_FAILED') {
+      unsettled.delete(parseScope(parseEvent(failedSchema, e, index).scope));
+      continue;
+    }
+    if (e.type !== 'TRADING_STATE_CHANGED') continue;
+    const p = parseEvent(payloadSchema, e, index);
     const scope = parseScope(p.scope);
+    unsettled.delete(scope);
     const cur = latest.get(scope);
     if (cur !== undefined && cur.version > p.version) continue;
     latest.set(scope, {
@@ -56,5 +77,31 @@ export function replayTradingStates(events: Iterable<ReplayableEvent>): StateRec
       changedAtMs: p.changedAtMs,
     });
   }
+  let maxVersion = 0;
+  for (const r of latest.values()) if (r.version > maxVersion) maxVersion = r.version;
+  for (const [scope, req] of unsettled) {
+    const cur = latest.get(scope);
+    const from = cur?.state ?? 'ACTIVE';
+    if (strictness(req.to) <= strictness(from)) continue;
+    maxVersion += 1;
+    latest.set(scope, {
+      scope,
+      state: req.to,
+      previous: from,
+      version: maxVersion,
+      actor: req.actor,
+      reason: `${req.reason} (requested; its confirmation is missing from the audit log)`,
+      changedAtMs: req.timeMs ?? cur?.changedAtMs ?? 0,
+    });
+  }
   return [...latest.values()];
+}
+
+function parseEvent<T>(schema: z.ZodType<T>, e: ReplayableEvent, index: number): T {
+  const parsed = schema.safeParse(e.payload);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => i.path.join('.') || '(payload)').join(', ');
+    throw new Error(`audit replay: ${e.type} event #${index} is unreadable (${fields})`);
+  }
+  return parsed.data;
 }

@@ -1,22 +1,27 @@
 /**
  * `bulwark kill --soft|--hard`, `bulwark resume`, `bulwark status`: operate the kill-switch in Redis.
- * Every flip is written to a signed audit file (the signing key is made on first use, mode 0600); before a
- * flip the file is replayed into Redis, so a Redis that lost its state comes back latched.
+ * Every flip is written to a signed audit file (the signing key is made on first use, mode 0600): the request
+ * before Redis is touched, the change after. Before a flip the file is replayed into Redis, so a Redis that
+ * lost its state comes back latched. A kill is never held up by the audit file (it is applied, and the
+ * command then fails naming the audit problem); a resume is refused unless it can be recorded.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { systemClock } from '../../core/index.js';
-import { AuditLog, readAuditEvents, writeAuditKeyPair } from '../../security/index.js';
+import { AuditLog, type AuditSink, readAuditEvents, writeAuditKeyPair } from '../../security/index.js';
 import {
   RedisStateStore,
   type StateRecord,
+  UnauditedStateChangeError,
+  applyOperatorChange,
+  errorText,
+  isTightening,
   type TradingState,
   operatorChange,
   parseScope,
   replayTradingStates,
-  stateChangePayload,
 } from '../../risk-gatekeeper/index.js';
 
 interface StoreOptions {
@@ -79,23 +84,52 @@ function signingKeyPath(keysDir: string): string {
 
 async function flip(state: TradingState, opts: FlipOptions): Promise<void> {
   const change = operatorChange(parseScope(opts.scope), state, opts.operator, opts.reason);
-  // An audit log that cannot be replayed stops the flip before anything is touched.
-  const replayed = existsSync(opts.audit) ? replayTradingStates(readAuditEvents(opts.audit)) : [];
   const store = await openStore(opts);
   try {
+    // A kill is applied whatever state the audit log is in (and the failure reported afterwards); a
+    // loosening is refused unless the log can be replayed, opened and written.
+    const tightening = isTightening(store, change);
+    let replayed: StateRecord[] = [];
+    let auditProblem: unknown;
+    try {
+      replayed = existsSync(opts.audit) ? replayTradingStates(readAuditEvents(opts.audit)) : [];
+    } catch (err) {
+      if (!tightening) throw err;
+      auditProblem = err;
+    }
     // The key and the audit directory are made only once Redis answered: a failed flip leaves nothing behind.
-    const keyPath = signingKeyPath(opts.keys);
-    mkdirSync(dirname(opts.audit), { recursive: true });
-    // Opened inside the try: a log that cannot be opened (held by another writer) must still close the store,
-    // whose connections would otherwise keep the command running forever.
-    const log = AuditLog.open({ path: opts.audit, signingKey: keyPath });
+    let log: AuditLog | undefined;
+    try {
+      const keyPath = signingKeyPath(opts.keys);
+      mkdirSync(dirname(opts.audit), { recursive: true });
+      log = AuditLog.open({ path: opts.audit, signingKey: keyPath });
+    } catch (err) {
+      if (!tightening) throw err;
+      auditProblem ??= err;
+    }
     try {
       await store.restore(replayed);
-      const record = await store.set(change);
-      log.append('TRADING_STATE_CHANGED', record.actor, stateChangePayload(record));
+      const sink: AuditSink =
+        log ??
+        ({
+          append: () => {
+            throw auditProblem;
+          },
+        } satisfies AuditSink);
+      let record: StateRecord;
+      try {
+        record = await applyOperatorChange(store, sink, change, { recordChanged: true });
+      } catch (err) {
+        if (err instanceof UnauditedStateChangeError) process.stdout.write(`${describe(err.record)}\n`);
+        throw err;
+      }
       process.stdout.write(`${describe(record)}\n`);
+      if (auditProblem !== undefined) {
+        // Written down, but the log could not be replayed first: say so, and fail so scripts notice.
+        throw new Error(`audit log ${opts.audit} could not be replayed before the kill (${errorText(auditProblem)}); the kill is applied and recorded`);
+      }
     } finally {
-      log.close();
+      log?.close();
     }
   } finally {
     await store.close();
