@@ -3,6 +3,7 @@
  * that recording a million decisions allocates nothing per step. Strings (rule ids, reason codes) are
  * interned once in a `StringTable` and stored as small integers.
  */
+import { TRADING_STATES, type TradingState, strictness } from '../risk-gatekeeper/index.js';
 
 /** Outcome of one decision as the chain saw it. */
 export type GateOutcome = 'NO_ORDER' | 'ACCEPTED' | 'DENIED' | 'MASKED';
@@ -13,18 +14,12 @@ export const GATE_DENIED = 2;
 /** The agent proposed an action the Constraint Logic Engine had masked; nothing was sent. */
 export const GATE_MASKED = 3;
 
-export type TradingStateName = 'ACTIVE' | 'REDUCING' | 'HALTED';
-export const TRADING_STATES: readonly TradingStateName[] = ['ACTIVE', 'REDUCING', 'HALTED'];
+/** The gatekeeper's trading state, stored per bar as its index in `TRADING_STATES` (its strictness). */
+export type TradingStateName = TradingState;
+export { TRADING_STATES };
 
-export function tradingStateIndex(state: TradingStateName): number {
-  switch (state) {
-    case 'ACTIVE':
-      return 0;
-    case 'REDUCING':
-      return 1;
-    case 'HALTED':
-      return 2;
-  }
+export function tradingStateIndex(state: TradingState): number {
+  return strictness(state);
 }
 
 /** Interns strings as dense integer ids (lookups of known strings allocate nothing). */

@@ -17,6 +17,7 @@ import {
   writeRunFiles,
   type BacktestRecord,
 } from '../../backtests/index.js';
+import { parseWholeNumberFlag } from '../flags.js';
 
 export interface BacktestFlags {
   data?: string;
@@ -44,8 +45,7 @@ function numberFlag(value: string | undefined, flag: string, min = 0): number | 
 }
 
 export function jobFromFlags(f: BacktestFlags): BacktestJob {
-  const seed = numberFlag(f.seed, '--seed');
-  if (seed !== undefined && !Number.isSafeInteger(seed)) throw new RangeError(`--seed: must be a whole number >= 0, got '${f.seed}'`);
+  const seed = f.seed === undefined ? undefined : parseWholeNumberFlag(f.seed, '--seed', 0);
   return {
     agent: f.agent,
     ...(f.data === undefined ? {} : { data: f.data }),

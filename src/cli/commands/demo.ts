@@ -6,12 +6,7 @@
 import type { Command } from 'commander';
 import { dirname, relative, resolve } from 'node:path';
 import { DEMO_DEFAULTS, runDemo } from '../../backtests/index.js';
-
-function wholeNumber(text: string, flag: string, min: number): number {
-  const x = Number(text);
-  if (!Number.isInteger(x) || x < min) throw new RangeError(`${flag}: must be a whole number >= ${min}, got '${text}'`);
-  return x;
-}
+import { parseWholeNumberFlag } from '../flags.js';
 
 export function registerDemoCommand(program: Command): void {
   program
@@ -29,9 +24,9 @@ export function registerDemoCommand(program: Command): void {
       };
       const result = await runDemo({
         ...DEMO_DEFAULTS,
-        seed: wholeNumber(opts.seed, '--seed', 0),
-        epochs: wholeNumber(opts.epochs, '--epochs', 1),
-        bars: wholeNumber(opts.bars, '--bars', 2_000),
+        seed: parseWholeNumberFlag(opts.seed, '--seed', 0),
+        epochs: parseWholeNumberFlag(opts.epochs, '--epochs', 1),
+        bars: parseWholeNumberFlag(opts.bars, '--bars', 2_000),
         outDir: resolve(opts.out),
         onProgress: say,
       });

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { type Bars, Rng } from '../../core/index.js';
 import { generateSynthetic, loadBarsCsv, parseSynthSpec } from '../../data/index.js';
 import { TradingEnv, createDataset } from '../../env/index.js';
+import { parseWholeNumberFlag } from '../flags.js';
 
 interface InspectOptions {
   data?: string;
@@ -16,12 +17,6 @@ interface InspectOptions {
   steps: string;
   window: string;
   json: boolean;
-}
-
-function wholeNumber(text: string, flag: string, min: number): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < min) throw new Error(`${flag}: must be a whole number >= ${min} (below 2^53), got '${text}'`);
-  return n;
 }
 
 export function registerEnvCommand(program: Command): void {
@@ -38,9 +33,9 @@ export function registerEnvCommand(program: Command): void {
     .option('--window <n>', 'bars of features in each observation', '16')
     .option('--json', 'print one JSON object', false)
     .action(async (opts: InspectOptions) => {
-      const seed = wholeNumber(opts.seed, '--seed', 0);
-      const steps = wholeNumber(opts.steps, '--steps', 1);
-      const windowSize = wholeNumber(opts.window, '--window', 1);
+      const seed = parseWholeNumberFlag(opts.seed, '--seed', 0);
+      const steps = parseWholeNumberFlag(opts.steps, '--steps', 1);
+      const windowSize = parseWholeNumberFlag(opts.window, '--window', 1);
       const market = await loadMarket(opts, seed);
       const dataset = createDataset({ bars: market.bars });
       const tradingEnv = new TradingEnv({ dataset, config: { seed, windowSize } });

@@ -6,12 +6,7 @@
  */
 import type { Command } from 'commander';
 import { DEFAULT_SAFETY_OPTIONS, formatSafetySettings, formatSafetyTable, initBackend, runSafetyExperiment, summariseSafety } from '../../agents/index.js';
-
-function wholeNumber(flag: string, text: string, min: number): number {
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isInteger(n) || n < min) throw new Error(`${flag}: must be a whole number >= ${min}, got '${text}'`);
-  return n;
-}
+import { parseWholeNumberFlag } from '../flags.js';
 
 export function registerExperimentCommand(program: Command): void {
   const experiment = program.command('experiment').description('reproducible research experiments');
@@ -34,11 +29,11 @@ export function registerExperimentCommand(program: Command): void {
       if (!(lambdaLr > 0) || !Number.isFinite(lambdaLr)) throw new Error(`--lambda-lr: must be a number > 0, got '${String(opts.lambdaLr)}'`);
       const options = {
         ...d,
-        seed: wholeNumber('--seed', String(opts.seed), 0),
-        seeds: wholeNumber('--seeds', String(opts.seeds), 1),
-        epochs: wholeNumber('--epochs', String(opts.epochs), 1),
-        numEnvs: wholeNumber('--envs', String(opts.envs), 1),
-        episodeLength: wholeNumber('--episode-length', String(opts.episodeLength), 2),
+        seed: parseWholeNumberFlag(String(opts.seed), '--seed', 0),
+        seeds: parseWholeNumberFlag(String(opts.seeds), '--seeds', 1),
+        epochs: parseWholeNumberFlag(String(opts.epochs), '--epochs', 1),
+        numEnvs: parseWholeNumberFlag(String(opts.envs), '--envs', 1),
+        episodeLength: parseWholeNumberFlag(String(opts.episodeLength), '--episode-length', 2),
         costLimit,
         lambdaLr,
       };

@@ -23,14 +23,9 @@ import {
   writeReportHtml,
 } from '../../backtests/index.js';
 import { jobFromFlags } from './backtest.js';
+import { parseWholeNumberFlag, parseWholeNumberListFlag } from '../flags.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
-
-function wholeNumberFlag(text: string, flag: string): number {
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isInteger(n) || n < 1) throw new RangeError(`${flag}: must be a whole number >= 1, got '${text}'`);
-  return n;
-}
 
 function progressBar(enabled: boolean, total: number, label: string): { update: (done: number) => void; stop: () => void } {
   if (!enabled) return { update: () => undefined, stop: () => undefined };
@@ -71,11 +66,8 @@ export function registerSweepCommands(program: Command): void {
     .action(async (flags: Flags & { seeds: string; workers: string; out: string }) => {
       const base: BacktestJob = jobFromFlags(flags);
       await prepareJob(base); // validates every input once, before any worker starts
-      const seedTexts = flags.seeds.split(',').map((s) => s.trim());
-      const seeds = seedTexts.map(Number);
-      if (seedTexts.some((t, i) => t === '' || !Number.isInteger(seeds[i]) || seeds[i] < 0)) throw new RangeError(`--seeds: must be whole numbers >= 0, got '${flags.seeds}'`);
-      const workers = Number(flags.workers);
-      if (!Number.isInteger(workers) || workers < 0) throw new RangeError(`--workers: must be a whole number >= 0, got '${flags.workers}'`);
+      const seeds = parseWholeNumberListFlag(flags.seeds, '--seeds', 0);
+      const workers = parseWholeNumberFlag(flags.workers, '--workers', 0);
       const jobs = sweepJobs(base, flags.grid.map(parseGridAxis), seeds);
       const bar = progressBar(!flags.json, jobs.length, 'sweep');
       const cells = await runSweep(jobs, { workers, onProgress: (d) => bar.update(d) }).finally(() => bar.stop());
@@ -114,8 +106,8 @@ export function registerSweepCommands(program: Command): void {
       const job = jobFromFlags(flags);
       const p = await prepareJob(job);
       const axes = flags.grid.map(parseGridAxis);
-      const trainBars = wholeNumberFlag(flags.trainBars, '--train-bars');
-      const testBars = wholeNumberFlag(flags.testBars, '--test-bars');
+      const trainBars = parseWholeNumberFlag(flags.trainBars, '--train-bars', 1);
+      const testBars = parseWholeNumberFlag(flags.testBars, '--test-bars', 1);
       const nWindows = walkForwardWindows({ totalBars: p.bars.length, trainBars, testBars, mode: flags.mode }).length;
       const bar = progressBar(!flags.json, nWindows, 'walk-forward');
       const result = await runWalkForward({

@@ -30,6 +30,7 @@ import {
   type PpoLagCheckpoint,
 } from '../../agents/index.js';
 import { learningCurveHtml } from './learning-curve.js';
+import { parseWholeNumberFlag } from '../flags.js';
 
 const DEFAULT_DATA = regimeSourceText(20_000, 1);
 
@@ -145,9 +146,7 @@ export interface TrainSummary {
 export async function runTrain(opts: TrainOptions): Promise<TrainSummary> {
   const file = await loadTrainFile(opts.config);
   if (opts.seed !== undefined) {
-    const seed = Number(opts.seed);
-    if (opts.seed.trim() === '' || !Number.isInteger(seed) || seed < 0) throw new Error(`--seed: must be a whole number >= 0, got '${opts.seed}'`);
-    file.train.seed = seed;
+    file.train.seed = parseWholeNumberFlag(opts.seed, '--seed', 0);
   }
   const source = opts.data !== undefined ? parseDataSource(opts.data, '--data') : parseDataSource(taskDataText(file), 'task.data', dirname(opts.config));
   // Record the source as resolved (CSV paths absolute), so config.json says exactly what was trained on.

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { parseWholeNumberFlag, parseWholeNumberListFlag } from './flags.js';
+
+describe('whole-number flags', () => {
+  it('accepts_whole_numbers_at_or_above_the_bound', () => {
+    expect(parseWholeNumberFlag('0', '--seed', 0)).toBe(0);
+    expect(parseWholeNumberFlag(' 42 ', '--seed', 0)).toBe(42);
+    expect(parseWholeNumberFlag('9007199254740991', '--seed', 0)).toBe(Number.MAX_SAFE_INTEGER);
+    expect(parseWholeNumberListFlag('1, 2,3', '--seeds', 0)).toEqual([1, 2, 3]);
+  });
+
+  it('refuses_empty_fractional_negative_non_numeric_and_unsafe_values_naming_flag_and_text', () => {
+    for (const bad of ['', ' ', '1.5', '-1', 'abc', 'NaN', 'Infinity']) {
+      expect(() => parseWholeNumberFlag(bad, '--seed', 0)).toThrow(`--seed: must be a whole number >= 0, got '${bad}'`);
+    }
+    expect(() => parseWholeNumberFlag('0', '--epochs', 1)).toThrow("--epochs: must be a whole number >= 1, got '0'");
+    expect(() => parseWholeNumberFlag('100000000000000000000', '--seed', 0)).toThrow(
+      "--seed: must be a whole number below 2^53, got '100000000000000000000'",
+    );
+    expect(() => parseWholeNumberListFlag('1,,2', '--seeds', 0)).toThrow("--seeds: must be whole numbers >= 0 separated by commas, got '1,,2'");
+  });
+});

@@ -1,0 +1,23 @@
+/** Parsing of command-line flag values shared by the commands. */
+
+/**
+ * A whole-number flag (a seed, a count) at least `min`; the error names the flag, the bound and the text
+ * given. Numbers past 2^53 are refused: they cannot be told apart from their neighbours.
+ */
+export function parseWholeNumberFlag(text: string, flag: string, min: number): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isInteger(n) || n < min) throw new RangeError(`${flag}: must be a whole number >= ${min}, got '${text}'`);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`${flag}: must be a whole number below 2^53, got '${text}'`);
+  return n;
+}
+
+/** A comma-separated list of whole numbers, each at least `min` (e.g. `--seeds 1,2,3`). */
+export function parseWholeNumberListFlag(text: string, flag: string, min: number): number[] {
+  return text.split(',').map((part) => {
+    try {
+      return parseWholeNumberFlag(part.trim(), flag, min);
+    } catch {
+      throw new RangeError(`${flag}: must be whole numbers >= ${min} separated by commas, got '${text}'`);
+    }
+  });
+}
