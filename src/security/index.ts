@@ -1,7 +1,7 @@
 export { type AuditSink, type RecordedAuditEvent, MemoryAuditSink, discardAuditSink } from './audit-sink.js';
 export { canonicalJson } from './canonical-json.js';
 export { errnoCode } from './errno-code.js';
-export { REDACTED, redactSecrets, isSecretKey, isSecretValue } from './redact.js';
+export { REDACTED, redactSecrets, redactInlineSecrets, isSecretKey, isSecretValue } from './redact.js';
 export {
   type AuditKeyPair,
   type WrittenAuditKeys,
