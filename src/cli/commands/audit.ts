@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { type AuditVerifyReport, verifyAuditLog, writeAuditKeyPair } from '../../security/index.js';
+import { parseWholeNumberFlag } from '../flags.js';
 
 function describeReport(path: string, r: AuditVerifyReport): string {
   if (!r.ok) {
@@ -45,13 +46,7 @@ export function registerAuditCommand(program: Command): void {
     .option('--min-seq <n>', 'fail unless the log reaches at least this seq (detects a file cut at a checkpoint)')
     .option('--json', 'print the report as one JSON object', false)
     .action((file: string, opts: { pubkey: string[]; minSeq?: string; json: boolean }) => {
-      let minSeq: number | undefined;
-      if (opts.minSeq !== undefined) {
-        minSeq = Number(opts.minSeq);
-        if (!Number.isSafeInteger(minSeq) || minSeq < 0) {
-          throw new Error(`--min-seq: must be an integer >= 0, got '${opts.minSeq}'`);
-        }
-      }
+      const minSeq = opts.minSeq === undefined ? undefined : parseWholeNumberFlag(opts.minSeq, '--min-seq', 0);
       const report = verifyAuditLog(file, opts.pubkey, minSeq === undefined ? {} : { minSeq });
       process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : describeReport(file, report));
       if (!report.ok) process.exitCode = 1;
