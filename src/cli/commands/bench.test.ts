@@ -1,0 +1,50 @@
+import { Command } from 'commander';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { registerBenchCommand } from './bench.js';
+
+afterEach(() => vi.restoreAllMocks());
+
+async function bench(args: string[]): Promise<Record<string, unknown>> {
+  const program = new Command().exitOverride();
+  registerBenchCommand(program);
+  let out = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  try {
+    await program.parseAsync(['node', 'bulwark', 'bench', ...args]);
+  } finally {
+    vi.restoreAllMocks();
+  }
+  expect(out.trim().split('\n')).toHaveLength(1); // --json: one object, one line
+  return JSON.parse(out) as Record<string, unknown>;
+}
+
+/** The keys the issues and the README promise, per benchmark. Behaviour only: figures are not judged here. */
+const KEYS: Record<string, readonly string[]> = {
+  mask: ['p50_ns', 'p99_ns', 'batched_masks_per_sec'],
+  gatekeeper: ['check_p50_ns', 'check_p99_ns'],
+  audit: ['events_per_sec', 'verify_events_per_sec'],
+  env: ['steps_per_sec_single', 'steps_per_sec_vec'],
+  data: ['loadCsvRowsPerSec'],
+  backtest: ['bars_per_sec'],
+  train: ['env_steps_per_sec'],
+  killswitch: ['propagation_p50_ms', 'propagation_p99_ms'],
+};
+
+describe('bulwark bench', () => {
+  it.each(Object.entries(KEYS))('bench_%s_at_a_small_scale_prints_one_json_object_with_its_figures', async (name, keys) => {
+    const result = await bench([name, '--json', '--scale', '0.01']);
+    for (const key of keys) {
+      const v = result[key];
+      expect(typeof v === 'number' && Number.isFinite(v) && v > 0, `${name}.${key} = ${String(v)}`).toBe(true);
+    }
+    if (name === 'train') expect(['tensorflow', 'wasm', 'cpu']).toContain(result.backend);
+  }, 60_000);
+
+  it('an_unknown_benchmark_or_a_bad_scale_is_refused_naming_the_choices_or_the_flag', async () => {
+    await expect(bench(['nope', '--json'])).rejects.toThrow("bench: unknown benchmark 'nope'; choose one of: gatekeeper, killswitch, mask");
+    await expect(bench(['mask', '--scale', '0'])).rejects.toThrow("--scale: must be a number > 0, got '0'");
+  });
+});
