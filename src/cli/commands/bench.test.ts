@@ -26,7 +26,7 @@ const KEYS: Record<string, readonly string[]> = {
   mask: ['p50_ns', 'p99_ns', 'batched_masks_per_sec'],
   gatekeeper: ['check_p50_ns', 'check_p99_ns'],
   audit: ['events_per_sec', 'verify_events_per_sec'],
-  env: ['steps_per_sec_single', 'steps_per_sec_vec'],
+  env: ['steps_per_sec_single', 'steps_per_sec_vec', 'obs_dim', 'n_envs'],
   data: ['loadCsvRowsPerSec'],
   backtest: ['bars_per_sec'],
   train: ['env_steps_per_sec'],
