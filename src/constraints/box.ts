@@ -142,6 +142,26 @@ export function allowedTargetInterval(s: ConstraintState, c: CompiledRules): Tar
   return { lo: out[0], hi: out[1], current, loReasons: ruleIdsFromBits(reasons[0]), hiReasons: ruleIdsFromBits(reasons[1]) };
 }
 
+/**
+ * Proposals this close to the allowed interval are snapped onto it rather than judged violations: a
+ * Float32Array action cannot hold the interval's ends exactly (float32 spacing is 1.2e-7 near 1). The
+ * executed target is always inside the interval.
+ */
+export const TARGET_TOLERANCE = 1e-6;
+
+/** Whether `proposed` is an allowed target of [lo, hi], up to TARGET_TOLERANCE (false for a non-finite one). */
+export function targetWithin(proposed: number, lo: number, hi: number): boolean {
+  return proposed >= lo - TARGET_TOLERANCE && proposed <= hi + TARGET_TOLERANCE;
+}
+
+/**
+ * The rules a target outside [lo, hi] breaks: those setting the end it passes (`loBits` or `hiBits`, as
+ * `writeTargetInterval` wrote them), both ends' for a non-finite target.
+ */
+export function targetBreachBits(proposed: number, lo: number, hi: number, loBits: number, hiBits: number): number {
+  return proposed < lo ? loBits : proposed > hi ? hiBits : loBits | hiBits;
+}
+
 /** `projectTarget` on plain numbers: the allowed target nearest to `target`; a non-finite one holds `current`. */
 export function projectTargetOnto(target: number, lo: number, hi: number, current: number): number {
   if (!Number.isFinite(target)) return current;

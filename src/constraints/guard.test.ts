@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryAuditSink } from '../security/index.js';
-import { ConstraintGuard, MaskedActionError, TARGET_TOLERANCE, TargetOutsideIntervalError } from './guard.js';
+import { TARGET_TOLERANCE } from './box.js';
+import { ConstraintGuard, MaskedActionError, TargetOutsideIntervalError } from './guard.js';
 import { RULE_BIT } from './rule-ids.js';
 import { auditLockListener } from './locks.js';
 

@@ -8,7 +8,7 @@
  * events of a lock change.
  */
 import { HOLD_ACTION } from '../core/index.js';
-import { projectTargetOnto, writeTargetInterval } from './box.js';
+import { projectTargetOnto, targetBreachBits, targetWithin, writeTargetInterval } from './box.js';
 import { type CompileOptions, type CompiledRules, compileRules } from './compile.js';
 import { type LockListener, updateLocks } from './locks.js';
 import { computeActionMasks, writeActionMask } from './mask.js';
@@ -39,13 +39,6 @@ export interface AccountFigures {
   readonly barsSinceLastTrade: number;
   readonly timeMs: number;
 }
-
-/**
- * Proposals this close to the allowed interval are snapped onto it rather than judged violations: a
- * Float32Array action cannot hold the interval's ends exactly (float32 spacing is 1.2e-7 near 1). The
- * executed target is always inside the interval.
- */
-export const TARGET_TOLERANCE = 1e-6;
 
 /** A masked action sent to `step` in strict mode. */
 export class MaskedActionError extends Error {
@@ -192,12 +185,10 @@ export class ConstraintGuard {
     const current = this.currentTargets[i];
     let bits = 0;
     let executed: number;
-    if (proposed >= lo - TARGET_TOLERANCE && proposed <= hi + TARGET_TOLERANCE) {
+    if (targetWithin(proposed, lo, hi)) {
       executed = proposed < lo ? lo : proposed > hi ? hi : proposed;
     } else {
-      const loBits = this.targetReasonBits[2 * i];
-      const hiBits = this.targetReasonBits[2 * i + 1];
-      bits = proposed < lo ? loBits : proposed > hi ? hiBits : loBits | hiBits;
+      bits = targetBreachBits(proposed, lo, hi, this.targetReasonBits[2 * i], this.targetReasonBits[2 * i + 1]);
       if (this.mode === 'strict') throw new TargetOutsideIntervalError(proposed, lo, hi, ruleIdsFromBits(bits));
       this.violations[i]++;
       executed = projectTargetOnto(proposed, lo, hi, current);

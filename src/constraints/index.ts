@@ -21,7 +21,16 @@ export {
 } from './state.js';
 export { type CompiledRules, type CompileOptions, type DrawdownRelease, compileRules } from './compile.js';
 export { type ActionMaskResult, computeActionMask, computeActionMasks, writeActionMask } from './mask.js';
-export { type TargetInterval, allowedTargetInterval, projectTarget, projectTargetOnto, writeTargetInterval } from './box.js';
+export {
+  type TargetInterval,
+  TARGET_TOLERANCE,
+  allowedTargetInterval,
+  projectTarget,
+  projectTargetOnto,
+  targetBreachBits,
+  targetWithin,
+  writeTargetInterval,
+} from './box.js';
 export {
   type LockKind,
   type LockEvent,
@@ -43,6 +52,5 @@ export {
   ConstraintGuard,
   MaskedActionError,
   TargetOutsideIntervalError,
-  TARGET_TOLERANCE,
 } from './guard.js';
 export { benchMask } from './bench.js';

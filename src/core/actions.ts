@@ -65,3 +65,13 @@ export function actionOrderQty(action: ActionSpec, positionQty: number, equity: 
       return (action.fraction * equity) / price - positionQty;
   }
 }
+
+/**
+ * Signed quantity a Box (target-position) action orders, before lot rounding: the position taken to
+ * `target` × equity in value at `price`, the target first clipped to the Box range [`low`, 1]. With no
+ * positive equity it closes the position. The trading env and the backtest both size targets with it.
+ */
+export function targetOrderQty(target: number, low: number, positionQty: number, equity: number, price: number): number {
+  const x = target < low ? low : target > 1 ? 1 : target;
+  return equity > 0 ? (x * equity) / price - positionQty : -positionQty;
+}

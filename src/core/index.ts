@@ -32,5 +32,6 @@ export {
   targetLevelActions,
   validateActionSet,
   actionOrderQty,
+  targetOrderQty,
 } from './actions.js';
 export { type ValidationIssue, ValidationError, parseWithSchema } from './validation.js';

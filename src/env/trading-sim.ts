@@ -4,7 +4,7 @@
  * marked at t+1's close, and reward, cost signals and episode end are computed. Everything is a number field
  * rewritten in place: a step allocates nothing.
  */
-import { type ActionSpec, Ledger, MS_PER_DAY, Rng, actionOrderQty } from '../core/index.js';
+import { type ActionSpec, Ledger, MS_PER_DAY, Rng, actionOrderQty, targetOrderQty } from '../core/index.js';
 import { type CompiledSimFill, FillResult, compileSimFill, fillMarketOrderInto } from '../venues/index.js';
 import type { TradingEnvConfig } from './config.js';
 import type { TradingDataset } from './dataset.js';
@@ -185,11 +185,8 @@ export class TradingSim {
   /** Steps towards a target position worth `target` × equity (clipped to the box range). */
   stepTarget(target: number): void {
     if (Number.isNaN(target)) throw new RangeError('action: target position must be a number, got NaN');
-    const x = target < this.boxLow ? this.boxLow : target > 1 ? 1 : target;
     const l = this.ledger;
-    const eq = l.equity;
-    const price = this.close[this.t];
-    this.stepOrder(eq > 0 ? (x * eq) / price - l.positionQty : -l.positionQty);
+    this.stepOrder(targetOrderQty(target, this.boxLow, l.positionQty, l.equity, this.close[this.t]));
   }
 
   /** Steps without an order: a Box target that keeps the position as it is (no rounding-noise order). */
