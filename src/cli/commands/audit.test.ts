@@ -1,35 +1,18 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../security/index.js';
+import { type CommandRun, runCommand } from '../test-helpers/run-command.js';
 import { registerAuditCommand } from './audit.js';
 
 const dirs: string[] = [];
 afterEach(() => {
-  vi.restoreAllMocks();
-  process.exitCode = undefined;
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function run(args: string[]): Promise<{ out: string; exitCode: number }> {
-  const program = new Command().exitOverride();
-  registerAuditCommand(program);
-  let out = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  process.exitCode = undefined;
-  try {
-    await program.parseAsync(['node', 'bulwark', ...args]);
-  } finally {
-    vi.restoreAllMocks();
-  }
-  const exitCode = typeof process.exitCode === 'number' ? process.exitCode : 0;
-  process.exitCode = undefined;
-  return { out, exitCode };
+function run(args: string[]): Promise<CommandRun> {
+  return runCommand(registerAuditCommand, args);
 }
 
 /** A key pair and a closed log of `n` events signed with it. */

@@ -1,22 +1,9 @@
-import { Command } from 'commander';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { runCommand } from '../test-helpers/run-command.js';
 import { registerBenchCommand } from './bench.js';
 
-afterEach(() => vi.restoreAllMocks());
-
 async function bench(args: string[]): Promise<Record<string, unknown>> {
-  const program = new Command().exitOverride();
-  registerBenchCommand(program);
-  let out = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    await program.parseAsync(['node', 'bulwark', 'bench', ...args]);
-  } finally {
-    vi.restoreAllMocks();
-  }
+  const { out } = await runCommand(registerBenchCommand, ['bench', ...args]);
   expect(out.trim().split('\n')).toHaveLength(1); // --json: one object, one line
   return JSON.parse(out) as Record<string, unknown>;
 }

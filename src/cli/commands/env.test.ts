@@ -1,23 +1,9 @@
-import { Command } from 'commander';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { runCommand } from '../test-helpers/run-command.js';
 import { registerEnvCommand } from './env.js';
 
-afterEach(() => vi.restoreAllMocks());
-
 async function run(args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  registerEnvCommand(program);
-  let out = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    await program.parseAsync(['node', 'bulwark', 'env', ...args]);
-  } finally {
-    vi.restoreAllMocks();
-  }
-  return out;
+  return (await runCommand(registerEnvCommand, ['env', ...args])).out;
 }
 
 interface Report {

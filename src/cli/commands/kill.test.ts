@@ -2,44 +2,39 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../core/index.js';
 import { RedisStateStore } from '../../risk-gatekeeper/index.js';
 import { readAuditEvents } from '../../security/index.js';
+import { runCommand } from '../test-helpers/run-command.js';
 import { registerKillCommand } from './kill.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
-  vi.restoreAllMocks();
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
 async function run(args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  registerKillCommand(program);
-  let out = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
+  return (await runCommand(registerKillCommand, args)).out;
+}
+
+/** A fresh key prefix in the real Redis and a temporary directory, both removed after the spec. */
+function redisFixture(): { prefix: string; dir: string; store: RedisStateStore } {
+  const prefix = `bulwark:test:${randomUUID()}:`;
+  const dir = mkdtempSync(join(tmpdir(), 'bulwark-kill-'));
+  const store = new RedisStateStore({ url: REDIS_URL, keyPrefix: prefix, clock: systemClock });
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  cleanups.push(async () => {
+    await store.deleteAll();
+    await store.close();
   });
-  vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  await program.parseAsync(['node', 'bulwark', ...args]);
-  vi.restoreAllMocks();
-  return out;
+  return { prefix, dir, store };
 }
 
 describe('bulwark kill / resume / status', () => {
   it('kill_hard_then_resume_flip_redis_and_write_signed_audit_events', async () => {
-    const prefix = `bulwark:test:${randomUUID()}:`;
-    const dir = mkdtempSync(join(tmpdir(), 'bulwark-kill-'));
-    const store = new RedisStateStore({ url: REDIS_URL, keyPrefix: prefix, clock: systemClock });
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    cleanups.push(async () => {
-      await store.deleteAll();
-      await store.close();
-    });
+    const { prefix, dir, store } = redisFixture();
     const common = ['--redis', REDIS_URL, '--prefix', prefix, '--audit', join(dir, 'a.jsonl'), '--keys', join(dir, 'keys')];
     const killed = await run(['kill', '--hard', '--scope', 'agent:a1', '--reason', 'runaway', '--operator', 'alice', ...common]);
     expect(killed).toMatch(/^agent:a1: ACTIVE -> HALTED \(version 1, .*operator:alice\): runaway/);
@@ -62,14 +57,7 @@ describe('bulwark kill / resume / status', () => {
   // Regression: the audit log was opened after Redis outside the try, so a held log left the store open and
   // the command never exited; and an unreachable Redis still left a fresh key pair behind.
   it('kill_when_the_audit_log_is_held_then_the_kill_is_applied_and_the_command_fails_naming_the_audit_problem', async () => {
-    const prefix = `bulwark:test:${randomUUID()}:`;
-    const dir = mkdtempSync(join(tmpdir(), 'bulwark-kill-'));
-    const store = new RedisStateStore({ url: REDIS_URL, keyPrefix: prefix, clock: systemClock });
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    cleanups.push(async () => {
-      await store.deleteAll();
-      await store.close();
-    });
+    const { prefix, dir, store } = redisFixture();
     const audit = join(dir, 'a.jsonl');
     writeFileSync(`${audit}.lock`, `${process.pid}\n`);
     const common = ['--redis', REDIS_URL, '--prefix', prefix, '--audit', audit, '--keys', join(dir, 'k')];
@@ -96,14 +84,7 @@ describe('bulwark kill / resume / status', () => {
   });
 
   it('resume_when_the_audit_log_cannot_be_replayed_is_refused_but_a_kill_still_goes_ahead', async () => {
-    const prefix = `bulwark:test:${randomUUID()}:`;
-    const dir = mkdtempSync(join(tmpdir(), 'bulwark-kill-'));
-    const store = new RedisStateStore({ url: REDIS_URL, keyPrefix: prefix, clock: systemClock });
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    cleanups.push(async () => {
-      await store.deleteAll();
-      await store.close();
-    });
+    const { prefix, dir, store } = redisFixture();
     const audit = join(dir, 'a.jsonl');
     writeFileSync(audit, 'not an audit log\n');
     const common = ['--redis', REDIS_URL, '--prefix', prefix, '--audit', audit, '--keys', join(dir, 'k')];
