@@ -12,7 +12,7 @@ import { type GatekeeperConfig, parseGatekeeperConfig } from '../risk-gatekeeper
 import type { AuditSink } from '../security/index.js';
 import { type SimFillConfigInput, parseSimFillConfig } from '../venues/index.js';
 import { type ScheduledAction, loadBacktestConfig, parseUtcTime } from './backtest-config.js';
-import type { BacktestAgent } from './rule-agents.js';
+import type { AnyBacktestAgent } from './rule-agents.js';
 import { createRuleAgent, isRuleAgentSpec } from './rule-agents.js';
 import { BACKTEST_FILL_DEFAULTS, runBacktest } from './runner.js';
 import type { BacktestRecord } from './run-record.js';
@@ -152,7 +152,8 @@ export async function prepareJob(job: BacktestJob): Promise<PreparedJob> {
 
 /** The agent of a job and, for learned agents, how the runner builds their observations. */
 export interface JobAgent {
-  readonly agent: BacktestAgent;
+  /** A rule-based or discrete policy agent, or a Box policy naming target positions. */
+  readonly agent: AnyBacktestAgent;
   readonly observe?: (t: number, ledger: Ledger, out: Float32Array) => void;
   readonly obsDim?: number;
   /** Lines for the report and the terminal (what was loaded, warm-up bars held). */

@@ -19,7 +19,7 @@ export interface ChartData {
   close: number[];
   buys: (number | null)[];
   sells: (number | null)[];
-  /** Timeline rows: value = row height where the event happened, null elsewhere. */
+  /** Timeline rows: value = row height where the event happened, null elsewhere (`masked` also marks a Box run's clipped targets). */
   masked: (number | null)[];
   denied: (number | null)[];
   kill: (number | null)[];
@@ -55,6 +55,8 @@ export function buildChartData(rec: BacktestRecord, maxPoints = 4000): ChartData
     state: [],
   };
   const d = rec.decisions;
+  // In a Box run a rule id at a bar means the target was clipped (the order may still have gone out).
+  const clips = d.targets !== null;
   for (let start = 0; start < n; start += bucket) {
     const end = Math.min(n, start + bucket);
     const last = end - 1;
@@ -70,7 +72,7 @@ export function buildChartData(rec: BacktestRecord, maxPoints = 4000): ChartData
       if (fillSide[i] > 0) buy = fillPrice[i];
       if (fillSide[i] < 0) sell = fillPrice[i];
       if (i < d.length) {
-        if (d.gate[i] === GATE_MASKED) masked = true;
+        if (d.gate[i] === GATE_MASKED || (clips && d.maskRule[i] >= 0)) masked = true;
         if (d.gate[i] === GATE_DENIED) denied = true;
         if (d.state[i] > state) state = d.state[i];
       }

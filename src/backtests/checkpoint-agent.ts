@@ -2,22 +2,20 @@
  * `--agent CHECKPOINT`: a policy written by `bulwark train` (or the demo), backtested on the observations
  * its checkpoint describes. Features are computed over the whole loaded series with the checkpoint's feature
  * spec (they are causal, so bars before --from only warm them up), the layout is checked against what the
- * policy was trained on, and the policy holds until its first full window.
+ * policy was trained on, and the policy holds until its first full window. A discrete policy chooses from its
+ * action list; a Box policy names a target position (box-targets.ts judges and sizes it).
  */
 import { basename, dirname } from 'node:path';
 import { barIntervalMs } from '../core/index.js';
 import { computeFeatures, resolveFeatureSpec } from '../data/index.js';
 import { checkObservationLayout, loadPolicyCheckpoint } from '../agents/index.js';
 import type { JobAgent, PreparedJob } from './backtest-job.js';
-import { PolicyAgent, envObservation } from './policy-agent.js';
+import { BoxPolicyAgent, PolicyAgent, envObservation } from './policy-agent.js';
 
 export async function loadCheckpointAgent(spec: string, prepared: PreparedJob): Promise<JobAgent> {
   const loaded = await loadPolicyCheckpoint(spec, '--agent');
   const { env, path } = loaded;
   const source = `--agent ${path}`;
-  if (env.actionType !== 'discrete') {
-    throw new RangeError(`${source}: env.actionType is box; backtests run discrete action lists (train with actionType: discrete)`);
-  }
   const all = prepared.history.bars;
   const features = computeFeatures(all, resolveFeatureSpec(env.featureSpec));
   checkObservationLayout(env, features, barIntervalMs(all), source);
@@ -29,11 +27,26 @@ export async function loadCheckpointAgent(spec: string, prepared: PreparedJob): 
   }
   const run = basename(dirname(dirname(path)));
   const label = `${loaded.algorithm} (${run}, epoch ${loaded.epoch})`;
-  const agent = new PolicyAgent(label, loaded.policy, env.actions, env.useMask, firstBar);
-  const notes = [
-    `Policy ${loaded.algorithm} from ${path} (epoch ${loaded.epoch}, seed ${loaded.seed}): ${env.windowSize} bars × [${env.featureNames.join(', ')}] + [${env.portfolioNames.join(', ')}], ` +
-      `actions [${env.actions.map((a) => a.name).join(', ')}], ${env.useMask ? 'sees the Constraint Logic Engine mask' : 'ignores masks (trained without them)'}.`,
-  ];
+  const layout = `${env.windowSize} bars × [${env.featureNames.join(', ')}] + [${env.portfolioNames.join(', ')}]`;
+  const head = `Policy ${loaded.algorithm} from ${path} (epoch ${loaded.epoch}, seed ${loaded.seed}): ${layout}, `;
+  let agent: JobAgent['agent'];
+  const notes: string[] = [];
+  if (env.actionType === 'box') {
+    const long = env.env.boxRange === 'long-only';
+    agent = new BoxPolicyAgent(label, loaded.policy, long ? 0 : -1, firstBar);
+    // The trainer clips a Box sample to whatever interval its env publishes, whatever useMask says: the engine's
+    // with rules, else the Box range. So the backtest clips onto the engine's interval whenever --rules are given.
+    const clip =
+      prepared.rules === null
+        ? 'no --rules, so targets are bounded by the Box range only'
+        : "each target is clipped onto the Constraint Logic Engine's allowed interval, as a Box env with these rules clips it, and every clip is recorded (clipped_targets)";
+    notes.push(`${head}target position in [${long ? 0 : -1}, 1] of equity (Box, ${env.env.boxRange}); ${clip}.`);
+  } else {
+    agent = new PolicyAgent(label, loaded.policy, env.actions, env.useMask, firstBar);
+    notes.push(
+      `${head}actions [${env.actions.map((a) => a.name).join(', ')}], ${env.useMask ? 'sees the Constraint Logic Engine mask' : 'ignores masks (trained without them)'}.`,
+    );
+  }
   if (firstBar > 0) notes.push(`The policy holds for the first ${firstBar} bar(s): its feature window is still warming up.`);
   return { agent, observe, obsDim, notes };
 }

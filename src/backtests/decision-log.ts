@@ -3,6 +3,7 @@
  * that recording a million decisions allocates nothing per step. Strings (rule ids, reason codes) are
  * interned once in a `StringTable` and stored as small integers.
  */
+import { RULE_BIT, RULE_IDS, type RuleId } from '../constraints/index.js';
 import { TRADING_STATES, type TradingState, strictness } from '../risk-gatekeeper/index.js';
 
 /** Outcome of one decision as the chain saw it. */
@@ -43,13 +44,34 @@ export class StringTable {
 /** Masks are stored as bit sets: at most 32 discrete actions. */
 export const MAX_ACTIONS = 32;
 
+/**
+ * The columns of a Box (target-position) run, one slot per bar (NaN: no decision). Targets are position
+ * shares: signed position value / equity at the bar's close.
+ */
+export class TargetLog {
+  /** The target the agent proposed. */
+  readonly proposed: Float64Array;
+  /** The allowed interval [lo, hi] it was judged against: the engine's (within the Box range), or the Box range. */
+  readonly lo: Float64Array;
+  readonly hi: Float64Array;
+  /** The target the order was sized for (the proposal clipped onto [lo, hi]). */
+  readonly executed: Float64Array;
+
+  constructor(length: number) {
+    this.proposed = new Float64Array(length).fill(Number.NaN);
+    this.lo = new Float64Array(length).fill(Number.NaN);
+    this.hi = new Float64Array(length).fill(Number.NaN);
+    this.executed = new Float64Array(length).fill(Number.NaN);
+  }
+}
+
 export class DecisionLog {
   readonly length: number;
   /** Action index the agent proposed at the bar's close (−1: no decision, e.g. the last bar). */
   readonly proposed: Int16Array;
   /** Bit i set = action i allowed by the Constraint Logic Engine. */
   readonly maskBits: Uint32Array;
-  /** Rule id (in `strings`) that masked the proposed action, −1 when it was allowed. */
+  /** Rule id (in `strings`) that masked the proposed action (Box runs: that clipped the target), −1 when none did. */
   readonly maskRule: Int16Array;
   /** One of the GATE_* codes. */
   readonly gate: Uint8Array;
@@ -59,9 +81,12 @@ export class DecisionLog {
   readonly orderQty: Float64Array;
   /** Trading state index (TRADING_STATES) when the decision was taken. */
   readonly state: Uint8Array;
+  /** Box runs: targets proposed, allowed and executed; null for action-list runs. */
+  readonly targets: TargetLog | null;
   readonly strings = new StringTable();
 
-  constructor(length: number) {
+  /** `targets`: keep the Box columns (a target-position agent's run). */
+  constructor(length: number, options: { readonly targets?: boolean } = {}) {
     this.length = length;
     this.proposed = new Int16Array(length).fill(-1);
     this.maskBits = new Uint32Array(length);
@@ -70,6 +95,7 @@ export class DecisionLog {
     this.gateReason = new Int16Array(length).fill(-1);
     this.orderQty = new Float64Array(length);
     this.state = new Uint8Array(length);
+    this.targets = options.targets === true ? new TargetLog(length) : null;
   }
 
   /** Counts per interned string of a column (e.g. denials per reason code), for metrics. */
@@ -82,6 +108,30 @@ export class DecisionLog {
     });
     return out;
   }
+}
+
+/**
+ * Counts each rule set in `bits` (`RULE_BIT`) into `counts` (RULE_IDS order) and returns the first one, or
+ * null when no bit is set: the rule recorded for a masked action or a clipped target.
+ */
+export function countRuleBits(bits: number, counts: Uint32Array): RuleId | null {
+  let first: RuleId | null = null;
+  for (let k = 0; k < RULE_IDS.length; k++) {
+    if ((bits & RULE_BIT[RULE_IDS[k]]) !== 0) {
+      counts[k]++;
+      if (first === null) first = RULE_IDS[k];
+    }
+  }
+  return first;
+}
+
+/** Per-rule counts (RULE_IDS order) as the metrics' `{ RULE_ID: count }`, rules never counted left out. */
+export function ruleCounts(counts: Uint32Array): Record<string, number> {
+  const out: Record<string, number> = {};
+  RULE_IDS.forEach((id, k) => {
+    if (counts[k] > 0) out[id] = counts[k];
+  });
+  return out;
 }
 
 /** Packs a 0/1 mask into a bit set. */

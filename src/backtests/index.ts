@@ -21,6 +21,7 @@ export {
   GATE_OUTCOMES,
   TRADING_STATES,
   DecisionLog,
+  TargetLog,
   StringTable,
 } from './decision-log.js';
 export type { BacktestMetrics, BacktestRecord, KillSwitchEvent, LimitsInfo } from './run-record.js';
@@ -28,6 +29,9 @@ export {
   type Sizing,
   type DecisionContext,
   type BacktestAgent,
+  type BoxBacktestAgent,
+  type AnyBacktestAgent,
+  isBoxAgent,
   RULE_AGENT_NAMES,
   ruleActions,
   parseAgentParams,
@@ -71,7 +75,7 @@ export {
 } from './walk-forward-windows.js';
 export { type WorkerReply, type PoolOptions, runPool } from './worker-pool.js';
 export { type BacktestBenchOptions, benchBacktest } from './bench.js';
-export { PolicyAgent, envObservation } from './policy-agent.js';
+export { BoxPolicyAgent, PolicyAgent, envObservation } from './policy-agent.js';
 export { loadCheckpointAgent } from './checkpoint-agent.js';
 export { type DemoOptions, type DemoRow, type DemoResult, DEMO_DEFAULTS, costPerEpisode, runDemo } from './demo.js';
 export {

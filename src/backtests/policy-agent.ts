@@ -2,13 +2,14 @@
  * Learned policies in a backtest: the agent sees the observation the trading env would have built at the
  * same bar (env `writeObservation`: feature window + portfolio entries) and, if it is
  * mask-aware, the Constraint Logic Engine's mask. Orders are sized as the env sizes them (each action's own
- * fraction of equity at the reference price), so a policy trades in the backtest as it did in training.
+ * fraction of equity at the reference price; a Box policy's target × equity), so a policy trades in the
+ * backtest as it did in training.
  */
 import type { ActionSpec, Ledger } from '../core/index.js';
 import type { FeatureMatrix } from '../data/index.js';
 import { observationSize, writeObservation } from '../env/index.js';
 import type { Agent } from '../agents/index.js';
-import type { BacktestAgent, DecisionContext, Sizing } from './rule-agents.js';
+import type { BacktestAgent, BoxBacktestAgent, DecisionContext, Sizing } from './rule-agents.js';
 
 export class PolicyAgent implements BacktestAgent {
   readonly sizing: Sizing = { kind: 'action' };
@@ -32,6 +33,33 @@ export class PolicyAgent implements BacktestAgent {
     const a = this.policy.act(ctx.obs, this.maskAware ? ctx.mask : null, { deterministic: true });
     if (typeof a !== 'number') throw new TypeError(`agent ${this.label}: expected a discrete action, got a vector`);
     return a;
+  }
+}
+
+/**
+ * A Box policy (Gaussian, target position) in a backtest: its deterministic action, the mean clipped to the
+ * policy's Box, is the target position share; the runner clips it onto the engine's interval and sizes it.
+ * Before `firstBar` (feature warm-up) it proposes the current position share: it holds.
+ */
+export class BoxPolicyAgent implements BoxBacktestAgent {
+  readonly actionType = 'box';
+  constructor(
+    readonly label: string,
+    private readonly policy: Agent,
+    /** −1 (long-short) or 0 (long-only), the env's `boxRange`. */
+    readonly boxLow: number,
+    private readonly firstBar = 0,
+  ) {}
+  reset(): void {
+    this.policy.reset();
+  }
+  target(ctx: DecisionContext): number {
+    if (ctx.t < this.firstBar) return ctx.equity > 0 ? (ctx.positionQty * ctx.bars.close[ctx.t]) / ctx.equity : 0;
+    if (ctx.obs === null) throw new Error(`agent ${this.label}: needs observations (give the runner an observe function)`);
+    const a = this.policy.act(ctx.obs, null, { deterministic: true });
+    if (typeof a === 'number') throw new TypeError(`agent ${this.label}: expected a target position (a Box action), got the discrete action ${a}`);
+    if (a.length !== 1) throw new TypeError(`agent ${this.label}: expected a target position of 1 value, got ${a.length}`);
+    return a[0];
   }
 }
 

@@ -101,31 +101,39 @@ export function writeTradesCsv(path: string, rec: BacktestRecord): void {
   );
 }
 
-/** One row per bar: what the agent proposed, what the mask allowed, what the gatekeeper said. */
+/** The columns of decisions.csv, in order; Box runs add TARGET_COLUMNS after them. */
+export const DECISION_COLUMNS = ['bar', 'time', 'trading_state', 'proposed', 'allowed', 'mask_rule', 'gate', 'reason', 'order_qty', 'position_qty', 'equity'] as const;
+/** Box runs: the target proposed, the allowed interval [lo, hi] and the target executed (shares of equity). */
+export const TARGET_COLUMNS = ['proposed_target', 'allowed_lo', 'allowed_hi', 'executed_target'] as const;
+
+/**
+ * One row per bar: what the agent proposed, what the mask allowed, what the gatekeeper said. For a Box run
+ * `proposed` and `allowed` are empty (there is no action list), `mask_rule` names the rule that clipped the
+ * target, and TARGET_COLUMNS follow (empty where nothing was decided).
+ */
 export function writeDecisionsCsv(path: string, rec: BacktestRecord): void {
   const d = rec.decisions;
+  const targets = d.targets;
   const names = rec.actions.map((a) => a.name);
-  writeCsv(
-    path,
-    ['bar', 'time', 'trading_state', 'proposed', 'allowed', 'mask_rule', 'gate', 'reason', 'order_qty', 'position_qty', 'equity'],
-    d.length,
-    (i) => {
-      const allowed = names.filter((_, a) => maskAllows(d.maskBits[i], a)).join('|');
-      return [
-        i,
-        iso(rec.bars.time[i]),
-        TRADING_STATES[d.state[i]],
-        d.proposed[i] >= 0 ? names[d.proposed[i]] : '',
-        csvField(allowed),
-        csvField(d.strings.name(d.maskRule[i])),
-        GATE_OUTCOMES[d.gate[i]],
-        csvField(d.strings.name(d.gateReason[i])),
-        d.orderQty[i],
-        rec.positionQty[i],
-        rec.equity[i],
-      ].join(',');
-    },
-  );
+  const header: readonly string[] = targets === null ? DECISION_COLUMNS : [...DECISION_COLUMNS, ...TARGET_COLUMNS];
+  writeCsv(path, header, d.length, (i) => {
+    const allowed = names.filter((_, a) => maskAllows(d.maskBits[i], a)).join('|');
+    const row = [
+      i,
+      iso(rec.bars.time[i]),
+      TRADING_STATES[d.state[i]],
+      d.proposed[i] >= 0 ? names[d.proposed[i]] : '',
+      csvField(allowed),
+      csvField(d.strings.name(d.maskRule[i])),
+      GATE_OUTCOMES[d.gate[i]],
+      csvField(d.strings.name(d.gateReason[i])),
+      d.orderQty[i],
+      rec.positionQty[i],
+      rec.equity[i],
+    ].join(',');
+    if (targets === null) return row;
+    return `${row},${csvField(targets.proposed[i])},${csvField(targets.lo[i])},${csvField(targets.hi[i])},${csvField(targets.executed[i])}`;
+  });
 }
 
 export interface WrittenFiles {

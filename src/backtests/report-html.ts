@@ -85,7 +85,7 @@ function runSection(rec: BacktestRecord, i: number): string {
   return `<section>
 <h2>${escapeHtml(rec.agent)}</h2>
 <p class="note">${escapeHtml(rec.limits.note)}</p>
-<p>Masked proposals per rule: ${escapeHtml(countsLine(rec.metrics.masked_actions))}.
+<p>${rec.decisions.targets === null ? 'Masked proposals' : 'Clipped targets'} per rule: ${escapeHtml(countsLine(rec.decisions.targets === null ? rec.metrics.masked_actions : rec.metrics.clipped_targets))}.
 Gatekeeper rejections per reason: ${escapeHtml(countsLine(rec.metrics.rejections))}.</p>
 ${eventsTable}
 <div class="charts" id="run-${i}"></div>
@@ -129,7 +129,7 @@ const CLIENT_SCRIPT = `
       { label: 'sell', stroke: '#d62728', paths: function () { return null; }, points: dots('#d62728') }
     ], [d.close, d.buys, d.sells], 260);
     chart(el, 'Timeline: masks, rejections, kill-switch', [
-      { label: 'masked proposal', stroke: '#ff7f0e', paths: function () { return null; }, points: dots('#ff7f0e') },
+      { label: 'masked proposal / clipped target', stroke: '#ff7f0e', paths: function () { return null; }, points: dots('#ff7f0e') },
       { label: 'rejection', stroke: '#9467bd', paths: function () { return null; }, points: dots('#9467bd') },
       { label: 'kill-switch', stroke: '#000', paths: function () { return null; }, points: dots('#000') },
       { label: 'state (0 active, 1 reducing, 2 halted)', stroke: '#8c564b', paths: uPlot.paths.stepped({ align: 1 }) }

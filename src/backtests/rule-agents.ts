@@ -22,7 +22,7 @@ export interface DecisionContext {
   readonly positionQty: number;
   readonly equity: number;
   readonly cash: number;
-  /** 1 = allowed by the Constraint Logic Engine, per action. */
+  /** 1 = allowed by the Constraint Logic Engine, per action (empty for a Box agent: it has no action list). */
   readonly mask: Uint8Array;
   /** The env's observation for this bar, for learned policies; null where the runner has none. */
   readonly obs: Float32Array | null;
@@ -37,6 +37,29 @@ export interface BacktestAgent {
   reset(seed: number): void;
   /** Index into `actions`. */
   act(ctx: DecisionContext): number;
+}
+
+/**
+ * A target-position agent (a Box policy): at each decision it names the position it wants, as a share of
+ * equity (signed position value / equity at the bar's close), instead of an action index. The runner judges
+ * the target against the Constraint Logic Engine's allowed interval and sizes the order as the trading env
+ * sizes a Box action.
+ */
+export interface BoxBacktestAgent {
+  readonly actionType: 'box';
+  readonly label: string;
+  /** Lowest target of the agent's Box: −1 (long-short) or 0 (long-only); the highest is 1. */
+  readonly boxLow: number;
+  reset(seed: number): void;
+  /** The target position share; must be a finite number. */
+  target(ctx: DecisionContext): number;
+}
+
+/** What the runner drives: an agent choosing from an action list, or one naming a target position. */
+export type AnyBacktestAgent = BacktestAgent | BoxBacktestAgent;
+
+export function isBoxAgent(agent: AnyBacktestAgent): agent is BoxBacktestAgent {
+  return 'actionType' in agent && agent.actionType === 'box';
 }
 
 /** The action set of the rule-based agents. */

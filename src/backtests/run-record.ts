@@ -21,6 +21,11 @@ export interface KillSwitchEvent {
 export interface BacktestMetrics extends PerformanceMetrics {
   /** Agent proposals blocked by the Constraint Logic Engine, per rule id. */
   masked_actions: Record<string, number>;
+  /**
+   * Box agents: targets outside the engine's allowed interval, clipped onto it (the order still went on), per
+   * rule id setting the end the target passed. Empty for agents choosing from an action list.
+   */
+  clipped_targets: Record<string, number>;
   /** Orders denied by the risk gatekeeper, per reason code. */
   rejections: Record<string, number>;
   /** Number of trading-state changes (soft kill, hard kill, resume, automatic triggers). */
@@ -46,6 +51,7 @@ export interface LimitsInfo {
 export interface BacktestRecord {
   readonly agent: string;
   readonly bars: Bars;
+  /** The agent's action list; empty for a Box agent (its targets are in `decisions.targets`). */
   readonly actions: readonly ActionSpec[];
   /** Equity at each bar's close; index 0 is the starting equity. */
   readonly equity: Float64Array;

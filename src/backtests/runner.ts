@@ -3,19 +3,30 @@
  *
  *   close of bar t: mark the ledger → Constraint Logic Engine (locks, mask) → agent proposes an action
  *     → masked? record and hold → size the order → risk gatekeeper (pre-trade checks, trading state)
+ *   (a Box agent proposes a target position instead: clipped onto the engine's allowed interval, the clip
+ *     recorded, then sized as the trading env sizes it; box-targets.ts)
  *   open of bar t+1: the venue's fill model fills what passed (fees, spread, slippage, impact, lot, min notional)
  *
  * Scheduled operator actions (soft kill, hard kill, resume) go through the kill-switch at the first
  * decision at or after their time. The hot loop allocates nothing per bar; it awaits only when a trading
  * state changed (so a hard kill's cancel-and-flatten completes before the next decision).
  */
-import { type Bars, Ledger, type Instrument, barIntervalMs, barsPerYear, floorToLot, utcDayIndex, actionOrderQty } from '../core/index.js';
+import {
+  type ActionSpec,
+  type Bars,
+  Ledger,
+  type Instrument,
+  barIntervalMs,
+  barsPerYear,
+  floorToLot,
+  utcDayIndex,
+  actionOrderQty,
+} from '../core/index.js';
 import {
   type CompiledRules,
   type ConstraintState,
   type Rules,
   RULE_IDS,
-  RULE_BIT,
   auditLockListener,
   compileRules,
   createConstraintState,
@@ -36,6 +47,7 @@ import {
   parseSimFillConfig,
 } from '../venues/index.js';
 import type { ScheduledAction } from './backtest-config.js';
+import { BoxTargets } from './box-targets.js';
 import {
   DecisionLog,
   GATE_ACCEPTED,
@@ -43,19 +55,22 @@ import {
   GATE_MASKED,
   MAX_ACTIONS,
   type TradingStateName,
+  countRuleBits,
+  ruleCounts,
   tradingStateIndex,
 } from './decision-log.js';
 import { performanceMetrics, returnMetrics } from './metrics.js';
 import { RiskChain } from './risk-chain.js';
-import type { BacktestAgent, DecisionContext } from './rule-agents.js';
-import { createRuleAgent } from './rule-agents.js';
+import type { AnyBacktestAgent, BacktestAgent, DecisionContext } from './rule-agents.js';
+import { createRuleAgent, isBoxAgent } from './rule-agents.js';
 import type { BacktestMetrics, BacktestRecord, KillSwitchEvent, LimitsInfo } from './run-record.js';
 import { FillLog, TradeBook } from './trades.js';
 
 export interface BacktestOptions {
   readonly bars: Bars;
   readonly instrument: Instrument;
-  readonly agent: BacktestAgent;
+  /** An agent choosing from an action list, or a Box agent naming a target position. */
+  readonly agent: AnyBacktestAgent;
   /** Starting cash, quote currency. */
   readonly initialCash: number;
   /** Fill model; the backtest defaults are the venue's except impact 0 and participation 1 (see README). */
@@ -98,7 +113,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRec
   const { bars, instrument, agent } = options;
   const n = bars.length;
   if (n < 2) throw new RangeError(`bars: need at least 2 bars to fill one order, got ${n}`);
-  if (agent.actions.length > MAX_ACTIONS) throw new RangeError(`agent.actions: at most ${MAX_ACTIONS}, got ${agent.actions.length}`);
+  // Exactly one of the two is set: the agent choosing from an action list, or the Box agent.
+  const discrete: BacktestAgent | null = isBoxAgent(agent) ? null : agent;
+  const actions: readonly ActionSpec[] = discrete === null ? [] : discrete.actions;
+  if (actions.length > MAX_ACTIONS) throw new RangeError(`agent.actions: at most ${MAX_ACTIONS}, got ${actions.length}`);
   const seed = options.seed ?? 0;
   const audit = options.audit ?? discardAuditSink;
   const schedule = options.schedule ?? [];
@@ -108,7 +126,6 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRec
   const fillConfig = parseSimFillConfig({ ...BACKTEST_FILL_DEFAULTS, ...(options.fill ?? {}) }, 'fill');
   const sim: CompiledSimFill = compileSimFill(fillConfig, instrument);
   const intervalMs = barIntervalMs(bars);
-  const actions = agent.actions;
   const nActions = actions.length;
   const agentId = options.agentId ?? 'backtest';
 
@@ -117,7 +134,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRec
   const cstate: ConstraintState = createConstraintState({ equity: options.initialCash, price: bars.close[0], symbol: instrument.symbol });
   if (rules !== null) {
     compiled = compileRules(rules, {
-      actions,
+      // A Box agent has no action list: the engine judges its targets by the interval (the default list is unused).
+      ...(discrete === null ? {} : { actions }),
       fillModel: {
         spread_bps: fillConfig.spreadBps,
         slippage_bound_bps: fillConfig.slippageBps + fillConfig.impactBps,
@@ -135,7 +153,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRec
   const fill = new FillResult();
   const equity = new Float64Array(n);
   const positionQty = new Float64Array(n);
-  const decisions = new DecisionLog(n);
+  const decisions = new DecisionLog(n, { targets: discrete === null });
   const fills = new FillLog();
   const book = new TradeBook();
   const killEvents: KillSwitchEvent[] = [];
@@ -188,6 +206,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRec
     obs: Float32Array | null;
   } = { t: 0, bars, positionQty: 0, equity: options.initialCash, cash: options.initialCash, mask, obs };
   const agentCtx: DecisionContext = ctx;
+  const boxTargets = isBoxAgent(agent) ? new BoxTargets(agent, compiled, decisions) : null;
   agent.reset(seed);
 
   const bookFill = (bar: number): void => {
@@ -263,7 +282,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRec
         cstate.tradesToday = utcDayIndex(decisionMs) === tradeDay ? tradesToday : 0;
         cstate.barsSinceLastTrade = lastFillBar < 0 ? Number.MAX_SAFE_INTEGER : t - lastFillBar;
         updateLocks(cstate, compiled, lockListener);
-        writeActionMask(cstate, compiled, mask, 0, reasons);
+        if (discrete !== null) writeActionMask(cstate, compiled, mask, 0, reasons);
       }
       let bits = 0;
       for (let a = 0; a < nActions; a++) if (mask[a] !== 0) bits |= 1 << a;
@@ -275,48 +294,45 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRec
       ctx.equity = ledger.equity;
       ctx.cash = ledger.cash;
       if (obs !== null && options.observe) options.observe(t, ledger, obs);
-      const proposed = agent.act(agentCtx);
-      if (!(proposed >= 0 && proposed < nActions) || !Number.isInteger(proposed)) {
-        throw new RangeError(`agent ${agent.label}: action must be an integer in [0, ${nActions}), got ${proposed} at bar ${t}`);
-      }
-      decisions.proposed[t] = proposed;
-      if (mask[proposed] === 0) {
-        decisions.gate[t] = GATE_MASKED;
-        const r = reasons[proposed];
-        let first = -1;
-        for (let k = 0; k < RULE_IDS.length; k++) {
-          if ((r & RULE_BIT[RULE_IDS[k]]) !== 0) {
-            maskCounts[k]++;
-            if (first < 0) first = k;
-          }
-        }
-        if (first >= 0) decisions.maskRule[t] = decisions.strings.intern(RULE_IDS[first]);
-        continue;
-      }
-
-      // Size the order.
-      const spec = actions[proposed];
       const price = bars.close[t];
       let qty = 0;
       let quote = 0;
-      switch (spec.kind) {
-        case 'HOLD':
-          break;
-        case 'CLOSE_POSITION':
-          qty = -ledger.positionQty;
-          break;
-        case 'BUY':
-        case 'SELL': {
-          const sign = spec.kind === 'BUY' ? 1 : -1;
-          const sizing = agent.sizing;
-          if (sizing.kind === 'qty') qty = sign * sizing.qty;
-          else if (sizing.kind === 'fraction') quote = sign * Math.max(0, ledger.cash) * sizing.fraction;
-          else qty = actionOrderQty(spec, ledger.positionQty, ledger.equity, price);
-          break;
+      if (boxTargets !== null) {
+        qty = boxTargets.order(t, agentCtx, cstate, price);
+      } else if (discrete !== null) {
+        const proposed = discrete.act(agentCtx);
+        if (!(proposed >= 0 && proposed < nActions) || !Number.isInteger(proposed)) {
+          throw new RangeError(`agent ${agent.label}: action must be an integer in [0, ${nActions}), got ${proposed} at bar ${t}`);
         }
-        case 'TARGET':
-          qty = (spec.fraction * ledger.equity) / price - ledger.positionQty;
-          break;
+        decisions.proposed[t] = proposed;
+        if (mask[proposed] === 0) {
+          decisions.gate[t] = GATE_MASKED;
+          const first = countRuleBits(reasons[proposed], maskCounts);
+          if (first !== null) decisions.maskRule[t] = decisions.strings.intern(first);
+          continue;
+        }
+
+        // Size the order.
+        const spec = actions[proposed];
+        switch (spec.kind) {
+          case 'HOLD':
+            break;
+          case 'CLOSE_POSITION':
+            qty = -ledger.positionQty;
+            break;
+          case 'BUY':
+          case 'SELL': {
+            const sign = spec.kind === 'BUY' ? 1 : -1;
+            const sizing = discrete.sizing;
+            if (sizing.kind === 'qty') qty = sign * sizing.qty;
+            else if (sizing.kind === 'fraction') quote = sign * Math.max(0, ledger.cash) * sizing.fraction;
+            else qty = actionOrderQty(spec, ledger.positionQty, ledger.equity, price);
+            break;
+          }
+          case 'TARGET':
+            qty = (spec.fraction * ledger.equity) / price - ledger.positionQty;
+            break;
+        }
       }
       // Nudged by a part in 10¹² so that lot flooring (qty / lot in floating point) cannot leave one lot
       // behind when an order is meant to reach a position exactly (a close, a target of 0).
@@ -363,10 +379,6 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRec
     { equity, positionQty, trades, tradedNotional: fills.tradedNotional(), feesPaid: ledger.feesPaid },
     bpy,
   );
-  const maskedActions: Record<string, number> = {};
-  RULE_IDS.forEach((id, k) => {
-    if (maskCounts[k] > 0) maskedActions[id] = maskCounts[k];
-  });
   const rejections: Record<string, number> = {};
   for (let i = 0; i < decisions.length; i++) {
     if (decisions.gate[i] !== GATE_DENIED) continue;
@@ -393,7 +405,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRec
   };
   const metrics: BacktestMetrics = {
     ...perf,
-    masked_actions: maskedActions,
+    masked_actions: ruleCounts(maskCounts),
+    clipped_targets: boxTargets === null ? {} : ruleCounts(boxTargets.clipCounts),
     rejections,
     kill_switch_events: killEvents.length,
     benchmark: benchmarkEquity === null ? null : returnMetrics(benchmarkEquity, bpy),

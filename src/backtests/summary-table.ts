@@ -58,18 +58,23 @@ function countsText(counts: Record<string, number>): string {
   return String(total);
 }
 
-/** The summary table of a set of runs, with buy-and-hold on the same data as the last row. */
+/**
+ * The summary table of a set of runs, with buy-and-hold on the same data as the last row. A `clipped` column
+ * (Box targets clipped onto the engine's interval) appears when a run is a Box run.
+ */
 export function summaryTable(runs: readonly BacktestRecord[]): string {
-  const header = ['run', ...METRIC_COLUMNS.map((c) => c.label), 'masked', 'rejected', 'kill events'];
+  const box = runs.some((r) => r.decisions.targets !== null);
+  const header = ['run', ...METRIC_COLUMNS.map((c) => c.label), 'masked', ...(box ? ['clipped'] : []), 'rejected', 'kill events'];
   const rows = runs.map((r) => [
     r.agent,
     ...METRIC_COLUMNS.map((c) => formatMetric(c.key, r.metrics)),
     countsText(r.metrics.masked_actions),
+    ...(box ? [countsText(r.metrics.clipped_targets)] : []),
     countsText(r.metrics.rejections),
     String(r.metrics.kill_switch_events),
   ]);
   const bench = runs.find((r) => r.metrics.benchmark)?.metrics.benchmark;
-  if (bench) rows.push(['buy-and-hold (benchmark)', ...METRIC_COLUMNS.map((c) => formatMetric(c.key, bench)), '', '', '']);
+  if (bench) rows.push(['buy-and-hold (benchmark)', ...METRIC_COLUMNS.map((c) => formatMetric(c.key, bench)), ...header.slice(1 + METRIC_COLUMNS.length).map(() => '')]);
   return textTable(header, rows);
 }
 

@@ -125,3 +125,87 @@ describe('bulwark backtest --agent CHECKPOINT', () => {
     await expect(runBacktestCommand(flags(edited, 'x'))).rejects.toThrow(/records no env section/);
   });
 });
+
+describe('bulwark backtest --agent CHECKPOINT (Box policy)', () => {
+  const boxRun = join(dir, 'box-run');
+  const rules = join(dir, 'box-rules.yaml');
+  const csvRows = (path: string): Record<string, string>[] => {
+    const [header, ...lines] = readFileSync(path, 'utf8').trim().split('\n');
+    const keys = header.split(',');
+    return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [keys[i], v])));
+  };
+
+  beforeAll(async () => {
+    // The same tiny run with a Box action: a Gaussian policy whose action is a target position in [-1, 1].
+    const config = join(dir, 'train-box.yaml');
+    writeFileSync(
+      config,
+      [
+        'train: { algorithm: ppo-lag, seed: 3, epochs: 2, numEnvs: 2, rolloutSteps: 16, hiddenSizes: [8], updateEpochs: 1, numMinibatches: 2 }',
+        'task:',
+        '  data: regime:bars=600,seed=3',
+        '  env: { episodeLength: 16, windowSize: 4, actionType: box }',
+        'checkpointEvery: 1',
+      ].join('\n'),
+    );
+    await quiet(() => runTrain({ config, out: boxRun, progress: false }));
+    writeFileSync(rules, 'max_position_pct: 0.2\nmax_drawdown_pct: 0.2\n');
+  });
+
+  it('box_checkpoint_then_backtests_its_targets_through_the_full_chain_deterministically', async () => {
+    const risk = join(dir, 'box-risk.yaml');
+    writeFileSync(risk, '{}\n');
+    const a = await runBacktestCommand(flags(boxRun, 'box-a', { rules, risk }));
+    const b = await runBacktestCommand(flags(join(boxRun, 'checkpoints', 'last.json'), 'box-b', { rules, risk }));
+    expect(a.record.agent).toContain('ppo-lag');
+    expect(a.notes.join(' ')).toContain('target position in [-1, 1] of equity (Box, long-short)');
+    expect(a.record.actions).toEqual([]);
+    expect(Array.from(a.record.equity)).toEqual(Array.from(b.record.equity));
+    expect(a.record.metrics).toEqual(b.record.metrics);
+    expect(readFileSync(a.files['decisions.csv'], 'utf8')).toBe(readFileSync(b.files['decisions.csv'], 'utf8'));
+    expect(JSON.parse(readFileSync(a.files['metrics.json'], 'utf8'))).toHaveProperty('clipped_targets');
+
+    // Holds (its current position, flat) through the warm-up, then proposes targets of its own and trades them.
+    const first = Number(/first (\d+) bar/.exec(a.notes.join(' '))?.[1]);
+    const rows = csvRows(a.files['decisions.csv']);
+    expect(rows.slice(0, first).every((r) => r.proposed_target === '0' && r.gate === 'NO_ORDER')).toBe(true);
+    const decided = rows.slice(first, -1);
+    expect(new Set(decided.map((r) => r.proposed_target)).size).toBeGreaterThan(10);
+    expect(a.record.fills.length).toBeGreaterThan(0);
+    for (const r of decided) {
+      expect(Number(r.executed_target)).toBeGreaterThanOrEqual(Number(r.allowed_lo));
+      expect(Number(r.executed_target)).toBeLessThanOrEqual(Number(r.allowed_hi));
+      // A clip is recorded exactly where the target moved, with the rule that set the end it passed.
+      expect(r.mask_rule !== '').toBe(Math.abs(Number(r.proposed_target) - Number(r.executed_target)) > 1e-6);
+    }
+  });
+
+  it('box_checkpoint_wanting_more_than_the_rules_allow_then_every_target_is_clipped_and_counted_by_rule', async () => {
+    // The same policy with its mean's bias set to 0.9: it wants 90 % long on every bar.
+    const c = JSON.parse(readFileSync(join(boxRun, 'checkpoints', 'last.json'), 'utf8'));
+    const actor = [...c.weights.actor];
+    actor[actor.length - 1] = Buffer.from(Float32Array.of(0.9).buffer).toString('base64');
+    const greedy = join(dir, 'greedy.json');
+    writeFileSync(greedy, JSON.stringify({ ...c, weights: { ...c.weights, actor } }));
+
+    const capped = await runBacktestCommand(flags(greedy, 'box-capped', { rules }));
+    const first = Number(/first (\d+) bar/.exec(capped.notes.join(' '))?.[1]);
+    expect(capped.record.metrics.clipped_targets).toEqual({ MAX_POSITION_PCT: 500 - 1 - first });
+    expect(capped.record.metrics.masked_actions).toEqual({});
+    const t = capped.record.decisions.targets;
+    if (t === null) throw new Error('a Box run keeps the target columns');
+    for (let i = first; i < 499; i++) {
+      expect(t.proposed[i]).toBeGreaterThan(0.8);
+      expect(t.executed[i]).toBe(t.hi[i]);
+      // Above 20 % only by holding what the price carried there: reductions are always allowed, increases are not.
+      if (t.executed[i] > 0.2) expect(capped.record.decisions.orderQty[i]).toBe(0);
+    }
+
+    // Without --rules only the Box range bounds it: the policy gets its 90 %, and no clip is recorded.
+    const free = await runBacktestCommand(flags(greedy, 'box-free'));
+    expect(free.notes.join(' ')).toContain('no --rules, so targets are bounded by the Box range only');
+    expect(free.record.metrics.clipped_targets).toEqual({});
+    expect(free.record.decisions.targets?.executed[first]).toBe(free.record.decisions.targets?.proposed[first]);
+    expect(free.record.decisions.targets?.executed[first]).toBeGreaterThan(0.8);
+  });
+});
