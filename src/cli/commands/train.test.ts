@@ -172,4 +172,42 @@ describe('bulwark train', () => {
     expect(summary.data).toContain('gbm:bars=400,seed=2');
     expect(JSON.parse(read(out, 'meta.json')).seed).toBe(3);
   });
+
+  it('rules_file_beside_the_config_then_the_training_envs_mask_and_config_json_records_the_rules_inline', async () => {
+    writeFileSync(join(dir, 'tight-rules.yaml'), 'max_position_pct: 0.05\nmax_drawdown_pct: 0.1\n');
+    const masked = join(dir, 'masked');
+    await train({ config: writeConfig('masked', { task: '  data: regime:bars=600,seed=3\n  rules: tight-rules.yaml' }), out: masked });
+    const epochs = read(masked, 'metrics.jsonl').trim().split('\n').map((l) => JSON.parse(l) as { maskedSteps: number; maskedActions: number });
+    // Target levels above 5 % of equity are masked at every step: each step has masked actions.
+    expect(epochs.every((e) => e.maskedSteps > 0 && e.maskedActions >= e.maskedSteps)).toBe(true);
+    const task = JSON.parse(read(masked, 'config.json')).task;
+    expect(task.rules).toMatchObject({ max_position_pct: 0.05, max_drawdown_pct: 0.1, daily_loss_limit_pct: 0.03 });
+    expect(task.constraintMode).toBe('lenient');
+    // Without rules the envs mask nothing.
+    const free = join(dir, 'unmasked');
+    await train({ config: writeConfig('unmasked'), out: free });
+    expect(read(free, 'metrics.jsonl').trim().split('\n').every((l) => (JSON.parse(l) as { maskedSteps: number }).maskedSteps === 0)).toBe(true);
+  });
+
+  it('rules_flag_overrides_and_a_resume_under_other_rules_is_refused', async () => {
+    writeFileSync(join(dir, 'flag-rules.json'), '{"max_position_pct": 0.3}');
+    writeFileSync(join(dir, 'other-rules.json'), '{"max_position_pct": 0.4}');
+    const out = join(dir, 'rules-flag');
+    await train({ config: writeConfig('rf2'), out, rules: join(dir, 'flag-rules.json') });
+    expect(JSON.parse(read(out, 'config.json')).task.rules.max_position_pct).toBe(0.3);
+    await expect(train({ config: writeConfig('rf4', { epochs: 4 }), out, resume: true, rules: join(dir, 'other-rules.json') })).rejects.toThrow(
+      /--resume: task \(data, env, useMask, rules\) differs/,
+    );
+  });
+
+  it('bad_rules_inline_or_in_a_file_then_error_names_task_rules_and_the_problem_before_anything_is_written', async () => {
+    const out = join(dir, 'bad-rules');
+    await expect(train({ config: writeConfig('br1', { task: '  rules:\n    max_drawdown_pct: 1.5' }), out })).rejects.toThrow(
+      /task\.rules.*max_drawdown_pct: must be between 0 and 1, got 1\.5/,
+    );
+    await expect(train({ config: writeConfig('br2', { task: '  rules: missing-rules.yaml' }), out })).rejects.toThrow(/task\.rules \(missing-rules\.yaml\)/);
+    await expect(train({ config: writeConfig('br3', { task: '  rules:\n    max_positon_pct: 0.2' }), out })).rejects.toThrow(/max_positon_pct/);
+    await expect(train({ config: writeConfig('br4'), out, rules: join(dir, 'nope.yaml') })).rejects.toThrow(/--rules .*nope\.yaml/);
+    expect(existsSync(out)).toBe(false);
+  });
 });

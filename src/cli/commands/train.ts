@@ -6,12 +6,13 @@
  */
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseWithSchema, ValidationError } from '../../core/index.js';
+import { type Rules, loadRulesFile, parseRules } from '../../constraints/index.js';
 import { tradingEnvConfigSchema } from '../../env/index.js';
 import {
   deriveSizes,
@@ -47,11 +48,22 @@ const trainFileSchema = z.strictObject({
       /** Shorthand for `data: regime:bars=BARS,seed=DATASEED` (not together with `data`). */
       bars: z.number().int().min(100).optional(),
       dataSeed: z.number().int().min(0).optional(),
-      /** Use the env's action mask (the Constraint Logic Engine's, where configured). */
+      /** Use the env's action mask (the Constraint Logic Engine's, from `rules`; without rules every action is allowed). */
       useMask: z.boolean().default(true),
+      /**
+       * The Constraint Logic Engine's rules the training envs enforce: a rules file (YAML or JSON, a path relative
+       * to this config file) or the rules inline. Without them the envs mask nothing.
+       */
+      rules: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+      /**
+       * What an env does with an action the rules mask: `lenient` (default) replaces it by HOLD (a Box target is
+       * projected onto the allowed interval) and counts it; `strict` makes it an error. A policy trained with
+       * `useMask: true` never proposes a masked action; `lenient` lets one trained without the mask learn under the rules.
+       */
+      constraintMode: z.enum(['strict', 'lenient']).default('lenient'),
       env: tradingEnvConfigSchema.default(tradingEnvConfigSchema.parse({})),
     })
-    .default({ useMask: true, env: tradingEnvConfigSchema.parse({}) }),
+    .default({ useMask: true, constraintMode: 'lenient', env: tradingEnvConfigSchema.parse({}) }),
   /** Checkpoint every this many epochs (the last epoch is always saved). */
   checkpointEvery: z.number().int().min(0).default(10),
 });
@@ -102,9 +114,26 @@ export async function loadTrainFile(path: string): Promise<TrainFile> {
     const both = bars !== undefined ? 'task.bars' : 'task.dataSeed';
     throw new ValidationError(path, [{ path: both, message: 'not together with task.data (put bars and seed in the spec)' }]);
   }
-  // Check the data source now, so a bad spec fails before any file is written.
+  // Check the data source and the rules now, so a bad spec fails before any file is written.
   parseDataSource(taskDataText(file), 'task.data', dirname(path));
+  file.task.rules = resolveTaskRules(file.task.rules, path);
   return file;
+}
+
+/** `max_position_pct=0.2, max_drawdown_pct=0.1, …`: the rules that are set, for the run's log. */
+function ruleSummary(rules: Rules): string {
+  const set = Object.entries(rules).filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object');
+  return set.map(([k, v]) => `${k}=${String(v)}`).join(', ');
+}
+
+/**
+ * The task's rules validated and inline (a file is read, relative to the config), so config.json records the
+ * exact rules trained under and a resume compares them. Errors name `task.rules` and the problem.
+ */
+function resolveTaskRules(rules: string | Record<string, unknown> | undefined, configPath: string): Rules | undefined {
+  if (rules === undefined) return undefined;
+  if (typeof rules === 'string') return loadRulesFile(resolve(dirname(configPath), rules), `${configPath}: task.rules (${rules})`);
+  return parseRules(rules, `${configPath}: task.rules`);
 }
 
 /** The task's data source text: `data`, or the legacy `bars`/`dataSeed` pair, or the default market. */
@@ -126,6 +155,8 @@ export interface TrainOptions {
   resume?: boolean;
   /** Overrides task.data: a CSV file (relative to the working directory) or a synthetic spec. */
   data?: string;
+  /** Overrides task.rules: a rules file (relative to the working directory). */
+  rules?: string;
   /** Draw the progress bar (on a terminal only; off in tests). */
   progress?: boolean;
 }
@@ -148,6 +179,7 @@ export async function runTrain(opts: TrainOptions): Promise<TrainSummary> {
   if (opts.seed !== undefined) {
     file.train.seed = parseWholeNumberFlag(opts.seed, '--seed', 0);
   }
+  if (opts.rules !== undefined) file.task.rules = loadRulesFile(opts.rules, `--rules ${opts.rules}`);
   const source = opts.data !== undefined ? parseDataSource(opts.data, '--data') : parseDataSource(taskDataText(file), 'task.data', dirname(opts.config));
   // Record the source as resolved (CSV paths absolute), so config.json says exactly what was trained on.
   file.task = { ...file.task, data: source.kind === 'csv' ? source.path : source.text, bars: undefined, dataSeed: undefined };
@@ -185,6 +217,15 @@ async function trainInto(
   const { dataset, description } = await loadTradingDataset(source);
   const trainedEnv = describeTrainedEnv(dataset, file.task.env, { useMask: file.task.useMask });
   process.stderr.write(`data: ${description}\n`);
+  // loadTrainFile and --rules leave the rules validated and inline; a path here would be a bug, so refuse.
+  if (typeof file.task.rules === 'string') throw new Error(`task.rules: expected the rules resolved, got the path ${file.task.rules}`);
+  const rules = file.task.rules === undefined ? undefined : parseRules(file.task.rules, 'task.rules');
+  const constraints = rules === undefined ? undefined : { rules, mode: file.task.constraintMode };
+  process.stderr.write(
+    rules === undefined
+      ? 'constraints: none (no task.rules): the envs mask nothing\n'
+      : `constraints: ${ruleSummary(rules)} (${file.task.constraintMode}); the policy ${file.task.useMask ? 'sees' : 'does not see'} the mask\n`,
+  );
   await mkdir(ckptDir, { recursive: true });
   await writeFile(join(out, 'config.json'), `${JSON.stringify(file, null, 2)}\n`);
   await writeFile(
@@ -205,7 +246,7 @@ async function trainInto(
   if (showBar) bar.start(file.train.epochs, resume?.epoch ?? 0, { sps: '-', ret: '-', cost: '-', limit: file.train.costLimit, lambda: '-' });
   const result = await trainPpoLag({
     ...file.train,
-    makeVecEnv: tradingVecEnvFactory(dataset, file.task.env),
+    makeVecEnv: tradingVecEnvFactory(dataset, file.task.env, constraints),
     useMask: file.task.useMask,
     resume,
     checkpointEvery: file.checkpointEvery,
@@ -252,7 +293,7 @@ async function checkSameTask(savedConfigPath: string, file: TrainFile): Promise<
   const saved: unknown = JSON.parse(await readFile(savedConfigPath, 'utf8'));
   const savedTask = typeof saved === 'object' && saved !== null && 'task' in saved ? saved.task : undefined;
   if (JSON.stringify(savedTask) !== JSON.stringify(JSON.parse(JSON.stringify(file.task)))) {
-    throw new Error(`--resume: task (data, env, useMask) differs from the run in ${savedConfigPath}; only train.epochs may change`);
+    throw new Error(`--resume: task (data, env, useMask, rules) differs from the run in ${savedConfigPath}; only train.epochs may change`);
   }
 }
 
@@ -264,8 +305,9 @@ export function registerTrainCommand(program: Command): void {
     .option('--seed <n>', 'override train.seed')
     .option('--out <dir>', 'run directory (default runs/ppo-ALGORITHM-seedN)')
     .option('--data <source>', 'override task.data: an OHLCV CSV file, or a synthetic spec like regime:bars=20000,seed=3')
+    .option('--rules <file>', 'override task.rules: the Constraint Logic Engine rules (YAML or JSON) the training envs enforce')
     .option('--resume', 'continue from OUT/checkpoints/last.json', false)
-    .action(async (opts: { config: string; seed?: string; out?: string; resume: boolean; data?: string }) => {
+    .action(async (opts: { config: string; seed?: string; out?: string; resume: boolean; data?: string; rules?: string }) => {
       const summary = await runTrain({ ...opts, progress: process.stderr.isTTY });
       process.stdout.write(`${JSON.stringify(summary)}\n`);
     });
