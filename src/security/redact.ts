@@ -51,6 +51,9 @@ export function isSecretKey(key: string): boolean {
 
 const SECRET_VALUE_RE = /PRIVATE KEY-----|^\s*(?:Bearer|Basic)\s+\S/i;
 
+/** What every secret pattern below needs somewhere in the text: a separator, an `@`, or a credential word. */
+const MAY_CARRY_SECRET_RE = /[=:@]|bearer|basic|private key/i;
+
 /** True when a string value is itself a credential, whatever key it sits under. */
 export function isSecretValue(value: string): boolean {
   return SECRET_VALUE_RE.test(value);
@@ -124,7 +127,11 @@ function isPlainRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function redactValue(value: unknown, depth: number): unknown {
-  if (typeof value === 'string') return isSecretValue(value) ? REDACTED : redactInlineSecrets(value);
+  if (typeof value === 'string') {
+    // Most audit strings (ids, symbols, states) hold none of the marks a secret needs: one test, then done.
+    if (!MAY_CARRY_SECRET_RE.test(value)) return value;
+    return isSecretValue(value) ? REDACTED : redactInlineSecrets(value);
+  }
   if (typeof value !== 'object' || value === null) return value;
   // Deeper than any real payload: most likely a cycle. canonicalJson reports cycles; here we stop walking.
   if (depth > MAX_DEPTH) return value;
