@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Bars, barsFromRecords, floorToLot, targetOrderQty } from '../core/index.js';
+import { type Bars, floorToLot, targetOrderQty } from '../core/index.js';
 import { parseRules } from '../constraints/index.js';
 import { type FeatureMatrix, generateSynthetic } from '../data/index.js';
 import { TradingEnv, createDataset } from '../env/index.js';
@@ -13,26 +13,15 @@ import { GATE_ACCEPTED, GATE_DENIED, GATE_NO_ORDER } from './decision-log.js';
 import { DECISION_COLUMNS, TARGET_COLUMNS, writeDecisionsCsv } from './report-files.js';
 import type { BoxBacktestAgent } from './rule-agents.js';
 import { runBacktest } from './runner.js';
+import { hourlyBars } from './test-helpers/bars.js';
 
 const INSTRUMENT = backtestInstrument('TEST/USD');
 /** No costs, no impact, no participation cap: every price and quantity below can be worked out by hand. */
 const ZERO_COST = { spreadBps: 0, slippageBps: 0, impactBps: 0, makerFeeBps: 0, takerFeeBps: 0, maxParticipation: 1 };
-const HOUR_MS = 3_600_000;
 const dir = mkdtempSync(join(tmpdir(), 'bulwark-box-targets-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function hourly(opens: readonly number[], closes: readonly number[]): Bars {
-  return barsFromRecords(
-    closes.map((c, i) => ({
-      time: Date.UTC(2021, 0, 4) + i * HOUR_MS,
-      open: opens[i],
-      high: Math.max(opens[i], c),
-      low: Math.min(opens[i], c),
-      close: c,
-      volume: 1e9,
-    })),
-  );
-}
+const hourly = (opens: readonly number[], closes: readonly number[]): Bars => hourlyBars(opens, closes, Date.UTC(2021, 0, 4), 1e9);
 
 /** A Box agent proposing `targets[t]` at bar t (the last entry once the list runs out). */
 function scripted(targets: readonly number[], boxLow = -1): BoxBacktestAgent {

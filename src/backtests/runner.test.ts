@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Bars, barsFromRecords } from '../core/index.js';
+import type { Bars } from '../core/index.js';
 import { parseRules } from '../constraints/index.js';
 import { generateSynthetic } from '../data/index.js';
 import { MemoryAuditSink } from '../security/index.js';
@@ -7,24 +7,13 @@ import { backtestInstrument } from './backtest-job.js';
 import { GATE_DENIED } from './decision-log.js';
 import { createRuleAgent } from './rule-agents.js';
 import { runBacktest } from './runner.js';
+import { HOUR_MS, hourlyBars } from './test-helpers/bars.js';
 
 // The instrument the CLI uses: the exactness specs hold for what users run.
 const INSTRUMENT = backtestInstrument('TEST/USD');
 const ZERO_COST = { spreadBps: 0, slippageBps: 0, impactBps: 0, makerFeeBps: 0, takerFeeBps: 0 };
-const HOUR_MS = 3_600_000;
 
-function bars(opens: readonly number[], closes: readonly number[]): Bars {
-  return barsFromRecords(
-    closes.map((c, i) => ({
-      time: Date.UTC(2021, 0, 1) + i * HOUR_MS,
-      open: opens[i],
-      high: Math.max(opens[i], c),
-      low: Math.min(opens[i], c),
-      close: c,
-      volume: 1e6,
-    })),
-  );
-}
+const bars = (opens: readonly number[], closes: readonly number[]): Bars => hourlyBars(opens, closes, Date.UTC(2021, 0, 1), 1e6);
 
 describe('runBacktest: buy-and-hold', () => {
   const data = generateSynthetic({ model: 'gbm', bars: 400, seed: 11 });
