@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseWholeNumberFlag, parseWholeNumberListFlag } from './flags.js';
+import { parseNumberFlag, parseWholeNumberFlag, parseWholeNumberListFlag } from './flags.js';
 
 describe('whole-number flags', () => {
   it('accepts_whole_numbers_at_or_above_the_bound', () => {
@@ -18,5 +18,14 @@ describe('whole-number flags', () => {
       "--seed: must be a whole number below 2^53, got '100000000000000000000'",
     );
     expect(() => parseWholeNumberListFlag('1,,2', '--seeds', 0)).toThrow("--seeds: must be whole numbers >= 0 separated by commas, got '1,,2'");
+  });
+
+  it('number_flags_accept_finite_numbers_within_the_bound_and_refuse_the_rest_naming_flag_bound_and_text', () => {
+    expect(parseNumberFlag('0.0001', '--price-scale', { above: 0 })).toBe(0.0001);
+    expect(parseNumberFlag('0', '--fees-bps', { atLeast: 0 })).toBe(0);
+    for (const bad of ['', ' ', '0', '-1', 'abc', 'NaN', 'Infinity']) {
+      expect(() => parseNumberFlag(bad, '--price-scale', { above: 0 })).toThrow(`--price-scale: must be a number > 0, got '${bad}'`);
+    }
+    expect(() => parseNumberFlag('-0.5', '--cash', { atLeast: 0 })).toThrow("--cash: must be a number >= 0, got '-0.5'");
   });
 });

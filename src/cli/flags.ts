@@ -21,3 +21,17 @@ export function parseWholeNumberListFlag(text: string, flag: string, min: number
     }
   });
 }
+
+/**
+ * A finite number flag, either `> above` or `>= atLeast`; the error names the flag, the bound and the text
+ * given (an empty text is refused, not read as 0).
+ */
+export function parseNumberFlag(text: string, flag: string, bound: { readonly above: number } | { readonly atLeast: number }): number {
+  const x = Number(text);
+  const within = 'above' in bound ? x > bound.above : x >= bound.atLeast;
+  if (text.trim() === '' || !Number.isFinite(x) || !within) {
+    const limit = 'above' in bound ? `> ${bound.above}` : `>= ${bound.atLeast}`;
+    throw new RangeError(`${flag}: must be a number ${limit}, got '${text}'`);
+  }
+  return x;
+}

@@ -17,7 +17,7 @@ import {
   writeRunFiles,
   type BacktestRecord,
 } from '../../backtests/index.js';
-import { parseWholeNumberFlag } from '../flags.js';
+import { parseNumberFlag, parseWholeNumberFlag } from '../flags.js';
 
 export interface BacktestFlags {
   data?: string;
@@ -37,11 +37,8 @@ export interface BacktestFlags {
   json: boolean;
 }
 
-function numberFlag(value: string | undefined, flag: string, min = 0): number | undefined {
-  if (value === undefined) return undefined;
-  const x = Number(value);
-  if (value.trim() === '' || !Number.isFinite(x) || x < min) throw new RangeError(`${flag}: must be a number >= ${min}, got '${value}'`);
-  return x;
+function numberFlag(value: string | undefined, flag: string): number | undefined {
+  return value === undefined ? undefined : parseNumberFlag(value, flag, { atLeast: 0 });
 }
 
 export function jobFromFlags(f: BacktestFlags): BacktestJob {

@@ -3,6 +3,7 @@
  * Benchmarks live beside the code they measure; this file only maps names to them.
  */
 import type { Command } from 'commander';
+import { parseNumberFlag } from '../flags.js';
 
 export type BenchResult = Record<string, unknown>;
 export interface BenchOptions {
@@ -37,8 +38,7 @@ export function registerBenchCommand(program: Command): void {
       if (!load) {
         throw new Error(`bench: unknown benchmark '${name}'; choose one of: ${Object.keys(BENCHMARKS).join(', ')}`);
       }
-      const scale = Number(opts.scale);
-      if (!(scale > 0)) throw new Error(`--scale: must be a number > 0, got '${opts.scale}'`);
+      const scale = parseNumberFlag(opts.scale, '--scale', { above: 0 });
       const run = await load();
       const result = await run({ json: opts.json, scale });
       process.stdout.write(`${JSON.stringify(result, null, opts.json ? 0 : 2)}\n`);

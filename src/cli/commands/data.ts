@@ -22,6 +22,7 @@ import {
   writeBarsCsv,
   writeTextFileAtomic,
 } from '../../data/index.js';
+import { parseNumberFlag } from '../flags.js';
 
 /** `2024-01-01`, an ISO time, or an epoch number (s or ms by magnitude) → ms; errors name the flag. */
 export function parseTimeArg(text: string, flag: string): number {
@@ -204,11 +205,7 @@ export function registerDataCommand(program: Command): void {
           gaps: oneOf(opts.gaps, GAP_POLICIES, '--gaps'),
         };
         if (opts.volumeColumn !== undefined) options.volumeColumn = opts.volumeColumn;
-        if (opts.priceScale !== undefined) {
-          const scale = Number(opts.priceScale);
-          if (!(scale > 0) || !Number.isFinite(scale)) throw new Error(`--price-scale: must be a number > 0, got '${opts.priceScale}'`);
-          options.priceScale = scale;
-        }
+        if (opts.priceScale !== undefined) options.priceScale = parseNumberFlag(opts.priceScale, '--price-scale', { above: 0 });
         const { report } = await loadBarsCsv(file, options);
         process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatCsvLoadReport(report)}\n`);
       },

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { type Bars, Rng } from '../../core/index.js';
 import { generateSynthetic, loadBarsCsv, parseSynthSpec } from '../../data/index.js';
 import { TradingEnv, createDataset } from '../../env/index.js';
-import { parseWholeNumberFlag } from '../flags.js';
+import { parseNumberFlag, parseWholeNumberFlag } from '../flags.js';
 
 interface InspectOptions {
   data?: string;
@@ -61,13 +61,7 @@ async function loadMarket(opts: InspectOptions, seed: number): Promise<Market> {
     return { bars, source: `synth ${opts.synth}`, notes: [] };
   }
   const file = opts.data ?? '';
-  let priceScale: number | undefined;
-  if (opts.priceScale !== undefined) {
-    priceScale = Number(opts.priceScale);
-    if (!(priceScale > 0) || !Number.isFinite(priceScale)) {
-      throw new Error(`--price-scale: must be a finite number > 0, got '${opts.priceScale}'`);
-    }
-  }
+  const priceScale = opts.priceScale === undefined ? undefined : parseNumberFlag(opts.priceScale, '--price-scale', { above: 0 });
   const { bars, report } = await loadBarsCsv(file, {
     ...(opts.volumeColumn !== undefined ? { volumeColumn: opts.volumeColumn } : {}),
     ...(priceScale !== undefined ? { priceScale } : {}),

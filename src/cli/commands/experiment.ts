@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { DEFAULT_SAFETY_OPTIONS, formatSafetySettings, formatSafetyTable, initBackend, runSafetyExperiment, summariseSafety } from '../../agents/index.js';
-import { parseWholeNumberFlag } from '../flags.js';
+import { parseNumberFlag, parseWholeNumberFlag } from '../flags.js';
 
 export function registerExperimentCommand(program: Command): void {
   const experiment = program.command('experiment').description('reproducible research experiments');
@@ -23,10 +23,8 @@ export function registerExperimentCommand(program: Command): void {
     .option('--lambda-lr <x>', 'Adam learning rate of λ (OmniSafe default 0.035 suits runs of hundreds of epochs)', String(d.lambdaLr))
     .option('--json', 'print the per-run results and the summary as JSON', false)
     .action(async (opts: Record<string, string | boolean>) => {
-      const costLimit = Number(opts.costLimit);
-      if (String(opts.costLimit).trim() === '' || !(costLimit >= 0) || !Number.isFinite(costLimit)) throw new Error(`--cost-limit: must be a number >= 0, got '${String(opts.costLimit)}'`);
-      const lambdaLr = Number(opts.lambdaLr);
-      if (!(lambdaLr > 0) || !Number.isFinite(lambdaLr)) throw new Error(`--lambda-lr: must be a number > 0, got '${String(opts.lambdaLr)}'`);
+      const costLimit = parseNumberFlag(String(opts.costLimit), '--cost-limit', { atLeast: 0 });
+      const lambdaLr = parseNumberFlag(String(opts.lambdaLr), '--lambda-lr', { above: 0 });
       const options = {
         ...d,
         seed: parseWholeNumberFlag(String(opts.seed), '--seed', 0),
