@@ -6,16 +6,8 @@ import { allocateBars, type Bars, MS_PER_DAY } from '../core/index.js';
 import { CsvLoadError } from './csv-errors.js';
 import { formatDurationMs, formatTimeMs } from './time-format.js';
 
-/** Parsed rows in file order, as columns. */
-export interface RowColumns {
-  readonly length: number;
-  readonly time: Float64Array;
-  readonly open: Float64Array;
-  readonly high: Float64Array;
-  readonly low: Float64Array;
-  readonly close: Float64Array;
-  readonly volume: Float64Array;
-  /** 1-based line in the file of each row. */
+/** Parsed rows in file order: bar columns plus the 1-based line in the file of each row. */
+export interface RowColumns extends Bars {
   readonly line: Int32Array;
 }
 

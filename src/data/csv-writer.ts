@@ -2,7 +2,7 @@
  * Writing bars as CSV that `loadBarsCsv` reads back exactly: times in integer ms (the `time_ms` header says so,
  * so no magnitude guess is involved) and numbers in JavaScript's shortest round-trip form.
  */
-import { open, rename, rm } from 'node:fs/promises';
+import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import type { Bars } from '../core/index.js';
 
 export const BARS_CSV_HEADER = 'time_ms,open,high,low,close,volume';
@@ -37,9 +37,7 @@ const CHUNK_LINES = 20_000;
  * leaves either the old file or the complete new one, never half of one.
  */
 export async function writeBarsCsv(path: string, bars: Bars): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const handle = await open(tmp, 'w');
-  try {
+  await writeAtomic(path, async (handle) => {
     await handle.write(`${BARS_CSV_HEADER}\n`);
     for (let start = 0; start < bars.length; start += CHUNK_LINES) {
       const end = Math.min(bars.length, start + CHUNK_LINES);
@@ -47,22 +45,22 @@ export async function writeBarsCsv(path: string, bars: Bars): Promise<void> {
       for (let i = start; i < end; i++) chunk.push(barLine(bars, i));
       await handle.write(`${chunk.join('\n')}\n`);
     }
-    await handle.sync();
-  } catch (err) {
-    await handle.close();
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await handle.close();
-  await renameOrRemove(tmp, path);
+  });
 }
 
 /** Writes `text` to `path` as `writeBarsCsv` does: temporary file, fsync, rename; never half a file. */
 export async function writeTextFileAtomic(path: string, text: string): Promise<void> {
+  await writeAtomic(path, async (handle) => {
+    await handle.write(text);
+  });
+}
+
+/** Runs `write` on a temporary file beside `path`, fsyncs it and renames it over `path`; on failure removes it. */
+async function writeAtomic(path: string, write: (handle: FileHandle) => Promise<void>): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
   const handle = await open(tmp, 'w');
   try {
-    await handle.write(text);
+    await write(handle);
     await handle.sync();
   } catch (err) {
     await handle.close();
