@@ -77,9 +77,16 @@ export class TradingSim {
   // -- outputs of the last step (read them before the next call) --
   reward = 0;
   cost = 0;
-  costDrawdown = 0;
-  costPosition = 0;
-  costDailyLoss = 0;
+  /** The last step's cost signals (0 while the limit holds), as `writeCostSignals` wrote them. */
+  get costDrawdown(): number {
+    return this.costSignals[0];
+  }
+  get costPosition(): number {
+    return this.costSignals[1];
+  }
+  get costDailyLoss(): number {
+    return this.costSignals[2];
+  }
   terminated = false;
   truncated = false;
   /** Fee paid in this step, in quote currency. */
@@ -103,7 +110,7 @@ export class TradingSim {
   private readonly episodeLength: number;
   private readonly logReward: boolean;
   private readonly costs: CostConfig;
-  /** The last step's cost signals, in COST_NAMES order. */
+  /** The last step's cost signals, in COST_NAMES order (read through costDrawdown, …). */
   private readonly costSignals = new Float64Array(COST_NAMES.length);
   private readonly boxLow: number;
   private day = 0;
@@ -161,9 +168,7 @@ export class TradingSim {
     this.day = Math.floor(timeMs / MS_PER_DAY);
     this.reward = 0;
     this.cost = 0;
-    this.costDrawdown = 0;
-    this.costPosition = 0;
-    this.costDailyLoss = 0;
+    this.costSignals.fill(0);
     this.terminated = false;
     this.truncated = false;
     this.stepFee = 0;
@@ -232,11 +237,7 @@ export class TradingSim {
     }
 
     // -- cost signals: 0 when the limit holds --
-    const c = this.costSignals;
-    this.cost = writeCostSignals(c, 0, s, this.costs);
-    this.costDrawdown = c[0];
-    this.costPosition = c[1];
-    this.costDailyLoss = c[2];
+    this.cost = writeCostSignals(this.costSignals, 0, s, this.costs);
 
     // -- episode end: ruin terminates; the length limit or the end of the split truncates --
     this.terminated = eq < this.ruinEquity || eq <= 0;
