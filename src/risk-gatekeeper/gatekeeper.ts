@@ -18,7 +18,7 @@ import {
 } from './order-checks.js';
 import { RateWindow } from './rate-window.js';
 import { type Rejection, renderRejection } from './reasons.js';
-import { stateChangePayload } from './state-replay.js';
+import { STATE_CHANGED, stateChangePayload } from './state-replay.js';
 import type { TradingStateStore } from './state-store.js';
 import {
   type Scope,
@@ -391,7 +391,7 @@ export class RiskGatekeeper {
 
   private auditStateChange(r: StateRecord): void {
     if (r.version <= this.quietUntilVersion) return;
-    this.audit.append('TRADING_STATE_CHANGED', r.actor, stateChangePayload(r));
+    this.audit.append(STATE_CHANGED, r.actor, stateChangePayload(r));
   }
 }
 

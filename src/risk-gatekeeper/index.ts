@@ -38,12 +38,16 @@ export {
 } from './kill-switch.js';
 export {
   type OperatorChangeOptions,
-  STATE_CHANGE_REQUESTED,
-  STATE_CHANGE_FAILED,
-  STATE_CHANGED,
   UnauditedStateChangeError,
   applyOperatorChange,
   isTightening,
 } from './operator-change.js';
-export { type ReplayableEvent, replayTradingStates, stateChangePayload } from './state-replay.js';
+export {
+  type ReplayableEvent,
+  STATE_CHANGED,
+  STATE_CHANGE_FAILED,
+  STATE_CHANGE_REQUESTED,
+  replayTradingStates,
+  stateChangePayload,
+} from './state-replay.js';
 export { benchGatekeeper, benchKillswitch } from './bench.js';

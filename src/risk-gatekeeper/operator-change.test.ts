@@ -64,6 +64,12 @@ describe('applyOperatorChange', () => {
       );
       expect(store.cache.stateOf('global')).toBe('HALTED');
     }
+    // A resume always needs its record, even where the store already says ACTIVE (it may have lost a latch).
+    const fresh = new MemoryStateStore(new FakeClock(T0_MS));
+    await expect(applyOperatorChange(fresh, audit, operatorChange('agent:a1', 'ACTIVE', 'bob', 'x'), { recordChanged: true })).rejects.toThrow(
+      'agent:a1: ACTIVE refused, the audit log could not record the request',
+    );
+    expect(fresh.cache.all()).toEqual([]);
   });
 
   it('store_failure_is_recorded_as_failed_so_replay_does_not_apply_the_request', async () => {

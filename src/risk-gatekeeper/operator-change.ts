@@ -7,16 +7,9 @@
  */
 import type { AuditSink } from '../security/index.js';
 import { errorText } from './gatekeeper.js';
-import { stateChangePayload } from './state-replay.js';
+import { STATE_CHANGED, STATE_CHANGE_FAILED, STATE_CHANGE_REQUESTED, stateChangePayload } from './state-replay.js';
 import type { TradingStateStore } from './state-store.js';
 import { type StateChange, type StateRecord, strictness } from './trading-state.js';
-
-/** Written before the store is touched: `{ scope, from, to, reason }`. */
-export const STATE_CHANGE_REQUESTED = 'TRADING_STATE_CHANGE_REQUESTED';
-/** Written when the store refused or could not be reached: `{ scope, to, reason, error }`. */
-export const STATE_CHANGE_FAILED = 'TRADING_STATE_CHANGE_FAILED';
-/** Written once the store holds the change (by the caller, or by a subscribed gatekeeper). */
-export const STATE_CHANGED = 'TRADING_STATE_CHANGED';
 
 /** A state change the store holds but the audit log does not fully record. `record` is what was applied. */
 export class UnauditedStateChangeError extends Error {
@@ -40,9 +33,12 @@ export interface OperatorChangeOptions {
   readonly recordChanged: boolean;
 }
 
-/** True when `change` moves its scope to a stricter state than the store's cache holds now (or the same). */
+/**
+ * True when `change` is a kill that keeps or raises what the store enforces now (a resume never is, even from
+ * ACTIVE: it always needs its record).
+ */
 export function isTightening(store: TradingStateStore, change: StateChange): boolean {
-  return strictness(change.state) >= strictness(store.cache.stateOf(change.scope));
+  return change.state !== 'ACTIVE' && strictness(change.state) >= strictness(store.cache.stateOf(change.scope));
 }
 
 /**

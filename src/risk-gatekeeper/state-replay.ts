@@ -17,6 +17,14 @@ export interface ReplayableEvent {
   readonly timeMs?: number;
 }
 
+// Audit event types of trading-state changes.
+/** Written once the store holds a change, by the gatekeeper subscribed to it or by the CLI: `stateChangePayload`. */
+export const STATE_CHANGED = 'TRADING_STATE_CHANGED';
+/** An operator's request, written before the store is touched: `{ scope, from, to, reason }`. */
+export const STATE_CHANGE_REQUESTED = 'TRADING_STATE_CHANGE_REQUESTED';
+/** The store refused the request or could not be reached: `{ scope, to, reason, error }`. */
+export const STATE_CHANGE_FAILED = 'TRADING_STATE_CHANGE_FAILED';
+
 /** The payload of a TRADING_STATE_CHANGED event: written by every gatekeeper and the CLI, read by the replay. */
 export function stateChangePayload(r: StateRecord): Record<string, unknown> {
   return { scope: r.scope, from: r.previous, to: r.state, version: r.version, reason: r.reason, changedAtMs: r.changedAtMs };
@@ -52,16 +60,16 @@ export function replayTradingStates(events: Iterable<ReplayableEvent>): StateRec
   let index = 0;
   for (const e of events) {
     index += 1;
-    if (e.type === 'TRADING_STATE_CHANGE_REQUESTED') {
+    if (e.type === STATE_CHANGE_REQUESTED) {
       const p = parseEvent(requestSchema, e, index);
       unsettled.set(parseScope(p.scope), { to: p.to, timeMs: e.timeMs, actor: e.actor, reason: p.reason });
       continue;
     }
-    if (e.type === 'TRADING_STATE_CHANGE_FAILED') {
+    if (e.type === STATE_CHANGE_FAILED) {
       unsettled.delete(parseScope(parseEvent(failedSchema, e, index).scope));
       continue;
     }
-    if (e.type !== 'TRADING_STATE_CHANGED') continue;
+    if (e.type !== STATE_CHANGED) continue;
     const p = parseEvent(payloadSchema, e, index);
     const scope = parseScope(p.scope);
     unsettled.delete(scope);
