@@ -1,28 +1,16 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadBarsCsv } from '../../data/index.js';
+import { runCommand } from '../test-helpers/run-command.js';
 import { parseTimeArg, registerDataCommand } from './data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bulwark-cli-data-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function run(...args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  registerDataCommand(program);
-  const out: string[] = [];
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out.push(String(chunk));
-    return true;
-  });
-  try {
-    await program.parseAsync(['node', 'bulwark', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return out.join('');
+  return (await runCommand(registerDataCommand, args)).out;
 }
 
 describe('bulwark data', () => {

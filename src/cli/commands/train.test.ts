@@ -1,9 +1,9 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { formatBarsCsv, generateSynthetic } from '../../data/index.js';
+import { runCommand } from '../test-helpers/run-command.js';
 import { METRIC_COLUMNS, registerTrainCommand, runTrain } from './train.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bulwark-cli-train-'));
@@ -154,20 +154,9 @@ describe('bulwark train', () => {
   });
 
   it('command_line_flags_then_reach_the_run', async () => {
-    const program = new Command().exitOverride();
-    registerTrainCommand(program);
     const out = join(dir, 'cli');
-    const stdout: string[] = [];
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stdout.push(String(chunk));
-      return true;
-    });
-    try {
-      await quiet(() => program.parseAsync(['node', 'bulwark', 'train', '--config', writeConfig('cli'), '--out', out, '--seed', '3', '--data', 'gbm:bars=400,seed=2']));
-    } finally {
-      spy.mockRestore();
-    }
-    const summary = JSON.parse(stdout.join(''));
+    const run = await runCommand(registerTrainCommand, ['train', '--config', writeConfig('cli'), '--out', out, '--seed', '3', '--data', 'gbm:bars=400,seed=2']);
+    const summary = JSON.parse(run.out);
     expect(summary).toMatchObject({ out, epochs: 2 });
     expect(summary.data).toContain('gbm:bars=400,seed=2');
     expect(JSON.parse(read(out, 'meta.json')).seed).toBe(3);
