@@ -18,6 +18,8 @@ import { RedisStateStore } from './redis-state-store.js';
 export interface GatekeeperBenchOptions {
   readonly json: boolean;
   readonly scale: number;
+  /** Redis for the killswitch benchmark (`--redis`); REDIS_URL or 127.0.0.1:6379 when absent. */
+  readonly redisUrl?: string;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -105,7 +107,7 @@ function ctxAccount(nowMs: number): typeof benchAccount {
 }
 
 export async function benchKillswitch(options: GatekeeperBenchOptions): Promise<Record<string, unknown>> {
-  const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const url = options.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const flips = Math.max(5, Math.round(200 * options.scale));
   const keyPrefix = `bulwark:bench:${randomUUID()}:`;
   const store = new RedisStateStore({ url, keyPrefix, clock: systemClock });

@@ -1,5 +1,5 @@
 /**
- * Specs against the real Redis (REDIS_URL or redis://127.0.0.1:6379), each with its own key prefix,
+ * Specs against a real Redis (the suite's private server, see src/test-support/redis-server.ts), each with its own key prefix,
  * deleted afterwards.
  */
 import { randomUUID } from 'node:crypto';
@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { testRedisUrl } from '../test-support/redis-server.js';
 import { type Clock, FakeClock, systemClock } from '../core/index.js';
 import { AuditLog, generateAuditKeyPair, MemoryAuditSink, readAuditEvents } from '../security/index.js';
 import { parseGatekeeperConfig } from './config.js';
@@ -18,7 +19,7 @@ import { replayTradingStates } from './state-replay.js';
 import { BTC, codes, makeFixture, T0_MS } from './test-helpers/fixtures.js';
 import type { StateRecord } from './trading-state.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = testRedisUrl();
 const cleanups: (() => Promise<void> | void)[] = [];
 
 afterEach(async () => {

@@ -244,6 +244,9 @@ export class RedisStateStore implements TradingStateStore {
 
   private async poll(): Promise<void> {
     if (this.polling || this.closed) return;
+    // A command on a lazily connected client would start the connection itself, racing connect(); before the
+    // first connect there is nothing to poll, and a dropped connection is re-read on 'ready'.
+    if (this.cmd.status !== 'ready') return;
     this.polling = true;
     try {
       await this.readAll();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { testRedisUrl } from '../../test-support/redis-server.js';
 import { runCommand } from '../test-helpers/run-command.js';
 import { registerBenchCommand } from './bench.js';
 
@@ -22,7 +23,8 @@ const KEYS: Record<string, readonly string[]> = {
 
 describe('bulwark bench', () => {
   it.each(Object.entries(KEYS))('bench_%s_at_a_small_scale_prints_one_json_object_with_its_figures', async (name, keys) => {
-    const result = await bench([name, '--json', '--scale', '0.01']);
+    const redis = name === 'killswitch' ? ['--redis', testRedisUrl()] : [];
+    const result = await bench([name, '--json', '--scale', '0.01', ...redis]);
     for (const key of keys) {
       const v = result[key];
       expect(typeof v === 'number' && Number.isFinite(v) && v > 0, `${name}.${key} = ${String(v)}`).toBe(true);

@@ -10,6 +10,8 @@ export interface BenchOptions {
   json: boolean;
   /** Scales the work of a benchmark down (for smoke tests) or up. */
   scale: number;
+  /** A Redis server for the benchmarks that need one (`--redis URL`). */
+  redisUrl?: string;
 }
 
 type BenchFn = (options: BenchOptions) => Promise<BenchResult>;
@@ -33,14 +35,15 @@ export function registerBenchCommand(program: Command): void {
     .argument('<name>', 'benchmark name')
     .option('--json', 'print one JSON object only', false)
     .option('--scale <x>', 'scale the amount of work (1 = full benchmark)', '1')
-    .action(async (name: string, opts: { json: boolean; scale: string }) => {
+    .option('--redis <url>', 'Redis server for the benchmarks that need one (killswitch)')
+    .action(async (name: string, opts: { json: boolean; scale: string; redis?: string }) => {
       const load = BENCHMARKS[name];
       if (!load) {
         throw new Error(`bench: unknown benchmark '${name}'; choose one of: ${Object.keys(BENCHMARKS).join(', ')}`);
       }
       const scale = parseNumberFlag(opts.scale, '--scale', { above: 0 });
       const run = await load();
-      const result = await run({ json: opts.json, scale });
+      const result = await run({ json: opts.json, scale, ...(opts.redis === undefined ? {} : { redisUrl: opts.redis }) });
       process.stdout.write(`${JSON.stringify(result, null, opts.json ? 0 : 2)}\n`);
     });
 }

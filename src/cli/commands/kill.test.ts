@@ -3,13 +3,14 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { testRedisUrl } from '../../test-support/redis-server.js';
 import { systemClock } from '../../core/index.js';
 import { RedisStateStore } from '../../risk-gatekeeper/index.js';
 import { readAuditEvents } from '../../security/index.js';
 import { runCommand } from '../test-helpers/run-command.js';
 import { registerKillCommand } from './kill.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = testRedisUrl();
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
