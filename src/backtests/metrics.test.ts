@@ -28,6 +28,14 @@ describe('returnMetrics', () => {
     expect(m.cvar_95).toBeCloseTo(0.1, 12);
   });
 
+  it('cagr_compounds_over_the_elapsed_years_when_given_not_the_bar_count', () => {
+    // The same five bars spread over two calendar years (a series with gaps): 18.8 % in two years.
+    const m = returnMetrics(EQUITY, 4, 2);
+    expect(m.cagr).toBeCloseTo(Math.sqrt(1.188) - 1, 12);
+    expect(m.sharpe).toBeCloseTo((0.05 / Math.sqrt(0.05 / 3)) * 2, 12); // per-bar figures do not change
+    expect(() => returnMetrics(EQUITY, 4, -1)).toThrow('elapsedYears: must be >= 0, got -1');
+  });
+
   it('reports null, not Infinity, for ratios with a zero denominator', () => {
     const m = returnMetrics([100, 100, 100], 252);
     expect(m.sharpe).toBeNull();

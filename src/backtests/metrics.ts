@@ -5,7 +5,9 @@
  * - `equity[t]` is the account's equity marked at the close of bar t; `equity[0]` is the starting equity
  *   (nothing can have filled before the first close: orders fill at the next bar's open).
  * - Bar returns are r_t = equity[t] / equity[t−1] − 1 for t ≥ 1. Annualisation multiplies by
- *   `barsPerYear` (from the data's bar interval); the risk-free rate is 0.
+ *   `barsPerYear` (from the data's own calendar, `core/inferCalendar`); the risk-free rate is 0.
+ * - CAGR compounds over the elapsed calendar time between the first and last bar when it is given
+ *   (`elapsedYears`), not over a bar count: a weekday-only series is not shorter than it looks.
  * - Losses are reported as positive fractions: `max_drawdown` 0.2 and `cvar_95` 0.01 are losses.
  * - A ratio with a zero denominator (no volatility, no losing trade, no drawdown) is `null`, never
  *   Infinity: JSON cannot carry Infinity, and 0 would be a lie.
@@ -121,14 +123,19 @@ function ratio(num: number, den: number): Ratio {
   return den > 0 && Number.isFinite(num / den) ? num / den : null;
 }
 
-export function returnMetrics(equity: ArrayLike<number>, barsPerYear: number): ReturnMetrics {
+/**
+ * `elapsedYears` (from the bars' timestamps) sets the CAGR horizon; without it the horizon is the bar count over
+ * `barsPerYear`, which is right only for a series without gaps.
+ */
+export function returnMetrics(equity: ArrayLike<number>, barsPerYear: number, elapsedYears?: number): ReturnMetrics {
   if (equity.length === 0) throw new RangeError('equity: must have at least one value');
   if (!(barsPerYear > 0)) throw new RangeError(`barsPerYear: must be > 0, got ${barsPerYear}`);
   const first = equity[0];
   const last = equity[equity.length - 1];
   const r = barReturns(equity);
   const totalReturn = last / first - 1;
-  const years = r.length / barsPerYear;
+  if (elapsedYears !== undefined && !(elapsedYears >= 0)) throw new RangeError(`elapsedYears: must be >= 0, got ${elapsedYears}`);
+  const years = elapsedYears ?? r.length / barsPerYear;
   // A run that lost everything has CAGR −100 %; a run of zero length has no growth rate to speak of.
   const cagr = years > 0 ? (last > 0 ? Math.pow(last / first, 1 / years) - 1 : -1) : 0;
   const annual = Math.sqrt(barsPerYear);
@@ -187,6 +194,6 @@ export function tradeMetrics(input: TradeMetricsInput): TradeMetrics {
   };
 }
 
-export function performanceMetrics(input: TradeMetricsInput, barsPerYear: number): PerformanceMetrics {
-  return { ...returnMetrics(input.equity, barsPerYear), ...tradeMetrics(input) };
+export function performanceMetrics(input: TradeMetricsInput, barsPerYear: number, elapsedYears?: number): PerformanceMetrics {
+  return { ...returnMetrics(input.equity, barsPerYear, elapsedYears), ...tradeMetrics(input) };
 }

@@ -21,6 +21,7 @@ export {
   barIntervalMs,
   barsPerYear,
 } from './bars.js';
+export { type Calendar, type CalendarBasis, inferCalendar, elapsedYears, WEEKDAY_SESSIONS_PER_YEAR } from './calendar.js';
 export { type Side, type OrderType, type TimeInForce, type Liquidity, type Order, type Fill, sideSign } from './order.js';
 export { type AccountSnapshot, Ledger } from './ledger.js';
 export { type Position, positionValue, unrealisedPnl } from './position.js';
