@@ -11,6 +11,12 @@ export interface Order {
   readonly type: OrderType;
   /** In base units, > 0. */
   readonly quantity: number;
+  /**
+   * MARKET orders only: the order spends (BUY) or raises (SELL) this much quote currency, and fills as many
+   * base units as that buys at the fill price (a buy leaves room for its fee, so it never overdraws). `quantity`
+   * is then the estimate at the reference price, which pre-trade checks judge (Binance's `quoteOrderQty`).
+   */
+  readonly quoteQuantity?: number;
   /** Required for LIMIT orders, in quote currency. */
   readonly limitPrice?: number;
   readonly timeInForce: TimeInForce;

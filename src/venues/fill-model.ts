@@ -257,3 +257,18 @@ export function worstCaseFillPrice(
   if (!(tickSize > 0)) return raw;
   return side === 'BUY' ? ceilToTick(raw, tickSize) : floorToTick(raw, tickSize);
 }
+
+/**
+ * Fills a market order sized in quote currency: `|quote| / fill price` units at whatever price it fills. A buy
+ * leaves room for its fee, so that investing all cash never overdraws it. Writes into `out`.
+ */
+export function fillQuoteOrderInto(out: FillResult, quote: number, open: number, volume: number, sim: CompiledSimFill): FillResult {
+  const sign = quote > 0 ? 1 : -1;
+  const amount = Math.abs(quote);
+  // First pass finds the fill price at the quantity the open suggests; the second fills at that price's quantity
+  // (a smaller order never pays more impact, so the second price is at most the first).
+  fillMarketOrderInto(out, (sign * amount) / open, open, volume, sim);
+  if (out.signedQty === 0) return out;
+  const feeFactor = sign > 0 ? 1 + sim.takerFeeFrac : 1;
+  return fillMarketOrderInto(out, (sign * amount) / (out.price * feeFactor), open, volume, sim);
+}

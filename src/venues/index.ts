@@ -18,15 +18,20 @@ export {
   fillMarketOrderInto,
   fillLimitOrderInto,
   slippageBoundFraction,
+  fillQuoteOrderInto,
   worstCaseFillPrice,
 } from './fill-model.js';
 export {
-  SimVenue,
-  type SimVenueOptions,
+  type ExecutionVenue,
   type SubmitResult,
   type VenueEvent,
   type VenueRejectReason,
   type VenueCancelReason,
   type OpenOrder,
-} from './sim-venue.js';
+  type VenuePositionRecord,
+  type SequencedFill,
+  VENUE_REJECT_REASONS,
+  VENUE_CANCEL_REASONS,
+} from './venue.js';
+export { SimVenue, type SimVenueOptions } from './sim-venue.js';
 export { type FundingRateSource, fundingPayment } from './funding.js';

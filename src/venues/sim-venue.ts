@@ -1,7 +1,8 @@
 /**
- * `SimVenue`: the fill model behind an order API. Orders submitted after bar t are matched when the caller
- * feeds bar t+1 to `onBar`, in submission order (time priority). Denials are results and events with a
- * reason from one closed list, never exceptions.
+ * `SimVenue`: the fill model behind the venue port (`ExecutionVenue`). Orders submitted after bar t are matched
+ * when the caller feeds bar t+1 to `onBar`, in submission order (time priority). Denials are results and events
+ * with a reason from one closed list, never exceptions. A bar with nothing working allocates nothing, so the
+ * trading env can step through it millions of times a second.
  */
 import {
   type BarRecord,
@@ -13,60 +14,18 @@ import {
   floorToTick,
   isMultipleOf,
 } from '../core/index.js';
-import { FillResult, FillStatus, fillLimitOrderInto, fillMarketOrderInto } from './fill-model.js';
+import { FillResult, FillStatus, fillLimitOrderInto, fillMarketOrderInto, fillQuoteOrderInto } from './fill-model.js';
 import { type CompiledSimFill, type SimFillConfigInput, compileSimFill, parseSimFillConfig } from './sim-config.js';
-
-/** Why the venue refused or dropped an order. One closed list; rendered `CODE: key=value …`. */
-export type VenueRejectReason =
-  | 'UNKNOWN_SYMBOL'
-  | 'INVALID_QUANTITY'
-  | 'INVALID_PRICE'
-  | 'QTY_BELOW_LOT'
-  | 'BELOW_MIN_NOTIONAL'
-  | 'DUPLICATE_CLIENT_ORDER_ID'
-  | 'REDUCE_ONLY_WOULD_INCREASE';
-
-/** Why an accepted order (or its remainder) stopped working without a fill. */
-export type VenueCancelReason =
-  | 'USER'
-  | 'IOC_REMAINDER'
-  | 'REDUCE_ONLY_REMAINDER'
-  | 'LIMIT_NOT_REACHED'
-  | 'NO_VOLUME'
-  | 'QTY_BELOW_LOT'
-  | 'BELOW_MIN_NOTIONAL';
-
-export type SubmitResult =
-  | { readonly accepted: true; readonly clientOrderId: string; readonly quantity: number; readonly limitPrice?: number }
-  | { readonly accepted: false; readonly clientOrderId: string; readonly reason: VenueRejectReason; readonly message: string };
-
-export type VenueEvent =
-  | { readonly type: 'FILL'; readonly fill: Fill; readonly remainingQty: number }
-  | {
-      readonly type: 'CANCELLED';
-      readonly clientOrderId: string;
-      readonly reason: VenueCancelReason;
-      readonly remainingQty: number;
-      readonly timeMs: number;
-    }
-  | {
-      readonly type: 'REJECTED';
-      readonly clientOrderId: string;
-      readonly reason: VenueRejectReason;
-      readonly message: string;
-      readonly timeMs: number;
-    };
-
-/** An accepted order that has not finished yet. */
-export interface OpenOrder {
-  readonly order: Order;
-  /** Quantity after lot rounding. */
-  readonly quantity: number;
-  /** Limit price after tick rounding (buys down, sells up: never worse than asked). */
-  readonly limitPrice?: number;
-  readonly filledQty: number;
-  readonly remainingQty: number;
-}
+import type {
+  ExecutionVenue,
+  OpenOrder,
+  SequencedFill,
+  SubmitResult,
+  VenueCancelReason,
+  VenueEvent,
+  VenuePositionRecord,
+  VenueRejectReason,
+} from './venue.js';
 
 interface WorkingOrder {
   order: Order;
@@ -82,20 +41,57 @@ export interface SimVenueOptions {
   fill?: SimFillConfigInput;
   /** Signed position the venue starts with, in base units (it tracks the position to honour reduce-only). */
   initialPositionQty?: number;
+  /** Fills kept for `fills()` (oldest dropped first); default 10,000. */
+  fillHistory?: number;
 }
 
-export class SimVenue {
+const NO_EVENTS: readonly VenueEvent[] = Object.freeze([]);
+
+export class SimVenue implements ExecutionVenue {
   readonly instrument: Instrument;
   readonly sim: CompiledSimFill;
   /** Signed position from this venue's fills, in base units. */
   positionQty: number;
+  /** The last matching attempt's raw result (price, fee, status), rewritten by every `onBar`. */
+  readonly lastFill = new FillResult();
   private readonly working = new Map<string, WorkingOrder>();
-  private readonly scratch = new FillResult();
+  private readonly matchOrder: WorkingOrder[] = [];
+  private readonly events: VenueEvent[] = [];
+  private readonly fillLog: SequencedFill[] = [];
+  private readonly fillHistory: number;
+  private fillSeq = 0;
 
   constructor(options: SimVenueOptions) {
     this.instrument = options.instrument;
     this.sim = compileSimFill(parseSimFillConfig(options.fill ?? {}, 'SimVenue fill'), options.instrument);
     this.positionQty = options.initialPositionQty ?? 0;
+    const history = options.fillHistory ?? 10_000;
+    if (!(Number.isInteger(history) && history >= 0)) throw new RangeError(`fillHistory: must be a whole number >= 0, got ${history}`);
+    this.fillHistory = history;
+  }
+
+  /** Back to a flat venue with nothing working and no fill history (a new episode). */
+  reset(positionQty = 0): void {
+    this.working.clear();
+    this.positionQty = positionQty;
+    this.fillLog.length = 0;
+    this.fillSeq = 0;
+    this.lastFill.clear();
+  }
+
+  /** Number of working orders (what `openOrders().length` would say, without building the list). */
+  get openOrderCount(): number {
+    return this.working.size;
+  }
+
+  positions(): readonly VenuePositionRecord[] {
+    return [{ symbol: this.instrument.symbol, quantity: this.positionQty }];
+  }
+
+  fills(fromSeq = 0): readonly SequencedFill[] {
+    const log = this.fillLog;
+    if (log.length === 0 || fromSeq <= log[0].seq) return log.slice();
+    return log.slice(Math.min(log.length, fromSeq - log[0].seq));
   }
 
   submit(order: Order): SubmitResult {
@@ -111,6 +107,13 @@ export class SimVenue {
     if (this.working.has(id)) return reject('DUPLICATE_CLIENT_ORDER_ID', `clientOrderId=${id}`);
     if (!(order.quantity > 0) || !Number.isFinite(order.quantity)) {
       return reject('INVALID_QUANTITY', `quantity=${order.quantity}`);
+    }
+    const quote = order.quoteQuantity;
+    if (quote !== undefined) {
+      if (!(quote > 0) || !Number.isFinite(quote)) return reject('INVALID_QUANTITY', `quoteQuantity=${quote}`);
+      if (order.type !== 'MARKET' || order.timeInForce !== 'IOC') {
+        return reject('INVALID_QUANTITY', `quoteQuantity needs a MARKET IOC order, got ${order.type} ${order.timeInForce}`);
+      }
     }
     const quantity = floorToLot(order.quantity, inst.lotSize);
     if (!(quantity > 0)) return reject('QTY_BELOW_LOT', `quantity=${order.quantity}, lot=${inst.lotSize}`);
@@ -138,11 +141,20 @@ export class SimVenue {
       : { accepted: true, clientOrderId: id, quantity };
   }
 
-  /** Matches every working order against `bar` (the bar after they were decided), oldest first. */
-  onBar(bar: BarRecord): VenueEvent[] {
+  /**
+   * Matches every working order against `bar` (the bar after they were decided), oldest first. The returned
+   * list belongs to the venue and is rewritten by the next call: read it, do not keep it.
+   */
+  onBar(bar: BarRecord): readonly VenueEvent[] {
     checkBar(bar);
-    const events: VenueEvent[] = [];
-    for (const w of [...this.working.values()]) this.match(w, bar, events);
+    if (this.working.size === 0) return NO_EVENTS;
+    const events = this.events;
+    events.length = 0;
+    const order = this.matchOrder;
+    order.length = 0;
+    for (const w of this.working.values()) order.push(w);
+    for (const w of order) this.match(w, bar, events);
+    order.length = 0;
     return events;
   }
 
@@ -166,12 +178,23 @@ export class SimVenue {
 
   /** Cancels every working order (a hard kill's first step); returns one event per order. */
   cancelAll(timeMs = 0): VenueEvent[] {
+    if (this.working.size === 0) return [];
     const events: VenueEvent[] = [];
     for (const id of [...this.working.keys()]) {
       const e = this.cancel(id, timeMs);
       if (e) events.push(e);
     }
     return events;
+  }
+
+  private recordFill(fill: Fill): void {
+    const log = this.fillLog;
+    if (this.fillHistory > 0) {
+      log.push({ seq: this.fillSeq, fill });
+      // Trim in blocks so that a long run pays O(1) per fill, not a shift per fill.
+      if (log.length >= 2 * this.fillHistory) log.splice(0, log.length - this.fillHistory);
+    }
+    this.fillSeq++;
   }
 
   private reduces(sign: number): boolean {
@@ -194,9 +217,12 @@ export class SimVenue {
         clamped = true;
       }
     }
-    const out = this.scratch;
+    const out = this.lastFill;
+    const quote = order.quoteQuantity;
     if (order.type === 'LIMIT') {
       fillLimitOrderInto(out, sign * qty, w.limitPrice, bar.open, bar.high, bar.low, bar.volume, this.sim);
+    } else if (quote !== undefined && !clamped) {
+      fillQuoteOrderInto(out, sign * quote, bar.open, bar.volume, this.sim);
     } else {
       fillMarketOrderInto(out, sign * qty, bar.open, bar.volume, this.sim);
     }
@@ -206,22 +232,22 @@ export class SimVenue {
       case FillStatus.PARTIAL: {
         const filled = Math.abs(out.signedQty);
         w.filledQty += filled;
-        w.remainingQty = Math.max(0, Math.round((w.remainingQty - filled) * this.sim.lotScale) / this.sim.lotScale);
+        // A quote-sized order is done once it filled: what it buys is set by its quote amount, not a quantity.
+        w.remainingQty =
+          quote !== undefined ? 0 : Math.max(0, Math.round((w.remainingQty - filled) * this.sim.lotScale) / this.sim.lotScale);
         this.positionQty += out.signedQty;
-        events.push({
-          type: 'FILL',
-          fill: {
-            clientOrderId: id,
-            symbol: order.symbol,
-            side: order.side,
-            quantity: filled,
-            price: out.price,
-            fee: out.fee,
-            liquidity: out.liquidity === 1 ? 'TAKER' : 'MAKER',
-            timeMs: bar.time,
-          },
-          remainingQty: w.remainingQty,
-        });
+        const fill: Fill = {
+          clientOrderId: id,
+          symbol: order.symbol,
+          side: order.side,
+          quantity: filled,
+          price: out.price,
+          fee: out.fee,
+          liquidity: out.liquidity === 1 ? 'TAKER' : 'MAKER',
+          timeMs: bar.time,
+        };
+        this.recordFill(fill);
+        events.push({ type: 'FILL', fill, remainingQty: w.remainingQty });
         if (w.remainingQty <= 0) this.working.delete(id);
         else if (clamped) this.cancelWorking(w, events, bar.time, 'REDUCE_ONLY_REMAINDER');
         else if (!gtc) this.cancelWorking(w, events, bar.time, 'IOC_REMAINDER');
