@@ -104,10 +104,18 @@ export interface WrittenAuditKeys {
  * Refuses to overwrite existing files: replacing a signing key by accident would orphan old checkpoints.
  */
 export function writeAuditKeyPair(dir: string): WrittenAuditKeys {
-  mkdirSync(dir, { recursive: true });
+  return writeEd25519KeyPair(dir, 'audit-signing');
+}
+
+/**
+ * Writes a new Ed25519 key pair into `dir` as `NAME.pem` (mode 0600) and `NAME.pub.pem`; refuses to
+ * overwrite. Audit signing keys and capability-token issuer keys are both written this way.
+ */
+export function writeEd25519KeyPair(dir: string, name: string): WrittenAuditKeys {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const pair = generateAuditKeyPair();
-  const privateKeyPath = join(dir, 'audit-signing.pem');
-  const publicKeyPath = join(dir, 'audit-signing.pub.pem');
+  const privateKeyPath = join(dir, `${name}.pem`);
+  const publicKeyPath = join(dir, `${name}.pub.pem`);
   writeNewFile(privateKeyPath, pair.privateKeyPem, 0o600);
   writeNewFile(publicKeyPath, pair.publicKeyPem, 0o644);
   return { privateKeyPath, publicKeyPath, keyId: pair.keyId };

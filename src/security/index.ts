@@ -32,3 +32,38 @@ export {
   readAuditEvents,
 } from './audit-verify.js';
 export { type AuditBenchOptions, benchAudit } from './bench.js';
+export { BULWARK_HOME_ENV, resolveBulwarkHome } from './bulwark-home.js';
+export { writeEd25519KeyPair } from './audit-keys.js';
+export {
+  type TokenRole,
+  type TradingMode,
+  type AgentTool,
+  type OpsTool,
+  type Tool,
+  type CapabilityGrant,
+  TRADING_MODES,
+  AGENT_TOOLS,
+  OPS_TOOLS,
+  TOKEN_ISSUERS,
+  TOKEN_AUDIENCE,
+  DEFAULT_TOKEN_TTL_SEC,
+  MAX_TOKEN_TTL_SEC,
+  toolsOfRole,
+  grantsSymbol,
+} from './capability-claims.js';
+export { TOKEN_REASONS, type TokenErrorCode, TokenError } from './token-errors.js';
+export {
+  type TokenRequest,
+  type IssuedToken,
+  type TokenVerifierOptions,
+  issueCapabilityToken,
+  TokenVerifier,
+} from './capability-token.js';
+export {
+  type RevocationList,
+  type RevocationHealth,
+  type RedisRevocationListOptions,
+  MemoryRevocationList,
+  RedisRevocationList,
+} from './revocation-list.js';
+export { type TokenKeyPaths, tokenKeysDir, tokenKeyPaths, ensureTokenKeys, loadTokenSigningKey, loadTokenPublicKey } from './token-keys.js';

@@ -1,0 +1,170 @@
+/**
+ * Revoked token ids (jti). Checked on every request from a local set, so the check costs a hash lookup; the
+ * Redis list keeps that set current by pub/sub (at once) and by a full re-read every `pollIntervalMs` (so a
+ * lost message costs at most one poll). A list that has not been confirmed for `maxAgeMs` is not OK, and the
+ * verifier then refuses every token: a revocation is honoured within `maxAgeMs` (1 s) or nothing passes.
+ * An entry is kept until its token would have expired anyway.
+ */
+import { Redis } from 'ioredis';
+import type { Clock } from '../core/index.js';
+
+export type RevocationHealth = 'OK' | 'STALE' | 'UNAVAILABLE';
+
+export interface RevocationList {
+  isRevoked(jti: string): boolean;
+  /** Adds `jti` until `expiresAtMs` (when its token expires anyway). Rejects if the list cannot be written. */
+  revoke(jti: string, expiresAtMs: number): Promise<void>;
+  health(nowMs: number): RevocationHealth;
+  close(): Promise<void>;
+}
+
+/** The embedded default: revocations live in this process. */
+export class MemoryRevocationList implements RevocationList {
+  private readonly revoked = new Map<string, number>();
+  private closed = false;
+
+  constructor(private readonly clock: Clock) {}
+
+  isRevoked(jti: string): boolean {
+    const until = this.revoked.get(jti);
+    if (until === undefined) return false;
+    if (until <= this.clock.nowMs()) this.revoked.delete(jti);
+    return true;
+  }
+
+  revoke(jti: string, expiresAtMs: number): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('revocation list: closed'));
+    this.revoked.set(jti, Math.max(expiresAtMs, this.revoked.get(jti) ?? 0));
+    return Promise.resolve();
+  }
+
+  health(): RevocationHealth {
+    return this.closed ? 'UNAVAILABLE' : 'OK';
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    return Promise.resolve();
+  }
+}
+
+export interface RedisRevocationListOptions {
+  readonly url: string;
+  /** Prefix of the sorted set `<prefix>revoked` and the channel of the same name. Default `bulwark:tokens:`. */
+  readonly keyPrefix?: string;
+  readonly clock: Clock;
+  /** Longest time without a confirmed read before the list is STALE. Default 1000 ms. */
+  readonly maxAgeMs?: number;
+  /** Full re-read interval. Default 250 ms. */
+  readonly pollIntervalMs?: number;
+  readonly connectTimeoutMs?: number;
+}
+
+export class RedisRevocationList implements RevocationList {
+  private readonly cmd: Redis;
+  private readonly sub: Redis;
+  private readonly key: string;
+  private readonly clock: Clock;
+  private readonly maxAgeMs: number;
+  private readonly timer: NodeJS.Timeout;
+  private revoked = new Set<string>();
+  /** Ids that arrived by pub/sub while a full read was in flight (the read may predate them). */
+  private arrivedDuringRead: Set<string> | undefined;
+  private lastSyncMs = Number.NEGATIVE_INFINITY;
+  private polling = false;
+  private closed = false;
+  lastError = '';
+
+  constructor(options: RedisRevocationListOptions) {
+    this.key = `${options.keyPrefix ?? 'bulwark:tokens:'}revoked`;
+    this.clock = options.clock;
+    this.maxAgeMs = options.maxAgeMs ?? 1000;
+    const redisOptions = {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: options.connectTimeoutMs ?? 1000,
+      retryStrategy: (times: number) => Math.min(50 * times, 1000),
+    };
+    this.cmd = new Redis(options.url, redisOptions);
+    this.sub = new Redis(options.url, redisOptions);
+    for (const conn of [this.cmd, this.sub]) conn.on('error', (err: Error) => void (this.lastError = err.message));
+    this.sub.on('message', (channel: string, jti: string) => {
+      if (channel !== this.key) return;
+      this.revoked.add(jti);
+      this.arrivedDuringRead?.add(jti);
+    });
+    this.sub.on('ready', () => void this.poll());
+    this.timer = setInterval(() => void this.poll(), options.pollIntervalMs ?? 250);
+    this.timer.unref();
+  }
+
+  async connect(): Promise<void> {
+    try {
+      await Promise.all([this.cmd.connect(), this.sub.connect()]);
+      await this.sub.subscribe(this.key);
+      await this.readAll();
+    } catch (err) {
+      throw new Error(`revocation list: cannot connect to Redis (${this.lastError || (err instanceof Error ? err.message : String(err))})`);
+    }
+  }
+
+  isRevoked(jti: string): boolean {
+    return this.revoked.has(jti);
+  }
+
+  async revoke(jti: string, expiresAtMs: number): Promise<void> {
+    try {
+      await this.cmd.multi().zadd(this.key, 'GT', expiresAtMs, jti).publish(this.key, jti).exec();
+    } catch (err) {
+      throw new Error(`revocation list: cannot write to Redis (${err instanceof Error ? err.message : String(err)})`);
+    }
+    this.revoked.add(jti);
+    this.arrivedDuringRead?.add(jti);
+  }
+
+  health(nowMs: number): RevocationHealth {
+    if (this.closed || this.lastSyncMs === Number.NEGATIVE_INFINITY) return 'UNAVAILABLE';
+    if (this.cmd.status !== 'ready' || this.sub.status !== 'ready') return 'UNAVAILABLE';
+    return nowMs - this.lastSyncMs > this.maxAgeMs ? 'STALE' : 'OK';
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    this.cmd.disconnect();
+    this.sub.disconnect();
+    await Promise.resolve();
+  }
+
+  /** Replaces the local set with every entry whose token has not expired; drops the expired ones. */
+  private async readAll(): Promise<void> {
+    const startedMs = this.clock.nowMs();
+    const arrived = new Set<string>();
+    this.arrivedDuringRead = arrived;
+    try {
+      const [, live] = await Promise.all([
+        this.cmd.zremrangebyscore(this.key, '-inf', startedMs),
+        this.cmd.zrangebyscore(this.key, startedMs, '+inf'),
+      ]);
+      const next = new Set(live);
+      for (const jti of arrived) next.add(jti);
+      this.revoked = next;
+    } finally {
+      this.arrivedDuringRead = undefined;
+    }
+    this.lastSyncMs = startedMs;
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling || this.closed) return;
+    this.polling = true;
+    try {
+      await this.readAll();
+    } catch (err) {
+      this.lastError = err instanceof Error ? err.message : String(err);
+    } finally {
+      this.polling = false;
+    }
+  }
+}
