@@ -14,6 +14,7 @@ import { registerDemoCommand } from './commands/demo.js';
 import { registerDataCommand } from './commands/data.js';
 import { registerTrainCommand } from './commands/train.js';
 import { registerExperimentCommand } from './commands/experiment.js';
+import { registerTokenCommand } from './commands/token.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerDataCommand(program);
   registerTrainCommand(program);
   registerExperimentCommand(program);
+  registerTokenCommand(program);
   return program;
 }
 

@@ -67,9 +67,8 @@ export class RedisRevocationList implements RevocationList {
   private readonly clock: Clock;
   private readonly maxAgeMs: number;
   private readonly timer: NodeJS.Timeout;
-  private revoked = new Set<string>();
-  /** Ids that arrived by pub/sub while a full read was in flight (the read may predate them). */
-  private arrivedDuringRead: Set<string> | undefined;
+  /** jti → ms when its token expires. Entries leave only by expiry, never because Redis forgot them. */
+  private readonly revoked = new Map<string, number>();
   private lastSyncMs = Number.NEGATIVE_INFINITY;
   private polling = false;
   private closed = false;
@@ -89,10 +88,11 @@ export class RedisRevocationList implements RevocationList {
     this.cmd = new Redis(options.url, redisOptions);
     this.sub = new Redis(options.url, redisOptions);
     for (const conn of [this.cmd, this.sub]) conn.on('error', (err: Error) => void (this.lastError = err.message));
-    this.sub.on('message', (channel: string, jti: string) => {
+    this.sub.on('message', (channel: string, message: string) => {
       if (channel !== this.key) return;
-      this.revoked.add(jti);
-      this.arrivedDuringRead?.add(jti);
+      const space = message.indexOf(' ');
+      const expiresAtMs = Number(message.slice(0, space));
+      if (space > 0 && Number.isFinite(expiresAtMs)) this.remember(message.slice(space + 1), expiresAtMs);
     });
     this.sub.on('ready', () => void this.poll());
     this.timer = setInterval(() => void this.poll(), options.pollIntervalMs ?? 250);
@@ -103,7 +103,7 @@ export class RedisRevocationList implements RevocationList {
     try {
       await Promise.all([this.cmd.connect(), this.sub.connect()]);
       await this.sub.subscribe(this.key);
-      await this.readAll();
+      await this.sync();
     } catch (err) {
       throw new Error(`revocation list: cannot connect to Redis (${this.lastError || (err instanceof Error ? err.message : String(err))})`);
     }
@@ -115,12 +115,11 @@ export class RedisRevocationList implements RevocationList {
 
   async revoke(jti: string, expiresAtMs: number): Promise<void> {
     try {
-      await this.cmd.multi().zadd(this.key, 'GT', expiresAtMs, jti).publish(this.key, jti).exec();
+      await this.cmd.multi().zadd(this.key, 'GT', expiresAtMs, jti).publish(this.key, `${expiresAtMs} ${jti}`).exec();
     } catch (err) {
       throw new Error(`revocation list: cannot write to Redis (${err instanceof Error ? err.message : String(err)})`);
     }
-    this.revoked.add(jti);
-    this.arrivedDuringRead?.add(jti);
+    this.remember(jti, expiresAtMs);
   }
 
   health(nowMs: number): RevocationHealth {
@@ -137,22 +136,31 @@ export class RedisRevocationList implements RevocationList {
     await Promise.resolve();
   }
 
-  /** Replaces the local set with every entry whose token has not expired; drops the expired ones. */
-  private async readAll(): Promise<void> {
+  private remember(jti: string, expiresAtMs: number): void {
+    this.revoked.set(jti, Math.max(expiresAtMs, this.revoked.get(jti) ?? 0));
+  }
+
+  /**
+   * Reads every live entry and merges it in; drops expired ones here and in Redis; writes back what this
+   * process knows but Redis lost (a wipe or restart must not un-revoke a token anywhere).
+   */
+  private async sync(): Promise<void> {
     const startedMs = this.clock.nowMs();
-    const arrived = new Set<string>();
-    this.arrivedDuringRead = arrived;
-    try {
-      const [, live] = await Promise.all([
-        this.cmd.zremrangebyscore(this.key, '-inf', startedMs),
-        this.cmd.zrangebyscore(this.key, startedMs, '+inf'),
-      ]);
-      const next = new Set(live);
-      for (const jti of arrived) next.add(jti);
-      this.revoked = next;
-    } finally {
-      this.arrivedDuringRead = undefined;
+    const [, flat] = await Promise.all([
+      this.cmd.zremrangebyscore(this.key, '-inf', startedMs),
+      this.cmd.zrangebyscore(this.key, startedMs, '+inf', 'WITHSCORES'),
+    ]);
+    const inRedis = new Set<string>();
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      inRedis.add(flat[i]);
+      this.remember(flat[i], Number(flat[i + 1]));
     }
+    const missing: (string | number)[] = [];
+    for (const [jti, expiresAtMs] of this.revoked) {
+      if (expiresAtMs <= startedMs) this.revoked.delete(jti);
+      else if (!inRedis.has(jti)) missing.push(expiresAtMs, jti);
+    }
+    if (missing.length > 0) await this.cmd.zadd(this.key, 'GT', ...missing);
     this.lastSyncMs = startedMs;
   }
 
@@ -160,7 +168,7 @@ export class RedisRevocationList implements RevocationList {
     if (this.polling || this.closed) return;
     this.polling = true;
     try {
-      await this.readAll();
+      await this.sync();
     } catch (err) {
       this.lastError = err instanceof Error ? err.message : String(err);
     } finally {
