@@ -8,11 +8,12 @@
 import { basename, dirname } from 'node:path';
 import { barIntervalMs } from '../core/index.js';
 import { computeFeatures, resolveFeatureSpec } from '../data/index.js';
-import { checkObservationLayout, loadPolicyCheckpoint } from '../agents/index.js';
 import type { JobAgent, PreparedJob } from './backtest-job.js';
 import { BoxPolicyAgent, PolicyAgent, envObservation } from './policy-agent.js';
 
 export async function loadCheckpointAgent(spec: string, prepared: PreparedJob): Promise<JobAgent> {
+  // agents/ (and TensorFlow.js behind it) loads only when a checkpoint is backtested: rule agents never pay for it.
+  const { checkObservationLayout, loadPolicyCheckpoint } = await import('../agents/index.js');
   const loaded = await loadPolicyCheckpoint(spec, '--agent');
   const { env, path } = loaded;
   const source = `--agent ${path}`;

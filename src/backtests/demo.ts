@@ -14,15 +14,7 @@ import { MS_PER_DAY, sliceBars } from '../core/index.js';
 import { parseRules, type Rules } from '../constraints/index.js';
 import { generateSynthetic } from '../data/index.js';
 import { COST_NAMES, type CostConfig, TradingVecEnv, createDataset, parseTradingEnvConfig, writeCostSignals } from '../env/index.js';
-import {
-  type EpochStats,
-  type PpoLagCheckpoint,
-  describeTrainedEnv,
-  policyFromCheckpoint,
-  trainPpoLag,
-  tradingVecEnvFactory,
-  writeCheckpointFile,
-} from '../agents/index.js';
+import type { EpochStats, PpoLagCheckpoint } from '../agents/index.js';
 import { parseGatekeeperConfig } from '../risk-gatekeeper/index.js';
 import { parseSimFillConfig } from '../venues/index.js';
 import type { ScheduledAction } from './backtest-config.js';
@@ -122,6 +114,8 @@ function total(counts: Record<string, number>): number {
 }
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  // Loaded here, not at the top, so that importing backtests/ does not load TensorFlow.js.
+  const { describeTrainedEnv, policyFromCheckpoint, trainPpoLag, tradingVecEnvFactory, writeCheckpointFile } = await import('../agents/index.js');
   const log = options.onProgress ?? (() => undefined);
   const { seed } = options;
   const bars = generateSynthetic({ model: 'regime', bars: options.bars, seed });

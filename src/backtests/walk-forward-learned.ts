@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { type ActionSpec, Rng, parseWithSchema, targetLevelActions } from '../core/index.js';
 import type { Rules } from '../constraints/index.js';
 import { type TradingDataset, TradingVecEnv } from '../env/index.js';
-import { type PpoLagCheckpoint, describeTrainedEnv, policyFromCheckpoint, trainPpoLag } from '../agents/index.js';
+import type { PpoLagCheckpoint } from '../agents/index.js';
 import type { SimFillConfigInput } from '../venues/index.js';
 import { PolicyAgent, envObservation } from './policy-agent.js';
 import type { BacktestAgent } from './rule-agents.js';
@@ -99,6 +99,8 @@ export async function fitLearnedWindow(
   w: WalkForwardWindow,
   o: { readonly seed: number; readonly rules: Rules | null; readonly fill: SimFillConfigInput },
 ): Promise<FittedWindow> {
+  // Loaded here, not at the top: rule-agent walk-forwards never load TensorFlow.js.
+  const { describeTrainedEnv, policyFromCheckpoint, trainPpoLag } = await import('../agents/index.js');
   const seed = windowSeed(o.seed, w.index);
   const actions: ActionSpec[] = targetLevelActions(LEARNED_TARGET_LEVELS);
   const env = {

@@ -1,19 +1,20 @@
 #!/usr/bin/env node
 /** Entry point of the `bulwark` command: parses argv and turns errors into messages and exit codes. */
 import { CommanderError } from 'commander';
-import { ValidationError } from '../core/index.js';
 import { buildProgram } from './program.js';
 
 async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
-  program.exitOverride();
   try {
+    const program = await buildProgram(argv);
+    program.exitOverride();
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
       process.exitCode = err.exitCode;
       return;
     }
+    // core/ (and zod behind it) loads only when there is an error to classify, keeping --help fast.
+    const { ValidationError } = await import('../core/index.js');
     if (err instanceof ValidationError) {
       process.stderr.write(`error: ${err.message}\n`);
       process.exitCode = 2;

@@ -2,7 +2,17 @@
  * Making and checking a ccxt exchange for OHLCV download, turning ccxt's errors into messages that name the flag
  * at fault (`--exchange`, `--symbol`, `--timeframe`) or say plainly that the exchange cannot be reached.
  */
-import { BadSymbol, type Exchange, exchanges, NetworkError } from 'ccxt';
+import type { Exchange } from 'ccxt';
+
+/** The ccxt module: loaded on first use only, since it costs about a second of start-up that no other command needs. */
+export type Ccxt = typeof import('ccxt');
+
+let ccxtModule: Promise<Ccxt> | null = null;
+
+export function loadCcxt(): Promise<Ccxt> {
+  ccxtModule ??= import('ccxt');
+  return ccxtModule;
+}
 
 /** A download problem with a message meant for the user (no stack trace needed). */
 export class FetchError extends Error {
@@ -15,14 +25,12 @@ export class FetchError extends Error {
   }
 }
 
-type ExchangeId = keyof typeof exchanges;
-
-function isExchangeId(id: string): id is ExchangeId {
-  return Object.hasOwn(exchanges, id);
-}
+type ExchangeId = keyof Ccxt['exchanges'];
 
 /** A new exchange instance with ccxt's own rate limiter on. */
-export function createExchange(id: string): Exchange {
+export async function createExchange(id: string): Promise<Exchange> {
+  const { exchanges } = await loadCcxt();
+  const isExchangeId = (name: string): name is ExchangeId => Object.hasOwn(exchanges, name);
   const key = id.trim().toLowerCase();
   if (!isExchangeId(key)) {
     const near = Object.keys(exchanges).filter((name) => name.startsWith(key.slice(0, 3)));
@@ -55,11 +63,11 @@ export function timeframeMs(exchange: Exchange, timeframe: string): number {
 }
 
 /** The exchange's markets, loaded once; an unreachable exchange becomes a plain message. */
-export async function loadMarketsOrExplain(exchange: Exchange): Promise<void> {
+export async function loadMarketsOrExplain(ccxt: Ccxt, exchange: Exchange): Promise<void> {
   try {
     await exchange.loadMarkets();
   } catch (err) {
-    throw explainExchangeError(exchange, err);
+    throw explainExchangeError(ccxt, exchange, err);
   }
 }
 
@@ -79,19 +87,19 @@ export function checkSymbol(exchange: Exchange, symbol: string): void {
 }
 
 /** ccxt errors as FetchErrors: network trouble is UNREACHABLE, a bad symbol names the flag. */
-export function explainExchangeError(exchange: Exchange, err: unknown): FetchError {
+export function explainExchangeError(ccxt: Ccxt, exchange: Exchange, err: unknown): FetchError {
   if (err instanceof FetchError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof NetworkError) {
+  if (err instanceof ccxt.NetworkError) {
     return new FetchError('UNREACHABLE', `cannot reach ${exchange.id}: ${firstLine(message)}; check the network, or generate data offline with bulwark data synth`);
   }
-  if (err instanceof BadSymbol) return new FetchError('BAD_ARGUMENT', `--symbol: ${firstLine(message)}`);
+  if (err instanceof ccxt.BadSymbol) return new FetchError('BAD_ARGUMENT', `--symbol: ${firstLine(message)}`);
   return new FetchError('EXCHANGE_ERROR', `${exchange.id} refused the request: ${firstLine(message)}`);
 }
 
 /** Transient failures worth retrying: the network and the exchange's own throttling. */
-export function isTransient(err: unknown): boolean {
-  return err instanceof NetworkError;
+export function isTransient(ccxt: Ccxt, err: unknown): boolean {
+  return err instanceof ccxt.NetworkError;
 }
 
 function firstLine(text: string): string {

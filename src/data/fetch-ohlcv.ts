@@ -7,11 +7,13 @@ import type { Exchange, OHLCV } from 'ccxt';
 import { type Clock, systemClock } from '../core/index.js';
 import { formatCandleLine } from './csv-writer.js';
 import {
+  type Ccxt,
   checkSymbol,
   createExchange,
   explainExchangeError,
   FetchError,
   isTransient,
+  loadCcxt,
   loadMarketsOrExplain,
   timeframeMs,
 } from './exchange-client.js';
@@ -82,9 +84,10 @@ export async function fetchOhlcv(options: FetchOhlcvOptions): Promise<FetchOhlcv
   const retryDelayMs = options.retryDelayMs ?? 1000;
   checkArguments(options, pageLimit, maxAttempts);
 
-  const exchange = typeof options.exchange === 'string' ? createExchange(options.exchange) : options.exchange;
+  const ccxt = await loadCcxt();
+  const exchange = typeof options.exchange === 'string' ? await createExchange(options.exchange) : options.exchange;
   const intervalMs = timeframeMs(exchange, options.timeframe);
-  await loadMarketsOrExplain(exchange);
+  await loadMarketsOrExplain(ccxt, exchange);
   checkSymbol(exchange, options.symbol);
 
   const existing = await prepareOutput(options.outPath, intervalMs);
@@ -101,7 +104,7 @@ export async function fetchOhlcv(options: FetchOhlcvOptions): Promise<FetchOhlcv
 
   while (since <= toMs) {
     if (progress.pages > 0 && ownPacingMs > 0) await sleep(ownPacingMs);
-    const page = await fetchPage(exchange, options, since, pageLimit, maxAttempts, retryDelayMs, sleep);
+    const page = await fetchPage(ccxt, exchange, options, since, pageLimit, maxAttempts, retryDelayMs, sleep);
     progress.pages++;
     const lines: string[] = [];
     for (const candle of page) {
@@ -157,6 +160,7 @@ function checkArguments(options: FetchOhlcvOptions, pageLimit: number, maxAttemp
 }
 
 async function fetchPage(
+  ccxt: Ccxt,
   exchange: Exchange,
   options: FetchOhlcvOptions,
   since: number,
@@ -170,8 +174,8 @@ async function fetchPage(
     try {
       return await exchange.fetchOHLCV(options.symbol, options.timeframe, since, pageLimit, params);
     } catch (err) {
-      if (!isTransient(err) || attempt >= maxAttempts) {
-        const explained = explainExchangeError(exchange, err);
+      if (!isTransient(ccxt, err) || attempt >= maxAttempts) {
+        const explained = explainExchangeError(ccxt, exchange, err);
         throw new FetchError(explained.code, `${explained.message} (while fetching from ${formatTimeMs(since)}; bars saved so far stay in ${options.outPath}, run again to resume)`);
       }
       await sleep(retryDelayMs * 2 ** (attempt - 1));

@@ -26,13 +26,14 @@ const BENCHMARKS: Record<string, () => Promise<BenchFn>> = {
   data: async () => (await import('../../data/index.js')).benchData,
   backtest: async () => (await import('../../backtests/index.js')).benchBacktest,
   train: async () => (await import('../../agents/index.js')).benchTrain,
+  startup: async () => (await import('../startup-bench.js')).benchStartup,
 };
 
 export function registerBenchCommand(program: Command): void {
   program
     .command('bench')
-    .description(`measure a hot path and print JSON (one of: ${Object.keys(BENCHMARKS).join(', ') || 'none yet'})`)
-    .argument('<name>', 'benchmark name')
+    .description('measure a hot path and print JSON (bulwark bench --help lists the benchmarks)')
+    .argument('<name>', `benchmark name, one of: ${Object.keys(BENCHMARKS).join(', ')}`)
     .option('--json', 'print one JSON object only', false)
     .option('--scale <x>', 'scale the amount of work (1 = full benchmark)', '1')
     .option('--redis <url>', 'Redis server for the benchmarks that need one (killswitch)')
