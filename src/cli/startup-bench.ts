@@ -39,10 +39,10 @@ function median(xs: readonly number[]): number {
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
-export async function benchStartup(options: { scale: number }): Promise<Record<string, unknown>> {
+export async function benchStartup(options: { readonly scale: number; readonly redisUrl?: string }): Promise<Record<string, unknown>> {
   const entry = cliEntry();
   const runs = Math.max(1, Math.round(9 * options.scale));
-  const redis = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const redis = options.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const prefix = `bulwark:bench-startup:${process.pid}:`;
   const dir = mkdtempSync(join(tmpdir(), 'bulwark-bench-startup-'));
   const samples = { node_baseline_ms: [] as number[], help_ms: [] as number[], status_ms: [] as number[], backtest_small_ms: [] as number[] };
@@ -50,7 +50,7 @@ export async function benchStartup(options: { scale: number }): Promise<Record<s
     for (let i = 0; i < runs; i++) {
       samples.node_baseline_ms.push(timeProcess('node -e 0', ['-e', '0']));
       samples.help_ms.push(timeProcess('bulwark --help', [entry, '--help']));
-      samples.status_ms.push(timeProcess(`bulwark status (needs Redis at ${redis}; set REDIS_URL)`, [entry, 'status', '--redis', redis, '--prefix', prefix, '--json']));
+      samples.status_ms.push(timeProcess(`bulwark status (needs Redis at ${redis}: --redis or REDIS_URL)`, [entry, 'status', '--redis', redis, '--prefix', prefix, '--json']));
       const out = join(dir, `bt-${i}`);
       samples.backtest_small_ms.push(timeProcess('bulwark backtest', [entry, 'backtest', '--synth', 'regime:bars=2000,seed=1', '--agent', 'sma-cross', '--out', out, '--json']));
     }
@@ -69,6 +69,6 @@ export async function benchStartup(options: { scale: number }): Promise<Record<s
     help_within_target: help <= 2 * baseline,
     runs,
     entry,
-    notes: 'wall-clock medians of whole processes, interleaved; status reads Redis (REDIS_URL); backtest_small is sma-cross over 2,000 synthetic bars',
+    notes: 'wall-clock medians of whole processes, interleaved; status reads Redis (--redis or REDIS_URL); backtest_small is sma-cross over 2,000 synthetic bars',
   };
 }

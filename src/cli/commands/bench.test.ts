@@ -19,11 +19,12 @@ const KEYS: Record<string, readonly string[]> = {
   backtest: ['bars_per_sec'],
   train: ['env_steps_per_sec'],
   killswitch: ['propagation_p50_ms', 'propagation_p99_ms'],
+  startup: ['help_ms', 'status_ms', 'backtest_small_ms', 'node_baseline_ms'],
 };
 
 describe('bulwark bench', () => {
   it.each(Object.entries(KEYS))('bench_%s_at_a_small_scale_prints_one_json_object_with_its_figures', async (name, keys) => {
-    const redis = name === 'killswitch' ? ['--redis', testRedisUrl()] : [];
+    const redis = name === 'killswitch' || name === 'startup' ? ['--redis', testRedisUrl()] : [];
     const result = await bench([name, '--json', '--scale', '0.01', ...redis]);
     for (const key of keys) {
       const v = result[key];

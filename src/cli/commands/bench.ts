@@ -36,7 +36,7 @@ export function registerBenchCommand(program: Command): void {
     .argument('<name>', `benchmark name, one of: ${Object.keys(BENCHMARKS).join(', ')}`)
     .option('--json', 'print one JSON object only', false)
     .option('--scale <x>', 'scale the amount of work (1 = full benchmark)', '1')
-    .option('--redis <url>', 'Redis server for the benchmarks that need one (killswitch)')
+    .option('--redis <url>', 'Redis server for the benchmarks that need one (killswitch, startup)')
     .action(async (name: string, opts: { json: boolean; scale: string; redis?: string }) => {
       const load = BENCHMARKS[name];
       if (!load) {
