@@ -23,14 +23,26 @@ import { Discrete, type Env, type VectorEnv } from '../env/index.js';
 import { Adam } from './adam.js';
 import { initBackend, type BackendInfo, type BackendPreference } from './backend.js';
 import { restoreCheckpoint, snapshotCheckpoint, type PpoLagCheckpoint } from './checkpoint.js';
-import { MASKED_LOGIT, sampleGaussian, sampleMaskedCategorical } from './distributions.js';
+import { sampleGaussian, sampleMaskedCategorical } from './distributions.js';
+import { FusedPpoNetworks } from './fused-ppo.js';
 import { computeGae } from './gae.js';
 import { LagrangeMultiplier } from './lagrange.js';
 import { Mlp, uniqueVariableName } from './mlp.js';
 import { PpoPolicy, type ActionKindOf } from './policy.js';
 import { deriveSizes, resolveHyperparams, type PpoHyperparams, type PpoHyperparamsInput } from './ppo-config.js';
 import { RunningMeanStd } from './running-stats.js';
+import { tfPpoUpdate } from './tf-ppo-update.js';
 import { EnvBatch } from './vector-adapter.js';
+import { wasmSimdSupported } from './wasm-gemm.js';
+
+/**
+ * Which code runs the minibatch update (and the rollout's batched forward pass):
+ * - 'fused': the allocation-free WebAssembly SIMD pass of fused-ppo.ts (one thread);
+ * - 'tfjs': TensorFlow.js ops with autodiff on the active backend;
+ * - 'auto' (default): 'tfjs' on `@tensorflow/tfjs-node` (native kernels), else 'fused'.
+ */
+export type UpdateKernelPreference = 'auto' | UpdateKernel;
+export type UpdateKernel = 'fused' | 'tfjs';
 
 export interface PpoLagConfig extends PpoHyperparamsInput {
   /** Builds env `index` of `numEnvs` (any foundation `Env`). Give this or `makeVecEnv`. */
@@ -40,6 +52,7 @@ export interface PpoLagConfig extends PpoHyperparamsInput {
   /** Use the envs' action masks (default true; with `makeEnv`, only if the first reset reports one). */
   useMask?: boolean;
   backend?: BackendPreference;
+  updateKernel?: UpdateKernelPreference;
   /** Called after each epoch; awaited (progress bars, metric files). */
   onEpoch?: (stats: EpochStats, progress: EpochProgress) => void | Promise<void>;
   /** Save a checkpoint every this many epochs (and after the last); 0 = only after the last. */
@@ -82,19 +95,27 @@ export interface EpochProgress {
   elapsedMs: number;
   envStepsPerSec: number;
   epochs: number;
+  /** Wall-clock split of this epoch: rollout (env steps, forward passes, GAE) and update (all minibatches). */
+  rolloutMs: number;
+  updateMs: number;
+  /** Minibatch updates run this epoch (passes × minibatches, fewer after a KL early stop). */
+  minibatches: number;
 }
 
 export interface PpoLagResult {
   policy: PpoPolicy;
   history: EpochStats[];
   backend: BackendInfo;
+  updateKernel: UpdateKernel;
+  /** Threads the update ran on (the fused kernel and the wasm backend use one). */
+  updateThreads: number;
   hyperparams: PpoHyperparams;
 }
 
 export async function trainPpoLag(config: PpoLagConfig): Promise<PpoLagResult> {
   // ---- config and derived sizes ------------------------------------------------------------------------------
   const backend = await initBackend(config.backend ?? 'auto');
-  const { makeEnv, makeVecEnv, useMask, onEpoch, checkpointEvery = 0, onCheckpoint, resume, backend: _b, ...rest } = config;
+  const { makeEnv, makeVecEnv, useMask, onEpoch, checkpointEvery = 0, onCheckpoint, resume, backend: _b, updateKernel: kernelPref = 'auto', ...rest } = config;
   const h = resolveHyperparams(rest);
   const { batchSize, minibatchSize } = deriveSizes(h);
   const N = h.numEnvs;
@@ -164,6 +185,15 @@ export async function trainPpoLag(config: PpoLagConfig): Promise<PpoLagResult> {
     startEpoch = resume.epoch;
   }
 
+  // ---- the update kernel: the fused pass owns the weights while training; the tf.Variables are the record ----
+  const updateKernel = chooseUpdateKernel(kernelPref, backend);
+  const lossConfig = { obsDim, nA, discrete, clipCoef: h.clipCoef, entCoef: h.entCoef, vfCoef: h.vfCoef, maxGradNorm: h.maxGradNorm };
+  const fused =
+    updateKernel === 'fused'
+      ? new FusedPpoNetworks({ ...lossConfig, hiddenSizes: h.hiddenSizes, maxRows: Math.max(minibatchSize, N), actorLr: h.actorLr, criticLr: h.criticLr, adamEps: h.adamEps })
+      : null;
+  fused?.load(parts);
+
   // ---- rollout buffers (time-major [T × N]) ------------------------------------------------------------------
   const actW = discrete ? 1 : nA;
   const b_obs = new Float32Array(batchSize * obsDim);
@@ -201,6 +231,7 @@ export async function trainPpoLag(config: PpoLagConfig): Promise<PpoLagResult> {
 
   /** One forward pass of actor and both critics for all rows: [rows × (outW + 2)], read once. */
   const forward = (obs: Float32Array, rows: number): Float32Array => {
+    if (fused) return fused.forward(obs, rows);
     const out = tf.tidy(() => {
       const x = tf.tensor2d(obs.subarray(0, rows * obsDim), [rows, obsDim]);
       return tf.concat([actor.apply(x), criticR.apply(x), criticC.apply(x)], 1);
@@ -225,7 +256,7 @@ export async function trainPpoLag(config: PpoLagConfig): Promise<PpoLagResult> {
     const first = vec.reset({ seed: envSeedRng(epoch) });
     let obs = first.obs;
     let masks = maskOn ? first.masks : null;
-    if (!discrete) stdHost.set(logStd.dataSync());
+    if (!discrete) stdHost.set(fused ? fused.logStd() : logStd.dataSync());
     let finished = 0;
     let sumRet = 0;
     let sumCost = 0;
@@ -335,6 +366,7 @@ export async function trainPpoLag(config: PpoLagConfig): Promise<PpoLagResult> {
     }
 
     // ---- update: passes × minibatches ---------------------------------------------------------------------
+    const updateStart = performance.now();
     const sums = { pg: 0, vr: 0, vc: 0, ent: 0, kl: 0, clip: 0, n: 0 };
     let passes = 0;
     for (let pass = 0; pass < h.updateEpochs; pass++) {
@@ -349,7 +381,7 @@ export async function trainPpoLag(config: PpoLagConfig): Promise<PpoLagResult> {
       let passKl = 0;
       for (let m = 0; m < h.numMinibatches; m++) {
         gatherMinibatch(mb_inds, m * minibatchSize);
-        const d = updateMinibatch();
+        const d = fused ? fused.update(mb, minibatchSize) : tfPpoUpdate({ ...parts }, mb, minibatchSize, lossConfig);
         sums.pg += d[0];
         sums.vr += d[1];
         sums.vc += d[2];
@@ -387,14 +419,23 @@ export async function trainPpoLag(config: PpoLagConfig): Promise<PpoLagResult> {
     };
     history.push(stats);
     const now = performance.now();
-    await onEpoch?.(stats, { elapsedMs: now - started, envStepsPerSec: batchSize / ((now - epochStart) / 1000), epochs: h.epochs });
+    await onEpoch?.(stats, {
+      elapsedMs: now - started,
+      envStepsPerSec: batchSize / ((now - epochStart) / 1000),
+      epochs: h.epochs,
+      rolloutMs: updateStart - epochStart,
+      updateMs: now - updateStart,
+      minibatches: sums.n,
+    });
     const last = epoch + 1 === h.epochs;
     if (onCheckpoint && (last || (checkpointEvery > 0 && (epoch + 1) % checkpointEvery === 0))) {
+      fused?.store(parts);
       await onCheckpoint(snapshotCheckpoint(parts, { epoch: epoch + 1, envSteps: stats.envSteps, history, hyperparams: h, backend: backend.name }));
     }
   }
 
   // ---- the policy keeps the actor; everything else is released ------------------------------------------
+  fused?.store(parts);
   const policy = new PpoPolicy(
     actor,
     discrete ? { kind: 'discrete', n: nA } : ({ kind: 'box', low: lowA, high: highA } satisfies ActionKindOf),
@@ -404,7 +445,7 @@ export async function trainPpoLag(config: PpoLagConfig): Promise<PpoLagResult> {
     h.algorithm,
   );
   releaseTraining();
-  return { policy, history, backend, hyperparams: h };
+  return { policy, history, backend, updateKernel, updateThreads: 1, hyperparams: h };
 
   // ---- minibatch plumbing (closures over the buffers above) -------------------------------------------
   function gatherMinibatch(inds: Int32Array, from: number): void {
@@ -421,72 +462,25 @@ export async function trainPpoLag(config: PpoLagConfig): Promise<PpoLagResult> {
       mb.retC[k] = b_retC[i];
     }
   }
-
-  /** One clipped-surrogate step; returns [pgLoss, vLossR, vLossC, entropy, approxKl, clipfrac]. */
-  function updateMinibatch(): Float32Array {
-    const out: { diag: tf.Tensor | null } = { diag: null };
-    tf.tidy(() => {
-      const M = minibatchSize;
-      const x = tf.tensor2d(mb.obs, [M, obsDim]);
-      const oldLogp = tf.tensor1d(mb.logp);
-      const adv = tf.tensor1d(mb.adv);
-      const retR = tf.tensor1d(mb.retR);
-      const retC = tf.tensor1d(mb.retC);
-      const mask = discrete ? tf.tensor2d(mb.masks, [M, nA]) : null;
-      const act = discrete ? tf.oneHot(tf.tensor1d(mb.act, 'int32'), nA) : tf.tensor2d(mb.act, [M, nA]);
-      const lossFn = (): tf.Scalar => {
-        const outA = actor.apply(x);
-        let logp: tf.Tensor1D;
-        let entropy: tf.Scalar;
-        if (mask) {
-          const masked = tf.where(tf.greater(mask, 0.5), outA, tf.fill([M, nA], MASKED_LOGIT));
-          const logpAll = tf.logSoftmax(masked);
-          logp = tf.sum(tf.mul(logpAll, act), 1);
-          // Entropy over allowed actions only: masked entries have p = 0 and are multiplied out.
-          entropy = tf.mean(tf.neg(tf.sum(tf.mul(tf.mul(tf.exp(logpAll), logpAll), mask), 1)));
-        } else {
-          const z = tf.div(tf.sub(act, outA), tf.exp(logStd));
-          logp = tf.sum(tf.sub(tf.sub(tf.mul(-0.5, tf.square(z)), logStd), 0.5 * Math.log(2 * Math.PI)), 1);
-          entropy = tf.sum(tf.add(logStd, 0.5 + 0.5 * Math.log(2 * Math.PI)));
-        }
-        const logRatio = tf.sub(logp, oldLogp);
-        const ratio = tf.exp(logRatio);
-        const pg = tf.neg(tf.mean(tf.minimum(tf.mul(ratio, adv), tf.mul(tf.clipByValue(ratio, 1 - h.clipCoef, 1 + h.clipCoef), adv))));
-        const vr = tf.mean(tf.square(tf.sub(tf.squeeze(criticR.apply(x), [1]), retR)));
-        const vc = tf.mean(tf.square(tf.sub(tf.squeeze(criticC.apply(x), [1]), retC)));
-        const kl = tf.mean(tf.sub(tf.sub(ratio, 1), logRatio));
-        const clipfrac = tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), h.clipCoef), 'float32'));
-        out.diag = tf.keep(tf.stack([pg, vr, vc, entropy, kl, clipfrac]));
-        return tf.add(tf.sub(pg, tf.mul(h.entCoef, entropy)), tf.mul(h.vfCoef, tf.add(vr, vc)));
-      };
-      const { grads } = tf.variableGrads(lossFn, [...actorParams, ...criticParams]);
-      const gA = clipByGlobalNorm(actorParams.map((p) => grads[p.name]), h.maxGradNorm);
-      const gC = clipByGlobalNorm(criticParams.map((p) => grads[p.name]), h.maxGradNorm);
-      adamActor.apply(gA);
-      adamCritic.apply(gC);
-    });
-    const d = out.diag;
-    if (d === null) throw new Error('update: the loss did not run');
-    const values = Float32Array.from(d.dataSync());
-    d.dispose();
-    return values;
-  }
 }
 
 /**
  * The [N × 2] buffer of allowed Box targets [lo, hi] per env that a vector env rewrites at each reset and step
  * (`TradingVecEnv.targetIntervals`, from the Constraint Logic Engine's rules), or null where it has none.
  */
+function chooseUpdateKernel(preference: UpdateKernelPreference, backend: BackendInfo): UpdateKernel {
+  if (preference === 'tfjs') return 'tfjs';
+  if (preference === 'fused') {
+    if (!wasmSimdSupported()) throw new Error('updateKernel: fused needs WebAssembly SIMD, which this runtime does not validate');
+    return 'fused';
+  }
+  return backend.name === 'tensorflow' || !wasmSimdSupported() ? 'tfjs' : 'fused';
+}
+
 function targetIntervalsOf(vec: VectorEnv, numEnvs: number): Float64Array | null {
   if (!('targetIntervals' in vec)) return null;
   const t = vec.targetIntervals;
   return t instanceof Float64Array && t.length === 2 * numEnvs ? t : null;
-}
-
-function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): tf.Tensor[] {
-  const norm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g)))));
-  const scale = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6)));
-  return grads.map((g) => tf.mul(g, scale));
 }
 
 function meanStd(a: Float32Array): [number, number] {
