@@ -17,7 +17,7 @@ const KEYS: Record<string, readonly string[]> = {
   env: ['steps_per_sec_single', 'steps_per_sec_vec', 'obs_dim', 'n_envs'],
   data: ['loadCsvRowsPerSec'],
   backtest: ['bars_per_sec'],
-  train: ['env_steps_per_sec'],
+  train: ['env_steps_per_sec', 'rollout_sec', 'update_sec', 'update_ms_per_minibatch', 'threads'],
   killswitch: ['propagation_p50_ms', 'propagation_p99_ms'],
   startup: ['help_ms', 'status_ms', 'backtest_small_ms', 'node_baseline_ms'],
 };
@@ -30,7 +30,10 @@ describe('bulwark bench', () => {
       const v = result[key];
       expect(typeof v === 'number' && Number.isFinite(v) && v > 0, `${name}.${key} = ${String(v)}`).toBe(true);
     }
-    if (name === 'train') expect(['tensorflow', 'wasm', 'cpu']).toContain(result.backend);
+    if (name === 'train') {
+      expect(['tensorflow', 'wasm', 'cpu']).toContain(result.backend);
+      expect(['fused', 'tfjs']).toContain(result.update_kernel);
+    }
   }, 60_000);
 
   it('an_unknown_benchmark_or_a_bad_scale_is_refused_naming_the_choices_or_the_flag', async () => {
