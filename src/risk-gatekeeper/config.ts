@@ -42,6 +42,11 @@ export const gatekeeperConfigSchema = z.strictObject({
   maxPriceAgeSec: positive.default(60),
   /** An account snapshot older than this is no account (NO_ACCOUNT). */
   maxAccountAgeSec: positive.default(60),
+  /**
+   * A trusted price or account snapshot stamped more than this ahead of the gatekeeper's clock is refused
+   * (NO_TRUSTED_PRICE, NO_ACCOUNT): clocks of feeds and hosts disagree a little, a future timestamp does not.
+   */
+  maxClockSkewMs: z.number().min(0).finite().default(1_000),
   maxOpenOrders: z.number().int().positive().default(50),
   /** Approved orders per agent per second. */
   maxOrdersPerSec: z.number().int().positive().default(5),

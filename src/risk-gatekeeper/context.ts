@@ -40,6 +40,16 @@ export interface RiskContext {
   pendingSellQty(symbol: string): number;
 }
 
+/**
+ * Who sent an order, as the transport authenticated it (a capability token, a session, a sandbox channel).
+ * Wherever an order comes from outside the process, its agent id is this, never the order body's `agentId`:
+ * `gatekeeper.check(order, ctx, caller)` keys throttles, the circuit breaker and `agent:` scopes on it and
+ * refuses an order whose body names another agent (AGENT_MISMATCH).
+ */
+export interface CallerIdentity {
+  readonly agentId: string;
+}
+
 /** An order as it reaches the gatekeeper. */
 export interface OrderIntent extends Order {
   /** For MARKET orders: the price the caller expects to trade at (checked against the collar). */

@@ -57,7 +57,7 @@ describe('RiskGatekeeper pre-trade checks', () => {
     expect(codes(r)).toEqual(['MAX_ORDER_QUANTITY', 'MAX_ORDER_NOTIONAL']);
     expect(r.allowed ? [] : r.rejections.map(renderRejection)).toEqual([
       'MAX_ORDER_QUANTITY: max=1 got=1.001',
-      'MAX_ORDER_NOTIONAL: max=20000 got=20020',
+      'MAX_ORDER_NOTIONAL: max=20000 got=20020 price=20000',
     ]);
   });
 

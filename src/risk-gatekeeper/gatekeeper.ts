@@ -6,18 +6,20 @@
 import type { Clock, Instrument } from '../core/index.js';
 import type { AuditSink } from '../security/index.js';
 import { type GatekeeperConfig, type InstrumentLimits, limitsFor } from './config.js';
-import type { OrderIntent, RiskContext } from './context.js';
+import type { AccountRisk, CallerIdentity, OrderIntent, RiskContext, TrustedPrice } from './context.js';
 import { ClientIdMemory, RepeatRing } from './duplicates.js';
 import {
   checkCollar,
   checkInstrumentRules,
   checkWellFormed,
   isReducing,
+  minNotionalPrice,
+  notionalPrice,
   positionAfter,
   trustedPriceOrReject,
 } from './order-checks.js';
 import { RateWindow } from './rate-window.js';
-import { type Rejection, renderRejection } from './reasons.js';
+import { type RejectDetail, type Rejection, renderRejection } from './reasons.js';
 import { STATE_CHANGED, stateChangePayload } from './state-replay.js';
 import type { TradingStateStore } from './state-store.js';
 import {
@@ -41,13 +43,6 @@ interface AgentCounters {
   readonly actions: RateWindow;
 }
 
-/** A flattening order the kill-switch issued and may still submit. */
-interface IssuedFlatten {
-  readonly symbol: string;
-  readonly side: 'BUY' | 'SELL';
-  readonly quantity: number;
-}
-
 export interface GatekeeperOptions {
   readonly config: GatekeeperConfig;
   readonly instruments: readonly Instrument[];
@@ -66,10 +61,14 @@ export class RiskGatekeeper {
   private readonly agents = new Map<string, AgentCounters>();
   private readonly clientIds: ClientIdMemory;
   private readonly repeats: RepeatRing;
-  private readonly issuedFlattens = new Map<string, IssuedFlatten>();
+  /** Flattening orders the kill-switch issued and may still submit, as issued (compared field for field). */
+  private readonly issuedFlattens = new Map<string, OrderIntent>();
   /** Scopes with an escalation in flight, so a trigger writes once rather than once per order. */
   private readonly pendingEscalations = new Set<string>();
   private readonly scratch: Rejection[] = [];
+  private readonly maxPriceAgeMs: number;
+  /** An unattributed caller is over the breaker's rate (alerted once per streak). */
+  private unattributedBreakerOpen = false;
   private flattenSeq = 0;
   private quietUntilVersion = 0;
   private readonly unsubscribe: () => void;
@@ -79,6 +78,7 @@ export class RiskGatekeeper {
     this.store = options.store;
     this.clock = options.clock;
     this.audit = options.audit;
+    this.maxPriceAgeMs = this.config.maxPriceAgeSec * 1000;
     for (const inst of options.instruments) {
       this.instruments.set(inst.symbol, inst);
       this.limits.set(inst.symbol, limitsFor(this.config, inst.symbol));
@@ -112,72 +112,53 @@ export class RiskGatekeeper {
     this.unsubscribe();
   }
 
-  check(order: OrderIntent, ctx: RiskContext): CheckResult {
-    if (order.flattening === true) return this.checkFlattening(order);
+  /** Flattening orders issued and not yet checked (0 once the kill-switch has submitted what it issued). */
+  issuedFlattenCount(): number {
+    return this.issuedFlattens.size;
+  }
+
+  /**
+   * Judges one order. `caller`, when given, is the identity the transport authenticated (gateway token,
+   * sandbox channel): the order is then attributed to `caller.agentId` and refused if its body names another
+   * agent. Without it (in-process callers: envs, backtests) the order's own `agentId` is trusted.
+   */
+  check(order: OrderIntent, ctx: RiskContext, caller?: CallerIdentity): CheckResult {
+    const agentId = caller === undefined ? order.agentId : caller.agentId;
+    if (order.flattening === true) return this.checkFlattening(order, caller);
     const nowMs = this.clock.nowMs();
     // One scratch array reused by every check (copied only on a denial): no allocation on the approving path.
     const out = this.scratch;
     out.length = 0;
+    if (caller !== undefined) checkCallerIdentity(order, caller, out);
     const instrument = this.instruments.get(order.symbol);
-    const counters = this.countersFor(order.agentId);
+    const counters = this.countersFor(agentId);
     const breakerTripped = !counters.actions.allows(nowMs);
     counters.actions.record(nowMs);
+    if (agentId === undefined && !breakerTripped) this.unattributedBreakerOpen = false;
 
     if (checkWellFormed(order, instrument, out) > 0 || instrument === undefined) {
-      if (breakerTripped) this.tripBreaker(order.agentId, nowMs, out, false);
-      return this.deny(order, out);
+      if (breakerTripped) this.tripBreaker(agentId, nowMs, out, false);
+      return this.deny(order, out, agentId);
     }
     const limits = this.limits.get(order.symbol) ?? this.config.limits;
 
     // Trusted price, collar, instrument rules.
-    const tp = trustedPriceOrReject(order.symbol, ctx.trustedPrice(order.symbol), nowMs, this.config.maxPriceAgeSec * 1000, out);
+    const tp = trustedPriceOrReject(order.symbol, ctx.trustedPrice(order.symbol), nowMs, this.maxPriceAgeMs, this.config.maxClockSkewMs, out);
     const trusted = tp === undefined ? Number.NaN : tp.price;
     if (tp !== undefined) checkCollar(order, trusted, this.config.collarPct, out);
-    const execPrice = order.limitPrice ?? order.referencePrice ?? trusted;
-    checkInstrumentRules(order, instrument, limits, execPrice, out);
+    checkInstrumentRules(order, instrument, limits, notionalPrice(order, trusted), minNotionalPrice(order, trusted), out);
 
-    // Post-trade position and exposure, judged on the worst case: every open order on the new order's side
-    // fills first (opposite-side ones may never fill, so they are not counted). Reducing orders never breach
-    // a limit they move away from.
-    const before = ctx.positionQty(order.symbol);
-    const buying = order.side === 'BUY';
-    const pendingQty = buying ? ctx.pendingBuyQty(order.symbol) : ctx.pendingSellQty(order.symbol);
-    // An unreadable position or open-order quantity (NaN, ±Infinity, negative) would slip past every
-    // comparison below: refuse instead.
-    const positionKnown = Number.isFinite(before);
-    if (!positionKnown) {
-      out.push({ code: 'NO_ACCOUNT', detail: { problem: 'position unreadable', symbol: order.symbol, got: String(before) } });
-    }
-    const pendingKnown = isQuantity(pendingQty);
-    if (!pendingKnown) {
-      out.push({ code: 'NO_ACCOUNT', detail: { problem: 'open orders unreadable', symbol: order.symbol, side: order.side, got: String(pendingQty) } });
-    }
-    const known = positionKnown && pendingKnown;
-    const pendingSigned = buying ? pendingQty : -pendingQty;
-    const base = pendingSigned === 0 ? before : before + pendingSigned;
-    const after = positionAfter(base, order);
-    // Reducing against the worst-case base, and never crossing zero against the current position alone.
-    // (The second follows from the first when pendingQty >= 0; it is kept as the rule's own statement.)
-    const reducing = known && isReducing(base, after) && isReducing(before, positionAfter(before, order));
-    if (!reducing && known) {
-      if (Math.abs(after) > limits.maxPositionQty) {
-        out.push({ code: 'MAX_POSITION', detail: withPending({ symbol: order.symbol, maxQty: limits.maxPositionQty, gotQty: after }, pendingSigned) });
-      } else if (tp !== undefined && Math.abs(after) * trusted > limits.maxPositionNotionalQuote) {
-        const got = Math.abs(after) * trusted;
-        out.push({
-          code: 'MAX_POSITION',
-          detail: withPending({ symbol: order.symbol, maxNotional: limits.maxPositionNotionalQuote, gotNotional: got }, pendingSigned),
-        });
-      }
-      if (tp !== undefined) this.checkGrossExposure(ctx, order.symbol, base, after, pendingSigned, trusted, nowMs, out);
-    }
+    const pendingSigned = pendingSignedOrReject(order, ctx, out);
+    const reducing = this.checkPosition(order, ctx, instrument, limits, tp, pendingSigned, nowMs, out);
     const openOrders = ctx.openOrderCount();
-    if (!(openOrders < this.config.maxOpenOrders)) {
+    if (!(Number.isInteger(openOrders) && openOrders >= 0)) {
+      out.push({ code: 'NO_ACCOUNT', detail: { problem: 'open order count unreadable', got: String(openOrders) } });
+    } else if (!(openOrders < this.config.maxOpenOrders)) {
       out.push({ code: 'MAX_OPEN_ORDERS', detail: { max: this.config.maxOpenOrders, open: openOrders } });
     }
 
     this.checkAccountTriggers(ctx, nowMs, reducing, out);
-    this.checkTradingState(order, nowMs, reducing, pendingSigned, out);
+    this.checkTradingState(order.symbol, agentId, nowMs, reducing, pendingSigned, out);
 
     // Throttles, circuit breaker, duplicates, repeats.
     if (!counters.perSec.allows(nowMs)) {
@@ -185,7 +166,7 @@ export class RiskGatekeeper {
     } else if (!counters.perMin.allows(nowMs)) {
       out.push({ code: 'RATE_LIMIT', detail: { window: '1m', max: this.config.maxOrdersPerMin } });
     }
-    if (breakerTripped) this.tripBreaker(order.agentId, nowMs, out, reducing);
+    if (breakerTripped) this.tripBreaker(agentId, nowMs, out, reducing);
     const firstSeenMs = this.clientIds.seenBeforeOrRemember(order.clientOrderId, nowMs);
     if (firstSeenMs !== undefined) {
       out.push({ code: 'DUPLICATE_ORDER', detail: { clientOrderId: order.clientOrderId, firstSeenMs } });
@@ -195,19 +176,62 @@ export class RiskGatekeeper {
     if (same >= this.config.maxRepeats) {
       out.push({ code: 'REPEATED_ORDER', detail: { earlier: same, max: this.config.maxRepeats, windowSec: this.config.repeatWindowSec } });
       // One alert per streak: when the limit is first crossed, not on every looped copy after it.
-      if (same === this.config.maxRepeats) this.alert('REPEATED_ORDER_ALERT', order, { earlier: same });
+      if (same === this.config.maxRepeats) this.alert('REPEATED_ORDER_ALERT', order, agentId, { earlier: same });
     }
 
-    if (out.length > 0) return this.deny(order, out);
+    if (out.length > 0) return this.deny(order, out, agentId);
     counters.perSec.record(nowMs);
     counters.perMin.record(nowMs);
-    if (this.config.auditApprovals) this.audit.append('ORDER_APPROVED', actorOf(order), orderPayload(order));
+    if (this.config.auditApprovals) this.audit.append('ORDER_APPROVED', actorOf(agentId), orderPayload(order, agentId));
     return APPROVED;
   }
 
   /**
+   * Post-trade position and exposure, judged on the worst case: every open order on the new order's side
+   * fills first (opposite-side ones may never fill, so they are not counted). Reducing orders never breach a
+   * limit they move away from. Returns whether the order reduces risk (false when the account cannot tell).
+   * `pendingSigned` is the open quantity on the order's side, signed; NaN when unreadable (already refused).
+   */
+  private checkPosition(
+    order: OrderIntent,
+    ctx: RiskContext,
+    instrument: Instrument,
+    limits: InstrumentLimits,
+    tp: TrustedPrice | undefined,
+    pendingSigned: number,
+    nowMs: number,
+    out: Rejection[],
+  ): boolean {
+    const before = ctx.positionQty(order.symbol);
+    // An unreadable position (NaN, ±Infinity) would slip past every comparison below: refuse instead.
+    if (!Number.isFinite(before)) {
+      out.push({ code: 'NO_ACCOUNT', detail: { problem: 'position unreadable', symbol: order.symbol, got: String(before) } });
+      return false;
+    }
+    if (Number.isNaN(pendingSigned)) return false;
+    const base = pendingSigned === 0 ? before : before + pendingSigned;
+    const lot = instrument.lotSize;
+    const after = positionAfter(base, order, lot);
+    // Reducing against the worst-case base, and never crossing zero against the current position alone.
+    // (The second follows from the first when pendingQty >= 0; it is kept as the rule's own statement.)
+    if (isReducing(base, after) && isReducing(before, positionAfter(before, order, lot))) return true;
+    if (Math.abs(after) > limits.maxPositionQty) {
+      out.push({ code: 'MAX_POSITION', detail: withPending({ symbol: order.symbol, maxQty: limits.maxPositionQty, gotQty: after }, pendingSigned) });
+    } else if (tp !== undefined && Math.abs(after) * tp.price > limits.maxPositionNotionalQuote) {
+      const got = Math.abs(after) * tp.price;
+      out.push({
+        code: 'MAX_POSITION',
+        detail: withPending({ symbol: order.symbol, maxNotional: limits.maxPositionNotionalQuote, gotNotional: got }, pendingSigned),
+      });
+    }
+    if (tp !== undefined) this.checkGrossExposure(ctx, order.symbol, base, after, pendingSigned, tp.price, nowMs, out);
+    return false;
+  }
+
+  /**
    * Makes a flattening order for a position and registers it: under HALTED it is the only kind of order
-   * that passes. Marked reduceOnly and `flattening`, audited when issued.
+   * that passes. Marked reduceOnly and `flattening`, audited when issued. An unreadable or zero position is
+   * not registered: its order is refused (INVALID_QUANTITY) when checked and nothing of it stays in memory.
    */
   issueFlatteningOrder(symbol: string, positionQty: number, agentId: string | undefined): OrderIntent {
     this.flattenSeq += 1;
@@ -224,25 +248,35 @@ export class RiskGatekeeper {
       flattening: true,
       ...(agentId === undefined ? {} : { agentId }),
     };
-    this.issuedFlattens.set(order.clientOrderId, { symbol, side: order.side, quantity: order.quantity });
-    this.audit.append('FLATTEN_ORDER_ISSUED', 'system', orderPayload(order));
+    if (isPositiveFinite(order.quantity)) this.issuedFlattens.set(order.clientOrderId, order);
+    this.audit.append('FLATTEN_ORDER_ISSUED', 'system', orderPayload(order, agentId));
     return order;
   }
 
-  private checkFlattening(order: OrderIntent): CheckResult {
+  /**
+   * A flattening order passes only as the kill-switch issued it, field for field (a copy with a limit price,
+   * another time in force or another agent is not it), once, and never from an outside caller.
+   */
+  private checkFlattening(order: OrderIntent, caller: CallerIdentity | undefined): CheckResult {
+    const agentId = caller === undefined ? order.agentId : caller.agentId;
     const issued = this.issuedFlattens.get(order.clientOrderId);
-    const matches =
-      issued !== undefined &&
-      order.reduceOnly === true &&
-      issued.symbol === order.symbol &&
-      issued.side === order.side &&
-      issued.quantity === order.quantity &&
-      order.type === 'MARKET';
-    if (!matches) {
-      return this.deny(order, [{ code: 'INVALID_ORDER', detail: { field: 'flattening', problem: 'not issued by the kill-switch' } }]);
+    let rejection: Rejection | undefined;
+    if (caller !== undefined) {
+      rejection = { code: 'INVALID_ORDER', detail: { field: 'flattening', problem: 'only the kill-switch submits flattening orders' } };
+    } else if (!isPositiveFinite(order.quantity)) {
+      rejection = { code: 'INVALID_QUANTITY', detail: { got: String(order.quantity), problem: 'flattening order for an unreadable or zero position' } };
+      if (issued !== undefined) this.issuedFlattens.delete(order.clientOrderId);
+    } else if (issued === undefined) {
+      rejection = { code: 'INVALID_ORDER', detail: { field: 'flattening', problem: 'not issued by the kill-switch' } };
+    } else {
+      const field = firstDifference(issued, order);
+      if (field !== undefined) {
+        rejection = { code: 'INVALID_ORDER', detail: { field, problem: 'differs from the flattening order the kill-switch issued' } };
+      }
     }
+    if (rejection !== undefined) return this.deny(order, [rejection], agentId);
     this.issuedFlattens.delete(order.clientOrderId);
-    this.audit.append('ORDER_APPROVED', 'system', { ...orderPayload(order), flattening: true });
+    this.audit.append('ORDER_APPROVED', 'system', { ...orderPayload(order, agentId), flattening: true });
     return APPROVED;
   }
 
@@ -273,7 +307,7 @@ export class RiskGatekeeper {
         out.push({ code: 'NO_ACCOUNT', detail: { problem: 'open orders unreadable', symbol: s, side, got: String(got) } });
         return;
       }
-      const p = trustedPriceOrReject(s, ctx.trustedPrice(s), nowMs, this.config.maxPriceAgeSec * 1000, out);
+      const p = trustedPriceOrReject(s, ctx.trustedPrice(s), nowMs, this.maxPriceAgeMs, this.config.maxClockSkewMs, out);
       if (p === undefined) return; // an unpriced holding makes the exposure unknown: already refused
       // Worst case for another instrument: all its open orders on whichever side grows |position| fill.
       gross += Math.max(Math.abs(q + buyQty), Math.abs(q - sellQty)) * p.price;
@@ -290,9 +324,11 @@ export class RiskGatekeeper {
       out.push({ code: 'NO_ACCOUNT', detail: { problem: 'unreadable' } });
       return;
     }
-    const ageMs = nowMs - acc.timeMs;
-    if (!(ageMs <= this.config.maxAccountAgeSec * 1000) || !Number.isFinite(acc.equity) || !(acc.dayStartEquity > 0) || !(acc.peakEquity > 0)) {
-      out.push({ code: 'NO_ACCOUNT', detail: { problem: 'stale or invalid', ageMs } });
+    // Every figure finite (an infinite peak or day start made the loss percentages NaN, and NaN >= limit is
+    // false: the triggers were off), the snapshot neither stale nor from the future.
+    const problem = accountProblem(acc, nowMs, this.config.maxAccountAgeSec * 1000, this.config.maxClockSkewMs);
+    if (problem !== undefined) {
+      out.push({ code: 'NO_ACCOUNT', detail: problem });
       return;
     }
     const dayLossPct = ((acc.dayStartEquity - acc.equity) / acc.dayStartEquity) * 100;
@@ -309,19 +345,26 @@ export class RiskGatekeeper {
     }
   }
 
-  private checkTradingState(order: OrderIntent, nowMs: number, reducing: boolean, pendingSigned: number, out: Rejection[]): void {
+  private checkTradingState(
+    symbol: string,
+    agentId: string | undefined,
+    nowMs: number,
+    reducing: boolean,
+    pendingSigned: number,
+    out: Rejection[],
+  ): void {
     const cache = this.store.cache;
-    const state = cache.effectiveState(order.agentId, order.symbol);
+    const state = cache.effectiveState(agentId, symbol);
     switch (state) {
       case 'ACTIVE':
         break;
       case 'REDUCING':
         if (!reducing) {
-          out.push({ code: 'REDUCING_ONLY', detail: withPending({ scope: cache.decidingScope(order.agentId, order.symbol) }, pendingSigned) });
+          out.push({ code: 'REDUCING_ONLY', detail: withPending({ scope: cache.decidingScope(agentId, symbol) }, pendingSigned) });
         }
         break;
       case 'HALTED':
-        out.push({ code: 'TRADING_HALTED', detail: { scope: cache.decidingScope(order.agentId, order.symbol) } });
+        out.push({ code: 'TRADING_HALTED', detail: { scope: cache.decidingScope(agentId, symbol) } });
         break;
     }
     const health = this.store.health(nowMs);
@@ -337,9 +380,22 @@ export class RiskGatekeeper {
     }
   }
 
+  /**
+   * Too many actions: an attributed agent's scope goes REDUCING (latched, alerted once). Orders with no agent
+   * id have no scope of their own, and one noisy unattributed caller must not soft-kill every agent through
+   * the global scope: they are refused while their rate stays above the limit, alerted once per streak.
+   */
   private tripBreaker(agentId: string | undefined, nowMs: number, out: Rejection[], reducing: boolean): void {
-    const scope: Scope = agentId === undefined ? 'global' : `agent:${agentId}`;
     const max = this.config.circuitBreakerActionsPerMin;
+    if (agentId === undefined) {
+      if (!this.unattributedBreakerOpen) {
+        this.unattributedBreakerOpen = true;
+        this.audit.append('CIRCUIT_BREAKER_TRIPPED', 'system', { scope: null, agentId: null, maxActionsPerMin: max, atMs: nowMs });
+      }
+      if (!reducing) out.push({ code: 'CIRCUIT_BREAKER', detail: { scope: 'none', agent: 'unattributed', maxActionsPerMin: max } });
+      return;
+    }
+    const scope: Scope = `agent:${agentId}`;
     this.trigger(scope, 'REDUCING', `CIRCUIT_BREAKER: actionsPerMin>${max}`, () =>
       this.audit.append('CIRCUIT_BREAKER_TRIPPED', 'system', { scope, maxActionsPerMin: max, atMs: nowMs }),
     );
@@ -376,17 +432,17 @@ export class RiskGatekeeper {
     return c;
   }
 
-  private deny(order: OrderIntent, found: readonly Rejection[]): CheckResult {
+  private deny(order: OrderIntent, found: readonly Rejection[], agentId: string | undefined): CheckResult {
     const rejections = found.slice();
-    this.audit.append('ORDER_DENIED', actorOf(order), {
-      ...orderPayload(order),
+    this.audit.append('ORDER_DENIED', actorOf(agentId), {
+      ...orderPayload(order, agentId),
       reasons: rejections.map(renderRejection),
     });
     return { allowed: false, rejections };
   }
 
-  private alert(type: string, order: OrderIntent, extra: Record<string, number>): void {
-    this.audit.append(type, actorOf(order), { ...orderPayload(order), ...extra });
+  private alert(type: string, order: OrderIntent, agentId: string | undefined, extra: Record<string, number>): void {
+    this.audit.append(type, actorOf(agentId), { ...orderPayload(order, agentId), ...extra });
   }
 
   private auditStateChange(r: StateRecord): void {
@@ -400,19 +456,82 @@ function isQuantity(x: number): boolean {
   return Number.isFinite(x) && x >= 0;
 }
 
+function isPositiveFinite(x: number): boolean {
+  return Number.isFinite(x) && x > 0;
+}
+
+/**
+ * The open quantity on the order's side, signed (+ buys, − sells), or NaN after refusing with NO_ACCOUNT when
+ * either side's quantity of the symbol is unreadable: both sides are read, whichever side the order is on.
+ */
+function pendingSignedOrReject(order: OrderIntent, ctx: RiskContext, out: Rejection[]): number {
+  const buyQty = ctx.pendingBuyQty(order.symbol);
+  const sellQty = ctx.pendingSellQty(order.symbol);
+  if (isQuantity(buyQty) && isQuantity(sellQty)) return order.side === 'BUY' ? buyQty : -sellQty;
+  const [side, got] = isQuantity(buyQty) ? ['SELL', sellQty] : ['BUY', buyQty];
+  out.push({ code: 'NO_ACCOUNT', detail: { problem: 'open orders unreadable', symbol: order.symbol, side, got: String(got) } });
+  return Number.NaN;
+}
+
+/** Why an account snapshot cannot be judged (the field and its value, or its age), or undefined when it can. */
+function accountProblem(acc: AccountRisk, nowMs: number, maxAgeMs: number, maxClockSkewMs: number): RejectDetail | undefined {
+  if (!Number.isFinite(acc.equity)) return { problem: 'invalid', field: 'equity', got: String(acc.equity) };
+  if (!isPositiveFinite(acc.peakEquity)) return { problem: 'invalid', field: 'peakEquity', got: String(acc.peakEquity) };
+  if (!isPositiveFinite(acc.dayStartEquity)) return { problem: 'invalid', field: 'dayStartEquity', got: String(acc.dayStartEquity) };
+  if (!Number.isFinite(acc.timeMs)) return { problem: 'invalid', field: 'timeMs', got: String(acc.timeMs) };
+  const ageMs = nowMs - acc.timeMs;
+  if (ageMs > maxAgeMs) return { problem: 'stale', ageMs, maxAgeMs };
+  if (-ageMs > maxClockSkewMs) return { problem: 'stamped ahead of the clock', aheadMs: -ageMs, maxClockSkewMs };
+  return undefined;
+}
+
+/** An order from outside must not name another agent than the one its transport authenticated. */
+function checkCallerIdentity(order: OrderIntent, caller: CallerIdentity, out: Rejection[]): void {
+  if (typeof caller.agentId !== 'string' || caller.agentId.length === 0) {
+    out.push({ code: 'AGENT_MISMATCH', detail: { problem: 'authenticated agent id is empty' } });
+  } else if (order.agentId !== undefined && order.agentId !== caller.agentId) {
+    out.push({ code: 'AGENT_MISMATCH', detail: { authenticated: caller.agentId, claimed: String(order.agentId) } });
+  }
+}
+
+/** Every field of an order; a `Record` over `keyof OrderIntent` so that a field added later cannot be missed. */
+const ORDER_FIELDS: Readonly<Record<keyof OrderIntent, true>> = {
+  clientOrderId: true,
+  symbol: true,
+  side: true,
+  type: true,
+  quantity: true,
+  limitPrice: true,
+  timeInForce: true,
+  createdAtMs: true,
+  reduceOnly: true,
+  agentId: true,
+  referencePrice: true,
+  flattening: true,
+};
+const ORDER_FIELD_NAMES = Object.keys(ORDER_FIELDS).filter((k): k is keyof OrderIntent => k in ORDER_FIELDS);
+
+/** The first field whose value differs between the two orders, or undefined when they are the same order. */
+function firstDifference(issued: OrderIntent, order: OrderIntent): string | undefined {
+  for (const k of ORDER_FIELD_NAMES) if (!Object.is(issued[k], order[k])) return k;
+  return undefined;
+}
+
 /** Adds `pendingQty` (signed, the open orders counted as filled) to a detail when there were any. */
 function withPending<T extends Record<string, string | number | boolean>>(detail: T, pendingSigned: number): T | (T & { pendingQty: number }) {
-  return pendingSigned === 0 ? detail : { ...detail, pendingQty: pendingSigned };
+  return pendingSigned === 0 || Number.isNaN(pendingSigned) ? detail : { ...detail, pendingQty: pendingSigned };
 }
 
-function actorOf(order: OrderIntent): string {
-  return order.agentId === undefined ? 'agent:unattributed' : `agent:${order.agentId}`;
+function actorOf(agentId: string | undefined): string {
+  return agentId === undefined ? 'agent:unattributed' : `agent:${agentId}`;
 }
 
-function orderPayload(order: OrderIntent): Record<string, unknown> {
+/** The order as audited; `agentId` is the one it was judged under (the caller's, when authenticated). */
+function orderPayload(order: OrderIntent, agentId: string | undefined): Record<string, unknown> {
   return {
     clientOrderId: String(order.clientOrderId),
-    agentId: order.agentId ?? null,
+    agentId: agentId ?? null,
+    ...(order.agentId !== agentId ? { claimedAgentId: order.agentId === undefined ? null : String(order.agentId) } : {}),
     symbol: String(order.symbol),
     side: String(order.side),
     type: String(order.type),

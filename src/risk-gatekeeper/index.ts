@@ -20,7 +20,7 @@ export {
   parseGatekeeperConfig,
   limitsFor,
 } from './config.js';
-export { type TrustedPrice, type AccountRisk, type RiskContext, type OrderIntent, PortfolioContext } from './context.js';
+export { type TrustedPrice, type AccountRisk, type RiskContext, type OrderIntent, type CallerIdentity, PortfolioContext } from './context.js';
 export { StateCache, type StateListener } from './state-cache.js';
 export { type TradingStateStore } from './state-store.js';
 export { MemoryStateStore } from './memory-state-store.js';

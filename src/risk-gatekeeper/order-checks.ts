@@ -40,12 +40,38 @@ export function checkWellFormed(order: OrderIntent, instrument: Instrument | und
   return out.length - before;
 }
 
-/** Lot, tick, min notional, per-order quantity and notional. `priceQuote` is NaN when unknown. */
+/**
+ * The price an order's value is judged at against the per-order notional cap: the worse (higher) of its own
+ * price and the trusted price, since a MARKET order and a SELL LIMIT below the market both fill near the
+ * market whatever price the caller wrote on them. A BUY LIMIT is the one order whose own price bounds its fill
+ * (it never pays more than its limit). NaN when neither price is known.
+ */
+export function notionalPrice(order: OrderIntent, trusted: number): number {
+  if (order.type === 'LIMIT' && order.side === 'BUY' && order.limitPrice !== undefined) return order.limitPrice;
+  const own = order.limitPrice ?? order.referencePrice;
+  if (own === undefined) return trusted;
+  return Number.isNaN(trusted) || own > trusted ? own : trusted;
+}
+
+/**
+ * The price a venue judges the minimum notional at: a LIMIT order's own limit, a MARKET order's fill near the
+ * trusted price (a caller-chosen reference price proves nothing). NaN when unknown.
+ */
+export function minNotionalPrice(order: OrderIntent, trusted: number): number {
+  return order.type === 'LIMIT' && order.limitPrice !== undefined ? order.limitPrice : trusted;
+}
+
+/**
+ * Lot, tick, min notional, per-order quantity and notional. `notionalQuote` prices the cap (`notionalPrice`),
+ * `minQuote` the venue minimum (`minNotionalPrice`); either is NaN when unknown and its check is skipped (the
+ * order is then refused for the missing trusted price anyway).
+ */
 export function checkInstrumentRules(
   order: OrderIntent,
   instrument: Instrument,
   limits: InstrumentLimits,
-  priceQuote: number,
+  notionalQuote: number,
+  minQuote: number,
   out: Rejection[],
 ): void {
   if (!isMultipleOf(order.quantity, instrument.lotSize)) {
@@ -57,22 +83,29 @@ export function checkInstrumentRules(
   if (order.quantity > limits.maxOrderQty) {
     out.push({ code: 'MAX_ORDER_QUANTITY', detail: { max: limits.maxOrderQty, got: order.quantity } });
   }
-  if (Number.isNaN(priceQuote)) return;
-  const notional = order.quantity * priceQuote;
-  if (notional < instrument.minNotional) {
-    out.push({ code: 'MIN_NOTIONAL', detail: { min: instrument.minNotional, got: notional } });
+  if (!Number.isNaN(minQuote)) {
+    const value = order.quantity * minQuote;
+    if (value < instrument.minNotional) out.push({ code: 'MIN_NOTIONAL', detail: { min: instrument.minNotional, got: value } });
   }
-  if (notional > limits.maxOrderNotionalQuote) {
-    out.push({ code: 'MAX_ORDER_NOTIONAL', detail: { max: limits.maxOrderNotionalQuote, got: notional } });
+  if (!Number.isNaN(notionalQuote)) {
+    const notional = order.quantity * notionalQuote;
+    if (notional > limits.maxOrderNotionalQuote) {
+      out.push({ code: 'MAX_ORDER_NOTIONAL', detail: { max: limits.maxOrderNotionalQuote, got: notional, price: notionalQuote } });
+    }
   }
 }
 
-/** The trusted price, or undefined (after pushing NO_TRUSTED_PRICE) when there is none or it is too old. */
+/**
+ * The trusted price, or undefined (after pushing NO_TRUSTED_PRICE) when there is none, it is older than
+ * `maxPriceAgeMs`, or it is stamped more than `maxClockSkewMs` ahead of the clock (a future-dated price would
+ * otherwise stay "fresh" until the clock caught up with it).
+ */
 export function trustedPriceOrReject(
   symbol: string,
   tp: TrustedPrice | undefined,
   nowMs: number,
   maxPriceAgeMs: number,
+  maxClockSkewMs: number,
   out: Rejection[],
 ): TrustedPrice | undefined {
   if (tp === undefined || !isPositiveFinite(tp.price)) {
@@ -82,6 +115,10 @@ export function trustedPriceOrReject(
   const ageMs = nowMs - tp.timeMs;
   if (!(ageMs <= maxPriceAgeMs)) {
     out.push({ code: 'NO_TRUSTED_PRICE', detail: { symbol, ageMs, maxAgeMs: maxPriceAgeMs } });
+    return undefined;
+  }
+  if (-ageMs > maxClockSkewMs) {
+    out.push({ code: 'NO_TRUSTED_PRICE', detail: { symbol, problem: 'stamped ahead of the clock', aheadMs: -ageMs, maxClockSkewMs } });
     return undefined;
   }
   return tp;
@@ -99,15 +136,20 @@ export function checkCollar(order: OrderIntent, trusted: number, collarPct: numb
 }
 
 /**
- * The position after the order, with floating-point dust snapped to zero, and whether the order
- * reduces risk: |after| < |before| without crossing zero. Judged on the position, not the side.
+ * Residue of a close smaller than this share of the instrument's lot is floating-point dust, not a position:
+ * an order sized to the lot grid cannot leave it. Tied to the lot, never to the position, so that a flip of
+ * a fraction of a lot out of a huge position is still a flip.
  */
-export function positionAfter(positionQty: number, order: OrderIntent): number {
+export const LOT_DUST_FRACTION = 1e-6;
+
+/** The position after the order, with floating-point dust (below LOT_DUST_FRACTION of a lot) snapped to zero. */
+export function positionAfter(positionQty: number, order: OrderIntent, lotSize: number): number {
   const signed = order.side === 'BUY' ? order.quantity : -order.quantity;
   const after = positionQty + signed;
-  return Math.abs(after) < 1e-9 * Math.max(1, Math.abs(positionQty)) ? 0 : after;
+  return Math.abs(after) < lotSize * LOT_DUST_FRACTION ? 0 : after;
 }
 
+/** Whether the order reduces risk: |after| < |before| without crossing zero. Judged on the position, not the side. */
 export function isReducing(before: number, after: number): boolean {
   return Math.abs(after) < Math.abs(before) && (after === 0 || Math.sign(after) === Math.sign(before));
 }

@@ -11,12 +11,17 @@ export const REJECT_REASONS = {
   TICK_SIZE: 'limit price is not a multiple of the instrument tick size',
   MIN_NOTIONAL: 'order value is below the instrument minimum notional',
   MAX_ORDER_QUANTITY: 'order quantity is above the per-order limit of its instrument',
-  MAX_ORDER_NOTIONAL: 'order value is above the per-order limit of its instrument',
-  NO_TRUSTED_PRICE: 'there is no trusted price for the instrument, or it is older than maxPriceAgeSec',
+  MAX_ORDER_NOTIONAL:
+    'order value is above the per-order limit of its instrument, valued at the worse (higher) of its own price and ' +
+    'the trusted price (price=), except a BUY LIMIT, which never pays more than its limit',
+  NO_TRUSTED_PRICE:
+    'there is no trusted price for the instrument, it is older than maxPriceAgeSec, or it is stamped more than ' +
+    'maxClockSkewMs ahead of the clock',
   PRICE_COLLAR: 'limit price (or a market order reference price) is more than collarPct away from the trusted price',
   NO_ACCOUNT:
-    'the account, a position or an open-order quantity could not be read (NaN, infinite, or a negative open quantity), ' +
-    'or the account is older than maxAccountAgeSec',
+    'the account, a position, an open-order quantity or the open-order count could not be read (NaN, infinite, ' +
+    'negative, a peak or day-start equity <= 0; field= names it), or the account is older than maxAccountAgeSec ' +
+    'or stamped more than maxClockSkewMs ahead of the clock',
   MAX_POSITION:
     'the position after the order, with every open order of the instrument on the same side filled, would be above ' +
     'the per-instrument limit (pendingQty= gives those open orders, signed, when there are any)',
@@ -25,7 +30,12 @@ export const REJECT_REASONS = {
     'orders on the side that grows it as filled (pendingQty= as for MAX_POSITION)',
   MAX_OPEN_ORDERS: 'there are already maxOpenOrders open orders',
   RATE_LIMIT: 'the agent sent more approved orders than allowed per second or per minute',
-  CIRCUIT_BREAKER: 'the agent sent more actions per minute than the circuit breaker allows; it is now REDUCING',
+  CIRCUIT_BREAKER:
+    'the agent sent more actions per minute than the circuit breaker allows; it is now REDUCING. Orders with no ' +
+    'agent id are refused while their rate stays above the limit but never move the global scope',
+  AGENT_MISMATCH:
+    'the order names an agent other than the authenticated caller (the agent id comes from the caller identity, ' +
+    'never from the order body), or the caller identity is empty',
   DUPLICATE_ORDER: 'the client order id was seen before',
   REPEATED_ORDER: 'the same order was sent too many times within repeatWindowSec',
   DAILY_LOSS_LIMIT: 'the day loss is at or beyond the daily loss limit',
