@@ -501,6 +501,7 @@ const ORDER_FIELDS: Readonly<Record<keyof OrderIntent, true>> = {
   side: true,
   type: true,
   quantity: true,
+  quoteQuantity: true,
   limitPrice: true,
   timeInForce: true,
   createdAtMs: true,
