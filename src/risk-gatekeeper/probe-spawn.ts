@@ -1,7 +1,8 @@
 /**
  * Starts `killswitch-probe` as a separate Node process and waits for its messages. From the built
  * package it runs the compiled .js; from the TypeScript sources (specs) it runs the .ts through the
- * transpile-only loader in test-helpers, so specs never depend on a stale dist/.
+ * transpile-only loader in test-helpers, so specs never depend on a stale dist/. Transpiling its import graph
+ * takes seconds (18 s seen on a loaded 2-core machine), hence the generous ready timeout.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +27,7 @@ function probeArgs(): string[] {
   return ['--import', loader, probe];
 }
 
-export async function spawnProbe(redisUrl: string, keyPrefix: string, readyTimeoutMs = 15_000): Promise<ProbeHandle> {
+export async function spawnProbe(redisUrl: string, keyPrefix: string, readyTimeoutMs = 45_000): Promise<ProbeHandle> {
   const child: ChildProcess = spawn(process.execPath, [...probeArgs(), redisUrl, keyPrefix], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
