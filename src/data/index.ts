@@ -49,7 +49,15 @@ export { CsvLoadError } from './csv-errors.js';
 export { type TimeUnit, parseDateText, epochUnitOf } from './csv-time.js';
 export { BARS_CSV_HEADER, formatCandleLine, formatBarsCsv, writeBarsCsv, writeTextFileAtomic } from './csv-writer.js';
 export { formatTimeMs, formatDurationMs } from './time-format.js';
-export { FetchError, createExchange } from './exchange-client.js';
+export {
+  FetchError,
+  createExchange,
+  timeframeMs,
+  loadMarketsOrExplain,
+  checkSymbol,
+  explainExchangeError,
+  isTransient,
+} from './exchange-client.js';
 export { type FetchOhlcvOptions, type FetchOhlcvResult, type FetchProgress, fetchOhlcv } from './fetch-ohlcv.js';
 export { formatCsvLoadReport } from './csv-report.js';
 export { benchData } from './bench-data.js';
