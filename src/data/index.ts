@@ -57,6 +57,7 @@ export {
   checkSymbol,
   explainExchangeError,
   isTransient,
+  loadCcxt,
 } from './exchange-client.js';
 export { type FetchOhlcvOptions, type FetchOhlcvResult, type FetchProgress, fetchOhlcv } from './fetch-ohlcv.js';
 export { formatCsvLoadReport } from './csv-report.js';

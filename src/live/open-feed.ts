@@ -9,8 +9,10 @@ import {
   CsvLoadError,
   FetchError,
   checkSymbol,
+  createExchange,
   generateSynthetic,
   loadBarsCsv,
+  loadCcxt,
   loadMarketsOrExplain,
   timeframeMs,
 } from '../data/index.js';
@@ -93,7 +95,7 @@ async function openCcxt(text: string, spec: Extract<FeedSpec, { kind: 'ccxt' }>,
   let intervalMs: number;
   try {
     intervalMs = timeframeMs(exchange, spec.timeframe);
-    await loadMarketsOrExplain(exchange);
+    await loadMarketsOrExplain(await loadCcxt(), exchange);
     checkSymbol(exchange, spec.symbol);
   } catch (err) {
     if (err instanceof FetchError) throw feedErrorOf(err);
@@ -121,7 +123,7 @@ async function openCcxt(text: string, spec: Extract<FeedSpec, { kind: 'ccxt' }>,
 
 /** A ccxt exchange with the rate limiter on: ccxt pro's class (with `watchOHLCV`) when wanted and offered. */
 async function createFeedExchange(id: string, wantWatch: boolean): Promise<Exchange> {
-  const ccxt = await import('ccxt');
+  const ccxt = await loadCcxt();
   const pro: Record<string, unknown> = ccxt.pro;
   const Ctor = wantWatch ? pro[id] : undefined;
   if (typeof Ctor === 'function' && Ctor.prototype instanceof ccxt.Exchange) {
@@ -129,8 +131,7 @@ async function createFeedExchange(id: string, wantWatch: boolean): Promise<Excha
     if (made instanceof ccxt.Exchange) return made;
   }
   try {
-    const { createExchange } = await import('../data/index.js');
-    return createExchange(id);
+    return await createExchange(id);
   } catch (err) {
     if (err instanceof FetchError) throw feedErrorOf(err);
     throw err;
