@@ -4,7 +4,7 @@
  * levels take the bucket's last value, drawdown its worst value, and a trade or event anywhere in the
  * bucket shows as a marker on that point (events are never dropped by the reduction).
  */
-import { GATE_DENIED, GATE_MASKED } from './decision-log.js';
+import { GATE_DENIED, GATE_MASKED, GATE_VENUE_REJECTED } from './decision-log.js';
 import { drawdownSeries } from './metrics.js';
 import type { BacktestRecord } from './run-record.js';
 
@@ -73,7 +73,7 @@ export function buildChartData(rec: BacktestRecord, maxPoints = 4000): ChartData
       if (fillSide[i] < 0) sell = fillPrice[i];
       if (i < d.length) {
         if (d.gate[i] === GATE_MASKED || (clips && d.maskRule[i] >= 0)) masked = true;
-        if (d.gate[i] === GATE_DENIED) denied = true;
+        if (d.gate[i] === GATE_DENIED || d.gate[i] === GATE_VENUE_REJECTED) denied = true;
         if (d.state[i] > state) state = d.state[i];
       }
       if (killBars.has(i)) kill = true;

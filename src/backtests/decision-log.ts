@@ -7,13 +7,15 @@ import { RULE_BIT, RULE_IDS, type RuleId } from '../constraints/index.js';
 import { TRADING_STATES, type TradingState, strictness } from '../risk-gatekeeper/index.js';
 
 /** Outcome of one decision as the chain saw it. */
-export type GateOutcome = 'NO_ORDER' | 'ACCEPTED' | 'DENIED' | 'MASKED';
-export const GATE_OUTCOMES: readonly GateOutcome[] = ['NO_ORDER', 'ACCEPTED', 'DENIED', 'MASKED'];
+export type GateOutcome = 'NO_ORDER' | 'ACCEPTED' | 'DENIED' | 'MASKED' | 'VENUE_REJECTED';
+export const GATE_OUTCOMES: readonly GateOutcome[] = ['NO_ORDER', 'ACCEPTED', 'DENIED', 'MASKED', 'VENUE_REJECTED'];
 export const GATE_NO_ORDER = 0;
 export const GATE_ACCEPTED = 1;
 export const GATE_DENIED = 2;
 /** The agent proposed an action the Constraint Logic Engine had masked; nothing was sent. */
 export const GATE_MASKED = 3;
+/** The venue refused the order, or dropped it without filling any of it (reason: the venue's own code). */
+export const GATE_VENUE_REJECTED = 4;
 
 /** The gatekeeper's trading state, stored per bar as its index in `TRADING_STATES` (its strictness). */
 export type TradingStateName = TradingState;
@@ -75,7 +77,7 @@ export class DecisionLog {
   readonly maskRule: Int16Array;
   /** One of the GATE_* codes. */
   readonly gate: Uint8Array;
-  /** Reason code (in `strings`) of a gatekeeper denial, −1 otherwise. */
+  /** Reason code (in `strings`) of a gatekeeper denial or a venue refusal, −1 otherwise. */
   readonly gateReason: Int16Array;
   /** Signed quantity of the order sent (0 when none). */
   readonly orderQty: Float64Array;

@@ -7,12 +7,9 @@
  */
 import { z } from 'zod';
 import { type ActionSpec, type Bars, Rng, parseWithSchema } from '../core/index.js';
+import type { Sizing } from '../execution/index.js';
 
-export type Sizing =
-  | { readonly kind: 'fraction'; readonly fraction: number }
-  | { readonly kind: 'qty'; readonly qty: number }
-  /** Each action's own `fraction` of equity at the reference price, as the trading env sizes orders. */
-  | { readonly kind: 'action' };
+export type { Sizing };
 
 /** What an agent sees when it decides at the close of bar `t`. Buffers are reused: read, do not keep. */
 export interface DecisionContext {
