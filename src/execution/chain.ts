@@ -21,7 +21,7 @@ import {
   writeActionMask,
   writeTargetInterval,
 } from '../constraints/index.js';
-import type { Rejection } from '../risk-gatekeeper/index.js';
+import type { OrderIntent, Rejection } from '../risk-gatekeeper/index.js';
 import type { AuditSink } from '../security/index.js';
 import type { ExecutionVenue, SimFillConfig, VenueCancelReason, VenueEvent, VenueRejectReason } from '../venues/index.js';
 import type { AccountState } from './account-state.js';
@@ -31,6 +31,19 @@ import { ACTION_SIZING, OrderSize, type Sizing, sizeAction, sizeTarget } from '.
 
 /** A proposal from an agent: an index into the chain's action list, or a Box target (share of equity). */
 export type Proposal = { readonly kind: 'action'; readonly action: number } | { readonly kind: 'target'; readonly target: number };
+
+/**
+ * An explicit order from an agent (the gateway's order intent): judged by the rules on the position it would
+ * leave, then checked and sent like a sized proposal. `clientOrderId` is the caller's (the gatekeeper refuses a
+ * replayed one).
+ */
+export interface OrderProposal {
+  readonly clientOrderId: string;
+  readonly side: 'BUY' | 'SELL';
+  readonly quantity: number;
+  readonly type: 'MARKET' | 'LIMIT';
+  readonly limitPrice?: number;
+}
 
 /** Compiles a rule set for a chain: the worst-case move comes from the venue's own fill model plus one tick. */
 export function compileChainRules(rules: Rules, options: { actions?: readonly ActionSpec[]; fill: SimFillConfig; instrument: Instrument }): CompiledRules {
@@ -105,6 +118,13 @@ export class DecisionChain {
   barIndex = -1;
   /** Fees of the fills booked by the last `onVenueEvents`, quote currency. */
   lastFees = 0;
+  /**
+   * Largest notional of one order (quote currency) the caller may send, set per call by a gateway from the
+   * agent's capability token; a bigger sized order is DENIED with MAX_ORDER_NOTIONAL (`limit=token`). Infinity by default.
+   */
+  orderNotionalCap = Number.POSITIVE_INFINITY;
+  private readonly orderInterval = new Float64Array(2);
+  private readonly orderIntervalBits = new Uint32Array(2);
   private readonly size = new OrderSize();
   private readonly audit: AuditSink | null;
   private readonly listener: ChainListener | undefined;
@@ -229,6 +249,43 @@ export class DecisionChain {
     return this.send(nowMs, -1, proposed, executed, clip, 'AT_TARGET', size);
   }
 
+  /**
+   * An explicit order: the rules judge the position share it would leave against the allowed interval (which
+   * holds every reduction toward flat unless trading itself is locked); a breach is MASKED with the rules' bits. Then gatekeeper → venue → record, as for a sized proposal.
+   */
+  decideOrder(p: OrderProposal, nowMs: number): Decision {
+    if (!(Number.isFinite(p.quantity) && p.quantity > 0)) throw new RangeError(`quantity: must be a positive number, got ${p.quantity}`);
+    const qty = p.side === 'BUY' ? p.quantity : -p.quantity;
+    const c = this.rules;
+    const s = this.account;
+    if (c !== null && s.equity > 0 && s.price > 0) {
+      const lo = this.orderInterval;
+      const bits = this.orderIntervalBits;
+      writeTargetInterval(s, c, lo, bits, 0);
+      // The interval always holds every reduction toward flat, so a closing order passes unless trading itself is locked.
+      const after = ((s.positionQty + qty) * s.price) / s.equity;
+      if (!targetWithin(after, lo[0], lo[1])) {
+        const d = this.masked;
+        this.stamp(d, nowMs, -1, after, Number.NaN, 0);
+        d.ruleBits = targetBreachBits(after, lo[0], lo[1], bits[0], bits[1]) || bits[0] | bits[1];
+        return d;
+      }
+    }
+    const order = {
+      clientOrderId: p.clientOrderId,
+      symbol: this.instrument.symbol,
+      side: p.side,
+      type: p.type,
+      quantity: p.quantity,
+      ...(p.type === 'LIMIT' && p.limitPrice !== undefined ? { limitPrice: p.limitPrice } : {}),
+      timeInForce: p.type === 'LIMIT' ? ('GTC' as const) : ('IOC' as const),
+      createdAtMs: nowMs,
+      referencePrice: s.price,
+      agentId: this.agentId,
+    };
+    return this.dispatch(order, qty, 0, nowMs, -1, Number.NaN, Number.NaN, 0);
+  }
+
   /** Books the venue's events: fills into the account, refusals to the listener. */
   onVenueEvents(events: readonly VenueEvent[]): void {
     this.lastFees = 0;
@@ -280,16 +337,23 @@ export class DecisionChain {
       referencePrice: s.price,
       agentId: this.agentId,
     };
+    return this.dispatch(order, qty, size.quote, nowMs, action, proposed, executed, clip);
+  }
+
+  /** Token cap → gatekeeper → venue → ORDER_SUBMITTED record, for a sized proposal or an explicit order. */
+  private dispatch(order: OrderIntent, qty: number, quote: number, nowMs: number, action: number, proposed: number, executed: number, clip: number): Decision {
+    const s = this.account;
+    const gk = this.gatekeeper;
+    const notional = Math.abs(qty) * (order.limitPrice ?? s.price);
+    if (notional > this.orderNotionalCap) {
+      return this.deny(nowMs, action, proposed, executed, clip, qty, [
+        { code: 'MAX_ORDER_NOTIONAL', detail: { limit: 'token', notional, max: this.orderNotionalCap } },
+      ]);
+    }
     if (gk !== null) {
       gk.update(nowMs, s.price, s);
       const rejections: readonly Rejection[] | null = gk.check(order);
-      if (rejections !== null) {
-        const d = this.denied;
-        this.stamp(d, nowMs, action, proposed, executed, clip);
-        d.signedQty = qty;
-        d.rejections = rejections;
-        return d;
-      }
+      if (rejections !== null) return this.deny(nowMs, action, proposed, executed, clip, qty, rejections);
     }
     const result = this.venue.submit(order);
     if (!result.accepted) {
@@ -303,14 +367,22 @@ export class DecisionChain {
     this.audit?.append('ORDER_SUBMITTED', this.actor, {
       symbol: order.symbol,
       bar: this.barIndex,
-      clientOrderId,
+      clientOrderId: order.clientOrderId,
       qty,
-      quote: size.quote,
+      quote,
     });
     const d = this.submitted;
     this.stamp(d, nowMs, action, proposed, executed, clip);
     d.signedQty = qty;
     d.order = order;
+    return d;
+  }
+
+  private deny(nowMs: number, action: number, proposed: number, executed: number, clip: number, qty: number, rejections: readonly Rejection[]): Decision {
+    const d = this.denied;
+    this.stamp(d, nowMs, action, proposed, executed, clip);
+    d.signedQty = qty;
+    d.rejections = rejections;
     return d;
   }
 

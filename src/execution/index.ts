@@ -60,6 +60,7 @@ export {
   type ChainListener,
   type DecisionChainOptions,
   type Proposal,
+  type OrderProposal,
   DecisionChain,
   compileChainRules,
 } from './chain.js';
