@@ -8,7 +8,7 @@ import type { Clock } from '../core/index.js';
 import type { TradingStateStore, TradingState } from '../risk-gatekeeper/index.js';
 import { type AgentTool, type TradingMode, type TokenVerifier } from '../security/index.js';
 import { checkSymbolAndAgent, grantOf, requireGrant } from './auth.js';
-import { GatewayError } from './errors.js';
+import { GatewayError, errorCodeOf } from './errors.js';
 import type { GatewayMetrics } from './metrics.js';
 import {
   agentStateResponseSchema,
@@ -69,9 +69,16 @@ export function registerAgentRoutes(app: FastifyInstance, o: AgentRouteOptions):
     if (!o.ready()) throw new GatewayError('STORE_UNAVAILABLE', 'the trading-state store or revocation list cannot be read: orders are refused');
   };
   const stateOf = (agentId: string, symbol: string): TradingState => o.store.cache.effectiveState(agentId, symbol);
+  // A refusal by the chain (rules, gatekeeper, venue) is an error response with every reason; the first
+  // reason's code decides the status (DUPLICATE_ORDER 409, STATE_UNAVAILABLE 503, the rest 422).
   const answer = (agentId: string, result: DeskOutcome) => {
     o.metrics.decisions.inc({ outcome: result.outcome });
-    for (const r of result.reasons) if (result.outcome !== 'SUBMITTED' && result.outcome !== 'NO_ORDER') o.metrics.rejections.inc({ reason: r.code });
+    if (result.outcome === 'MASKED' || result.outcome === 'DENIED' || result.outcome === 'VENUE_REJECTED') {
+      const first = result.reasons[0];
+      const code = (first !== undefined ? errorCodeOf(first.code) : undefined) ?? 'INTERNAL';
+      const text = result.reasons.map((r) => r.message).join('; ');
+      throw new GatewayError(code, `${result.outcome}: ${text}`, result.reasons);
+    }
     return { ...result, tradingState: stateOf(agentId, result.symbol) };
   };
 

@@ -104,6 +104,14 @@ export function errorRegistry(): { code: ErrorCode; status: number; meaning: str
   return [...new Set(codes)].map((code) => ({ code, status: statusOf(code), meaning: describeCode(code) }));
 }
 
+let knownCodes: ReadonlyMap<string, ErrorCode> | undefined;
+
+/** The registry code spelled `code`, or undefined when it is none of them. */
+export function errorCodeOf(code: string): ErrorCode | undefined {
+  knownCodes ??= new Map(errorRegistry().map((e) => [e.code, e.code]));
+  return knownCodes.get(code);
+}
+
 export interface ReasonEntry {
   readonly code: string;
   readonly message: string;

@@ -103,6 +103,7 @@ export function registerOpsRoutes(app: FastifyInstance, o: OpsRouteOptions): voi
       }
       const result = await applied(o.killSwitch.kill(scope, request.body.mode, grant.subject, request.body.reason));
       await o.killSwitch.settled();
+      await o.desk.settle();
       return result;
     },
   );

@@ -103,5 +103,7 @@ export interface TradingDesk {
   fills(agentId: string, sinceMs: number): readonly FillView[];
   /** Releases operator-held drawdown locks of the agent (every agent when undefined) on the symbol (every one when undefined); how many. */
   releaseDrawdownLock(agentId: string | undefined, symbol: string | undefined, operator: string, reason: string): number;
+  /** Resolves when every session has finished enforcing kills started so far (cancel and flatten). */
+  settle(): Promise<void>;
   close(): Promise<void>;
 }
