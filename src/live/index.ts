@@ -17,3 +17,14 @@ export {
 export { type OpenFeedOptions, type OpenedFeed, openFeed } from './open-feed.js';
 export { type CandleExchange, type CcxtFeedOptions, CcxtFeed } from './ccxt-feed.js';
 export { SeriesFeed } from './series-feed.js';
+export {
+  type JournalRecord,
+  type JournalFill,
+  type JournalCancel,
+  type JournalContents,
+  JOURNAL_VERSION,
+  Journal,
+  JournalError,
+  readJournal,
+} from './journal.js';
+export { type PaperVenueOptions, type PaperBalances, type RestoreSummary, PaperVenue } from './paper-venue.js';

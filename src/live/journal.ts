@@ -1,0 +1,248 @@
+/**
+ * The session journal: the paper account's one source of truth, a JSONL file of whole lines. Every accepted
+ * order, every bar the venue matched (with the fills and cancellations it caused) and every cancellation
+ * outside a bar is one line, so a line is all or nothing. Lines are written with `writeSync` as they happen
+ * (a `kill -9` loses none that were appended) and forced to disk with fsync at each `sync()` (after every bar
+ * of a live feed; in batches on a `speed=max` replay, where a lost tail is simply replayed again).
+ *
+ * On open, a torn last line (a crash mid-write) is cut off and kept beside the file; records are read back in
+ * order, fills deduplicated by trade id and orders by client order id, so nothing is counted twice.
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, statSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
+import { z } from 'zod';
+import type { Order } from '../core/index.js';
+
+export const JOURNAL_VERSION = 1;
+
+export interface JournalFill {
+  /** `clientOrderId#n`: the n-th fill of the order (0-based); the same fill always has the same id. */
+  readonly tradeId: string;
+  readonly clientOrderId: string;
+  readonly side: 'BUY' | 'SELL';
+  readonly qty: number;
+  readonly price: number;
+  readonly fee: number;
+  readonly liquidity: 'MAKER' | 'TAKER';
+}
+
+export interface JournalCancel {
+  readonly clientOrderId: string;
+  readonly reason: string;
+  readonly remainingQty: number;
+}
+
+export type JournalRecord =
+  | {
+      readonly k: 'open';
+      readonly v: number;
+      readonly sessionId: string;
+      readonly symbol: string;
+      readonly initialCash: number;
+      readonly feed: string;
+      readonly intervalMs: number;
+      readonly startedAtMs: number;
+    }
+  | { readonly k: 'order'; readonly order: Order; readonly qty: number; readonly seq: number }
+  | {
+      readonly k: 'bar';
+      /** Open time, OHLCV of the bar the venue matched. */
+      readonly t: number;
+      readonly o: number;
+      readonly h: number;
+      readonly l: number;
+      readonly c: number;
+      readonly v: number;
+      readonly fills: readonly JournalFill[];
+      readonly cancels: readonly JournalCancel[];
+    }
+  | { readonly k: 'cancel'; readonly timeMs: number; readonly cancels: readonly JournalCancel[] };
+
+export class JournalError extends Error {
+  constructor(
+    readonly path: string,
+    readonly line: number | null,
+    problem: string,
+  ) {
+    super(`journal ${path}${line === null ? '' : `:${line}`}: ${problem}`);
+    this.name = 'JournalError';
+  }
+}
+
+export interface JournalContents {
+  readonly records: readonly JournalRecord[];
+  /** Bytes of a torn last line cut off (0 when the file ended cleanly), and where they were kept. */
+  readonly tornBytes: number;
+  readonly tornSavedTo: string | null;
+  /** Records dropped as repeats: fills by trade id, orders by client order id. */
+  readonly duplicatesDropped: number;
+}
+
+export class Journal {
+  private fd: number;
+  private unsynced = 0;
+
+  private constructor(
+    readonly path: string,
+    fd: number,
+  ) {
+    this.fd = fd;
+  }
+
+  /** Opens (creating) the journal for appending and returns what it already holds. */
+  static open(path: string): { journal: Journal; contents: JournalContents } {
+    const contents = readJournal(path, { repair: true });
+    const fd = openSync(path, 'a', 0o600);
+    return { journal: new Journal(path, fd), contents };
+  }
+
+  /** Appends one record as one line (written at once; durable at the next `sync`). */
+  append(record: JournalRecord): void {
+    if (this.fd < 0) throw new JournalError(this.path, null, 'closed');
+    writeSync(this.fd, `${JSON.stringify(record)}\n`);
+    this.unsynced++;
+  }
+
+  /** Forces what was appended to disk (fsync); cheap when nothing was. */
+  sync(): void {
+    if (this.fd < 0 || this.unsynced === 0) return;
+    fsyncSync(this.fd);
+    this.unsynced = 0;
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    this.sync();
+    closeSync(this.fd);
+    this.fd = -1;
+  }
+}
+
+/**
+ * Reads a journal: whole lines in order, repeats dropped. With `repair`, a torn last line is moved to
+ * `<path>.torn-<offset>` and cut off; without it, a torn line is an error. A malformed whole line is always
+ * an error (the file was edited or corrupted: refusing is the only safe answer for an account).
+ */
+export function readJournal(path: string, options: { repair: boolean }): JournalContents {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if (err instanceof Error && 'code' in err && err.code === 'ENOENT') return { records: [], tornBytes: 0, tornSavedTo: null, duplicatesDropped: 0 };
+    throw err;
+  }
+  let tornBytes = 0;
+  let tornSavedTo: string | null = null;
+  const end = text.lastIndexOf('\n') + 1;
+  if (end < text.length) {
+    const offset = Buffer.byteLength(text.slice(0, end));
+    if (!options.repair) throw new JournalError(path, null, `ends with a torn line at byte ${offset}`);
+    tornBytes = statSync(path).size - offset;
+    tornSavedTo = `${path}.torn-${offset}`;
+    writeFileSync(tornSavedTo, text.slice(end));
+    const fd = openSync(path, 'r+');
+    try {
+      ftruncateSync(fd, offset);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    text = text.slice(0, end);
+  }
+  const records: JournalRecord[] = [];
+  const tradeIds = new Set<string>();
+  const orderIds = new Set<string>();
+  let duplicatesDropped = 0;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line === '') continue;
+    const record = parseRecord(path, i + 1, line);
+    if (records.length === 0 && record.k !== 'open') throw new JournalError(path, i + 1, `the first record must be 'open', got '${record.k}'`);
+    if (records.length > 0 && record.k === 'open') throw new JournalError(path, i + 1, `a second 'open' record`);
+    if (record.k === 'order') {
+      if (orderIds.has(record.order.clientOrderId)) {
+        duplicatesDropped++;
+        continue;
+      }
+      orderIds.add(record.order.clientOrderId);
+    }
+    if (record.k === 'bar') {
+      const fresh = record.fills.filter((f) => !tradeIds.has(f.tradeId));
+      duplicatesDropped += record.fills.length - fresh.length;
+      for (const f of fresh) tradeIds.add(f.tradeId);
+      records.push(fresh.length === record.fills.length ? record : { ...record, fills: fresh });
+      continue;
+    }
+    records.push(record);
+  }
+  return { records, tornBytes, tornSavedTo, duplicatesDropped };
+}
+
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+const positive = finite.refine((v) => v > 0, 'must be > 0');
+const side = z.enum(['BUY', 'SELL']);
+const cancelSchema = z.object({ clientOrderId: z.string().min(1), reason: z.string(), remainingQty: finite });
+const orderSchema = z.object({
+  clientOrderId: z.string().min(1),
+  symbol: z.string().min(1),
+  side,
+  type: z.enum(['MARKET', 'LIMIT']),
+  quantity: positive,
+  quoteQuantity: positive.optional(),
+  limitPrice: positive.optional(),
+  timeInForce: z.enum(['GTC', 'IOC']),
+  reduceOnly: z.boolean().optional(),
+  createdAtMs: finite,
+  agentId: z.string().optional(),
+  referencePrice: positive.optional(),
+});
+const recordSchema = z.discriminatedUnion('k', [
+  z.object({
+    k: z.literal('open'),
+    v: z.literal(JOURNAL_VERSION),
+    sessionId: z.string().min(1),
+    symbol: z.string().min(1),
+    initialCash: positive,
+    feed: z.string(),
+    intervalMs: positive,
+    startedAtMs: finite,
+  }),
+  z.object({ k: z.literal('order'), order: orderSchema, qty: positive, seq: z.number().int() }),
+  z.object({
+    k: z.literal('bar'),
+    t: finite,
+    o: positive,
+    h: positive,
+    l: positive,
+    c: positive,
+    v: finite,
+    fills: z.array(
+      z.object({
+        tradeId: z.string().min(1),
+        clientOrderId: z.string().min(1),
+        side,
+        qty: positive,
+        price: positive,
+        fee: finite,
+        liquidity: z.enum(['MAKER', 'TAKER']),
+      }),
+    ),
+    cancels: z.array(cancelSchema),
+  }),
+  z.object({ k: z.literal('cancel'), timeMs: finite, cancels: z.array(cancelSchema) }),
+]);
+
+function parseRecord(path: string, line: number, text: string): JournalRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new JournalError(path, line, 'not a JSON line');
+  }
+  const parsed = recordSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new JournalError(path, line, `${issue === undefined ? '' : `${issue.path.join('.')}: ${issue.message}`}`);
+  }
+  return parsed.data;
+}
