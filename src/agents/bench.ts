@@ -18,7 +18,7 @@ export async function benchTrain(options: { json: boolean; scale: number; update
   const backend = await initBackend();
   const epochs = 1 + Math.max(1, Math.round(8 * options.scale));
   const dataset = regimeDataset(50_000, 1);
-  const timed = { fromMs: 0, rolloutMs: 0, updateMs: 0, minibatches: 0 };
+  const timed = { fromMs: 0, fromCpu: process.cpuUsage(), rolloutMs: 0, updateMs: 0, minibatches: 0 };
   const { policy, hyperparams, updateKernel, updateThreads } = await trainPpoLag({
     makeVecEnv: tradingVecEnvFactory(dataset, { episodeLength: ROLLOUT_STEPS }),
     numEnvs: N_ENVS,
@@ -32,6 +32,7 @@ export async function benchTrain(options: { json: boolean; scale: number; update
     onEpoch: (stats, progress) => {
       if (stats.epoch === 1) {
         timed.fromMs = performance.now();
+        timed.fromCpu = process.cpuUsage();
         return;
       }
       timed.rolloutMs += progress.rolloutMs;
@@ -40,6 +41,8 @@ export async function benchTrain(options: { json: boolean; scale: number; update
     },
   });
   const elapsedS = (performance.now() - timed.fromMs) / 1000;
+  const cpu = process.cpuUsage(timed.fromCpu);
+  const cpuS = (cpu.user + cpu.system) / 1e6;
   policy.dispose();
   const steps = (epochs - 1) * N_ENVS * ROLLOUT_STEPS;
   return {
@@ -48,6 +51,9 @@ export async function benchTrain(options: { json: boolean; scale: number; update
     update_kernel: updateKernel,
     threads: updateThreads,
     env_steps_per_sec: Math.round(steps / elapsedS),
+    // Steps per second of this process's CPU time: what the wall-clock figure would be on an otherwise idle
+    // machine (one thread), and far steadier than it when other jobs share the cores.
+    env_steps_per_cpu_sec: Math.round(steps / cpuS),
     rollout_sec: round3(timed.rolloutMs / 1000),
     update_sec: round3(timed.updateMs / 1000),
     update_ms_per_minibatch: round3(timed.updateMs / Math.max(1, timed.minibatches)),

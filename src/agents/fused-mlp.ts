@@ -1,6 +1,6 @@
 /**
- * A tanh MLP's forward and backward pass on Float32Array views of one WebAssembly.Memory, every matrix product
- * in the SIMD kernel of wasm-gemm.ts: no tensors, no allocation per call. The same layer order and layout as
+ * A tanh MLP's forward and backward pass on Float32Array views of one WebAssembly.Memory, every matrix product,
+ * tanh and tanh′ in the SIMD kernels of wasm-gemm.ts: no tensors, no allocation per call. The same layer order and layout as
  * mlp.ts's tf.Variables ([w0, b0, w1, b1, …], each weight [inputDim × outputDim] row-major), so weights and
  * gradients copy one to one; `fused-mlp.test.ts` checks both passes against TensorFlow.js's autodiff.
  *
@@ -49,29 +49,6 @@ export function mlpLayout(sizes: readonly number[]): MlpLayout {
     at += sizes[l + 1];
   }
   return { sizes, weightAt, biasAt, count: at };
-}
-
-// Eigen's rational approximation of tanh (|error| < 3e-7 against Math.tanh, clamped where tanh rounds to ±1):
-// about four times cheaper than Math.tanh, which dominated the elementwise work.
-const TANH_CLAMP = 7.90531110763549805;
-const A1 = 4.89352455891786e-3;
-const A3 = 6.37261928875436e-4;
-const A5 = 1.48572235717979e-5;
-const A7 = 5.12229709037114e-8;
-const A9 = -8.60467152213735e-11;
-const A11 = 2.00018790482477e-13;
-const A13 = -2.76076847742355e-16;
-const B0 = 4.89352518554385e-3;
-const B2 = 2.26843463243900e-3;
-const B4 = 1.18534705686654e-4;
-const B6 = 1.19825839466702e-6;
-
-export function fastTanh(x: number): number {
-  const c = x > TANH_CLAMP ? TANH_CLAMP : x < -TANH_CLAMP ? -TANH_CLAMP : x;
-  const x2 = c * c;
-  const p = c * (A1 + x2 * (A3 + x2 * (A5 + x2 * (A7 + x2 * (A9 + x2 * (A11 + x2 * A13))))));
-  const q = B0 + x2 * (B2 + x2 * (B4 + x2 * B6));
-  return p / q;
 }
 
 /**
@@ -133,13 +110,9 @@ export class FusedMlp {
     return this.state().bound.acts[this.layers - 1];
   }
 
-  get outputAt(): number {
-    return this.actAt[this.layers - 1];
-  }
-
   /** Forward pass of `rows` rows of the input at byte offset `inputAt` ([rows × inputDim]); keeps the activations. */
   forward(inputAt: number, rows: number): void {
-    const { kernel, bound } = this.state();
+    const { kernel } = this.state();
     this.checkRows(rows);
     const s = this.layout.sizes;
     let inAt = inputAt;
@@ -150,11 +123,7 @@ export class FusedMlp {
       // Z = 1·bᵀ (each row the bias), then Z += A·W.
       kernel.gemm(rows, m, 1, this.onesAt, 4, 4, this.paramsAt + 4 * this.layout.biasAt[l], 4 * m, outAt, 4 * m, 0);
       kernel.gemm(rows, m, n, inAt, 4 * n, 4, this.paramsAt + 4 * this.layout.weightAt[l], 4 * m, outAt, 4 * m, 1);
-      if (l < this.layers - 1) {
-        const a = bound.acts[l];
-        const len = rows * m;
-        for (let i = 0; i < len; i++) a[i] = fastTanh(a[i]);
-      }
+      if (l < this.layers - 1) kernel.tanh(outAt, rows * m);
       inAt = outAt;
     }
   }
@@ -184,10 +153,7 @@ export class FusedMlp {
       for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) wt[j * n + i] = w[i * m + j];
       const next = 1 - cur;
       kernel.gemm(rows, n, m, dZAt, 4 * m, 4, this.transposeAt, 4 * n, this.deltaAt[next], 4 * n, 0);
-      const dA = bound.deltas[next];
-      const a = bound.acts[l - 1];
-      const len = rows * n;
-      for (let i = 0; i < len; i++) dA[i] *= 1 - a[i] * a[i];
+      kernel.tanhGrad(this.deltaAt[next], this.actAt[l - 1], rows * n);
       cur = next;
     }
   }

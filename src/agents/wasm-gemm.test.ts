@@ -65,4 +65,23 @@ describe('wasm gemm kernel', () => {
     const c = Array.from(mem.subarray(32, 56));
     expect(c).toEqual([-7, -7, 3, 2, 2, 3, -7, -7, -7, -7, 7, 4, 4, 7, -7, -7, -7, -7, 11, 6, 6, 11, -7, -7]);
   });
+
+  it('tanh_and_its_gradient_when_applied_then_match_math_tanh_to_1e-6_including_the_saturated_tails', () => {
+    const kernel = createGemmKernel(65_536);
+    const mem = new Float32Array(kernel.memory.buffer);
+    const n = 4001; // not a multiple of 4: the padded tail is processed, the count is honoured
+    const xs = Float32Array.from({ length: n }, (_, i) => -20 + (40 * i) / (n - 1));
+    mem.set(xs, 0);
+    kernel.tanh(0, n);
+    let worst = 0;
+    for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(mem[i] - Math.tanh(xs[i])));
+    expect(worst).toBeLessThanOrEqual(1e-6);
+    // d ← d ⊙ (1 − a²) with a = tanh(x) already in place at 0.
+    const dAt = 4 * 4004;
+    mem.fill(2, 4004, 4004 + n);
+    kernel.tanhGrad(dAt, 0, n);
+    worst = 0;
+    for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(mem[4004 + i] - 2 * (1 - Math.tanh(xs[i]) ** 2)));
+    expect(worst).toBeLessThanOrEqual(4e-6);
+  });
 });

@@ -32,6 +32,10 @@ export type GemmFn = (
 export interface GemmKernel {
   readonly memory: WebAssembly.Memory;
   readonly gemm: GemmFn;
+  /** x ← tanh(x) for `count` floats from byte offset `at`, four at a time (the region is padded to 16 bytes). */
+  readonly tanh: (at: number, count: number) => void;
+  /** d ← d ⊙ (1 − a²) (tanh′ through its output a) for `count` floats, four at a time. */
+  readonly tanhGrad: (dAt: number, aAt: number, count: number) => void;
 }
 
 /** Instantiates the kernel over a fresh memory of `bytes` (rounded up to 64 KiB pages). */
@@ -39,9 +43,16 @@ export function createGemmKernel(bytes: number): GemmKernel {
   const pages = Math.max(1, Math.ceil(bytes / 65_536));
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
   const instance = new WebAssembly.Instance(gemmModule(), { env: { memory } });
-  const gemm = instance.exports.gemm;
-  if (typeof gemm !== 'function') throw new Error('wasm-gemm: the module exports no gemm function');
-  return { memory, gemm: (...args: Parameters<GemmFn>) => void gemm(...args) };
+  const { gemm, tanh, tanhGrad } = instance.exports;
+  if (typeof gemm !== 'function' || typeof tanh !== 'function' || typeof tanhGrad !== 'function') {
+    throw new Error('wasm-gemm: the module lacks one of gemm, tanh, tanhGrad');
+  }
+  return {
+    memory,
+    gemm: (...args: Parameters<GemmFn>) => void gemm(...args),
+    tanh: (at: number, count: number) => void tanh(at, count),
+    tanhGrad: (dAt: number, aAt: number, count: number) => void tanhGrad(dAt, aAt, count),
+  };
 }
 
 /** Whether this runtime validates WebAssembly SIMD (Node >= 16.4 does). */
@@ -82,7 +93,9 @@ const OP = {
   i32Const: 0x41,
   i32Eqz: 0x45,
   i32GtS: 0x4a,
+  i32LtS: 0x48,
   i32LeS: 0x4c,
+  i32And: 0x71,
   i32Add: 0x6a,
   i32Sub: 0x6b,
   i32Mul: 0x6c,
@@ -93,7 +106,18 @@ const OP = {
 } as const;
 
 // SIMD opcodes follow the 0xfd prefix as unsigned LEB128.
-const SIMD = { v128Load: 0x00, v128Store: 0x0b, v128Const: 0x0c, f32x4Splat: 0x13, f32x4Add: 0xe4, f32x4Mul: 0xe6 } as const;
+const SIMD = {
+  v128Load: 0x00,
+  v128Store: 0x0b,
+  v128Const: 0x0c,
+  f32x4Splat: 0x13,
+  f32x4Add: 0xe4,
+  f32x4Sub: 0xe5,
+  f32x4Mul: 0xe6,
+  f32x4Div: 0xe7,
+  f32x4Min: 0xe8,
+  f32x4Max: 0xe9,
+} as const;
 
 function uleb(n: number): number[] {
   const out: number[] = [];
@@ -287,16 +311,87 @@ function encodeGemmBody(): number[] {
   return f.encode();
 }
 
+// Eigen's rational approximation of tanh on [−c, c] (c where float32 tanh rounds to ±1): odd numerator of
+// degree 13 over even denominator of degree 6, |error| < 3e-7; the check against tfjs holds it to 1e-5.
+const TANH_CLAMP = 7.90531110763549805;
+const TANH_NUM = [-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11, 5.12229709037114e-8, 1.48572235717979e-5, 6.37261928875436e-4, 4.89352455891786e-3];
+const TANH_DEN = [1.19825839466702e-6, 1.18534705686654e-4, 2.268434632439e-3, 4.89352518554385e-3];
+
+function f32Splat(f: Body, x: number): void {
+  const b = new Uint8Array(new Float32Array([x]).buffer);
+  f.op(OP.f32Const, ...b).simd(SIMD.f32x4Splat);
+}
+
+/** tanh(at, count): in place, four floats per step. */
+function encodeTanhBody(): number[] {
+  const f = new Body(2);
+  const end = f.local(I32);
+  const x = f.local(V128);
+  const x2 = f.local(V128);
+  const horner = (coefs: number[]): void => {
+    f32Splat(f, coefs[0]);
+    for (const c of coefs.slice(1)) {
+      f.get(x2).simd(SIMD.f32x4Mul);
+      f32Splat(f, c);
+      f.simd(SIMD.f32x4Add);
+    }
+  };
+  // end = at + 4·⌈count/4⌉·4 bytes
+  f.get(0).get(1).i32(3).op(OP.i32Add).i32(-4).op(OP.i32And).i32(4).op(OP.i32Mul).op(OP.i32Add).set(end);
+  f.whileLoop(
+    () => f.get(0).get(end).op(OP.i32LtS),
+    () => {
+      f.get(0).simd(SIMD.v128Load, ...memarg(2, 0));
+      f32Splat(f, -TANH_CLAMP);
+      f.simd(SIMD.f32x4Max);
+      f32Splat(f, TANH_CLAMP);
+      f.simd(SIMD.f32x4Min).set(x);
+      f.get(x).get(x).simd(SIMD.f32x4Mul).set(x2);
+      f.get(0);
+      horner(TANH_NUM);
+      f.get(x).simd(SIMD.f32x4Mul);
+      horner(TANH_DEN);
+      f.simd(SIMD.f32x4Div).simd(SIMD.v128Store, ...memarg(2, 0));
+      f.addConst(0, 0, 16);
+    },
+  );
+  return f.encode();
+}
+
+/** tanhGrad(d, a, count): d ← d ⊙ (1 − a²), four floats per step. */
+function encodeTanhGradBody(): number[] {
+  const f = new Body(3);
+  const end = f.local(I32);
+  const a = f.local(V128);
+  f.get(0).get(2).i32(3).op(OP.i32Add).i32(-4).op(OP.i32And).i32(4).op(OP.i32Mul).op(OP.i32Add).set(end);
+  f.whileLoop(
+    () => f.get(0).get(end).op(OP.i32LtS),
+    () => {
+      f.get(1).simd(SIMD.v128Load, ...memarg(2, 0)).set(a);
+      f.get(0).get(0).simd(SIMD.v128Load, ...memarg(2, 0));
+      f32Splat(f, 1);
+      f.get(a).get(a).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Sub).simd(SIMD.f32x4Mul).simd(SIMD.v128Store, ...memarg(2, 0));
+      f.addConst(0, 0, 16).addConst(1, 1, 16);
+    },
+  );
+  return f.encode();
+}
+
 export function encodeGemmModule(): Uint8Array {
-  const funcType = [0x60, ...uleb(11), ...new Array<number>(11).fill(I32), 0];
+  const fnType = (params: number): number[] => [0x60, ...uleb(params), ...new Array<number>(params).fill(I32), 0];
+  const exports = [
+    [...str('gemm'), 0x00, 0],
+    [...str('tanh'), 0x00, 1],
+    [...str('tanhGrad'), 0x00, 2],
+  ];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [1, ...funcType]),
+    ...section(1, [3, ...fnType(11), ...fnType(2), ...fnType(3)]),
     // import env.memory (limits: min 1 page, no max; the host's memory may be larger)
     ...section(2, [1, ...str('env'), ...str('memory'), 0x02, 0x00, 1]),
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...str('gemm'), 0x00, 0]),
-    ...section(10, [1, ...encodeGemmBody()]),
+    ...section(3, [3, 0, 1, 2]),
+    ...section(7, [3, ...exports.flat()]),
+    ...section(10, [3, ...encodeGemmBody(), ...encodeTanhBody(), ...encodeTanhGradBody()]),
   ];
   return Uint8Array.from(bytes);
 }
