@@ -1,0 +1,306 @@
+/**
+ * One sandboxed agent, seen from the supervisor: `launch` starts the sandbox (ahead of time, for the warm
+ * pool), `open` loads the agent and calls its `init`, `decide` asks for one decision and returns it
+ * synchronously, so the backtest's bar loop and a paper session call it as they call any agent.
+ *
+ * How the synchronous call works: the agent (tier 1) or the relay to the agent's process (tiers 2 and 3) runs
+ * in a worker thread. The supervisor posts the request and blocks in `Atomics.wait` on a shared counter with
+ * the decision's deadline as timeout; the worker posts the answer on a MessagePort and bumps the counter; the
+ * supervisor reads the answer with `receiveMessageOnPort`. A late answer is HOLD and counted; enough of them
+ * in a row, a crash, a bad frame or a broken limit stop the agent, and `onFault` tells the supervisor (which
+ * audits it and moves the session to REDUCING). A stopped agent's every later decision is HOLD.
+ */
+import { pathToFileURL } from 'node:url';
+import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
+import { join } from 'node:path';
+import { hostFilesDir } from './host-files.js';
+import type { SandboxLimits } from './limits.js';
+import { type AgentMessage, type SandboxFaultKind, checkAgentMessage, isFaultKind } from './protocol.js';
+import { SANDBOX_WORKSPACE_DIR, tier2Command, tier3Command } from './sandbox-command.js';
+import type { SandboxTier } from './tiers.js';
+
+/** The agent to load: a JavaScript module file inside `workspaceDir`, and what its `init` receives. */
+export interface AgentModuleSpec {
+  /** Directory the sandbox sees read-only (tiers 2 and 3: the only files of the user's it sees). */
+  readonly workspaceDir: string;
+  /** Module file, relative to `workspaceDir`. */
+  readonly moduleFile: string;
+  readonly spec?: unknown;
+}
+
+export interface SandboxFault {
+  readonly kind: SandboxFaultKind;
+  readonly detail: string;
+  readonly tier: SandboxTier;
+}
+
+export interface Decision {
+  readonly action: number;
+  /** True when the answer did not arrive in time (or the agent is stopped) and HOLD was used instead. */
+  readonly late: boolean;
+  /** Whatever small JSON the agent attached (`{ action, info }`), or undefined. */
+  readonly info?: unknown;
+}
+
+export interface SandboxOptions {
+  readonly tier: SandboxTier;
+  readonly limits: SandboxLimits;
+  /** The action used when the agent is late or stopped (HOLD; default 0). */
+  readonly holdAction?: number;
+  /** Called once when the agent is stopped, with why. */
+  readonly onFault?: (fault: SandboxFault) => void;
+}
+
+export interface AgentSandbox {
+  readonly tier: SandboxTier;
+  /** Why the agent was stopped, or null while it runs. */
+  readonly fault: SandboxFault | null;
+  readonly lateDecisions: number;
+  readonly decisions: number;
+  /** Starts the sandbox; the agent is not loaded yet. */
+  launch(workspaceDir: string): Promise<void>;
+  /** Loads the agent and waits for its `init`; throws if it fails or takes longer than the start timeout. */
+  open(agent: AgentModuleSpec): Promise<void>;
+  decide(observation: ArrayLike<number>, mask: ArrayLike<number>): Decision;
+  /** Stops the agent and frees the sandbox; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Tier 0: the agent's module is imported into this process and called directly. No limit is enforced. */
+class InProcessSandbox implements AgentSandbox {
+  readonly tier = 0;
+  fault: SandboxFault | null = null;
+  lateDecisions = 0;
+  decisions = 0;
+  private agent: { decide: (o: unknown, m: unknown) => unknown } | null = null;
+
+  constructor(private readonly options: SandboxOptions) {}
+
+  async launch(): Promise<void> {
+    // Nothing to start: tier 0 is a plain call.
+  }
+
+  async open(spec: AgentModuleSpec): Promise<void> {
+    const mod: unknown = await import(pathToFileURL(join(spec.workspaceDir, spec.moduleFile)).href);
+    const exported: unknown = typeof mod === 'object' && mod !== null ? Reflect.get(mod, 'default') : undefined;
+    const decide: unknown = typeof exported === 'object' && exported !== null ? Reflect.get(exported, 'decide') : undefined;
+    if (typeof exported !== 'object' || exported === null || typeof decide !== 'function') {
+      throw new Error(`agent ${spec.moduleFile}: the default export has no decide(observation, mask) function`);
+    }
+    const init: unknown = Reflect.get(exported, 'init');
+    if (typeof init === 'function') await Reflect.apply(init, exported, [spec.spec]);
+    this.agent = { decide: (o, m) => Reflect.apply(decide, exported, [o, m]) };
+  }
+
+  decide(observation: ArrayLike<number>, mask: ArrayLike<number>): Decision {
+    const hold = this.options.holdAction ?? 0;
+    if (this.agent === null || this.fault !== null) return { action: hold, late: true };
+    this.decisions++;
+    try {
+      const out: unknown = this.agent.decide(Array.from(observation), Array.from(mask));
+      const action = typeof out === 'number' ? out : typeof out === 'object' && out !== null ? Reflect.get(out, 'action') : undefined;
+      const info: unknown = typeof out === 'object' && out !== null ? Reflect.get(out, 'info') : undefined;
+      if (typeof action === 'number' && Number.isInteger(action) && action >= 0 && action < mask.length) return { action, late: false, info };
+      this.stop('agent-error', `decide returned ${JSON.stringify(out) ?? String(out)}, not an action index below ${mask.length}`);
+    } catch (err) {
+      this.stop('agent-error', err instanceof Error ? err.message : String(err));
+    }
+    return { action: hold, late: true };
+  }
+
+  private stop(kind: SandboxFaultKind, detail: string): void {
+    if (this.fault !== null) return;
+    this.fault = { kind, detail, tier: 0 };
+    this.options.onFault?.(this.fault);
+  }
+
+  async close(): Promise<void> {
+    this.agent = null;
+  }
+}
+
+/** Tiers 1-3: the agent (tier 1) or the relay to its process (tiers 2, 3) in a worker thread. */
+class ThreadBridgeSandbox implements AgentSandbox {
+  fault: SandboxFault | null = null;
+  lateDecisions = 0;
+  decisions = 0;
+  private consecutiveLate = 0;
+  private worker: Worker | null = null;
+  private port: MessagePort | null = null;
+  private readonly flag = new Int32Array(new SharedArrayBuffer(4));
+  private nextId = 0;
+  private outputBytes = 0;
+  private closed = false;
+  private ready = false;
+
+  constructor(
+    readonly tier: 1 | 2 | 3,
+    private readonly options: SandboxOptions,
+  ) {}
+
+  async launch(workspaceDir: string): Promise<void> {
+    if (this.worker !== null) throw new Error('sandbox: already launched');
+    const hostDir = await hostFilesDir();
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    const limits = this.options.limits;
+    if (this.tier === 1) {
+      this.worker = new Worker(join(hostDir, 'agent-host.js'), {
+        workerData: { port: port2, flag: this.flag },
+        transferList: [port2],
+        resourceLimits: { maxOldGenerationSizeMb: limits.memoryMb, maxYoungGenerationSizeMb: Math.max(8, limits.memoryMb >> 3) },
+        stdout: true,
+        stderr: true,
+        env: {},
+      });
+      const count = (chunk: Buffer): void => {
+        this.outputBytes += chunk.length;
+        if (this.outputBytes > limits.maxOutputBytes) this.stop('output-limit', `agent wrote over ${limits.maxOutputBytes} bytes of output`);
+      };
+      this.worker.stdout.on('data', count);
+      this.worker.stderr.on('data', count);
+    } else {
+      const cmd = this.tier === 2 ? tier2Command(hostDir, workspaceDir, limits) : tier3Command(hostDir, workspaceDir, limits);
+      this.worker = new Worker(join(hostDir, 'relay-worker.js'), {
+        workerData: {
+          port: port2,
+          flag: this.flag,
+          command: cmd.command,
+          args: cmd.args,
+          fd3Path: cmd.fd3Path,
+          maxFrameBytes: limits.maxFrameBytes,
+          maxOutputBytes: limits.maxOutputBytes,
+          sessionDeadlineMs: limits.sessionDeadlineMs,
+        },
+        transferList: [port2],
+      });
+    }
+    this.worker.on('error', (err) => this.stop('crash', `sandbox thread failed: ${err.message}`));
+    this.worker.on('exit', (code) => {
+      if (!this.closed) this.stop('crash', `sandbox thread exited with code ${code}`);
+    });
+  }
+
+  async open(agent: AgentModuleSpec): Promise<void> {
+    if (this.worker === null) await this.launch(agent.workspaceDir);
+    const module =
+      this.tier === 1
+        ? pathToFileURL(join(agent.workspaceDir, agent.moduleFile)).href
+        : pathToFileURL(join(SANDBOX_WORKSPACE_DIR, agent.moduleFile)).href;
+    this.worker?.postMessage({ t: 'init', module, spec: agent.spec ?? null });
+    const deadline = Date.now() + this.options.limits.startTimeoutMs;
+    for (;;) {
+      const message = this.take();
+      if (message?.t === 'ready') {
+        this.ready = true;
+        return;
+      }
+      if (this.fault !== null) throw new Error(`agent did not start (tier ${this.tier}): ${this.fault.kind}: ${this.fault.detail}`);
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        this.stop('start-failed', `no answer to init within ${this.options.limits.startTimeoutMs} ms`);
+        throw new Error(`agent did not start (tier ${this.tier}): no answer to init within ${this.options.limits.startTimeoutMs} ms`);
+      }
+      if (message === null) {
+        // Start-up is not a hot path: poll each millisecond and keep this thread's event loop free.
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    }
+  }
+
+  /** Drains one report; a fault stops the agent. Returns an agent message, or null when none is queued. */
+  private take(): AgentMessage | null {
+    const port = this.port;
+    if (port === null) return null;
+    for (;;) {
+      const received = receiveMessageOnPort(port);
+      if (received === undefined) return null;
+      const report: unknown = received.message;
+      const t: unknown = typeof report === 'object' && report !== null ? Reflect.get(report, 't') : undefined;
+      if (t === 'fault') {
+        const kind: unknown = Reflect.get(Object(report), 'kind');
+        const detail: unknown = Reflect.get(Object(report), 'detail');
+        this.stop(isFaultKind(kind) ? kind : 'crash', typeof detail === 'string' ? detail : 'sandbox fault');
+        continue;
+      }
+      // Tier 1 answers without frames: check its messages here as the relay checks frames.
+      const checked = checkAgentMessage(t === 'agent' ? Reflect.get(Object(report), 'message') : report);
+      if (typeof checked === 'string') {
+        this.stop('malformed-frame', checked);
+        continue;
+      }
+      if (checked.t === 'error') {
+        this.stop('agent-error', checked.message);
+        continue;
+      }
+      return checked;
+    }
+  }
+
+  decide(observation: ArrayLike<number>, mask: ArrayLike<number>): Decision {
+    const hold = this.options.holdAction ?? 0;
+    if (!this.ready || this.fault !== null || this.worker === null) return { action: hold, late: true };
+    const id = ++this.nextId;
+    this.decisions++;
+    this.worker.postMessage({ t: 'decide', id, obs: Array.from(observation), mask: Array.from(mask) });
+    const deadline = performance.now() + this.options.limits.decisionTimeoutMs;
+    for (;;) {
+      const seen = Atomics.load(this.flag, 0);
+      const message = this.take();
+      if (this.fault !== null) return { action: hold, late: true };
+      if (message !== null) {
+        if (message.t === 'decision' && message.id === id) {
+          if (message.action >= mask.length) {
+            this.stop('agent-error', `action ${message.action} is not an index below ${mask.length}`);
+            return { action: hold, late: true };
+          }
+          this.consecutiveLate = 0;
+          return { action: message.action, late: false, info: message.info };
+        }
+        continue; // an earlier decision's late answer: already counted
+      }
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      Atomics.wait(this.flag, 0, seen, left);
+    }
+    this.lateDecisions++;
+    this.consecutiveLate++;
+    if (this.consecutiveLate >= this.options.limits.maxConsecutiveLate) {
+      this.stop('deadline', `${this.consecutiveLate} decisions in a row later than ${this.options.limits.decisionTimeoutMs} ms`);
+    }
+    return { action: hold, late: true };
+  }
+
+  private stop(kind: SandboxFaultKind, detail: string): void {
+    if (this.fault !== null || this.closed) return;
+    this.fault = { kind, detail, tier: this.tier };
+    this.kill();
+    this.options.onFault?.(this.fault);
+  }
+
+  private kill(): void {
+    const worker = this.worker;
+    if (worker === null) return;
+    if (this.tier === 1) void worker.terminate();
+    else worker.postMessage({ t: 'kill' });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const worker = this.worker;
+    if (worker === null) return;
+    if (this.tier !== 1) {
+      // The relay kills the agent's process group, then exits; terminate it if it does not.
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.postMessage({ t: 'kill' });
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
+    }
+    await worker.terminate();
+    this.port?.close();
+  }
+}
+
+export function createAgentSandbox(options: SandboxOptions): AgentSandbox {
+  return options.tier === 0 ? new InProcessSandbox(options) : new ThreadBridgeSandbox(options.tier, options);
+}

@@ -1,0 +1,14 @@
+/** The sandbox's public face: isolated agents (tiers 0-3, one narrow channel, a warm pool) and risk-chosen tiers. */
+export { type SandboxTier, SANDBOX_TIERS, TIER_DESCRIPTIONS, parseTier } from './tiers.js';
+export { type SandboxLimits, type SandboxLimitsInput, sandboxLimitsSchema, parseSandboxLimits } from './limits.js';
+export { type SandboxFaultKind, SANDBOX_FAULT_KINDS } from './protocol.js';
+export {
+  type AgentModuleSpec,
+  type AgentSandbox,
+  type Decision,
+  type SandboxFault,
+  type SandboxOptions,
+  createAgentSandbox,
+} from './agent-sandbox.js';
+export { SandboxUnavailableError } from './sandbox-command.js';
+export { FrameError, FrameReader, encodeFrame } from './frame-codec.js';

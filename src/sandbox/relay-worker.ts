@@ -1,0 +1,130 @@
+/**
+ * The supervisor's I/O thread for tiers 2 and 3: starts the sandboxed child, writes requests to its stdin as
+ * frames, reads its frames from stdout and reports them to the supervisor's thread (a message plus an
+ * `Atomics.notify`, so a supervisor blocked on a decision wakes at once). It enforces the byte limits as the
+ * bytes arrive: a frame over the cap, a malformed frame or more stderr than the session's output limit kills
+ * the child before anything more is read. Imports only node builtins and sandbox host files.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { MessagePort, parentPort, workerData } from 'node:worker_threads';
+import { FrameError, FrameReader, encodeFrame } from './frame-codec.js';
+import { type HostReport, type SandboxFaultKind, checkAgentMessage } from './protocol.js';
+
+export interface RelayWorkerData {
+  readonly port: MessagePort;
+  readonly flag: Int32Array;
+  readonly command: string;
+  readonly args: readonly string[];
+  /** A file opened and handed to the child as fd 3 (bwrap's `--seccomp 3` program); null = none. */
+  readonly fd3Path: string | null;
+  readonly maxFrameBytes: number;
+  readonly maxOutputBytes: number;
+  /** Wall-clock limit of the whole session; 0 = none. */
+  readonly sessionDeadlineMs: number;
+}
+
+function readWorkerData(): RelayWorkerData {
+  const d: unknown = workerData;
+  if (typeof d !== 'object' || d === null) throw new Error('relay-worker: missing worker data');
+  const port: unknown = Reflect.get(d, 'port');
+  const flag: unknown = Reflect.get(d, 'flag');
+  const command: unknown = Reflect.get(d, 'command');
+  const args: unknown = Reflect.get(d, 'args');
+  const fd3Path: unknown = Reflect.get(d, 'fd3Path');
+  if (!(port instanceof MessagePort) || !(flag instanceof Int32Array) || typeof command !== 'string') {
+    throw new Error('relay-worker: bad worker data');
+  }
+  if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) throw new Error('relay-worker: bad args');
+  if (fd3Path !== null && typeof fd3Path !== 'string') throw new Error('relay-worker: bad fd3Path');
+  const num = (key: string): number => {
+    const v: unknown = Reflect.get(d, key);
+    if (typeof v !== 'number') throw new Error(`relay-worker: ${key} missing`);
+    return v;
+  };
+  return {
+    port,
+    flag,
+    command,
+    args: args.map(String),
+    fd3Path,
+    maxFrameBytes: num('maxFrameBytes'),
+    maxOutputBytes: num('maxOutputBytes'),
+    sessionDeadlineMs: num('sessionDeadlineMs'),
+  };
+}
+
+function main(): void {
+  const control = parentPort;
+  if (control === null) throw new Error('relay-worker: must run as a worker thread');
+  const data = readWorkerData();
+  const report = (r: HostReport): void => {
+    data.port.postMessage(r);
+    Atomics.add(data.flag, 0, 1);
+    Atomics.notify(data.flag, 0);
+  };
+  let stopped = false;
+  let child: ChildProcess | null = null;
+  const stop = (kind: SandboxFaultKind | null, detail: string): void => {
+    if (stopped) return;
+    stopped = true;
+    child?.kill('SIGKILL');
+    if (kind !== null) report({ t: 'fault', kind, detail });
+  };
+
+  const fd3 = data.fd3Path === null ? null : openSync(data.fd3Path, 'r');
+  try {
+    child = spawn(data.command, [...data.args], { stdio: ['pipe', 'pipe', 'pipe', ...(fd3 === null ? [] : [fd3])] });
+  } finally {
+    if (fd3 !== null) closeSync(fd3);
+  }
+  const reader = new FrameReader(data.maxFrameBytes);
+  child.stdout?.on('data', (chunk: Buffer) => {
+    if (stopped) return;
+    try {
+      for (const frame of reader.push(chunk)) {
+        const message = checkAgentMessage(frame);
+        if (typeof message === 'string') {
+          stop('malformed-frame', message);
+          return;
+        }
+        report({ t: 'agent', message });
+      }
+    } catch (err) {
+      stop(err instanceof FrameError ? err.kind : 'malformed-frame', err instanceof Error ? err.message : String(err));
+    }
+  });
+  let outputBytes = 0;
+  let stderrTail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    if (stopped) return;
+    outputBytes += chunk.length;
+    stderrTail = (stderrTail + chunk.toString('utf8')).slice(-1000);
+    if (outputBytes > data.maxOutputBytes) stop('output-limit', `agent wrote over ${data.maxOutputBytes} bytes of output`);
+  });
+  child.stdin?.on('error', () => undefined); // a dead child's EPIPE is reported by 'exit'
+  child.on('error', (err) => stop('start-failed', err.message));
+  child.on('exit', (code, signal) => {
+    const tail = stderrTail.trim().split('\n').slice(-3).join(' | ');
+    const why = signal !== null ? `killed by ${signal}` : `exited with code ${String(code)}`;
+    stop(signal !== null || code !== 0 ? 'crash' : 'exit', `agent process ${why}${tail ? `: ${tail}` : ''}`);
+  });
+  if (data.sessionDeadlineMs > 0) {
+    setTimeout(() => stop('session-deadline', `session ran past ${data.sessionDeadlineMs} ms`), data.sessionDeadlineMs).unref();
+  }
+  control.on('message', (m: unknown) => {
+    if (typeof m === 'object' && m !== null && Reflect.get(m, 't') === 'kill') {
+      stop(null, 'stopped by the supervisor');
+      control.close();
+      return;
+    }
+    if (stopped) return;
+    try {
+      child?.stdin?.write(encodeFrame(m, data.maxFrameBytes));
+    } catch (err) {
+      stop('frame-too-large', err instanceof Error ? err.message : String(err));
+    }
+  });
+}
+
+main();
