@@ -10,6 +10,7 @@
  * in a row, a crash, a bad frame or a broken limit stop the agent, and `onFault` tells the supervisor (which
  * audits it and moves the session to REDUCING). A stopped agent's every later decision is HOLD.
  */
+import { rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { join } from 'node:path';
@@ -132,6 +133,7 @@ class ThreadBridgeSandbox implements AgentSandbox {
   private outputBytes = 0;
   private closed = false;
   private ready = false;
+  private tempDir: string | null = null;
 
   constructor(
     readonly tier: 1 | 2 | 3,
@@ -161,6 +163,7 @@ class ThreadBridgeSandbox implements AgentSandbox {
       this.worker.stderr.on('data', count);
     } else {
       const cmd = this.tier === 2 ? tier2Command(hostDir, workspaceDir, limits) : tier3Command(hostDir, workspaceDir, limits);
+      this.tempDir = cmd.tempDir ?? null;
       this.worker = new Worker(join(hostDir, 'relay-worker.js'), {
         workerData: {
           port: port2,
@@ -298,6 +301,7 @@ class ThreadBridgeSandbox implements AgentSandbox {
     }
     await worker.terminate();
     this.port?.close();
+    if (this.tempDir !== null) rmSync(this.tempDir, { recursive: true, force: true });
   }
 }
 

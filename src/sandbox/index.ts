@@ -12,3 +12,15 @@ export {
 } from './agent-sandbox.js';
 export { SandboxUnavailableError } from './sandbox-command.js';
 export { FrameError, FrameReader, encodeFrame } from './frame-codec.js';
+export {
+  type CodeOrigin,
+  type TradingMode,
+  type AgentPermission,
+  type RiskInputs,
+  type TierChoice,
+  CODE_ORIGINS,
+  TRADING_MODES,
+  riskFloor,
+  chooseTier,
+  isSignedByTrustedKey,
+} from './risk-score.js';

@@ -8,10 +8,12 @@
  * but no processes. Inside, `prlimit` sets RLIMIT_CPU (session CPU seconds), RLIMIT_AS (heap + Node's own
  * reservations) and no core files, and Node runs with `--max-old-space-size`.
  *
- * Tier 3: the same filesystem view and namespaces, and inside it gVisor (`runsc --rootless --network=none do`)
- * runs the same prlimit + Node under its user-space kernel. bwrap is the outer layer because bwrap cannot
- * run under gVisor (it needs /proc/sys/kernel/overflowuid, which gVisor does not provide), and runsc needs to
- * start its own processes, so tier 3 carries no seccomp program of ours: gVisor's kernel is the boundary.
+ * Tier 3: the same filesystem view and namespaces, and inside it gVisor (`runsc --rootless --network=none
+ * run`, an OCI bundle of bwrap's read-only root) runs Node under its user-space kernel with the same rlimits
+ * and, through `--oci-seccomp`, the same no-processes rule. bwrap is the outer layer because bwrap cannot run
+ * under gVisor (it needs /proc/sys/kernel/overflowuid, which gVisor does not provide), and runsc needs to start
+ * its own processes, so the seccomp rule sits inside gVisor. `runsc do` is not used: it mounts the host's
+ * root and accepts no seccomp rule.
  */
 import { accessSync, constants, existsSync, lstatSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,6 +66,8 @@ export interface SandboxCommand {
   readonly args: readonly string[];
   /** File to hand to the child as fd 3 (the seccomp program); null = none. */
   readonly fd3Path: string | null;
+  /** A directory made for this sandbox alone (tier 3's OCI bundle), removed when it closes. */
+  readonly tempDir?: string;
 }
 
 /** The top-level system directories, bound read-only (as symlinks where the host has merged /usr). */
@@ -153,15 +157,65 @@ export function tier2Command(hostDir: string, workspaceDir: string, limits: Sand
   };
 }
 
+/** Seccomp in OCI form, for gVisor's `--oci-seccomp`: the same rule as tier 2's program (threads yes, processes no). */
+function ociSeccomp(): unknown {
+  const arch = process.arch === 'x64' ? 'SCMP_ARCH_X86_64' : process.arch === 'arm64' ? 'SCMP_ARCH_AARCH64' : null;
+  if (arch === null) throw new SandboxUnavailableError(3, `sandbox tier 3: no seccomp rule set for architecture ${process.arch}`);
+  return {
+    defaultAction: 'SCMP_ACT_ALLOW',
+    architectures: [arch],
+    // No clone3 rule: this gVisor has no clone3 (ENOSYS, so glibc uses clone), and an ERRNO rule for it would
+    // answer EPERM, which glibc does not fall back from. If a later gVisor adds clone3, the escape spec's
+    // spawn attempt fails and says so.
+    syscalls: [
+      { names: ['fork', 'vfork'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 },
+      { names: ['clone'], action: 'SCMP_ACT_ERRNO', errnoRet: 1, args: [{ index: 0, value: 0x10000, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }] },
+    ],
+  };
+}
+
+/** The OCI bundle (config.json) gVisor runs: bwrap's root read-only, rlimits, no network, the seccomp rule. */
+function ociConfig(limits: SandboxLimits, nodePath: string): unknown {
+  const rlimit = (type: string, value: number) => ({ type, hard: value, soft: value });
+  return {
+    ociVersion: '1.0.0',
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args: [nodePath, `--max-old-space-size=${limits.memoryMb}`, `${SANDBOX_HOST_DIR}/agent-host.js`, '--max-frame-bytes', String(limits.maxFrameBytes)],
+      env: ['PATH=/usr/bin:/bin', 'HOME=/tmp', 'OPENSSL_CONF=/dev/null'],
+      cwd: SANDBOX_WORKSPACE_DIR,
+      rlimits: [
+        rlimit('RLIMIT_CPU', limits.cpuSec),
+        rlimit('RLIMIT_AS', (limits.memoryMb + NODE_ADDRESS_SPACE_MB) * 1024 * 1024),
+        rlimit('RLIMIT_CORE', 0),
+      ],
+      noNewPrivileges: true,
+    },
+    root: { path: '/', readonly: true },
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/tmp', type: 'tmpfs', source: 'tmpfs' },
+    ],
+    linux: {
+      namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
+      seccomp: ociSeccomp(),
+    },
+  };
+}
+
+export const SANDBOX_BUNDLE_DIR = '/sandbox/bundle';
+
 export function tier3Command(hostDir: string, workspaceDir: string, limits: SandboxLimits): SandboxCommand {
   const bwrap = requireExecutable(3, 'bwrap', 'bubblewrap');
-  const prlimit = requireExecutable(3, 'prlimit', 'util-linux');
   const runsc = requireExecutable(3, 'runsc', 'runsc');
   const node = realpathSync(process.execPath);
-  const runscArgs = ['--rootless', '--network=none', '--ignore-cgroups', '--root', '/tmp/runsc', 'do', '-quiet', '-cwd', SANDBOX_WORKSPACE_DIR];
-  return {
-    command: bwrap,
-    args: [...bwrapArgs(hostDir, workspaceDir, node), '--', runsc, ...runscArgs, prlimit, ...nodeArgs(limits, node)],
-    fd3Path: null,
-  };
+  const bundleDir = mkdtempSync(join(tmpdir(), 'bulwark-gvisor-'));
+  writeFileSync(join(bundleDir, 'config.json'), JSON.stringify(ociConfig(limits, node)), { mode: 0o644 });
+  // runsc keeps its state in /tmp/runsc, which is the private /tmp of this one bwrap: a fixed container id is safe.
+  const runscArgs = ['--rootless', '--network=none', '--ignore-cgroups', '--oci-seccomp', '--root', '/tmp/runsc', 'run', '--bundle', SANDBOX_BUNDLE_DIR, 'agent'];
+  const base = bwrapArgs(hostDir, workspaceDir, node);
+  const remount = base.indexOf('--remount-ro');
+  const args = [...base.slice(0, remount), '--ro-bind', bundleDir, SANDBOX_BUNDLE_DIR, ...base.slice(remount)];
+  return { command: bwrap, args: [...args, '--', runsc, ...runscArgs], fd3Path: null, tempDir: bundleDir };
 }
