@@ -36,6 +36,11 @@ export interface GatekeeperLinkOptions {
   readonly venue: ExecutionVenue;
   /** Called for every trading-state change (operator or automatic), in order. */
   readonly onStateChange?: (record: StateRecord) => void;
+  /**
+   * Client order ids for the chain's orders; `<agentId>-<n>` counting from 1 when absent. A live session passes
+   * ids made from (session, decision seq), so a decision taken again after a restart reuses its id.
+   */
+  readonly clientOrderIds?: () => string;
   /** The trading-state store; an in-memory one on the link's fake clock when absent. */
   readonly store?: TradingStateStore;
   /** The clock the store and gatekeeper read; the link's own fake clock when absent. */
@@ -79,10 +84,12 @@ export class GatekeeperLink {
   private readonly accountView = { equity: 0, peakEquity: 0, dayStartEquity: 0, timeMs: 0 };
   private changed = false;
   private seq = 0;
+  private readonly clientOrderIds: (() => string) | undefined;
 
   constructor(options: GatekeeperLinkOptions) {
     this.symbol = options.instrument.symbol;
     this.agentId = options.agentId;
+    this.clientOrderIds = options.clientOrderIds;
     this.venue = options.venue;
     this.clock = options.clock ?? this.fakeClock;
     this.store = options.store ?? new MemoryStateStore(this.clock);
@@ -133,6 +140,7 @@ export class GatekeeperLink {
 
   /** A fresh client order id for this agent's next order. */
   nextClientOrderId(): string {
+    if (this.clientOrderIds !== undefined) return this.clientOrderIds();
     this.seq += 1;
     return `${this.agentId}-${this.seq}`;
   }

@@ -28,3 +28,5 @@ export {
   readJournal,
 } from './journal.js';
 export { type PaperVenueOptions, type PaperBalances, type RestoreSummary, PaperVenue } from './paper-venue.js';
+export { type PaperSessionOptions, type DecisionRow, PaperSession } from './session.js';
+export { BarHistory } from './bar-history.js';

@@ -1,0 +1,44 @@
+/** The bars a session has seen, as one growing `Bars` (capacity doubles), so agents read history as in a backtest. */
+import { type Bars, allocateBars } from '../core/index.js';
+
+export class BarHistory {
+  private buf: Bars = allocateBars(1024);
+  length = 0;
+
+  /** The bars so far as a view (replaced when the buffer grows: read it again after each `push`). */
+  get bars(): Bars {
+    const b = this.buf;
+    const n = this.length;
+    return { length: n, time: b.time.subarray(0, n), open: b.open.subarray(0, n), high: b.high.subarray(0, n), low: b.low.subarray(0, n), close: b.close.subarray(0, n), volume: b.volume.subarray(0, n) };
+  }
+
+  /** The full buffer (length = capacity); rows below `length` are valid. */
+  get buffer(): Bars {
+    return this.buf;
+  }
+
+  push(time: number, open: number, high: number, low: number, close: number, volume: number): number {
+    if (this.length === this.buf.length) this.grow();
+    const b = this.buf;
+    const i = this.length++;
+    b.time[i] = time;
+    b.open[i] = open;
+    b.high[i] = high;
+    b.low[i] = low;
+    b.close[i] = close;
+    b.volume[i] = volume;
+    return i;
+  }
+
+  private grow(): void {
+    const old = this.buf;
+    const next = allocateBars(old.length * 2);
+    next.time.set(old.time);
+    next.open.set(old.open);
+    next.high.set(old.high);
+    next.low.set(old.low);
+    next.close.set(old.close);
+    next.volume.set(old.volume);
+    this.buf = next;
+  }
+}

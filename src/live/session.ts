@@ -1,0 +1,348 @@
+/**
+ * A paper session: one agent on one feed through `execution/`'s chain, against the journaled `PaperVenue`, with
+ * the real kill-switch store (in-memory, or Redis shared with `bulwark kill` in other processes).
+ *
+ * Each bar, as a backtest takes it (`stepBar`, the same function): the venue matches what was decided at the
+ * previous close at this bar's open (journaled with its fills), the account is marked at the close, the mask is
+ * prepared; a trading-state change (a kill from anywhere) settles (a hard kill cancels everything and sends the
+ * flattening order, which fills at the next price); then the agent proposes, unless the session is HALTED, and
+ * the chain decides. Client order ids are `<session>-<decision seq>`, so a decision taken again after a
+ * restart is refused by the venue as a duplicate, never sent twice.
+ *
+ * Start-up: the journal is replayed into the venue and the account (reconciliation: what was adopted is
+ * reported), the feed resumes after the journal's last bar, and the decision at that bar is taken again.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Bars, type Clock, type Instrument, FakeClock } from '../core/index.js';
+import { type Rules, auditLockListener } from '../constraints/index.js';
+import {
+  AccountState,
+  type Decision,
+  DecisionChain,
+  GatekeeperLink,
+  compileChainRules,
+  decisionReasonCodes,
+  stepBar,
+} from '../execution/index.js';
+import { type GatekeeperConfig, type TradingState, type TradingStateStore, type OrderIntent, parseGatekeeperConfig } from '../risk-gatekeeper/index.js';
+import type { AuditSink } from '../security/index.js';
+import { type SimFillConfigInput, parseSimFillConfig } from '../venues/index.js';
+import { type AnyBacktestAgent, type DecisionContext, BACKTEST_FILL_DEFAULTS, isBoxAgent } from '../backtests/index.js';
+import { BarHistory } from './bar-history.js';
+import type { BarFeed } from './feed.js';
+import { Journal, JOURNAL_VERSION } from './journal.js';
+import { type PaperBalances, PaperVenue, type RestoreSummary } from './paper-venue.js';
+
+export interface PaperSessionOptions {
+  readonly sessionId: string;
+  readonly dir: string;
+  readonly feed: BarFeed;
+  readonly instrument: Instrument;
+  readonly agent: AnyBacktestAgent;
+  readonly initialCash: number;
+  readonly fill?: SimFillConfigInput;
+  readonly rules?: Rules | null;
+  /** Gatekeeper config (its defaults when null: a paper session always has Layer 3 and the kill-switch). */
+  readonly risk?: GatekeeperConfig | null;
+  /** The kill-switch store; an in-memory one when absent. */
+  readonly store?: TradingStateStore;
+  readonly audit: AuditSink;
+  readonly seed?: number;
+  /** Told about every decision, in order. */
+  readonly onDecision?: (row: DecisionRow) => void;
+  /** Told about every trading-state change. */
+  readonly onStateChange?: (from: TradingState, to: TradingState, actor: string, reason: string) => void;
+  /** fsync the journal after every bar (default: for wall-clock feeds; a speed=max replay syncs every 4096 bars). */
+  readonly syncEveryBar?: boolean;
+}
+
+/** One decision as the session reports it (`--json` prints these). */
+export interface DecisionRow {
+  readonly seq: number;
+  readonly barTimeMs: number;
+  readonly decisionTimeMs: number;
+  readonly price: number;
+  readonly state: TradingState;
+  /** The chain's outcome, or `HALTED` when the session did not ask the agent (hard kill). */
+  readonly outcome: Decision['outcome'] | 'HALTED';
+  readonly reasons: readonly string[];
+  readonly clientOrderId: string | null;
+  readonly signedQty: number;
+  readonly positionQty: number;
+  readonly equity: number;
+}
+
+const REPLAY_SYNC_EVERY = 4096;
+
+export class PaperSession {
+  readonly sessionId: string;
+  readonly venue: PaperVenue;
+  readonly account: AccountState;
+  readonly chain: DecisionChain;
+  readonly gatekeeper: GatekeeperLink;
+  readonly history = new BarHistory();
+  readonly restored: RestoreSummary;
+  readonly journal: Journal;
+  /** The last decision row (null before the first). */
+  lastDecision: DecisionRow | null = null;
+  private readonly options: PaperSessionOptions;
+  private readonly feed: BarFeed;
+  private readonly clock: Clock;
+  private readonly fakeClock: FakeClock | null;
+  private readonly ctx: { t: number; bars: Bars; positionQty: number; equity: number; cash: number; mask: Uint8Array; obs: Float32Array | null } & DecisionContext;
+  private seq = 0;
+  private stopping = false;
+  private barsSinceSync = 0;
+  private redecided = false;
+
+  private constructor(options: PaperSessionOptions, journal: Journal, records: Parameters<PaperVenue['restore']>[0]) {
+    this.options = options;
+    this.sessionId = options.sessionId;
+    this.feed = options.feed;
+    this.journal = journal;
+    const { instrument, agent } = options;
+    const fill = parseSimFillConfig({ ...BACKTEST_FILL_DEFAULTS, ...(options.fill ?? {}) }, 'fill (--fees-bps …)');
+    this.venue = new PaperVenue({ instrument, fill, initialCash: options.initialCash, journal });
+    this.account = new AccountState(options.initialCash, instrument.symbol);
+    this.fakeClock = options.feed.timing === 'bar-close' ? new FakeClock(0) : null;
+    this.clock = this.fakeClock ?? options.feed.clock;
+    const risk = options.risk ?? null;
+    this.gatekeeper = new GatekeeperLink({
+      config: sessionRisk(risk, options.feed.intervalMs),
+      instrument,
+      agentId: options.sessionId,
+      audit: options.audit,
+      venue: this.venue,
+      clock: this.clock,
+      ...(options.store === undefined ? {} : { store: options.store }),
+      onStateChange: (r) => options.onStateChange?.(r.previous, r.state, r.actor, r.reason),
+      clientOrderIds: () => `${this.sessionId}-${this.seq}`,
+    });
+    const box = isBoxAgent(agent) ? agent : null;
+    const actions = box === null && !isBoxAgent(agent) ? agent.actions : [];
+    this.chain = new DecisionChain({
+      instrument,
+      account: this.account,
+      venue: this.venue,
+      actionType: box === null ? 'discrete' : 'box',
+      actions,
+      ...(isBoxAgent(agent) ? { boxLow: agent.boxLow } : { sizing: agent.sizing }),
+      rules: options.rules == null ? null : compileChainRules(options.rules, { ...(box === null ? { actions } : {}), fill, instrument }),
+      onLockEvent: auditLockListener(options.audit),
+      gatekeeper: this.gatekeeper,
+      agentId: options.sessionId,
+      audit: options.audit,
+    });
+    this.ctx = { t: 0, bars: this.history.buffer, positionQty: 0, equity: options.initialCash, cash: options.initialCash, mask: this.chain.mask, obs: null };
+    agent.reset(options.seed ?? 0);
+    this.restored = this.replay(records);
+  }
+
+  /** Opens (or resumes) the session in `options.dir`: the journal is replayed before anything trades. */
+  static open(options: PaperSessionOptions): PaperSession {
+    mkdirSync(options.dir, { recursive: true });
+    const { journal, contents } = Journal.open(join(options.dir, 'journal.jsonl'));
+    const first = contents.records[0];
+    if (first === undefined) {
+      journal.append({
+        k: 'open',
+        v: JOURNAL_VERSION,
+        sessionId: options.sessionId,
+        symbol: options.instrument.symbol,
+        initialCash: options.initialCash,
+        feed: options.feed.spec,
+        intervalMs: options.feed.intervalMs,
+        startedAtMs: Date.now(),
+      });
+      journal.sync();
+    } else if (first.k === 'open') {
+      const problems: string[] = [];
+      if (first.symbol !== options.instrument.symbol) problems.push(`symbol ${first.symbol}, not ${options.instrument.symbol}`);
+      if (first.initialCash !== options.initialCash) problems.push(`--cash ${first.initialCash}, not ${options.initialCash}`);
+      if (first.intervalMs !== options.feed.intervalMs) problems.push(`bar interval ${first.intervalMs} ms, not ${options.feed.intervalMs} ms`);
+      if (problems.length > 0) {
+        journal.close();
+        throw new RangeError(`--session ${options.dir}: this session was started with ${problems.join(', ')}; resume it with the same settings or choose a new --session`);
+      }
+    }
+    const session = new PaperSession({ ...options, sessionId: first?.k === 'open' ? first.sessionId : options.sessionId }, journal, contents.records);
+    options.audit.append('SESSION_STARTED', 'system', {
+      session: session.sessionId,
+      feed: options.feed.spec,
+      restoredBars: session.restored.bars,
+      restoredFills: session.restored.fills,
+      adoptedOrders: session.restored.working,
+      positionQty: session.venue.positionQty,
+    });
+    return session;
+  }
+
+  /** Open time of the last bar the session processed (the feed resumes after it), or undefined. */
+  get lastBarTimeMs(): number | undefined {
+    return this.history.length === 0 ? undefined : this.history.buffer.time[this.history.length - 1];
+  }
+
+  /** No bar within two intervals of the feed's clock: the gatekeeper refuses new risk (NO_TRUSTED_PRICE). */
+  get stale(): boolean {
+    const last = this.lastBarTimeMs;
+    if (last === undefined || this.feed.timing === 'bar-close') return false;
+    return this.clock.nowMs() - (last + this.feed.intervalMs) > 2 * this.feed.intervalMs;
+  }
+
+  get state(): TradingState {
+    return this.gatekeeper.state();
+  }
+
+  balances(): PaperBalances {
+    return this.venue.balances();
+  }
+
+  /** Runs until the feed ends or `stop()`; resolves once the last bar is journaled. */
+  async run(): Promise<void> {
+    const feed = this.feed;
+    // The decision at the journal's last bar may not have reached the venue: take it again (same id, never twice).
+    if (this.history.length > 0 && !this.redecided) {
+      this.redecided = true;
+      await this.decideAt(this.history.length - 1);
+    }
+    while (!this.stopping) {
+      const bars = await feed.next();
+      if (bars === null) break;
+      for (let i = 0; i < bars.length && !this.stopping; i++) {
+        await this.onBar(bars.time[i], bars.open[i], bars.high[i], bars.low[i], bars.close[i], bars.volume[i]);
+      }
+    }
+    this.journal.sync();
+  }
+
+  /**
+   * An order intent from outside the agent (the gateway, an operator): through the gatekeeper, then the venue;
+   * it fills at the next bar like any other. Returns the chain's verdict: null when sent, else the reasons.
+   */
+  submitIntent(order: OrderIntent): string[] | null {
+    const price = this.account.price;
+    this.gatekeeper.update(this.decisionTimeMs(), price, this.account);
+    const rejections = this.gatekeeper.check({ ...order, referencePrice: order.referencePrice ?? price });
+    if (rejections !== null) return rejections.map((r) => r.code);
+    const result = this.venue.submit(order);
+    return result.accepted ? null : [result.reason];
+  }
+
+  /** Stops the run loop and the feed; open orders are cancelled (`cancel`) or left working (`keep`). */
+  stop(onStop: 'cancel' | 'keep' = 'cancel'): void {
+    this.stopping = true;
+    this.feed.close();
+    if (onStop === 'cancel') this.venue.cancelAll(this.decisionTimeMs());
+    this.journal.sync();
+  }
+
+  close(): void {
+    this.gatekeeper.dispose();
+    this.journal.close();
+  }
+
+  // -- one bar --
+
+  private async onBar(time: number, open: number, high: number, low: number, close: number, volume: number): Promise<void> {
+    const intervalMs = this.feed.intervalMs;
+    const t = this.history.push(time, open, high, low, close, volume);
+    const bars = this.history.buffer;
+    this.ctx.bars = bars;
+    if (t === 0) {
+      this.account.reset(time + intervalMs, close);
+      this.chain.barIndex = 0;
+      this.chain.prepare();
+      this.venue.onBar(barOf(bars, 0)); // journals the first bar (nothing can be working yet)
+    } else stepBar(this.chain, this.venue, bars, t, intervalMs);
+    this.syncJournal();
+    await this.decideAt(t);
+  }
+
+  private async decideAt(t: number): Promise<void> {
+    const bars = this.history.buffer;
+    const decisionMs = bars.time[t] + this.feed.intervalMs;
+    this.fakeClock?.set(decisionMs);
+    const gk = this.gatekeeper;
+    gk.update(decisionMs, this.account.price, this.account);
+    if (gk.pendingChange) await gk.settle();
+    this.seq = t;
+    const state = gk.state();
+    if (state === 'HALTED') {
+      this.report(t, decisionMs, state, null);
+      return;
+    }
+    const ctx = this.ctx;
+    ctx.t = t;
+    ctx.positionQty = this.account.positionQty;
+    ctx.equity = this.account.equity;
+    ctx.cash = this.account.cash;
+    const agent = this.options.agent;
+    const decision = isBoxAgent(agent)
+      ? this.chain.decideTarget(agent.target(ctx), decisionMs)
+      : this.chain.decideAction(agent.act(ctx), decisionMs);
+    this.report(t, decisionMs, state, decision);
+    if (gk.pendingChange) await gk.settle();
+  }
+
+  private report(t: number, decisionMs: number, state: TradingState, d: Decision | null): void {
+    const row: DecisionRow = {
+      seq: t,
+      barTimeMs: this.history.buffer.time[t],
+      decisionTimeMs: decisionMs,
+      price: this.account.price,
+      state,
+      outcome: d === null ? 'HALTED' : d.outcome,
+      reasons: d === null ? [] : decisionReasonCodes(d),
+      clientOrderId: d !== null && d.outcome === 'SUBMITTED' ? d.order.clientOrderId : null,
+      signedQty: d !== null && d.outcome !== 'NO_ORDER' && d.outcome !== 'MASKED' ? d.signedQty : 0,
+      positionQty: this.account.positionQty,
+      equity: this.account.equity,
+    };
+    this.lastDecision = row;
+    this.options.onDecision?.(row);
+  }
+
+  private syncJournal(): void {
+    const everyBar = this.options.syncEveryBar ?? this.feed.timing === 'wall';
+    if (everyBar || ++this.barsSinceSync >= REPLAY_SYNC_EVERY) {
+      this.journal.sync();
+      this.barsSinceSync = 0;
+    }
+  }
+
+  private decisionTimeMs(): number {
+    const n = this.history.length;
+    return n === 0 ? this.clock.nowMs() : this.history.buffer.time[n - 1] + this.feed.intervalMs;
+  }
+
+  /** Rebuilds venue, account, bar history and locks from the journal (no audit events: they were written then). */
+  private replay(records: Parameters<PaperVenue['restore']>[0]): RestoreSummary {
+    const summary = this.venue.restore(records);
+    const intervalMs = this.feed.intervalMs;
+    for (const r of records) {
+      if (r.k !== 'bar') continue;
+      const t = this.history.push(r.t, r.o, r.h, r.l, r.c, r.v);
+      if (t === 0) this.account.reset(r.t + intervalMs, r.c);
+      else {
+        this.account.startBar();
+        for (const f of r.fills) this.account.applyFill(f.side === 'BUY' ? f.qty : -f.qty, f.price, f.fee, r.t);
+        this.account.mark(r.c, r.t + intervalMs);
+      }
+      this.chain.barIndex = t;
+      this.chain.prepare();
+    }
+    return summary;
+  }
+}
+
+function barOf(bars: Bars, i: number): { time: number; open: number; high: number; low: number; close: number; volume: number } {
+  return { time: bars.time[i], open: bars.open[i], high: bars.high[i], low: bars.low[i], close: bars.close[i], volume: bars.volume[i] };
+}
+
+/** The gatekeeper's defaults, with a price older than two bar intervals counted as no price (a stale feed). */
+function sessionRisk(risk: GatekeeperConfig | null, intervalMs: number): GatekeeperConfig {
+  const staleSec = (2 * intervalMs) / 1000;
+  const config = risk ?? parseGatekeeperConfig({}, 'default gatekeeper config');
+  return { ...config, maxPriceAgeSec: Math.min(config.maxPriceAgeSec, staleSec) };
+}
