@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allowedTargetInterval, projectTarget, writeTargetInterval } from './box.js';
+import { allowedTargetInterval, holdsPosition, projectTarget, writeTargetInterval } from './box.js';
 import { RULE_BIT } from './rule-ids.js';
 import { compileRules } from './compile.js';
 import { type RulesInput, parseRules } from './rules-schema.js';
@@ -49,10 +49,11 @@ describe('allowedTargetInterval', () => {
     expect(i.loReasons).toEqual(['SESSION_WINDOWS']);
   });
 
-  it('an unusable state when judged then holds, with INVALID_STATE', () => {
+  it('an unusable state when judged then has no interval (NaN ends) and every projection holds, with INVALID_STATE', () => {
     const i = allowedTargetInterval(state(0, { price: Number.NaN }), c({}));
-    expect([i.lo, i.hi]).toEqual([0, 0]);
+    expect([i.lo, i.hi, i.current]).toEqual([Number.NaN, Number.NaN, Number.NaN]);
     expect(i.hiReasons).toEqual(['INVALID_STATE']);
+    expect(holdsPosition(projectTarget(0.5, i), i.current)).toBe(true);
   });
 });
 

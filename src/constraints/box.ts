@@ -5,20 +5,24 @@
  *
  * It judges targets the way the discrete mask judges TARGET actions: the same worst-case price range,
  * the same exemption for reductions. In a lock, where the discrete mask keeps HOLD and CLOSE_POSITION,
- * the interval keeps every target between flat and the current position: none of them increases |position|.
+ * the interval keeps every target between flat and the current position: none of them increases |position|
+ * (and, like CLOSE_POSITION, stays open when an activity rule would hold the position, unless the rule set
+ * says `close_in_lock: when_trading_allowed`). A state the rules cannot judge (`stateJudgeable`) has no
+ * interval: [NaN, NaN] with current NaN, which every caller reads as "hold" (`holdsPosition`), as the
+ * discrete mask allows only HOLD there.
  */
 import type { CompiledRules } from './compile.js';
 import { worstMoveDown, worstMoveUp } from './fill-bound.js';
-import { activityBits, exposureBits, lockBits } from './mask.js';
+import { activityBits, exposureBits, lockBits, stateJudgeable } from './mask.js';
 import { RULE_BIT, type RuleId, ruleIdsFromBits } from './rule-ids.js';
-import { type ConstraintState, stateIsValid } from './state.js';
+import type { ConstraintState } from './state.js';
 
 export interface TargetInterval {
   /** Lowest allowed target share. */
   readonly lo: number;
   /** Highest allowed target share. */
   readonly hi: number;
-  /** The current position share (holding); always inside [lo, hi]. */
+  /** The current position share (holding); inside [lo, hi]. NaN (as are lo and hi) when the state cannot be judged. */
   readonly current: number;
   /** Rules that set `lo` (empty when nothing limits it below the reduction range), in `RULE_IDS` order. */
   readonly loReasons: RuleId[];
@@ -76,18 +80,18 @@ export function writeTargetInterval(
   reasons: Uint32Array,
   offset: number,
 ): number {
-  if (!stateIsValid(s)) {
-    const u = s.equity > 0 && s.price > 0 && Number.isFinite(s.positionQty) ? (s.positionQty * s.price) / s.equity : 0;
-    return writeRow(out, reasons, offset, u, u, RULE_BIT.INVALID_STATE, RULE_BIT.INVALID_STATE, u);
+  if (!stateJudgeable(s, c)) {
+    // No share can be computed (or trusted): hold. Not [0, 0], which a projection would read as "go flat".
+    return writeRow(out, reasons, offset, Number.NaN, Number.NaN, RULE_BIT.INVALID_STATE, RULE_BIT.INVALID_STATE, Number.NaN);
   }
   const u = (s.positionQty * s.price) / s.equity;
   const activity = activityBits(s, c);
-  if (activity !== 0) return writeRow(out, reasons, offset, u, u, activity, activity, u);
   // Reductions (between flat and the current position) are never limited by exposure rules.
   const redLo = Math.min(0, u);
   const redHi = Math.max(0, u);
   const locks = lockBits(s, c);
-  if (locks !== 0) return writeRow(out, reasons, offset, redLo, redHi, locks, locks, u);
+  if (locks !== 0 && (activity === 0 || c.lockCloseExempt)) return writeRow(out, reasons, offset, redLo, redHi, locks, locks, u);
+  if (activity !== 0) return writeRow(out, reasons, offset, u, u, activity | locks, activity | locks, u);
 
   acc.lo = Number.NEGATIVE_INFINITY;
   acc.hi = Number.POSITIVE_INFINITY;
@@ -162,10 +166,21 @@ export function targetBreachBits(proposed: number, lo: number, hi: number, loBit
   return proposed < lo ? loBits : proposed > hi ? hiBits : loBits | hiBits;
 }
 
-/** `projectTarget` on plain numbers: the allowed target nearest to `target`; a non-finite one holds `current`. */
+/**
+ * `projectTarget` on plain numbers: the allowed target nearest to `target`; a non-finite one, or any target
+ * when there is no interval (a state the rules cannot judge: NaN ends), holds `current`.
+ */
 export function projectTargetOnto(target: number, lo: number, hi: number, current: number): number {
-  if (!Number.isFinite(target)) return current;
+  if (!Number.isFinite(target) || !(lo <= hi)) return current;
   return target < lo ? lo : target > hi ? hi : target;
+}
+
+/**
+ * Whether an executed target means "keep the position as it is" (no order): the current share itself, or NaN
+ * when the state could not be judged and so has no share (the projection then returns that NaN).
+ */
+export function holdsPosition(target: number, current: number): boolean {
+  return target === current || (Number.isNaN(current) && Number.isNaN(target));
 }
 
 /** The allowed target nearest to `target`; a non-finite proposal holds the current position. */

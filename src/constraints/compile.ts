@@ -36,6 +36,8 @@ export interface CompiledRules {
   readonly drawdownReleasePct: number;
   readonly drawdownRelease: DrawdownRelease;
   readonly dailyLossLimitPct: number;
+  /** In a lock, closing is exempt from the activity rules (session, frequency, allow-list): `close_in_lock: always`. */
+  readonly lockCloseExempt: boolean;
   /** Minute-of-week bitmap, or null when trading is allowed at all times. */
   readonly sessionOpen: Uint8Array | null;
   readonly allowedInstruments: ReadonlySet<string> | null;
@@ -81,6 +83,7 @@ export function compileRules(rules: Rules, options: CompileOptions = {}): Compil
     drawdownReleasePct: rules.drawdown_release_pct ?? rules.max_drawdown_pct,
     drawdownRelease: rules.drawdown_lock_release,
     dailyLossLimitPct: rules.daily_loss_limit_pct,
+    lockCloseExempt: rules.close_in_lock === 'always',
     sessionOpen: rules.session_windows ? compileSessionWindows(rules.session_windows) : null,
     allowedInstruments: rules.allowed_instruments ? new Set(rules.allowed_instruments) : null,
   };

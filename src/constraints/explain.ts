@@ -7,7 +7,7 @@ import type { CompiledRules } from './compile.js';
 import { type TargetInterval, allowedTargetInterval } from './box.js';
 import { worstCasePriceRange, worstMoveDown, worstMoveUp } from './fill-bound.js';
 import { dailyLossLockActive, dailyLossReason, drawdownLockActive, drawdownReason, stateDayLoss, stateDrawdown } from './locks.js';
-import { computeActionMask } from './mask.js';
+import { computeActionMask, stateJudgeable } from './mask.js';
 import { type RuleId, formatReason } from './rule-ids.js';
 import { resultingShare, worstExposureRatio } from './share-math.js';
 import { type ConstraintState, invalidStateField } from './state.js';
@@ -39,7 +39,9 @@ function reasonText(id: RuleId, s: ConstraintState, c: CompiledRules, u: number,
   switch (id) {
     case 'INVALID_STATE': {
       const bad = invalidStateField(s);
-      return formatReason(id, bad ? { field: bad.field, value: bad.value } : {});
+      if (bad !== null) return formatReason(id, { field: bad.field, value: bad.value });
+      // Usable figures, but the next bar's worst-case price reaches zero (a price within about a tick of it).
+      return formatReason(id, { field: 'price', value: s.price, worst_case_low: s.price * rLo, problem: 'worst-case next price <= 0' });
     }
     case 'INSTRUMENT_ALLOW_LIST':
       return formatReason(id, { symbol: s.symbol || '(none)', allowed: [...(c.allowedInstruments ?? [])].join('|') });
@@ -91,7 +93,7 @@ export function explainActionMask(s: ConstraintState, c: CompiledRules): MaskExp
   });
   const interval = allowedTargetInterval(s, c);
   return {
-    valid: bad === null,
+    valid: stateJudgeable(s, c),
     positionShare: u,
     drawdown: stateDrawdown(s),
     dayLoss: stateDayLoss(s),

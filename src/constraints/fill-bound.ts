@@ -32,6 +32,15 @@ export function worstMoveUp(boundFrac: number, tickSize: number, price: number):
   return 1 + boundFrac + tickSize / price;
 }
 
+/**
+ * The rules can judge a next bar at `price` only when its lowest worst-case price stays above zero: the closed
+ * forms of the Box interval and the mask's ratios assume it, and a price within about one tick (plus the bound)
+ * of zero has no meaningful worst case. Such a state is judged like an unusable one: hold only.
+ */
+export function priceRangePositive(boundFrac: number, tickSize: number, price: number): boolean {
+  return worstMoveDown(boundFrac, tickSize, price) > 0;
+}
+
 /** The price range the next bar's fill may land in. */
 export function worstCasePriceRange(price: number, boundFrac: number, tickSize = 0): { lo: number; hi: number } {
   return { lo: price * worstMoveDown(boundFrac, tickSize, price), hi: price * worstMoveUp(boundFrac, tickSize, price) };

@@ -20,11 +20,12 @@ export {
   stateIsValid,
 } from './state.js';
 export { type CompiledRules, type CompileOptions, type DrawdownRelease, compileRules } from './compile.js';
-export { type ActionMaskResult, computeActionMask, computeActionMasks, writeActionMask } from './mask.js';
+export { type ActionMaskResult, computeActionMask, computeActionMasks, stateJudgeable, writeActionMask } from './mask.js';
 export {
   type TargetInterval,
   TARGET_TOLERANCE,
   allowedTargetInterval,
+  holdsPosition,
   projectTarget,
   projectTargetOnto,
   targetBreachBits,

@@ -4,14 +4,22 @@
  * and the batched form allocates nothing.
  */
 import type { CompiledRules } from './compile.js';
-import { worstMoveDown, worstMoveUp } from './fill-bound.js';
+import { priceRangePositive, worstMoveDown, worstMoveUp } from './fill-bound.js';
 import { dailyLossLockActive, drawdownLockActive } from './locks.js';
 import { RULE_BIT, type RuleId, ruleIdsFromBits } from './rule-ids.js';
 import { sessionOpenAt } from './session.js';
-import { KIND_CLOSE, isReduction, resultingShare, worstExposureRatio } from './share-math.js';
+import { KIND_CLOSE, actionReduces, actionTrades, resultingShare, worstExposureRatio } from './share-math.js';
 import { type ConstraintState, stateIsValid } from './state.js';
 
 const BIT_INVALID = RULE_BIT.INVALID_STATE;
+
+/**
+ * The state can be judged under these rules: every figure usable (`stateIsValid`) and the next bar's worst-case
+ * price above zero. Anything else is held, in the mask and in the Box interval alike.
+ */
+export function stateJudgeable(s: ConstraintState, c: CompiledRules): boolean {
+  return stateIsValid(s) && priceRangePositive(c.boundFrac, c.tickSize, s.price);
+}
 
 /**
  * Bits of the rules that limit when trading may happen at all: they mask every trade, reductions too.
@@ -36,7 +44,7 @@ export function lockBits(s: ConstraintState, c: CompiledRules): number {
 
 /**
  * Bits of the exposure rules broken by moving the position share from `u` to `t`, judged at both ends
- * [rLo, rHi] of the next bar's price range (multiples of the price). Callers skip reductions (`isReduction`).
+ * [rLo, rHi] of the next bar's price range (multiples of the price). Callers skip reductions (`actionReduces`, `isReduction`).
  */
 export function exposureBits(c: CompiledRules, u: number, t: number, rLo: number, rHi: number): number {
   let bits = 0;
@@ -64,7 +72,7 @@ export function writeActionMask(
   // HOLD is always allowed, whatever the state.
   out[offset] = 1;
   if (reasons !== null) reasons[offset] = 0;
-  if (!stateIsValid(s)) {
+  if (!stateJudgeable(s, c)) {
     for (let i = 1; i < n; i++) {
       out[offset + i] = 0;
       if (reasons !== null) reasons[offset + i] = BIT_INVALID;
@@ -77,16 +85,21 @@ export function writeActionMask(
   const open = s.positionQty !== 0;
   const rLo = worstMoveDown(c.boundFrac, c.tickSize, s.price);
   const rHi = worstMoveUp(c.boundFrac, c.tickSize, s.price);
+  // In a lock, closing stays possible even where an activity rule (session, frequency, allow-list) would mask
+  // it, unless the rule set says `close_in_lock: when_trading_allowed`.
+  const closeActivity = locks !== 0 && c.lockCloseExempt ? 0 : activity;
   let allowed = 1;
   for (let i = 1; i < n; i++) {
     const kind = c.kinds[i];
-    const t = resultingShare(kind, c.fractions[i], u);
+    const fraction = c.fractions[i];
+    const t = resultingShare(kind, fraction, u);
+    const closing = kind === KIND_CLOSE && open;
     let bits = 0;
-    const trades = t !== u;
-    if (trades) bits |= activity;
+    const trades = actionTrades(kind, u, t, open);
+    if (trades) bits |= closing ? closeActivity : activity;
     // In a lock only closing an open position stays allowed (besides HOLD).
-    if (locks !== 0 && !(kind === KIND_CLOSE && open)) bits |= locks;
-    if (trades && !isReduction(u, t)) bits |= exposureBits(c, u, t, rLo, rHi);
+    if (locks !== 0 && !closing) bits |= locks;
+    if (trades && !actionReduces(kind, fraction, u, t)) bits |= exposureBits(c, u, t, rLo, rHi);
     out[offset + i] = bits === 0 ? 1 : 0;
     if (reasons !== null) reasons[offset + i] = bits;
     if (bits === 0) allowed++;

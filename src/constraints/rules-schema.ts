@@ -67,6 +67,12 @@ export const rulesSchema = z
     max_trades_per_day: count('trades').optional(),
     /** UTC windows in which trading is allowed; trading is allowed at all times when absent. */
     session_windows: z.array(sessionWindowSchema).min(1, 'must list at least one window').optional(),
+    /**
+     * While a drawdown or daily-loss lock is engaged: `always` (default) keeps closing the position possible even
+     * when a session window, trades-per-day, min-bars or allow-list rule would mask it (a losing position must
+     * never be trapped open); `when_trading_allowed` lets those rules mask closes too.
+     */
+    close_in_lock: z.enum(['always', 'when_trading_allowed']).default('always'),
     /** Symbols that may be traded; all when absent. */
     allowed_instruments: z.array(z.string().min(1, 'must not be empty')).min(1, 'must list at least one symbol').optional(),
     fill_model: fillModelSchema.default({ spread_bps: 0, slippage_bound_bps: 0, fee_bps: 0 }),

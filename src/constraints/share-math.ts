@@ -49,9 +49,32 @@ export function equityShareAfter(u: number, t: number, rFill: number, rMark: num
 /**
  * The action only shrinks the position without flipping it. Exposure rules never mask such a trade:
  * refusing to reduce a position that price drift pushed past a limit would keep the account riskier.
+ * Judged on signs, not on `t × u >= 0`: that product underflows to −0 for tiny shares (1e-163 × −1e-163),
+ * which let a long-to-short flip pass as a reduction.
  */
 export function isReduction(u: number, t: number): boolean {
-  return t * u >= 0 && Math.abs(t) < Math.abs(u);
+  return Math.abs(t) < Math.abs(u) && (t === 0 || Math.sign(t) === Math.sign(u));
+}
+
+/**
+ * `isReduction` for an action: a BUY or SELL is judged on its fraction against the position, since at a huge
+ * share u ± fraction rounds back to u and would no longer look like the reduction it is.
+ */
+export function actionReduces(kind: number, fraction: number, u: number, t: number): boolean {
+  if (kind === KIND_BUY) return u < 0 && fraction <= -u;
+  if (kind === KIND_SELL) return u > 0 && fraction <= u;
+  return isReduction(u, t);
+}
+
+/**
+ * Whether the action places an order. Decided by its kind, not by `t !== u`: at a position worth ~1e15 ×
+ * equity, u + fraction rounds back to u, and a BUY that still orders fraction × equity looked like no trade.
+ */
+export function actionTrades(kind: number, u: number, t: number, positionOpen: boolean): boolean {
+  if (kind === KIND_BUY || kind === KIND_SELL) return true;
+  if (kind === KIND_CLOSE) return positionOpen;
+  if (kind === KIND_TARGET) return t !== u;
+  return false;
 }
 
 /**

@@ -4,7 +4,7 @@
  * call (as a VecEnv's buffers are): copy what you keep.
  */
 import { Rng } from '../core/index.js';
-import { ConstraintGuard, type ConstraintsOption } from '../constraints/index.js';
+import { ConstraintGuard, type ConstraintsOption, holdsPosition } from '../constraints/index.js';
 import { fillStatusName } from '../venues/index.js';
 import { writeActionMask } from './action-mask.js';
 import { type TradingEnvConfig, type TradingEnvConfigInput, parseTradingEnvConfig } from './config.js';
@@ -172,7 +172,7 @@ export class TradingEnv implements Env {
       if (guard === null) sim.stepTarget(action[0]);
       else {
         const target = guard.admitTarget(0, action[0]);
-        if (target === guard.currentTargets[0]) sim.stepHold();
+        if (holdsPosition(target, guard.currentTargets[0])) sim.stepHold();
         else sim.stepTarget(target);
       }
     }

@@ -3,7 +3,7 @@
  * allocated once; a step writes observations, masks, rewards and flags in place and allocates nothing.
  */
 import { Rng } from '../core/index.js';
-import type { ConstraintGuard, ConstraintsOption } from '../constraints/index.js';
+import { type ConstraintGuard, type ConstraintsOption, holdsPosition } from '../constraints/index.js';
 import { writeActionMask } from './action-mask.js';
 import { type TradingEnvConfig, type TradingEnvConfigInput, parseTradingEnvConfig } from './config.js';
 import type { TradingDataset } from './dataset.js';
@@ -180,7 +180,7 @@ export class TradingVecEnv implements VectorEnv {
       else if (guard === null) sim.stepTarget(actions[i]);
       else {
         const target = guard.admitTarget(i, actions[i]);
-        if (target === guard.currentTargets[i]) sim.stepHold();
+        if (holdsPosition(target, guard.currentTargets[i])) sim.stepHold();
         else sim.stepTarget(target);
       }
       const r = sim.reward;

@@ -14,6 +14,7 @@ import {
   type LockListener,
   type Rules,
   compileRules,
+  holdsPosition,
   projectTargetOnto,
   targetBreachBits,
   targetWithin,
@@ -232,7 +233,7 @@ export class DecisionChain {
       const hi = this.interval[1];
       if (!targetWithin(proposed, lo, hi)) clip = targetBreachBits(proposed, lo, hi, this.intervalBits[0], this.intervalBits[1]);
       target = projectTargetOnto(proposed, lo, hi, this.currentTarget);
-      if (target === this.currentTarget) {
+      if (holdsPosition(target, this.currentTarget)) {
         // Keep the position: no rounding-noise order for "stay where you are".
         if (clip !== 0) {
           const d = this.masked;
