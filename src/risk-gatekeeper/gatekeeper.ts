@@ -70,7 +70,6 @@ export class RiskGatekeeper {
   /** An unattributed caller is over the breaker's rate (alerted once per streak). */
   private unattributedBreakerOpen = false;
   private flattenSeq = 0;
-  private quietUntilVersion = 0;
   private readonly unsubscribe: () => void;
 
   constructor(options: GatekeeperOptions) {
@@ -100,12 +99,6 @@ export class RiskGatekeeper {
         cache.effectiveState(agentId, symbol),
       health: (): StoreHealth => store.health(clock.nowMs()),
     });
-  }
-
-  /** Records replayed from the audit log are put back without being audited a second time. */
-  async restore(records: readonly StateRecord[]): Promise<void> {
-    for (const r of records) if (r.version > this.quietUntilVersion) this.quietUntilVersion = r.version;
-    await this.store.restore(records);
   }
 
   dispose(): void {
@@ -372,9 +365,15 @@ export class RiskGatekeeper {
       case 'OK':
         break;
       case 'STALE':
-      case 'UNAVAILABLE':
         if (this.config.failClosedState === 'HALTED' || !reducing) {
-          out.push({ code: health === 'STALE' ? 'STALE_STATE' : 'STATE_UNAVAILABLE', detail: { treatedAs: this.config.failClosedState } });
+          out.push({ code: 'STALE_STATE', detail: { treatedAs: this.config.failClosedState } });
+        }
+        break;
+      case 'UNAVAILABLE':
+      case 'UNKNOWN':
+        // Unreachable, wiped, or an epoch not restored: no state can be trusted until it is restored.
+        if (this.config.failClosedState === 'HALTED' || !reducing) {
+          out.push({ code: 'STATE_UNKNOWN', detail: { cause: this.store.healthProblem(), treatedAs: this.config.failClosedState } });
         }
         break;
     }
@@ -446,7 +445,6 @@ export class RiskGatekeeper {
   }
 
   private auditStateChange(r: StateRecord): void {
-    if (r.version <= this.quietUntilVersion) return;
     this.audit.append(STATE_CHANGED, r.actor, stateChangePayload(r));
   }
 }

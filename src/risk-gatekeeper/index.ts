@@ -4,6 +4,7 @@ export {
   type StateRecord,
   type StateChange,
   type StoreHealth,
+  type StoreEpoch,
   type TradingStateView,
   TRADING_STATES,
   strictness,
@@ -22,12 +23,16 @@ export {
 } from './config.js';
 export { type TrustedPrice, type AccountRisk, type RiskContext, type OrderIntent, type CallerIdentity, PortfolioContext } from './context.js';
 export { StateCache, type StateListener } from './state-cache.js';
-export { type TradingStateStore } from './state-store.js';
+export { type TradingStateStore, type SetOptions, type StoreSnapshot, RestoreConflictError } from './state-store.js';
+export { type RestoreRequest, type RestoreOutcome, mergeForRestore, restoreTradingStates } from './state-restore.js';
 export { MemoryStateStore } from './memory-state-store.js';
 export { type RedisStateStoreOptions, RedisStateStore, redactRedisUrl } from './redis-state-store.js';
 export { type CheckResult, type GatekeeperOptions, RiskGatekeeper, errorText } from './gatekeeper.js';
 export {
   type KillMode,
+  type ResumeTarget,
+  assertKillTightens,
+  assertResumeLoosens,
   type KillSwitchVenue,
   type VenuePosition,
   type VenueOpenOrder,
@@ -47,6 +52,9 @@ export {
   STATE_CHANGED,
   STATE_CHANGE_FAILED,
   STATE_CHANGE_REQUESTED,
+  STATE_RESTORED,
+  STATE_RESTORE_FAILED,
+  type ReplayOptions,
   replayTradingStates,
   stateChangePayload,
 } from './state-replay.js';

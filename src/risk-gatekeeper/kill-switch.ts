@@ -8,7 +8,7 @@ import { errorText, type RiskGatekeeper } from './gatekeeper.js';
 import type { OrderIntent } from './context.js';
 import { applyOperatorChange } from './operator-change.js';
 import type { TradingStateStore } from './state-store.js';
-import { type Scope, type StateChange, type StateRecord, type TradingState, parseScope } from './trading-state.js';
+import { type Scope, type StateChange, type StateRecord, type TradingState, parseScope, strictness } from './trading-state.js';
 
 export interface VenuePosition {
   readonly symbol: string;
@@ -33,6 +33,23 @@ export interface KillSwitchVenue {
 }
 
 export type KillMode = 'soft' | 'hard';
+/** Where a resume may go: ACTIVE, or REDUCING from HALTED. */
+export type ResumeTarget = 'ACTIVE' | 'REDUCING';
+
+/** Only a tightening is a kill; the message points at the resume that does the loosening on the record. */
+export function assertKillTightens(change: StateChange, current: TradingState): void {
+  if (strictness(change.state) >= strictness(current)) return;
+  throw new RangeError(
+    `${change.scope} is ${current}: a kill only tightens, and ${change.state} would loosen it; ` +
+      `to loosen, resume with an operator and a reason: bulwark resume --to ${change.state.toLowerCase()} --scope ${change.scope} --reason …`,
+  );
+}
+
+/** A resume to REDUCING must loosen (from HALTED); a resume to ACTIVE always may. */
+export function assertResumeLoosens(change: StateChange, current: TradingState): void {
+  if (change.state === 'ACTIVE' || strictness(change.state) < strictness(current)) return;
+  throw new RangeError(`${change.scope} is ${current}: resume --to ${change.state.toLowerCase()} would not loosen it; to tighten, use kill`);
+}
 
 export interface KillSwitchOptions {
   readonly store: TradingStateStore;
@@ -72,17 +89,23 @@ export class KillSwitch {
   }
 
   /**
-   * soft → REDUCING, hard → HALTED. The request is audited before the store is touched and the gatekeeper
+   * soft → REDUCING, hard → HALTED. Only a tightening is a kill: a soft kill of a HALTED scope is refused
+   * (that is `resume(…, 'REDUCING')`). The request is audited before the store is touched and the gatekeeper
    * audits the change; a kill goes ahead even if the audit log fails, then throws `UnauditedStateChangeError`.
    */
   async kill(scope: Scope | string, mode: KillMode, operator: string, reason: string): Promise<StateRecord> {
     const change = operatorChange(scope, mode === 'hard' ? 'HALTED' : 'REDUCING', operator, reason);
-    return await applyOperatorChange(this.store, this.audit, change, { recordChanged: false });
+    assertKillTightens(change, this.store.cache.stateOf(change.scope));
+    return await applyOperatorChange(this.store, this.audit, change, { recordChanged: false, tightenOnly: true });
   }
 
-  /** Only an operator returns a scope to ACTIVE; refused (store untouched) if the request cannot be audited. */
-  async resume(scope: Scope | string, operator: string, reason: string): Promise<StateRecord> {
-    const change = operatorChange(scope, 'ACTIVE', operator, reason);
+  /**
+   * Only an operator loosens a scope (to ACTIVE, or from HALTED to REDUCING); refused (store untouched) if the
+   * request cannot be audited or the store's state was not restored.
+   */
+  async resume(scope: Scope | string, operator: string, reason: string, to: ResumeTarget = 'ACTIVE'): Promise<StateRecord> {
+    const change = operatorChange(scope, to, operator, reason);
+    assertResumeLoosens(change, this.store.cache.stateOf(change.scope));
     return await applyOperatorChange(this.store, this.audit, change, { recordChanged: false });
   }
 

@@ -1,24 +1,45 @@
-/** The embedded default store: states live in this process only, so its cache is always current. */
+/**
+ * The embedded default store: states live in this process only, so its cache is always current and it cannot
+ * lose its state while a gatekeeper reads it. It starts in a restored epoch of its own (nothing to restore from
+ * in a process that just started; a host that keeps an audit log restores into it on start).
+ */
+import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/index.js';
 import { StateCache, type StateListener } from './state-cache.js';
-import type { TradingStateStore } from './state-store.js';
-import { type StateChange, type StateRecord, type StoreHealth, strictness } from './trading-state.js';
+import { RestoreConflictError, type SetOptions, type StoreSnapshot, type TradingStateStore } from './state-store.js';
+import { type StateChange, type StateRecord, type StoreEpoch, type StoreHealth, strictness } from './trading-state.js';
 
 export class MemoryStateStore implements TradingStateStore {
   readonly cache = new StateCache();
   private version = 0;
   private closed = false;
+  private current: StoreEpoch;
 
-  constructor(private readonly clock: Clock) {}
+  constructor(private readonly clock: Clock) {
+    this.current = { id: randomUUID(), restored: true, createdAtMs: clock.nowMs(), actor: 'system', reason: 'embedded store started' };
+  }
 
   health(): StoreHealth {
     return this.closed ? 'UNAVAILABLE' : 'OK';
   }
 
+  healthProblem(): string {
+    return this.closed ? 'store closed' : '';
+  }
+
+  epoch(): StoreEpoch {
+    return this.current;
+  }
+
   // A closed store rejects (as the interface says) rather than throwing synchronously: the gatekeeper's
   // triggers call `escalate` from inside `check` and only handle a rejected promise.
-  set(change: StateChange): Promise<StateRecord> {
-    return this.closed ? this.rejectClosed() : Promise.resolve(this.write(change));
+  set(change: StateChange, options: SetOptions = {}): Promise<StateRecord> {
+    if (this.closed) return this.rejectClosed();
+    const cur = this.cache.stateOf(change.scope);
+    if (options.tightenOnly === true && strictness(change.state) < strictness(cur)) {
+      return Promise.reject(new Error(`${change.scope} is ${cur}: a kill never loosens (${change.state} refused)`));
+    }
+    return Promise.resolve(this.write(change));
   }
 
   escalate(change: StateChange): Promise<StateRecord | undefined> {
@@ -27,11 +48,17 @@ export class MemoryStateStore implements TradingStateStore {
     return this.closed ? this.rejectClosed() : Promise.resolve(this.write(change));
   }
 
-  restore(records: readonly StateRecord[]): Promise<void> {
-    for (const r of records) {
-      this.cache.apply(r);
-      if (r.version > this.version) this.version = r.version;
-    }
+  snapshot(): Promise<StoreSnapshot> {
+    if (this.closed) return this.rejectClosed();
+    return Promise.resolve({ epoch: this.current, records: this.cache.all(), unreadable: [], token: this.token() });
+  }
+
+  replaceAll(epoch: StoreEpoch, records: readonly StateRecord[], expected: StoreSnapshot): Promise<void> {
+    if (this.closed) return this.rejectClosed();
+    if (expected.token !== this.token()) return Promise.reject(new RestoreConflictError('in-memory trading state store'));
+    this.current = epoch;
+    this.version = records.reduce((v, r) => Math.max(v, r.version), 0);
+    this.cache.replaceAll(records);
     return Promise.resolve();
   }
 
@@ -42,6 +69,10 @@ export class MemoryStateStore implements TradingStateStore {
   close(): Promise<void> {
     this.closed = true;
     return Promise.resolve();
+  }
+
+  private token(): string {
+    return `${this.current.id}:${this.version}`;
   }
 
   private rejectClosed(): Promise<never> {
@@ -58,6 +89,7 @@ export class MemoryStateStore implements TradingStateStore {
       reason: change.reason,
       changedAtMs: this.clock.nowMs(),
       previous: this.cache.stateOf(change.scope),
+      epoch: this.current.id,
     };
     this.cache.apply(record);
     return record;

@@ -31,6 +31,8 @@ export interface OperatorChangeOptions {
    * same store records it already (the `KillSwitch`); on for a lone process such as the CLI.
    */
   readonly recordChanged: boolean;
+  /** A kill: the store refuses it, atomically, if the scope became stricter meanwhile (never loosens). */
+  readonly tightenOnly?: boolean;
 }
 
 /**
@@ -70,7 +72,7 @@ export async function applyOperatorChange(
   let record: StateRecord;
   const before = store.cache.record(change.scope)?.version ?? 0;
   try {
-    record = await store.set(change);
+    record = await store.set(change, { tightenOnly: options.tightenOnly === true });
   } catch (err) {
     // A listener (a subscribed gatekeeper's audit write) can fail after the store took the change.
     const held = store.cache.record(change.scope);

@@ -45,7 +45,9 @@ export const REJECT_REASONS = {
     'a scope that applies to the order is REDUCING and the order does not shrink |position| without crossing zero, ' +
     'judged both on the position and on the position with every same-side open order filled (pendingQty=, signed)',
   STALE_STATE: 'the trading state was last read longer ago than the staleness bound (fails closed)',
-  STATE_UNAVAILABLE: 'the trading state store cannot be read (fails closed)',
+  STATE_UNKNOWN:
+    'the trading state cannot be trusted (fails closed until restored): the store is unreachable, lost its state ' +
+    '(no epoch: wiped or restarted), holds an epoch that was not restored from the audit log, or an unreadable record',
 } as const;
 
 export type RejectCode = keyof typeof REJECT_REASONS;

@@ -2,7 +2,7 @@
  * The in-memory copy of every scope's trading state that the hot path reads. Stores keep it current
  * (the Redis store from pub/sub and polling); lookups by agent id and symbol build no strings.
  */
-import { type Scope, type StateRecord, type TradingState, stricterOf } from './trading-state.js';
+import { type Scope, type StateRecord, type TradingState, stricterOf, strictness } from './trading-state.js';
 
 export type StateListener = (record: StateRecord) => void;
 
@@ -20,21 +20,57 @@ export class StateCache {
   apply(record: StateRecord): boolean {
     const cur = this.records.get(record.scope);
     if (cur && cur.version >= record.version) return false;
+    this.put(record);
+    this.notify([record]);
+    return true;
+  }
+
+  private put(record: StateRecord): void {
     this.records.set(record.scope, record);
     if (record.scope === 'global') this.globalState = record.state;
     else if (record.scope.startsWith('agent:')) this.agentStates.set(record.scope.slice(6), record.state);
     else this.instrumentStates.set(record.scope.slice(11), record.state);
-    // Every listener runs even if one throws (the kill-switch must flatten though an audit write failed);
-    // the first error is rethrown once all have seen the record, which stays applied.
+  }
+
+  // Every listener runs even if one throws (the kill-switch must flatten though an audit write failed);
+  // the first error is rethrown once all have seen the records, which stay applied.
+  private notify(records: readonly StateRecord[]): void {
     let failure: { error: unknown } | undefined;
-    for (const l of this.listeners) {
-      try {
-        l(record);
-      } catch (error) {
-        failure ??= { error };
+    for (const record of records) {
+      for (const l of this.listeners) {
+        try {
+          l(record);
+        } catch (error) {
+          failure ??= { error };
+        }
       }
     }
     if (failure !== undefined) throw failure.error;
+  }
+
+  /**
+   * Replaces every record with `records` (a restored epoch: versions start afresh, so none is compared with
+   * what was held). Listeners hear of every scope whose state changed; a scope that is gone becomes ACTIVE.
+   */
+  replaceAll(records: readonly StateRecord[]): void {
+    const before = new Map(this.records);
+    this.records.clear();
+    this.globalState = 'ACTIVE';
+    this.agentStates.clear();
+    this.instrumentStates.clear();
+    for (const r of records) this.put(r);
+    const changed = records.filter((r) => before.get(r.scope)?.state !== r.state);
+    this.notify(changed);
+  }
+
+  /**
+   * Applies `record` only if it is stricter than what is cached for its scope, whatever the versions (a kill
+   * written under an epoch this cache does not follow still reaches it); returns whether it was applied.
+   */
+  tighten(record: StateRecord): boolean {
+    if (strictness(record.state) <= strictness(this.stateOf(record.scope))) return false;
+    this.put(record);
+    this.notify([record]);
     return true;
   }
 

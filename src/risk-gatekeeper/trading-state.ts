@@ -64,6 +64,27 @@ export interface StateRecord {
   readonly changedAtMs: number;
   /** State before this change. */
   readonly previous: TradingState;
+  /**
+   * The store epoch the record belongs to (see `StoreEpoch`). Versions are compared only within one epoch.
+   * Absent in records written before epochs existed and in the in-memory store's first epoch.
+   */
+  readonly epoch?: string;
+}
+
+/**
+ * An initialised store carries an epoch: a random id written with its first state. A store that lost its state
+ * (wiped, restarted without persistence) has none, and one that was re-initialised has another: either way the
+ * versions a reader holds mean nothing there, so readers fail closed until the state is restored from the audit
+ * log under a new epoch (`restored`). An epoch made by a kill on a store that had none is not restored: its
+ * records are applied only where they tighten, and readers stay fail-closed.
+ */
+export interface StoreEpoch {
+  readonly id: string;
+  /** True when made by a restore from the audit log (or by an embedded store that cannot lose its state). */
+  readonly restored: boolean;
+  readonly createdAtMs: number;
+  readonly actor: string;
+  readonly reason: string;
 }
 
 /** A request to change one scope's state. */
@@ -78,8 +99,10 @@ export interface StateChange {
  * - OK: the cached state is current.
  * - STALE: the store was read, but longer ago than the staleness bound.
  * - UNAVAILABLE: the store has never been read, or its connection is down.
+ * - UNKNOWN: the store answers but its state cannot be trusted: no epoch (it lost its state), an epoch other
+ *   than the one followed that was not restored, or a record that cannot be read.
  */
-export type StoreHealth = 'OK' | 'STALE' | 'UNAVAILABLE';
+export type StoreHealth = 'OK' | 'STALE' | 'UNAVAILABLE' | 'UNKNOWN';
 
 /** What an agent may know about trading states: reads only, there is no method that changes anything. */
 export interface TradingStateView {

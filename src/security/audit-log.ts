@@ -32,10 +32,13 @@ import {
   checkpointLine,
   eventBody,
   eventLine,
+  parseAuditLine,
   sha256Hex,
   signCheckpoint,
 } from './audit-record.js';
 import { readAuditTail, readRange } from './audit-tail.js';
+import { auditLogId } from './audit-verify.js';
+import type { AuditWitness } from './audit-witness.js';
 import { redactSecrets } from './redact.js';
 import { errnoCode } from './errno-code.js';
 
@@ -67,6 +70,11 @@ export interface AuditLogOptions {
    * so the log goes on and the loss stays on record.
    */
   readonly tornTail?: 'fail' | 'recover';
+  /**
+   * Also give every signed checkpoint to this witness (after it is written to the log). A witness that fails
+   * does not stop the log: `witnessError` says what went wrong.
+   */
+  readonly witness?: AuditWitness;
 }
 
 const optionsSchema = z
@@ -86,6 +94,11 @@ const optionsSchema = z
     sealTimer: z.boolean().default(true),
     bufferChars: z.number().int().min(0).default(65_536),
     tornTail: z.enum(['fail', 'recover']).default('fail'),
+    witness: z
+      .custom<AuditWitness>((v) => typeof v === 'object' && v !== null && 'record' in v && typeof v.record === 'function', {
+        message: 'must have a record(logId, checkpoint) method',
+      })
+      .optional(),
   })
   .strict();
 
@@ -125,6 +138,10 @@ export class AuditLog implements AuditSink {
   private failure: Error | undefined;
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly keyId: string;
+  /** The log's id (see `auditLogId`); '' until the first event. */
+  private logId: string;
+  /** The last error of the witness ('' when every checkpoint reached it). */
+  witnessError = '';
 
   private constructor(
     readonly path: string,
@@ -136,8 +153,10 @@ export class AuditLog implements AuditSink {
     private lastHash: string,
     lastSealedSeq: number,
     endsClosed: boolean,
+    logId: string,
   ) {
     this.keyId = auditKeyId(key);
+    this.logId = logId;
     this.writtenSeq = seq;
     this.syncedSeq = seq;
     this.lastSealedSeq = lastSealedSeq;
@@ -171,7 +190,8 @@ export class AuditLog implements AuditSink {
         }
         recovered = setAsideTornTail(opts.path, fd, tail.tornOffset);
       }
-      const log = new AuditLog(opts.path, fd, lockPath, key, opts, tail.lastSeq, tail.lastHash, tail.lastSealedSeq, tail.endsClosed);
+      const logId = tail.lastSeq > 0 ? auditLogId(readFirstEventHash(opts.path, fd)) : '';
+      const log = new AuditLog(opts.path, fd, lockPath, key, opts, tail.lastSeq, tail.lastHash, tail.lastSealedSeq, tail.endsClosed, logId);
       openLogs.add(log);
       installExitHook();
       if (recovered !== undefined) log.append('AUDIT_TORN_TAIL_RECOVERED', 'system', recovered);
@@ -191,6 +211,21 @@ export class AuditLog implements AuditSink {
   /** Seq of the last event known to be on disk (fdatasync'd by this writer); never advances with fsync 'none'. */
   get durableSeq(): number {
     return this.syncedSeq;
+  }
+
+  /** The log's id (first 16 hex digits of its first event's hash): names its witness file. '' while empty. */
+  get id(): string {
+    return this.logId;
+  }
+
+  /** The key id (fingerprint) of the signing key. */
+  get signerKeyId(): string {
+    return this.keyId;
+  }
+
+  /** Hash of the last event appended. */
+  get lastEventHash(): string {
+    return this.lastHash;
   }
 
   /** Events not yet covered by a signed checkpoint. */
@@ -215,6 +250,7 @@ export class AuditLog implements AuditSink {
     this.push(eventLine(body, hash));
     this.seq = seq;
     this.lastHash = hash;
+    if (seq === 1) this.logId = auditLogId(hash);
     this.lastRecordIsFinal = false;
     this.firstUnsealedTimeMs ??= timeMs;
     if (this.opts.fsync === 'event') {
@@ -253,6 +289,7 @@ export class AuditLog implements AuditSink {
       this.lastSealedSeq = cp.seq;
       this.firstUnsealedTimeMs = undefined;
       this.lastRecordIsFinal = final;
+      this.tellWitness(cp);
     }
     return cp;
   }
@@ -316,6 +353,16 @@ export class AuditLog implements AuditSink {
     });
   }
 
+  private tellWitness(cp: AuditCheckpoint): void {
+    const witness = this.opts.witness;
+    if (witness === undefined) return;
+    try {
+      witness.record(this.logId, cp);
+    } catch (err) {
+      this.witnessError = err instanceof Error ? err.message : String(err);
+    }
+  }
+
   private sealFromTimer(): void {
     if (this.closed || this.failure !== undefined || this.seq === this.lastSealedSeq) return;
     try {
@@ -363,6 +410,15 @@ export class AuditLog implements AuditSink {
       throw new Error(`audit log '${this.path}': write failed (${code})`);
     }
   }
+}
+
+/** The hash of the file's first event (its first line), for the log id. */
+function readFirstEventHash(path: string, fd: number): string {
+  const head = readRange(fd, 0, Math.min(fstatSync(fd).size, 64 * 1024)).toString('utf8');
+  const nl = head.indexOf('\n');
+  const record = parseAuditLine(nl < 0 ? head : head.slice(0, nl));
+  if (record.kind !== 'event' || record.event.seq !== 1) throw new Error(`audit log '${path}': cannot resume, the first line is not event seq 1`);
+  return record.event.hash;
 }
 
 /** Copies the torn bytes beside the log, cuts them off, and says where they went. */

@@ -26,7 +26,10 @@ export interface AuditTornTail {
 }
 
 export interface AuditVerifyReport {
-  /** True when every record up to the end is sound (unsealed events do not make it false). */
+  /**
+   * True when every record up to the end is sound, the log holds events, is sealed to its end by a close
+   * checkpoint (unless `allowUnsealed`), every signer is trusted and the witness agrees.
+   */
   readonly ok: boolean;
   /** Events that passed the checks (all of them when ok). */
   readonly events: number;
@@ -40,6 +43,14 @@ export interface AuditVerifyReport {
   readonly unsealedEvents: number;
   /** True when the file ends with the checkpoint a writer makes on close or at process exit. */
   readonly closedCleanly: boolean;
+  /** Hash of the last sound event (the genesis hash when none). */
+  readonly lastHash: string;
+  /** Key id of the last sound checkpoint ('' when none). */
+  readonly lastKeyId: string;
+  /** The log's id: the first 16 hex digits of its first event's hash ('' when empty); names its witness file. */
+  readonly logId: string;
+  /** Highest seq a witness checkpoint covers (0 when no witness was given). */
+  readonly witnessedSeq: number;
   /** The first sequence number whose integrity cannot be established. */
   readonly firstBadSeq?: number;
   /** The line where the problem was found. */
@@ -51,12 +62,18 @@ export interface AuditVerifyReport {
 export interface AuditVerifyOptions {
   /**
    * The log must reach at least this sequence number. A file cut at a checkpoint boundary is a shorter but
-   * sound log; only an anchor kept elsewhere (the last seq you saw) can tell that events were removed.
+   * sound log; only an anchor kept elsewhere (the last seq you saw, a witness) can tell that events were removed.
    */
   readonly minSeq?: number;
+  /** Accept events after the last checkpoint and a log without its close checkpoint (a writer still open). */
+  readonly allowUnsealed?: boolean;
+  /** Checkpoints published to a witness (`readWitness`): the log must hold each of them and reach the last. */
+  readonly witness?: readonly AuditCheckpoint[];
 }
 
-interface ScanOptions extends AuditVerifyOptions {
+interface ScanOptions extends Omit<AuditVerifyOptions, 'allowUnsealed' | 'witness'> {
+  /** seq -> hash of the witness's checkpoints. */
+  readonly witness?: ReadonlyMap<number, string>;
   /** Verify checkpoint signatures with these keys, by key id; without them signatures are not checked. */
   readonly publicKeys?: ReadonlyMap<string, KeyObject>;
   /** Receives every sound event, in order. */
@@ -70,6 +87,9 @@ class ScanState {
   lastHash = GENESIS_HASH;
   lastSealedSeq = 0;
   closedCleanly = false;
+  lastKeyId = '';
+  logId = '';
+  witnessedSeq = 0;
 
   report(problem?: { firstBadSeq: number; line: number; problem: string; tornTail?: AuditTornTail }): AuditVerifyReport {
     const base = {
@@ -79,6 +99,10 @@ class ScanState {
       lastSealedSeq: this.lastSealedSeq,
       unsealedEvents: this.lastSeq - this.lastSealedSeq,
       closedCleanly: problem === undefined && this.closedCleanly,
+      lastHash: this.lastHash,
+      lastKeyId: this.lastKeyId,
+      logId: this.logId,
+      witnessedSeq: this.witnessedSeq,
     };
     return problem === undefined ? { ok: true, ...base } : { ok: false, ...base, ...problem };
   }
@@ -148,6 +172,18 @@ function checkCheckpoint(
   return undefined;
 }
 
+/** The witness saw a checkpoint at this seq with another hash: the event (or one before it) was rewritten. */
+function checkWitness(e: AuditEvent, witness: ReadonlyMap<number, string> | undefined): ScanProblem | undefined {
+  const expected = witness?.get(e.seq);
+  if (expected === undefined || expected === e.hash) return undefined;
+  return { firstBadSeq: e.seq, problem: `event seq ${e.seq} does not match the checkpoint its witness holds for seq ${e.seq} (the log was rewritten)` };
+}
+
+/** A log's id: the first 16 hex digits of its first event's hash. */
+export function auditLogId(firstEventHash: string): string {
+  return firstEventHash.slice(0, 16);
+}
+
 function scanAuditLog(path: string, options: ScanOptions): AuditVerifyReport {
   const s = new ScanState();
   for (const line of readFileLines(path)) {
@@ -165,8 +201,9 @@ function scanAuditLog(path: string, options: ScanOptions): AuditVerifyReport {
       return s.report({ firstBadSeq: s.lastSeq + 1, line: line.lineNo, problem: `line ${line.lineNo}: ${err.reason}` });
     }
     if (record.kind === 'event') {
-      const bad = checkEvent(record.event, s);
+      const bad = checkEvent(record.event, s) ?? checkWitness(record.event, options.witness);
       if (bad !== undefined) return s.report({ ...bad, line: line.lineNo });
+      if (record.event.seq === 1) s.logId = auditLogId(record.event.hash);
       s.events += 1;
       s.lastSeq = record.event.seq;
       s.lastHash = record.event.hash;
@@ -177,7 +214,18 @@ function scanAuditLog(path: string, options: ScanOptions): AuditVerifyReport {
       if (bad !== undefined) return s.report({ ...bad, line: line.lineNo });
       s.checkpoints += 1;
       s.lastSealedSeq = record.seq;
+      s.lastKeyId = record.keyId;
       s.closedCleanly = record.reason === 'close' || record.reason === 'exit';
+    }
+  }
+  if (options.witness !== undefined) {
+    for (const seq of options.witness.keys()) if (seq > s.witnessedSeq) s.witnessedSeq = seq;
+    if (s.lastSeq < s.witnessedSeq) {
+      return s.report({
+        firstBadSeq: s.lastSeq + 1,
+        line: 0,
+        problem: `log ends at seq ${s.lastSeq} but its witness holds a checkpoint at seq ${s.witnessedSeq} (events after seq ${s.lastSeq} were cut)`,
+      });
     }
   }
   if (options.minSeq !== undefined && s.lastSeq < options.minSeq) {
@@ -208,7 +256,61 @@ export function verifyAuditLog(
     const key = loadPublicKey(source);
     publicKeys.set(auditKeyId(key), key);
   }
-  return scanAuditLog(path, { ...options, publicKeys });
+  const witness = options.witness === undefined ? undefined : witnessMap(options.witness, publicKeys);
+  if (witness instanceof Error) {
+    const r = scanAuditLog(path, { publicKeys, ...(options.minSeq === undefined ? {} : { minSeq: options.minSeq }) });
+    return { ...r, ok: false, firstBadSeq: r.lastSeq + 1, line: 0, problem: witness.message };
+  }
+  const report = scanAuditLog(path, {
+    publicKeys,
+    ...(options.minSeq === undefined ? {} : { minSeq: options.minSeq }),
+    ...(witness === undefined ? {} : { witness }),
+  });
+  return report.ok ? requireSealed(report, options.allowUnsealed === true) : report;
+}
+
+/** A sound chain is still not a verified log unless it holds events and is sealed to its end. */
+function requireSealed(r: AuditVerifyReport, allowUnsealed: boolean): AuditVerifyReport {
+  if (r.events === 0) {
+    return { ...r, ok: false, firstBadSeq: 1, line: 0, problem: 'empty log: no events, so nothing is sealed (a log cut to nothing looks like this)' };
+  }
+  if (allowUnsealed) return r;
+  if (r.unsealedEvents > 0) {
+    return {
+      ...r,
+      ok: false,
+      firstBadSeq: r.lastSealedSeq + 1,
+      line: 0,
+      problem:
+        `${r.unsealedEvents} event(s) after the last sealed seq ${r.lastSealedSeq} carry no signature ` +
+        `(cut, forged after the last checkpoint, or a writer still open: --allow-unsealed accepts that)`,
+    };
+  }
+  if (!r.closedCleanly) {
+    return {
+      ...r,
+      ok: false,
+      firstBadSeq: r.lastSeq + 1,
+      line: 0,
+      problem:
+        `the log ends at a checkpoint of seq ${r.lastSeq} that is not its close checkpoint ` +
+        `(cut after a checkpoint, or a writer still open: --allow-unsealed accepts that)`,
+    };
+  }
+  return r;
+}
+
+/** seq -> hash of the witness's checkpoints, each checked against the trusted keys. */
+function witnessMap(checkpoints: readonly AuditCheckpoint[], publicKeys: ReadonlyMap<string, KeyObject>): Map<number, string> | Error {
+  const out = new Map<number, string>();
+  for (const c of checkpoints) {
+    const key = publicKeys.get(c.keyId);
+    if (key === undefined || !checkpointSignatureValid(c, key)) {
+      return new Error(`witness checkpoint at seq ${c.seq} is not signed by a trusted key (key ${c.keyId}): the witness cannot be trusted`);
+    }
+    out.set(c.seq, c.hash);
+  }
+  return out;
 }
 
 /** A log that fails the chain checks when read for replay. */
@@ -224,6 +326,8 @@ export class AuditLogCorruptError extends Error {
 }
 
 export interface ReadAuditEventsOptions {
+  /** Throw unless the log reaches this seq. */
+  readonly minSeq?: number;
   /**
    * Return the sound events before a torn last line instead of throwing (default false). Use it to replay
    * after a crash; the torn line itself is still on disk and `verifyAuditLog` still reports it.
@@ -237,7 +341,7 @@ export interface ReadAuditEventsOptions {
  */
 export function readAuditEvents(path: string, options: ReadAuditEventsOptions = {}): AuditEvent[] {
   const events: AuditEvent[] = [];
-  const report = scanAuditLog(path, { collect: events });
+  const report = scanAuditLog(path, { collect: events, ...(options.minSeq === undefined ? {} : { minSeq: options.minSeq }) });
   if (report.ok) return events;
   if (options.allowTornTail === true && report.tornTail !== undefined) return events;
   throw new AuditLogCorruptError(path, report);

@@ -28,6 +28,7 @@ export {
   type AuditTornTail,
   type ReadAuditEventsOptions,
   AuditLogCorruptError,
+  auditLogId,
   verifyAuditLog,
   readAuditEvents,
 } from './audit-verify.js';
@@ -67,3 +68,5 @@ export {
   RedisRevocationList,
 } from './revocation-list.js';
 export { type TokenKeyPaths, tokenKeysDir, tokenKeyPaths, ensureTokenKeys, loadTokenSigningKey, loadTokenPublicKey } from './token-keys.js';
+export { type AuditWitness, FileWitness, readWitnessFile, witnessFilePath } from './audit-witness.js';
+export { type BulwarkHome, resolveHome, ensureHomeSigningKey, trustPublicKey, loadKeyring } from './home.js';

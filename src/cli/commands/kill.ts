@@ -1,43 +1,44 @@
 /**
- * `bulwark kill --soft|--hard`, `bulwark resume`, `bulwark status`: operate the kill-switch in Redis.
- * Every flip is written to a signed audit file (the signing key is made on first use, mode 0600): the request
- * before Redis is touched, the change after. Before a flip the file is replayed into Redis, so a Redis that
- * lost its state comes back latched. A kill is never held up by the audit file (it is applied, and the
- * command then fails naming the audit problem); a resume is refused unless it can be recorded.
+ * `bulwark kill --soft|--hard`, `bulwark resume`, `bulwark kill restore`, `bulwark status`: operate the
+ * kill-switch in Redis. State of our own lives in one home (`--home`, `BULWARK_HOME`, or `~/.bulwark`): the
+ * kill-switch audit log, its signing key (made on first use, mode 0600), the keyring and the witness.
+ * Every flip is written to the log: the request before Redis is touched, the change after. A store that lost
+ * its state (no restored epoch) is restored from the log first. Only a tightening is a kill; every loosening
+ * is a resume, refused unless it can be recorded. A kill is never held up by the audit log (it is applied,
+ * and the command then fails naming the audit problem).
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { systemClock } from '../../core/index.js';
-import { AuditLog, type AuditSink, readAuditEvents, writeAuditKeyPair } from '../../security/index.js';
+import { type AuditLog, type AuditSink, type BulwarkHome, resolveHome } from '../../security/index.js';
 import {
   RedisStateStore,
   type StateRecord,
+  type TradingState,
   UnauditedStateChangeError,
   applyOperatorChange,
+  assertKillTightens,
+  assertResumeLoosens,
   errorText,
-  isTightening,
-  type TradingState,
   operatorChange,
   parseScope,
-  replayTradingStates,
 } from '../../risk-gatekeeper/index.js';
+import { type KillSwitchLogState, needsRestore, openKillSwitchLog, replayKillSwitchLog, restoreFromLog } from './killswitch-log.js';
+import { registerStatusCommand } from './kill-status.js';
 
-interface StoreOptions {
+export interface StoreOptions {
   redis: string;
   prefix: string;
+  home?: string;
+  audit?: string;
 }
-interface FlipOptions extends StoreOptions {
-  scope: string;
-  reason: string;
+interface OperatorOptions extends StoreOptions {
+  reason?: string;
   operator: string;
-  audit: string;
-  keys: string;
 }
-
-const DEFAULT_AUDIT = join('.bulwark', 'audit', 'killswitch.jsonl');
-const DEFAULT_KEYS = join('.bulwark', 'keys');
+interface FlipOptions extends OperatorOptions {
+  scope: string;
+}
 
 function defaultOperator(): string {
   try {
@@ -47,22 +48,32 @@ function defaultOperator(): string {
   }
 }
 
-function addStoreOptions(cmd: Command): Command {
+export function addStoreOptions(cmd: Command): Command {
   return cmd
     .option('--redis <url>', 'Redis holding the kill-switch state', process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
-    .option('--prefix <prefix>', 'key prefix of the kill-switch state in Redis', 'bulwark:ks:');
+    .option('--prefix <prefix>', 'key prefix of the kill-switch state in Redis', 'bulwark:ks:')
+    .option('--home <dir>', 'home of the kill-switch log, keys, keyring and witness (default: BULWARK_HOME, else ~/.bulwark)')
+    .option('--audit <file>', 'kill-switch audit log (default: <home>/audit/killswitch.jsonl)');
 }
 
-function addFlipOptions(cmd: Command): Command {
+// --reason is checked by hand: commander would also demand a required option of `kill` from `kill restore`.
+function addOperatorOptions(cmd: Command): Command {
   return addStoreOptions(cmd)
-    .option('--scope <scope>', 'global, agent:ID or instrument:SYMBOL', 'global')
-    .requiredOption('--reason <text>', 'why (recorded with the change)')
-    .option('--operator <id>', 'who (default: the OS user)', defaultOperator())
-    .option('--audit <file>', 'audit log the change is written to', DEFAULT_AUDIT)
-    .option('--keys <dir>', 'where the audit signing key lives (made on first use)', DEFAULT_KEYS);
+    .option('--reason <text>', 'why (recorded with the change; required)')
+    .option('--operator <id>', 'who (default: the OS user)', defaultOperator());
 }
 
-async function openStore(opts: StoreOptions): Promise<RedisStateStore> {
+function requireReason(opts: { reason?: string }, command: string): string {
+  if (opts.reason === undefined || opts.reason.trim() === '') throw new Error(`${command}: --reason is required (it is recorded with the change)`);
+  return opts.reason;
+}
+
+export function homeAndLog(opts: StoreOptions): { home: BulwarkHome; logPath: string } {
+  const home = resolveHome(opts.home);
+  return { home, logPath: opts.audit ?? home.killSwitchLogPath };
+}
+
+export async function openStore(opts: StoreOptions): Promise<RedisStateStore> {
   const store = new RedisStateStore({ url: opts.redis, keyPrefix: opts.prefix, clock: systemClock, reconnect: false });
   try {
     await store.connect();
@@ -73,60 +84,67 @@ async function openStore(opts: StoreOptions): Promise<RedisStateStore> {
   return store;
 }
 
-function signingKeyPath(keysDir: string): string {
-  const path = join(keysDir, 'audit-signing.pem');
-  if (!existsSync(path)) {
-    const written = writeAuditKeyPair(keysDir);
-    process.stderr.write(`made an audit signing key: ${written.privateKeyPath} (mode 0600), public key ${written.publicKeyPath}\n`);
-  }
-  return path;
+/** A sink that refuses every write, standing in for a log that could not be opened (a kill still goes ahead). */
+function failingSink(problem: unknown): AuditSink {
+  return {
+    append: () => {
+      throw problem;
+    },
+  };
 }
 
-async function flip(state: TradingState, opts: FlipOptions): Promise<void> {
-  const change = operatorChange(parseScope(opts.scope), state, opts.operator, opts.reason);
+type FlipKind = 'kill' | 'resume';
+
+async function flip(kind: FlipKind, state: TradingState, opts: FlipOptions): Promise<void> {
+  const change = operatorChange(parseScope(opts.scope), state, opts.operator, requireReason(opts, kind));
+  const { home, logPath } = homeAndLog(opts);
   const store = await openStore(opts);
+  const tightening = kind === 'kill';
   try {
-    // A kill is applied whatever state the audit log is in (and the failure reported afterwards); a
-    // loosening is refused unless the log can be replayed, opened and written.
-    const tightening = isTightening(store, change);
-    let replayed: StateRecord[] = [];
+    // Refused before anything is written: a kill that would loosen, a resume that would not.
+    if (tightening) assertKillTightens(change, store.cache.stateOf(change.scope));
+    // The key and the log are made only once Redis answered: a failed flip leaves nothing behind.
+    let log: AuditLog | undefined;
     let auditProblem: unknown;
+    let replayed: KillSwitchLogState | undefined;
     try {
-      replayed = existsSync(opts.audit) ? replayTradingStates(readAuditEvents(opts.audit)) : [];
+      replayed = replayKillSwitchLog(home, logPath);
+      log = openKillSwitchLog(home, logPath, systemClock);
     } catch (err) {
       if (!tightening) throw err;
       auditProblem = err;
     }
-    // The key and the audit directory are made only once Redis answered: a failed flip leaves nothing behind.
-    let log: AuditLog | undefined;
     try {
-      const keyPath = signingKeyPath(opts.keys);
-      mkdirSync(dirname(opts.audit), { recursive: true });
-      log = AuditLog.open({ path: opts.audit, signingKey: keyPath });
-    } catch (err) {
-      if (!tightening) throw err;
-      auditProblem ??= err;
-    }
-    try {
-      await store.restore(replayed);
-      const sink: AuditSink =
-        log ??
-        ({
-          append: () => {
-            throw auditProblem;
-          },
-        } satisfies AuditSink);
+      const sink: AuditSink = log ?? failingSink(auditProblem);
+      if (needsRestore(store, systemClock.nowMs())) {
+        const why = store.healthProblem();
+        try {
+          if (replayed === undefined) throw auditProblem;
+          const restored = await restoreFromLog(store, replayed, sink, {
+            actor: change.actor,
+            reason: `restore before ${kind}: ${why}`,
+            clock: systemClock,
+          });
+          process.stdout.write(`restored ${restored.records.length} scope(s) from ${logPath} under epoch ${restored.epoch.id} (the store had ${why})\n`);
+        } catch (err) {
+          // A resume needs a restored store; a kill goes ahead on an unrestored one (and fails afterwards).
+          if (!tightening) throw new Error(`${kind} refused: the store could not be restored first (${errorText(err)})`);
+          auditProblem ??= err;
+        }
+      }
+      if (tightening) assertKillTightens(change, store.cache.stateOf(change.scope));
+      else assertResumeLoosens(change, store.cache.stateOf(change.scope));
       let record: StateRecord;
       try {
-        record = await applyOperatorChange(store, sink, change, { recordChanged: true });
+        record = await applyOperatorChange(store, sink, change, { recordChanged: true, tightenOnly: tightening });
       } catch (err) {
-        if (err instanceof UnauditedStateChangeError) process.stdout.write(`${describe(err.record)}\n`);
+        if (err instanceof UnauditedStateChangeError) process.stdout.write(`${describeRecord(err.record)}\n`);
         throw err;
       }
-      process.stdout.write(`${describe(record)}\n`);
+      process.stdout.write(`${describeRecord(record)}\n`);
       if (auditProblem !== undefined) {
-        // Written down, but the log could not be replayed first: say so, and fail so scripts notice.
-        throw new Error(`audit log ${opts.audit} could not be replayed before the kill (${errorText(auditProblem)}); the kill is applied and recorded`);
+        // Written down as far as possible, but the log could not be replayed or the store restored: fail loudly.
+        throw new Error(`kill applied, but the kill-switch log ${logPath} could not be replayed or restored first (${errorText(auditProblem)})`);
       }
     } finally {
       log?.close();
@@ -136,44 +154,70 @@ async function flip(state: TradingState, opts: FlipOptions): Promise<void> {
   }
 }
 
-function describe(r: StateRecord): string {
+async function restoreCommand(opts: OperatorOptions): Promise<void> {
+  const reason = requireReason(opts, 'kill restore');
+  if (opts.operator.trim() === '') throw new Error('operator: must not be empty');
+  const { home, logPath } = homeAndLog(opts);
+  const store = await openStore(opts);
+  try {
+    const replayed = replayKillSwitchLog(home, logPath);
+    const log = openKillSwitchLog(home, logPath, systemClock);
+    try {
+      const outcome = await restoreFromLog(store, replayed, log, { actor: `operator:${opts.operator}`, reason, clock: systemClock });
+      process.stdout.write(
+        `restored ${outcome.records.length} scope(s) from ${logPath} under epoch ${outcome.epoch.id} ` +
+          `(previous epoch ${outcome.previousEpoch ?? 'none'})\n`,
+      );
+      for (const r of outcome.records) process.stdout.write(`  ${r.scope}: ${r.state} (${r.actor}: ${r.reason})\n`);
+      for (const s of outcome.keptFromStore) process.stdout.write(`  note: ${s}: the store's state was kept over the log's (newer or stricter)\n`);
+    } finally {
+      log.close();
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+export function describeRecord(r: StateRecord): string {
   const at = new Date(r.changedAtMs).toISOString();
   return `${r.scope}: ${r.previous} -> ${r.state} (version ${r.version}, ${at}, ${r.actor}): ${r.reason}`;
 }
 
+function parseResumeTarget(text: string): 'ACTIVE' | 'REDUCING' {
+  const t = text.toLowerCase();
+  if (t === 'active') return 'ACTIVE';
+  if (t === 'reducing') return 'REDUCING';
+  throw new RangeError(`--to: must be active or reducing, got '${text}'`);
+}
+
 export function registerKillCommand(program: Command): void {
-  addFlipOptions(
+  const kill = addOperatorOptions(
     program
       .command('kill')
-      .description('soft kill (REDUCING: only position-shrinking orders) or hard kill (HALTED: cancel and flatten)')
+      .description('soft kill (REDUCING: only position-shrinking orders) or hard kill (HALTED: cancel and flatten); only ever tightens')
+      .option('--scope <scope>', 'global, agent:ID or instrument:SYMBOL', 'global')
       .option('--soft', 'move the scope to REDUCING', false)
       .option('--hard', 'move the scope to HALTED', false),
   ).action(async (opts: FlipOptions & { soft: boolean; hard: boolean }) => {
     if (opts.soft === opts.hard) throw new Error('kill: give exactly one of --soft or --hard');
-    await flip(opts.hard ? 'HALTED' : 'REDUCING', opts);
+    await flip('kill', opts.hard ? 'HALTED' : 'REDUCING', opts);
   });
 
-  addFlipOptions(program.command('resume').description('return a scope to ACTIVE (only an operator can)')).action(
-    async (opts: FlipOptions) => {
-      await flip('ACTIVE', opts);
-    },
-  );
+  addOperatorOptions(
+    kill.command('restore').description("rebuild every scope's state from the signed kill-switch log and write it back under a new epoch"),
+  ).action(async (opts: OperatorOptions) => {
+    await restoreCommand(opts);
+  });
 
-  addStoreOptions(program.command('status').description('print the trading state of every scope'))
-    .option('--json', 'print one JSON object', false)
-    .action(async (opts: StoreOptions & { json: boolean }) => {
-      const store = await openStore(opts);
-      try {
-        const records = store.cache.all();
-        const global = store.cache.stateOf('global');
-        if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ global, health: store.health(systemClock.nowMs()), scopes: records })}\n`);
-          return;
-        }
-        if (!records.some((r) => r.scope === 'global')) process.stdout.write('global: ACTIVE (never changed)\n');
-        for (const r of records) process.stdout.write(`${describe(r)}\n`);
-      } finally {
-        await store.close();
-      }
-    });
+  addOperatorOptions(
+    program
+      .command('resume')
+      .description('loosen a scope: to ACTIVE, or from HALTED to REDUCING (--to reducing); only an operator can')
+      .option('--scope <scope>', 'global, agent:ID or instrument:SYMBOL', 'global')
+      .option('--to <state>', 'active or reducing', 'active'),
+  ).action(async (opts: FlipOptions & { to: string }) => {
+    await flip('resume', parseResumeTarget(opts.to), opts);
+  });
+
+  registerStatusCommand(program);
 }
