@@ -263,7 +263,7 @@ describe('RiskGatekeeper loss triggers', () => {
     const f = makeFixture({ drawdownHaltPct: 20, dailyLossLimitPct: 50 });
     await f.store.close();
     f.ctx.setAccount({ equity: 80_000, peakEquity: 100_000, dayStartEquity: 90_000, timeMs: T0_MS });
-    expect(codes(f.gk.check(f.order(), f.ctx))).toEqual(['DRAWDOWN_HALT', 'STATE_UNAVAILABLE']);
+    expect(codes(f.gk.check(f.order(), f.ctx))).toEqual(['DRAWDOWN_HALT', 'STATE_UNKNOWN']);
     await flush();
     const failed = f.audit.events.find((e) => e.type === 'STATE_ESCALATION_FAILED');
     expect(failed?.payload).toMatchObject({ scope: 'global', state: 'HALTED', error: 'trading state store: closed' });

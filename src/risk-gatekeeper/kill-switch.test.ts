@@ -3,6 +3,7 @@ import type { OrderIntent } from './context.js';
 import { KillSwitch, type KillSwitchVenue, type VenuePosition } from './kill-switch.js';
 import { MemoryStateStore } from './memory-state-store.js';
 import { replayTradingStates } from './state-replay.js';
+import { restoreTradingStates } from './state-restore.js';
 import { codes, flush, makeFixture, T0_MS } from './test-helpers/fixtures.js';
 import type { Scope } from './trading-state.js';
 
@@ -158,14 +159,16 @@ describe('latch across restarts', () => {
     // A new process: empty store, state rebuilt from the events the old one wrote.
     const records = replayTradingStates(f.audit.events);
     const g = makeFixture({}, new MemoryStateStore(f.clock), f.clock);
-    await g.gk.restore(records);
+    const before = g.store.epoch()?.id;
+    const restored = await restoreTradingStates(g.store, { fromLog: records, actor: 'system', reason: 'start', source: 'spec', clock: f.clock, audit: g.audit });
     expect(g.store.cache.stateOf('global')).toBe('ACTIVE');
     expect(g.store.cache.stateOf('agent:a1')).toBe('HALTED');
     expect(codes(g.gk.check(g.order({ agentId: 'a1' }), g.ctx))).toEqual(['TRADING_HALTED']);
-    expect(g.audit.events.filter((e) => e.type === 'TRADING_STATE_CHANGED')).toHaveLength(0); // not re-audited
-    // Versions continue after the restored ones, so new flips win over old records.
+    // Audited as one restore under a new epoch; versions restart in it and new flips continue after them.
+    expect(restored.epoch.id).not.toBe(before);
+    expect(g.audit.events.filter((e) => e.type === 'TRADING_STATE_RESTORED')).toHaveLength(1);
     const next = await g.store.set({ scope: 'agent:a1', state: 'ACTIVE', actor: 'operator:bob', reason: 'ok' });
-    expect(next.version).toBeGreaterThan(Math.max(...records.map((r) => r.version)));
+    expect(next).toMatchObject({ epoch: restored.epoch.id, version: restored.records.length + 1 });
   });
 
   it('replay_refuses_an_unreadable_state_event_instead_of_guessing', () => {

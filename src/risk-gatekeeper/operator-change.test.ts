@@ -35,7 +35,7 @@ describe('applyOperatorChange', () => {
       {
         type: CHANGED,
         actor: 'operator:alice',
-        payload: { scope: 'global', from: 'ACTIVE', to: 'HALTED', version: 1, reason: 'incident', changedAtMs: T0_MS },
+        payload: { scope: 'global', from: 'ACTIVE', to: 'HALTED', version: 1, reason: 'incident', changedAtMs: T0_MS, epoch: store.epoch().id },
       },
     ]);
     expect(r.state).toBe('HALTED');

@@ -16,6 +16,7 @@ import { KillSwitch } from './kill-switch.js';
 import { spawnProbe, type ProbeHandle } from './probe-spawn.js';
 import { RedisStateStore } from './redis-state-store.js';
 import { replayTradingStates } from './state-replay.js';
+import { restoreTradingStates } from './state-restore.js';
 import { BTC, codes, makeFixture, T0_MS } from './test-helpers/fixtures.js';
 import type { StateRecord } from './trading-state.js';
 
@@ -30,14 +31,20 @@ function prefix(): string {
   return `bulwark:test:${randomUUID()}:`;
 }
 
-async function openStore(keyPrefix: string, clock: Clock = new FakeClock(T0_MS), pollIntervalMs = 60_000): Promise<RedisStateStore> {
+/** Opens a store on `keyPrefix`; a store without an epoch is first initialised by an empty restore. */
+async function openStore(keyPrefix: string, clock: Clock = new FakeClock(T0_MS), pollIntervalMs = 60_000, init = true): Promise<RedisStateStore> {
   const store = new RedisStateStore({ url: REDIS_URL, keyPrefix, clock, pollIntervalMs, maxStateAgeMs: 1_000 });
   cleanups.push(async () => {
     await store.deleteAll().catch(() => undefined);
     await store.close();
   });
   await store.connect();
+  if (init && store.epoch() === undefined) await initialise(store, clock);
   return store;
+}
+
+async function initialise(store: RedisStateStore, clock: Clock): Promise<void> {
+  await restoreTradingStates(store, { fromLog: [], actor: 'operator:test', reason: 'fresh store', source: 'none', clock, audit: new MemoryAuditSink() });
 }
 
 function nextChange(store: RedisStateStore, accept: (r: StateRecord) => boolean): Promise<StateRecord> {
@@ -59,7 +66,7 @@ describe('RedisStateStore', () => {
     const b = await openStore(p);
     const seen = nextChange(b, (r) => r.scope === 'global');
     const rec = await a.set({ scope: 'global', state: 'HALTED', actor: 'operator:alice', reason: 'test' });
-    expect(rec).toMatchObject({ state: 'HALTED', previous: 'ACTIVE', version: 1, changedAtMs: T0_MS });
+    expect(rec).toMatchObject({ state: 'HALTED', previous: 'ACTIVE', version: 1, changedAtMs: T0_MS, epoch: a.epoch()?.id });
     expect(await seen).toEqual(rec);
     expect(b.cache.effectiveState('x', 'BTC/USD')).toBe('HALTED');
   });
@@ -110,14 +117,14 @@ describe('RedisStateStore', () => {
     await expect(store.connect()).rejects.toThrow(/trading state store redis:\/\/127\.0\.0\.1:1.*cannot connect/);
     const f = makeFixture({}, store, clock);
     expect(store.health(clock.nowMs())).toBe('UNAVAILABLE');
-    expect(codes(f.gk.check(f.order(), f.ctx))).toEqual(['STATE_UNAVAILABLE']);
+    expect(codes(f.gk.check(f.order(), f.ctx))).toEqual(['STATE_UNKNOWN']);
     f.ctx.setPosition('BTC/USD', 0.3);
-    expect(codes(f.gk.check(f.order({ side: 'SELL', quantity: 0.1 }), f.ctx))).toEqual(['STATE_UNAVAILABLE']);
+    expect(codes(f.gk.check(f.order({ side: 'SELL', quantity: 0.1 }), f.ctx))).toEqual(['STATE_UNKNOWN']);
     const ks = new KillSwitch({ store, gatekeeper: f.gk, audit: f.audit });
     await expect(ks.kill('global', 'hard', 'alice', 'x')).rejects.toThrow(/cannot write global/);
   });
 
-  it('a_record_that_cannot_be_read_makes_the_store_unavailable', async () => {
+  it('a_record_that_cannot_be_read_makes_the_state_unknown', async () => {
     const p = prefix();
     const clock = new FakeClock(T0_MS);
     const a = await openStore(p, clock);
@@ -125,8 +132,9 @@ describe('RedisStateStore', () => {
     const raw = new Redis(REDIS_URL);
     cleanups.push(() => void raw.disconnect());
     await raw.hset(`${p}states`, 'global', '{"state":"PAUSED"}');
-    const b = await openStore(p, clock);
-    expect(b.health(clock.nowMs())).toBe('UNAVAILABLE');
+    const b = await openStore(p, clock, 60_000, false);
+    expect(b.health(clock.nowMs())).toBe('UNKNOWN');
+    expect(b.healthProblem()).toMatch(/unreadable state record\(s\): global/);
     expect(a.health(clock.nowMs())).toBe('OK'); // a has not re-read yet; it will on its next poll
   });
 
@@ -147,13 +155,25 @@ describe('RedisStateStore', () => {
     log1.close();
     await first.deleteAll(); // Redis restarted with nothing on disk
 
-    const second = await openStore(p, clock);
-    expect(second.cache.stateOf('instrument:BTC/USD')).toBe('ACTIVE');
+    // A gatekeeper started now does not take the empty store for ACTIVE.
+    const second = new RedisStateStore({ url: REDIS_URL, keyPrefix: p, clock, pollIntervalMs: 60_000 });
+    cleanups.push(() => second.close());
+    await second.connect();
     const f2 = makeFixture({}, second, clock);
-    await f2.gk.restore(replayTradingStates(readAuditEvents(file)));
+    expect(second.health(clock.nowMs())).toBe('UNKNOWN');
+    expect(codes(f2.gk.check(f2.order(), f2.ctx))).toEqual(['STATE_UNKNOWN']);
+    await restoreTradingStates(second, {
+      fromLog: replayTradingStates(readAuditEvents(file)),
+      actor: 'operator:bob',
+      reason: 'redis restarted',
+      source: file,
+      clock,
+      audit: new MemoryAuditSink(),
+    });
     expect(codes(f2.gk.check(f2.order(), f2.ctx))).toEqual(['TRADING_HALTED']);
-    // Restored into Redis too: a third gatekeeper that never saw the log is latched as well.
+    // Restored into Redis under a new restored epoch: a third gatekeeper that never saw the log is latched as well.
     const third = await openStore(p, clock);
+    expect(third.epoch()).toMatchObject({ restored: true, id: second.epoch()?.id });
     expect(third.cache.stateOf('instrument:BTC/USD')).toBe('HALTED');
     expect(third.cache.stateOf('global')).toBe('REDUCING');
   });

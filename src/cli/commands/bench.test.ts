@@ -36,6 +36,15 @@ describe('bulwark bench', () => {
     }
   }, 60_000);
 
+  it('bench_killswitch_restart_on_its_own_redis_server_prints_the_time_to_fail_closed', async () => {
+    const result = await bench(['killswitch', '--restart', '--json', '--scale', '0.05']);
+    for (const key of ['restart_to_fail_closed_p99_ms', 'wipe_to_fail_closed_p99_ms']) {
+      expect(typeof result[key] === 'number' && Number.isFinite(result[key]) && result[key] > 0, key).toBe(true);
+    }
+    expect(result).toMatchObject({ bench: 'killswitch-restart', gatekeepers: 8, trials: 3 });
+    await expect(bench(['killswitch', '--restart', '--redis', testRedisUrl()])).rejects.toThrow(/only on its own redis-server/);
+  }, 60_000);
+
   it('an_unknown_benchmark_or_a_bad_scale_is_refused_naming_the_choices_or_the_flag', async () => {
     await expect(bench(['nope', '--json'])).rejects.toThrow("bench: unknown benchmark 'nope'; choose one of: gatekeeper, killswitch, mask");
     await expect(bench(['mask', '--scale', '0'])).rejects.toThrow("--scale: must be a number > 0, got '0'");

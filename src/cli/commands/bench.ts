@@ -10,8 +10,10 @@ export interface BenchOptions {
   json: boolean;
   /** Scales the work of a benchmark down (for smoke tests) or up. */
   scale: number;
-  /** A Redis server for the benchmarks that need one (`--redis URL`). */
+  /** A Redis server for the benchmarks that need one (`--redis URL`); without it they start their own. */
   redisUrl?: string;
+  /** `bench killswitch --restart`. */
+  restart?: boolean;
 }
 
 type BenchFn = (options: BenchOptions) => Promise<BenchResult>;
@@ -36,15 +38,17 @@ export function registerBenchCommand(program: Command): void {
     .argument('<name>', `benchmark name, one of: ${Object.keys(BENCHMARKS).join(', ')}`)
     .option('--json', 'print one JSON object only', false)
     .option('--scale <x>', 'scale the amount of work (1 = full benchmark)', '1')
-    .option('--redis <url>', 'Redis server for the benchmarks that need one (killswitch, startup)')
-    .action(async (name: string, opts: { json: boolean; scale: string; redis?: string }) => {
+    .option('--redis <url>', 'Redis server for the benchmarks that need one (killswitch, startup; killswitch starts its own without it)')
+    .option('--restart', 'killswitch: measure Redis restart (and wipe) -> every gatekeeper fail-closed', false)
+    .action(async (name: string, opts: { json: boolean; scale: string; redis?: string; restart: boolean }) => {
       const load = BENCHMARKS[name];
       if (!load) {
         throw new Error(`bench: unknown benchmark '${name}'; choose one of: ${Object.keys(BENCHMARKS).join(', ')}`);
       }
       const scale = parseNumberFlag(opts.scale, '--scale', { above: 0 });
       const run = await load();
-      const result = await run({ json: opts.json, scale, ...(opts.redis === undefined ? {} : { redisUrl: opts.redis }) });
+      if (opts.restart && name !== 'killswitch') throw new Error('bench: --restart applies to killswitch only');
+      const result = await run({ json: opts.json, scale, restart: opts.restart, ...(opts.redis === undefined ? {} : { redisUrl: opts.redis }) });
       process.stdout.write(`${JSON.stringify(result, null, opts.json ? 0 : 2)}\n`);
     });
 }

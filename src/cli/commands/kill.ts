@@ -205,8 +205,9 @@ export function registerKillCommand(program: Command): void {
 
   addOperatorOptions(
     kill.command('restore').description("rebuild every scope's state from the signed kill-switch log and write it back under a new epoch"),
-  ).action(async (opts: OperatorOptions) => {
-    await restoreCommand(opts);
+  ).action(async (_opts: OperatorOptions, cmd: Command) => {
+    // `kill` itself has the same options, and commander lets it take them after `restore` too: read both.
+    await restoreCommand(cmd.optsWithGlobals<OperatorOptions>());
   });
 
   addOperatorOptions(
