@@ -36,6 +36,7 @@ import {
   sha256Hex,
   signCheckpoint,
 } from './audit-record.js';
+import { readFileLines } from './audit-lines.js';
 import { readAuditTail, readRange } from './audit-tail.js';
 import { auditLogId } from './audit-verify.js';
 import type { AuditWitness } from './audit-witness.js';
@@ -190,7 +191,7 @@ export class AuditLog implements AuditSink {
         }
         recovered = setAsideTornTail(opts.path, fd, tail.tornOffset);
       }
-      const logId = tail.lastSeq > 0 ? auditLogId(readFirstEventHash(opts.path, fd)) : '';
+      const logId = tail.lastSeq > 0 ? auditLogId(readFirstEventHash(opts.path)) : '';
       const log = new AuditLog(opts.path, fd, lockPath, key, opts, tail.lastSeq, tail.lastHash, tail.lastSealedSeq, tail.endsClosed, logId);
       openLogs.add(log);
       installExitHook();
@@ -413,12 +414,13 @@ export class AuditLog implements AuditSink {
 }
 
 /** The hash of the file's first event (its first line), for the log id. */
-function readFirstEventHash(path: string, fd: number): string {
-  const head = readRange(fd, 0, Math.min(fstatSync(fd).size, 64 * 1024)).toString('utf8');
-  const nl = head.indexOf('\n');
-  const record = parseAuditLine(nl < 0 ? head : head.slice(0, nl));
-  if (record.kind !== 'event' || record.event.seq !== 1) throw new Error(`audit log '${path}': cannot resume, the first line is not event seq 1`);
-  return record.event.hash;
+function readFirstEventHash(path: string): string {
+  for (const line of readFileLines(path)) {
+    const record = parseAuditLine(line.text);
+    if (record.kind === 'event' && record.event.seq === 1) return record.event.hash;
+    break;
+  }
+  throw new Error(`audit log '${path}': cannot resume, the first line is not event seq 1`);
 }
 
 /** Copies the torn bytes beside the log, cuts them off, and says where they went. */

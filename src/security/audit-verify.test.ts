@@ -57,7 +57,8 @@ describe('verifyAuditLog on a file it cannot read', () => {
 describe('verifyAuditLog on an untouched log', () => {
   it('accepts the chain and every signature and says the log was closed cleanly', () => {
     writeSampleLog();
-    expect(verifyAuditLog(path, keys.publicKeyPem)).toEqual({
+    const report = verifyAuditLog(path, keys.publicKeyPem);
+    expect(report).toEqual({
       ok: true,
       events: 10,
       checkpoints: 3,
@@ -65,12 +66,21 @@ describe('verifyAuditLog on an untouched log', () => {
       lastSealedSeq: 10,
       unsealedEvents: 0,
       closedCleanly: true,
+      lastHash: report.lastHash,
+      lastKeyId: keys.keyId,
+      logId: report.logId,
+      witnessedSeq: 0,
     });
+    expect(report.logId).toMatch(/^[0-9a-f]{16}$/);
   });
 
-  it('accepts an empty file as an empty, not cleanly closed log', () => {
+  // Regression: an empty file verified as `OK … 0 events`.
+  it('refuses an empty file: nothing is sealed, exit non-zero naming seq 1', () => {
     writeFileSync(path, '');
-    expect(verifyAuditLog(path, keys.publicKeyPem)).toMatchObject({ ok: true, events: 0, closedCleanly: false });
+    const report = verifyAuditLog(path, keys.publicKeyPem);
+    expect(report).toMatchObject({ ok: false, events: 0, firstBadSeq: 1, lastSealedSeq: 0 });
+    expect(report.problem).toMatch(/empty log/);
+    expect(verifyAuditLog(path, keys.publicKeyPem, { allowUnsealed: true })).toMatchObject({ ok: false, problem: expect.stringMatching(/empty log/) });
   });
 });
 
@@ -200,10 +210,14 @@ describe('verifyAuditLog detects tampering', () => {
     expect(verifyAuditLog(path, keys.publicKeyPem)).toMatchObject({ ok: false, firstBadSeq: 7, tornTail: { line: 8 } });
   });
 
-  it('reports a file cut at a line boundary as unsealed and not closed cleanly, and as bad given the expected length', () => {
+  it('refuses a file cut at a line boundary as unsealed naming the last sealed seq, accepted only with allowUnsealed', () => {
     const lines = writeSampleLog();
     writeLines(lines.slice(0, -2));
-    expect(verifyAuditLog(path, keys.publicKeyPem)).toMatchObject({
+    // Regression: an unsealed tail verified as OK.
+    const cut = verifyAuditLog(path, keys.publicKeyPem);
+    expect(cut).toMatchObject({ ok: false, firstBadSeq: 9, lastSeq: 9, lastSealedSeq: 8, unsealedEvents: 1, closedCleanly: false });
+    expect(cut.problem).toMatch(/1 event\(s\) after the last sealed seq 8 carry no signature/);
+    expect(verifyAuditLog(path, keys.publicKeyPem, { allowUnsealed: true })).toMatchObject({
       ok: true,
       lastSeq: 9,
       lastSealedSeq: 8,
