@@ -70,7 +70,7 @@ export function registerAgentRoutes(app: FastifyInstance, o: AgentRouteOptions):
   };
   const stateOf = (agentId: string, symbol: string): TradingState => o.store.cache.effectiveState(agentId, symbol);
   // A refusal by the chain (rules, gatekeeper, venue) is an error response with every reason; the first
-  // reason's code decides the status (DUPLICATE_ORDER 409, STATE_UNAVAILABLE 503, the rest 422).
+  // reason's code decides the status (DUPLICATE_ORDER 409, STATE_UNKNOWN 503, the rest 422).
   const answer = (agentId: string, result: DeskOutcome) => {
     o.metrics.decisions.inc({ outcome: result.outcome });
     if (result.outcome === 'MASKED' || result.outcome === 'DENIED' || result.outcome === 'VENUE_REJECTED') {

@@ -68,7 +68,7 @@ const STATUS_OF_GATEWAY: Readonly<Record<GatewayCode, number>> = {
 const STATUS_OF_REJECT: Partial<Record<RejectCode, number>> = {
   DUPLICATE_ORDER: 409,
   RATE_LIMIT: 429,
-  STATE_UNAVAILABLE: 503,
+  STATE_UNKNOWN: 503,
   STALE_STATE: 503,
 };
 
