@@ -36,6 +36,8 @@ export interface BacktestJob {
   readonly from?: string;
   readonly to?: string;
   readonly seed?: number;
+  /** Bars per year for annualising; default: read from the data's calendar. */
+  readonly periodsPerYear?: number;
 }
 
 export interface PreparedJob {
@@ -50,6 +52,7 @@ export interface PreparedJob {
   readonly schedule: readonly ScheduledAction[];
   readonly cash: number;
   readonly seed: number;
+  readonly periodsPerYear?: number;
 }
 
 export const DEFAULT_CASH = 10_000;
@@ -147,6 +150,7 @@ export async function prepareJob(job: BacktestJob): Promise<PreparedJob> {
     schedule: config?.schedule ?? [],
     cash,
     seed: job.seed ?? 0,
+    ...(job.periodsPerYear === undefined ? {} : { periodsPerYear: job.periodsPerYear }),
   };
 }
 
@@ -187,6 +191,7 @@ export async function runJob(
     risk: prepared.risk,
     schedule: prepared.schedule,
     seed: prepared.seed,
+    ...(prepared.periodsPerYear === undefined ? {} : { periodsPerYear: prepared.periodsPerYear }),
     ...(observe ? { observe, obsDim } : {}),
     ...(options.audit ? { audit: options.audit } : {}),
     ...(options.benchmark === undefined ? {} : { benchmark: options.benchmark }),

@@ -35,6 +35,10 @@ export interface BacktestMetrics extends PerformanceMetrics {
   agent: string;
   bars: number;
   bar_interval_ms: number;
+  /** Bars per year used to annualise (from the data's calendar, or `--periods-per-year`). */
+  periods_per_year: number;
+  /** Which calendar annualised the figures, and why (one line). */
+  calendar: string;
   /** False when neither rules nor risk limits were given: only the venue's validity checks applied. */
   limits_applied: boolean;
   seed: number;

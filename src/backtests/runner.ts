@@ -2,7 +2,7 @@
  * `runBacktest`: an agent through the one decision chain over history (bar-loop.ts), then the record: metrics,
  * the trade list, the decision log and a buy-and-hold benchmark on the same bars and costs.
  */
-import { type Bars, type Instrument, type Ledger, barsPerYear } from '../core/index.js';
+import { type Bars, type Instrument, type Ledger, elapsedYears, inferCalendar } from '../core/index.js';
 import type { Rules } from '../constraints/index.js';
 import { type GatekeeperConfig, parseGatekeeperConfig } from '../risk-gatekeeper/index.js';
 import { type AuditSink, discardAuditSink } from '../security/index.js';
@@ -37,6 +37,8 @@ export interface BacktestOptions {
   readonly observe?: (t: number, ledger: Ledger, out: Float32Array) => void;
   readonly obsDim?: number;
   readonly agentId?: string;
+  /** Bars per year for annualising; default: read from the data's own calendar (`inferCalendar`). */
+  readonly periodsPerYear?: number;
 }
 
 /** Backtest defaults for the fill model: costs as the venue's defaults, one account takes what the bar trades. */
@@ -101,7 +103,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRec
     note: limitsNote(rules, options.risk ?? null, gatekeeperFromSchedule),
     maxDrawdown: rules !== null ? rules.max_drawdown_pct : risk !== null ? risk.drawdownHaltPct / 100 : null,
   };
-  return backtestRecord(loop, agent, seed, limits, benchmarkEquity);
+  return backtestRecord(loop, agent, seed, limits, benchmarkEquity, options.periodsPerYear);
 }
 
 /** The record of a finished loop: series, trades, decisions and the metrics over them. */
@@ -111,11 +113,14 @@ function backtestRecord(
   seed: number,
   limits: LimitsInfo,
   benchmarkEquity: Float64Array | null,
+  periodsPerYear: number | undefined,
 ): BacktestRecord {
   const { bars, n, intervalMs, decisions } = loop;
   const last = n - 1;
   const trades = loop.book.finish(last, bars.time[last], bars.close[last]);
-  const bpy = barsPerYear(intervalMs);
+  const calendar = inferCalendar(bars, periodsPerYear);
+  const bpy = calendar.periodsPerYear;
+  const years = elapsedYears(bars.time);
   const perf = performanceMetrics(
     {
       equity: loop.equity,
@@ -125,6 +130,7 @@ function backtestRecord(
       feesPaid: loop.account.ledger.feesPaid,
     },
     bpy,
+    years,
   );
   const rejections: Record<string, number> = {};
   for (let i = 0; i < decisions.length; i++) {
@@ -137,10 +143,12 @@ function backtestRecord(
     clipped_targets: isBoxAgent(agent) ? ruleCounts(loop.clipCounts) : {},
     rejections,
     kill_switch_events: loop.killEvents.length,
-    benchmark: benchmarkEquity === null ? null : returnMetrics(benchmarkEquity, bpy),
+    benchmark: benchmarkEquity === null ? null : returnMetrics(benchmarkEquity, bpy, years),
     agent: agent.label,
     bars: n,
     bar_interval_ms: intervalMs,
+    periods_per_year: bpy,
+    calendar: calendar.description,
     limits_applied: limits.applied,
     seed,
   };

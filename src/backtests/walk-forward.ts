@@ -5,7 +5,7 @@
  * The test runs stitched together are the out-of-sample result. Each test run starts flat with fresh cash and
  * a cold agent, so no train-period account state leaks into it.
  */
-import { type Bars, type Instrument, barIntervalMs, barsPerYear, sliceBars } from '../core/index.js';
+import { type Bars, type Instrument, elapsedYears, inferCalendar, sliceBars } from '../core/index.js';
 import { createDataset } from '../env/index.js';
 import type { Rules } from '../constraints/index.js';
 import type { GatekeeperConfig } from '../risk-gatekeeper/index.js';
@@ -35,6 +35,8 @@ export interface WalkForwardOptions {
   readonly rules?: Rules | null;
   readonly risk?: GatekeeperConfig | null;
   readonly seed?: number;
+  /** Bars per year for annualising; default: read from the data's calendar. */
+  readonly periodsPerYear?: number;
   readonly onWindow?: (done: number, total: number) => void;
 }
 
@@ -75,6 +77,7 @@ export async function runWalkForward(o: WalkForwardOptions): Promise<WalkForward
     rules: o.rules ?? null,
     risk: o.risk ?? null,
     seed: o.seed ?? 0,
+    ...(o.periodsPerYear === undefined ? {} : { periodsPerYear: o.periodsPerYear }),
   };
   const results: WalkForwardWindowResult[] = [];
   for (const w of windows) {
@@ -113,5 +116,10 @@ export async function runWalkForward(o: WalkForwardOptions): Promise<WalkForward
     results.map((r) => r.test.equity),
     o.initialCash,
   );
-  return { windows: results, stitchedEquity, stitched: returnMetrics(stitchedEquity, barsPerYear(barIntervalMs(o.bars))) };
+  // The stitched series spans the test windows: its calendar time runs from the first test bar to the last.
+  const first = results[0]?.window.testStart ?? 0;
+  const last = (results.at(-1)?.window.testEnd ?? 1) - 1;
+  const years = elapsedYears([o.bars.time[first], o.bars.time[last]]);
+  const calendar = inferCalendar(o.bars, o.periodsPerYear);
+  return { windows: results, stitchedEquity, stitched: returnMetrics(stitchedEquity, calendar.periodsPerYear, years) };
 }

@@ -33,6 +33,7 @@ export interface BacktestFlags {
   from?: string;
   to?: string;
   seed: string;
+  periodsPerYear?: string;
   out?: string;
   json: boolean;
 }
@@ -57,6 +58,7 @@ export function jobFromFlags(f: BacktestFlags): BacktestJob {
     ...(f.from === undefined ? {} : { from: f.from }),
     ...(f.to === undefined ? {} : { to: f.to }),
     ...(seed === undefined ? {} : { seed }),
+    ...(f.periodsPerYear === undefined ? {} : { periodsPerYear: parseNumberFlag(f.periodsPerYear, '--periods-per-year', { above: 0 }) }),
   };
 }
 
@@ -77,6 +79,7 @@ export function registerBacktestCommand(program: Command): void {
     .option('--from <date>', 'first bar (open time, UTC), e.g. 2021-01-01')
     .option('--to <date>', 'last bar (open time, UTC)')
     .option('--seed <n>', 'seed for random agents', '0')
+    .option('--periods-per-year <n>', "bars per year for annualising (default: read from the data's calendar)")
     .option('--out <dir>', 'output directory (default runs/backtest-<time>)')
     .option('--json', 'print one JSON object (the metrics and the output paths) only', false)
     .action(async (flags: BacktestFlags) => {
@@ -119,7 +122,7 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<Backtest
   audit.log.close();
   const written = writeRunFiles(out, rec);
   const reportPath = join(out, 'report.html');
-  const notes = jobAgent.notes ?? [];
+  const notes = [`Annualised with ${rec.metrics.calendar}.`, ...(jobAgent.notes ?? [])];
   writeReportHtml(reportPath, [rec], {
     title: `Backtest: ${rec.agent}`,
     notes: [`Data: ${prepared.source}, ${rec.bars.length} bars. Seed ${prepared.seed}.`, rec.limits.note, ...notes],

@@ -53,6 +53,7 @@ function withDataFlags(cmd: Command, agentHelp = 'base rule-based agent, e.g. sm
     .option('--from <date>', 'first bar (UTC)')
     .option('--to <date>', 'last bar (UTC)')
     .option('--seed <n>', 'seed', '0')
+    .option('--periods-per-year <n>', "bars per year for annualising (default: read from the data's calendar)")
     .option('--json', 'print one JSON object only', false);
 }
 
@@ -124,6 +125,7 @@ export function registerSweepCommands(program: Command): void {
         rules: p.rules,
         risk: p.risk,
         seed: p.seed,
+        ...(p.periodsPerYear === undefined ? {} : { periodsPerYear: p.periodsPerYear }),
         onWindow: (d) => bar.update(d),
       }).finally(() => bar.stop());
       const header = ['window', 'train bars', 'test bars', 'chosen', `train ${objective}`, 'test return', 'test Sharpe', 'test max DD'];
