@@ -29,6 +29,8 @@ export interface PpoLagCheckpoint {
   epoch: number;
   envSteps: number;
   backend: string;
+  /** The update path that wrote it ('fused' or 'tfjs'); absent in older checkpoints (all 'tfjs'). */
+  updateKernel?: string;
   hyperparams: PpoHyperparams;
   obsDim: number;
   nActions: number;
@@ -57,13 +59,14 @@ export interface TrainingParts {
 
 export function snapshotCheckpoint(
   p: TrainingParts,
-  meta: { epoch: number; envSteps: number; history: readonly EpochStats[]; hyperparams: PpoHyperparams; backend: string },
+  meta: { epoch: number; envSteps: number; history: readonly EpochStats[]; hyperparams: PpoHyperparams; backend: string; updateKernel?: string },
 ): PpoLagCheckpoint {
   return {
     format: CHECKPOINT_FORMAT,
     epoch: meta.epoch,
     envSteps: meta.envSteps,
     backend: meta.backend,
+    ...(meta.updateKernel === undefined ? {} : { updateKernel: meta.updateKernel }),
     hyperparams: meta.hyperparams,
     obsDim: p.actor.spec.inputDim,
     nActions: p.actor.spec.outputDim,

@@ -430,7 +430,7 @@ export async function trainPpoLag(config: PpoLagConfig): Promise<PpoLagResult> {
     const last = epoch + 1 === h.epochs;
     if (onCheckpoint && (last || (checkpointEvery > 0 && (epoch + 1) % checkpointEvery === 0))) {
       fused?.store(parts);
-      await onCheckpoint(snapshotCheckpoint(parts, { epoch: epoch + 1, envSteps: stats.envSteps, history, hyperparams: h, backend: backend.name }));
+      await onCheckpoint(snapshotCheckpoint(parts, { epoch: epoch + 1, envSteps: stats.envSteps, history, hyperparams: h, backend: backend.name, updateKernel }));
     }
   }
 
