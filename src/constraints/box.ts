@@ -110,14 +110,22 @@ export function writeTargetInterval(
   if (c.longOnly) bound(RULE_BIT.LONG_ONLY, redLo, Number.POSITIVE_INFINITY);
 
   // The closed forms can land one rounding step outside what the mask's own check accepts; step inward
-  // until the mask agrees, so that a projected target is always one the mask allows.
+  // until the mask agrees, so that a projected target is always one the mask allows. Where they still disagree
+  // (cancellation when the worst-case price is within a rounding error of zero), the end falls back to the
+  // reduction range, which the mask always allows: fail closed, never a target the mask refuses.
   let { lo, hi } = acc;
-  for (let k = 0; k < 8 && hi > redHi && Number.isFinite(hi) && exposureBits(c, u, hi, rLo, rHi) !== 0; k++) {
+  let hiRefused = hi > redHi && Number.isFinite(hi) && exposureBits(c, u, hi, rLo, rHi) !== 0;
+  for (let k = 0; k < 8 && hiRefused; k++) {
     hi = Math.max(redHi, hi - Math.abs(hi) * Number.EPSILON * 2 ** k);
+    hiRefused = hi > redHi && exposureBits(c, u, hi, rLo, rHi) !== 0;
   }
-  for (let k = 0; k < 8 && lo < redLo && Number.isFinite(lo) && exposureBits(c, u, lo, rLo, rHi) !== 0; k++) {
+  if (hiRefused) hi = redHi;
+  let loRefused = lo < redLo && Number.isFinite(lo) && exposureBits(c, u, lo, rLo, rHi) !== 0;
+  for (let k = 0; k < 8 && loRefused; k++) {
     lo = Math.min(redLo, lo + Math.abs(lo) * Number.EPSILON * 2 ** k);
+    loRefused = lo < redLo && exposureBits(c, u, lo, rLo, rHi) !== 0;
   }
+  if (loRefused) lo = redLo;
   return writeRow(out, reasons, offset, lo, hi, acc.loBits, acc.hiBits, u);
 }
 

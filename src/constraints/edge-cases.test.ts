@@ -85,6 +85,21 @@ describe('defect 6: a worst-case next price at or below zero', () => {
     });
     expect([...computeActionMask(s, targets).mask]).toEqual([1, 1, 1, 0, 0]);
   });
+
+  it('a_box_end_the_mask_refused_through_cancellation_a_rounding_error_above_zero_now_falls_back_to_the_reduction_range', () => {
+    // tick = price × (1 − 1e-15): the worst-case low is ~1e-15 of the price; the closed form put lo at −2.4e-17
+    // (a flip) that the mask's own arithmetic refuses. The end now falls back to flat, which the mask allows.
+    const rules = { max_position_pct: 0.05 };
+    const s = createConstraintState({ equity: 1_000, price: 1, positionQty: 1_000 });
+    const c = compiled(rules, { tickSize: 0.999999999999999 });
+    const { lo, hi } = allowedTargetInterval(s, c);
+    const targets = compileRules(parseRules(rules), {
+      tickSize: 0.999999999999999,
+      actions: [ACTIONS[0], { name: 'LO', kind: 'TARGET', fraction: lo }, { name: 'HI', kind: 'TARGET', fraction: hi }],
+    });
+    expect([...computeActionMask(s, targets).mask]).toEqual([1, 1, 1]);
+    expect(lo).toBe(0);
+  });
 });
 
 describe('defect 7: huge and tiny shares', () => {
