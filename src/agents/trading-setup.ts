@@ -6,8 +6,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { ValidationError } from '../core/index.js';
 import { generateSynthetic, loadBarsCsv, parseSynthSpec, SYNTHETIC_MODELS, type ResolvedSyntheticSpec } from '../data/index.js';
-import type { ConstraintsOption } from '../constraints/index.js';
-import { createDataset, TradingVecEnv, type TradingDataset, type TradingEnvConfigInput, type VectorEnv } from '../env/index.js';
+import { type ConstraintsOption, createDataset, TradingVecEnv, type TradingDataset, type TradingEnvConfigInput, type VectorEnv } from '../env/index.js';
 
 export interface TradingTaskSpec {
   /** Bars of synthetic regime-switching data. */

@@ -8,7 +8,6 @@ import { type ActionSpec, MS_PER_DAY } from '../core/index.js';
 import { allowedTargetInterval, holdsPosition, projectTarget } from './box.js';
 import { type CompileOptions, compileRules } from './compile.js';
 import { explainActionMask } from './explain.js';
-import { ConstraintGuard } from './guard.js';
 import { computeActionMask } from './mask.js';
 import { type RuleId } from './rule-ids.js';
 import { type RulesInput, parseRules } from './rules-schema.js';
@@ -29,31 +28,8 @@ function masked(s: ConstraintState, rules: RulesInput, options: CompileOptions =
   return { allowed: [...mask].flatMap((m, i) => (m === 1 ? [i] : [])), reasons };
 }
 
-describe('defect 5: an invalid state means hold in the Box form too', () => {
-  it('a_nan_equity_or_price_made_the_box_interval_0_0_so_a_lenient_guard_sold_the_whole_position_now_both_views_hold', () => {
-    for (const bad of [{ equity: Number.NaN }, { price: Number.NaN }, { equity: -5 }, { peakEquity: Number.POSITIVE_INFINITY }]) {
-      const guard = new ConstraintGuard({ rules: {}, mode: 'lenient' }, 1, { symbol: 'BTC/USD', actions: ACTIONS });
-      guard.syncEnv(0, { equity: 10_000, peakEquity: 10_000, positionQty: 5, price: 100, dayPnl: 0, tradesToday: 0, barsSinceLastTrade: 9, timeMs: 0, ...bad });
-      guard.writeTargetInterval(0);
-      for (const proposal of [0.5, 0, -1]) {
-        const executed = guard.admitTarget(0, proposal);
-        // Not 0 (flat: selling all 5 units): the position is kept as it is, as the discrete mask keeps HOLD only.
-        expect(holdsPosition(executed, guard.currentTargets[0])).toBe(true);
-        expect(guard.targetReasonsOf(0).lo).toEqual(['INVALID_STATE']);
-      }
-      const mask = new Uint8Array(ACTIONS.length);
-      guard.writeMask(0, mask);
-      expect([...mask]).toEqual([1, 0, 0, 0]);
-    }
-  });
-
-  it('a_strict_guard_refuses_every_box_proposal_on_an_invalid_state_rather_than_admitting_flat', () => {
-    const guard = new ConstraintGuard({ rules: {}, mode: 'strict' }, 1, { symbol: 'BTC/USD', actions: ACTIONS });
-    guard.syncEnv(0, { equity: Number.NaN, peakEquity: 10_000, positionQty: 5, price: 100, dayPnl: 0, tradesToday: 0, barsSinceLastTrade: 9, timeMs: 0 });
-    guard.writeTargetInterval(0);
-    expect(() => guard.admitTarget(0, 0)).toThrow('target 0 is outside the allowed interval [NaN, NaN]: INVALID_STATE');
-  });
-});
+// Defect 5 (an invalid state means hold in the Box form too) is pinned where the Box form is acted on:
+// src/execution/invalid-state.test.ts (the chain) and src/env/constraint-guard.test.ts (strict mode).
 
 describe('defect 6: a worst-case next price at or below zero', () => {
   it('box_and_mask_disagreed_when_the_worst_case_price_reached_zero_now_both_hold_and_say_why', () => {

@@ -46,12 +46,5 @@ export {
   stateDayLoss,
 } from './locks.js';
 export { type ActionExplanation, type MaskExplanation, explainActionMask, formatExplanation } from './explain.js';
-export {
-  type ConstraintMode,
-  type ConstraintsOption,
-  type AccountFigures,
-  ConstraintGuard,
-  MaskedActionError,
-  TargetOutsideIntervalError,
-} from './guard.js';
+export { MaskedActionError, TargetOutsideIntervalError } from './errors.js';
 export { benchMask } from './bench.js';

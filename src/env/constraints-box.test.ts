@@ -32,7 +32,7 @@ describe('TradingEnv (Box) with constraints', () => {
     // Holding 12.5 %: still about ±20 %, the ends moved a little by the held position's worst-case move.
     const guard = env.constraints;
     if (guard === null) throw new Error('the env has constraints');
-    const engine = allowedTargetInterval(guard.states[0], guard.compiled);
+    const engine = allowedTargetInterval(env.sim.account, guard.compiled);
     expect([...info.targetInterval]).toEqual([engine.lo, engine.hi]);
     expect(engine.current).toBe(0.125);
     expect(info.targetInterval[0]).toBeCloseTo(-0.2, 4);

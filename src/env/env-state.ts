@@ -1,39 +1,23 @@
 /**
- * The small per-env state record that the mask (and later the Constraint Logic Engine) reads. The env owns it
- * and rewrites it in place after every reset and step, so reading it allocates nothing.
+ * The account figures the env publishes in `info.state` and the cost signals read: the execution chain's
+ * `AccountState` has all of them (it is the same record the mask is computed from), read-only here.
  */
 export interface TradingEnvState {
   /** Quote currency, marked at `price`. */
-  equity: number;
-  peakEquity: number;
+  readonly equity: number;
+  readonly peakEquity: number;
   /** Signed base units: > 0 long, < 0 short. */
-  positionQty: number;
+  readonly positionQty: number;
   /** The last close: the price the next order is sized at. */
-  price: number;
+  readonly price: number;
   /** Equity now minus equity at the start of the current UTC day. */
-  dayPnl: number;
+  readonly dayPnl: number;
   /** Equity at the start of the current UTC day. */
-  dayStartEquity: number;
-  /** Fills booked since the start of the current UTC day. */
-  tradesToday: number;
-  /** Steps since the last fill; `Number.MAX_SAFE_INTEGER` before the first. */
-  barsSinceLastTrade: number;
+  readonly dayStartEquity: number;
+  /** Fills booked on the UTC day of the decision. */
+  readonly tradesToday: number;
+  /** Bars since the bar of the last fill; `NO_TRADE_YET` (execution) before the first. */
+  readonly barsSinceLastTrade: number;
   /** Decision time: the close time of the current bar, ms since the Unix epoch. */
-  timeMs: number;
-}
-
-export const NO_TRADE_YET = Number.MAX_SAFE_INTEGER;
-
-export function createEnvState(equity: number): TradingEnvState {
-  return {
-    equity,
-    peakEquity: equity,
-    positionQty: 0,
-    price: 0,
-    dayPnl: 0,
-    dayStartEquity: equity,
-    tradesToday: 0,
-    barsSinceLastTrade: NO_TRADE_YET,
-    timeMs: 0,
-  };
+  readonly timeMs: number;
 }

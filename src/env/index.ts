@@ -7,9 +7,10 @@ export {
   parseTradingEnvConfig,
 } from './config.js';
 export { type TradingDataset, type DatasetOptions, createDataset } from './dataset.js';
-export { type TradingEnvState, NO_TRADE_YET, createEnvState } from './env-state.js';
-export { writeActionMask } from './action-mask.js';
-export { type EpisodeRange, TradingSim, resolveEpisodeRange } from './trading-sim.js';
+export type { TradingEnvState } from './env-state.js';
+export { type EpisodeRange, resolveEpisodeRange } from './episode-range.js';
+export { type SimSlot, TradingSim } from './trading-sim.js';
+export { type ConstraintMode, type ConstraintsOption, ConstraintGuard } from './constraint-guard.js';
 export { type CostConfig, type CostAccount, COST_NAMES, writeCostSignals } from './cost-signals.js';
 export { type ObsAccount, PORTFOLIO_OBS_NAMES, observationSize, writeObservation } from './observation.js';
 export {

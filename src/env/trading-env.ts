@@ -4,10 +4,9 @@
  * call (as a VecEnv's buffers are): copy what you keep.
  */
 import { Rng } from '../core/index.js';
-import { ConstraintGuard, type ConstraintsOption, holdsPosition } from '../constraints/index.js';
 import { fillStatusName } from '../venues/index.js';
-import { writeActionMask } from './action-mask.js';
 import { type TradingEnvConfig, type TradingEnvConfigInput, parseTradingEnvConfig } from './config.js';
+import { ConstraintGuard, type ConstraintsOption } from './constraint-guard.js';
 import type { TradingDataset } from './dataset.js';
 import type { TradingEnvState } from './env-state.js';
 import { Box, Discrete } from './spaces.js';
@@ -96,18 +95,18 @@ export class TradingEnv implements Env {
 
   constructor(options: TradingEnvOptions) {
     this.config = parseTradingEnvConfig(options.config ?? {});
-    this.sim = new TradingSim(options.dataset, this.config, new Rng(this.config.seed));
     this.discrete = this.config.actionType === 'discrete';
     this.nActions = this.discrete ? this.config.actionList.length : 0;
+    const guard = options.constraints ? new ConstraintGuard(options.constraints, 1, this.config, options.dataset) : null;
+    this.constraints = guard;
+    // Empty for a Box action space: there is nothing discrete to mask. The chain writes the mask here.
+    this.mask = new Uint8Array(this.nActions);
+    this.sim = new TradingSim(options.dataset, this.config, new Rng(this.config.seed), { index: 0, guard, mask: this.mask });
     this.observationSpace = new Box(-Infinity, Infinity, [this.sim.obsDim]);
     this.actionSpace = this.discrete
       ? new Discrete(this.nActions)
       : new Box(this.config.boxRange === 'long-only' ? 0 : -1, 1, [1]);
-    const guard = options.constraints ? newGuard(options.constraints, this.config, options.dataset, 1) : null;
-    this.constraints = guard;
     this.obs = new Float32Array(this.sim.obsDim);
-    // Empty for a Box action space: there is nothing discrete to mask.
-    this.mask = new Uint8Array(this.nActions);
     // The engine's buffers for one env are exactly [lo, hi]; without an engine, the Box range. Empty for discrete.
     const box = !this.discrete;
     const targetInterval = !box ? new Float64Array(0) : guard !== null ? guard.targetIntervals : boxInterval(this.config);
@@ -161,20 +160,19 @@ export class TradingEnv implements Env {
 
   step(action: number | Float32Array): TradingStepResult {
     const sim = this.sim;
+    const guard = this.constraints;
     if (this.discrete) {
       if (typeof action !== 'number') throw new TypeError('action: this env has a Discrete action space; pass an integer');
-      sim.stepDiscrete(this.constraints === null ? action : this.constraints.admit(0, action));
+      guard?.admit(0, action);
+      sim.stepDiscrete(action);
     } else {
       if (typeof action === 'number' || action.length !== 1) {
         throw new TypeError('action: this env has a Box action space; pass a Float32Array of length 1');
       }
-      const guard = this.constraints;
-      if (guard === null) sim.stepTarget(action[0]);
-      else {
-        const target = guard.admitTarget(0, action[0]);
-        if (holdsPosition(target, guard.currentTargets[0])) sim.stepHold();
-        else sim.stepTarget(target);
-      }
+      guard?.admitTarget(0, action[0]);
+      sim.stepTarget(action[0]);
+      const d = sim.lastDecision;
+      if (guard !== null && d !== null) guard.recordTarget(0, d.proposedTarget, d.executedTarget);
     }
     const r = this.result;
     r.reward = sim.reward;
@@ -191,18 +189,14 @@ export class TradingEnv implements Env {
     const guard = this.constraints;
     const info = this.info;
     if (guard !== null) {
-      guard.syncEnv(0, sim.state);
-      if (this.discrete) guard.writeMask(0, this.mask);
-      else {
-        guard.writeTargetInterval(0);
+      if (!this.discrete) {
+        guard.currentTargets[0] = sim.chain.currentTarget;
         info.proposedTarget = guard.proposedTargets[0];
         info.executedTarget = guard.executedTargets[0];
         info.targetViolationBits = guard.targetViolationBits[0];
       }
       info.maskedAction = guard.lastViolation[0];
       info.constraintViolations = guard.violations[0];
-    } else if (this.discrete) {
-      writeActionMask(this.mask, 0, this.nActions, sim.state);
     }
     const s = sim.state;
     info.costs.drawdown = sim.costDrawdown;
@@ -226,15 +220,4 @@ export class TradingEnv implements Env {
 /** The Box range [low, high] as an interval (what the env accepts without constraints). */
 export function boxInterval(config: TradingEnvConfig): Float64Array {
   return Float64Array.of(config.boxRange === 'long-only' ? 0 : -1, 1);
-}
-
-/** The engine for an env's config and data: it masks discrete actions and bounds Box targets. */
-export function newGuard(option: ConstraintsOption, config: TradingEnvConfig, dataset: TradingDataset, numEnvs: number): ConstraintGuard {
-  const { instrument } = dataset;
-  return new ConstraintGuard(option, numEnvs, {
-    actions: config.actionList,
-    simFill: config.fill,
-    tickSize: instrument.tickSize,
-    symbol: instrument.symbol,
-  });
 }

@@ -1,65 +1,35 @@
 /**
- * One trading episode's mechanics, shared by `TradingEnv` (one env) and `TradingVecEnv` (N of them):
- * an action decided at bar t fills at bar t+1's open through the venue's fill model, the account is then
- * marked at t+1's close, and reward, cost signals and episode end are computed. Everything is a number field
- * rewritten in place: a step allocates nothing.
+ * One trading episode's mechanics, shared by `TradingEnv` (one env) and `TradingVecEnv` (N of them), on the
+ * one decision chain of `execution/`: an action decided at the close of bar t goes through the chain (mask,
+ * sizing, venue), fills at bar t+1's open at the sim venue, the account is marked at t+1's close, and reward,
+ * cost signals and episode end are computed. A backtest steps through exactly the same code. A step allocates
+ * nothing when it sends no order, and only the order record when it does.
  */
-import { type ActionSpec, Ledger, MS_PER_DAY, Rng, actionOrderQty, targetOrderQty } from '../core/index.js';
-import { type CompiledSimFill, FillResult, compileSimFill, fillMarketOrderInto } from '../venues/index.js';
+import { type ActionSpec, Rng } from '../core/index.js';
+import {
+  AccountState,
+  type Decision,
+  DecisionChain,
+  SimVenue,
+  startEpisode,
+  stepBar,
+} from '../execution/index.js';
+import type { FillResult } from '../venues/index.js';
 import type { TradingEnvConfig } from './config.js';
+import type { ConstraintGuard } from './constraint-guard.js';
 import type { TradingDataset } from './dataset.js';
 import { type CostConfig, COST_NAMES, writeCostSignals } from './cost-signals.js';
-import { NO_TRADE_YET, type TradingEnvState, createEnvState } from './env-state.js';
+import { type EpisodeRange, resolveEpisodeRange } from './episode-range.js';
 import { PORTFOLIO_OBS_NAMES, observationSize, writeObservation } from './observation.js';
+
 /** Floor of the equity ratio in the log reward, so that a wipe-out gives a large finite penalty (log 1e-6 ≈ −13.8). */
 const MIN_EQUITY_RATIO = 1e-6;
 
-/** The bar range episodes are drawn from, resolved against the dataset. */
-export interface EpisodeRange {
-  /** First bar of the split (inclusive) and its end (exclusive). */
-  readonly start: number;
-  readonly end: number;
-  /** Earliest and latest bar a random episode starts at (the latest leaves room for a full episode). */
-  readonly firstStart: number;
-  readonly lastStart: number;
-  /** The last bar an action can be decided at (its fill needs the next bar). */
-  readonly lastDecision: number;
-}
-
-export function resolveEpisodeRange(config: TradingEnvConfig, dataset: TradingDataset): EpisodeRange {
-  const n = dataset.bars.length;
-  const { split } = config;
-  let start = 0;
-  let end = n;
-  if (split === 'all') {
-    start = 0;
-  } else if ('part' in split) {
-    const cut = Math.floor(n * split.trainFraction);
-    [start, end] = split.part === 'train' ? [0, cut] : [cut, n];
-  } else {
-    if (split.endIndex > n) throw new RangeError(`split.endIndex: must be <= the number of bars ${n}, got ${split.endIndex}`);
-    if (split.startIndex >= split.endIndex) {
-      throw new RangeError(`split.startIndex: must be < endIndex ${split.endIndex}, got ${split.startIndex}`);
-    }
-    [start, end] = [split.startIndex, split.endIndex];
-  }
-  // The first observation's whole window must lie after the feature warm-up.
-  const firstStart = Math.max(start, dataset.features.warmup + config.windowSize - 1);
-  const lastDecision = end - 2;
-  if (dataset.features.warmup >= n) {
-    // The feature matrix clips its warm-up to the data, so the true need is unknown here: say what is known.
-    throw new RangeError(
-      `split: all ${n} bars are feature warm-up; the features, the window (${config.windowSize} bars) and one step need more bars`,
-    );
-  }
-  if (firstStart > lastDecision) {
-    throw new RangeError(
-      `split: bars [${start}, ${end}) leave no step after the feature warm-up (${dataset.features.warmup} bars) ` +
-        `and the window (${config.windowSize} bars); need at least ${firstStart + 2 - start} bars in the split`,
-    );
-  }
-  const lastStart = Math.max(firstStart, end - 1 - config.episodeLength);
-  return { start, end, firstStart, lastStart, lastDecision };
+/** Where env i of a batch keeps its mask and interval (rows of the batch's buffers), and its engine. */
+export interface SimSlot {
+  readonly index: number;
+  readonly guard: ConstraintGuard | null;
+  readonly mask?: Uint8Array;
 }
 
 export class TradingSim {
@@ -67,9 +37,9 @@ export class TradingSim {
   readonly config: TradingEnvConfig;
   readonly range: EpisodeRange;
   readonly actions: readonly ActionSpec[];
-  readonly ledger: Ledger;
-  readonly state: TradingEnvState;
-  readonly fill = new FillResult();
+  readonly account: AccountState;
+  readonly venue: SimVenue;
+  readonly chain: DecisionChain;
   readonly rng: Rng;
   readonly obsDim: number;
   readonly featureWindowSize: number;
@@ -97,13 +67,10 @@ export class TradingSim {
   steps = 0;
   /** Bar index the episode started at. */
   startIndex = 0;
+  /** What the chain decided at the last step (rewritten by the next one). */
+  lastDecision: Decision | null = null;
 
   // -- cached for the hot loop --
-  private readonly sim: CompiledSimFill;
-  private readonly open: Float64Array;
-  private readonly close: Float64Array;
-  private readonly time: Float64Array;
-  private readonly volume: Float64Array;
   private readonly windowSize: number;
   private readonly intervalMs: number;
   private readonly ruinEquity: number;
@@ -112,23 +79,39 @@ export class TradingSim {
   private readonly costs: CostConfig;
   /** The last step's cost signals, in COST_NAMES order (read through costDrawdown, …). */
   private readonly costSignals = new Float64Array(COST_NAMES.length);
-  private readonly boxLow: number;
-  private day = 0;
 
-  constructor(dataset: TradingDataset, config: TradingEnvConfig, rng: Rng) {
+  constructor(dataset: TradingDataset, config: TradingEnvConfig, rng: Rng, slot: SimSlot = { index: 0, guard: null }) {
     this.dataset = dataset;
     this.config = config;
     this.range = resolveEpisodeRange(config, dataset);
     this.actions = config.actionList;
-    this.ledger = new Ledger(config.initialCash);
-    this.state = createEnvState(config.initialCash);
     this.rng = rng;
-    this.sim = compileSimFill(config.fill, dataset.instrument);
-    const { bars, features } = dataset;
-    this.open = bars.open;
-    this.close = bars.close;
-    this.time = bars.time;
-    this.volume = bars.volume;
+    const { instrument, features } = dataset;
+    this.account = new AccountState(config.initialCash, instrument.symbol);
+    // The env keeps no fill history: the trainer reads the account, not the venue's log.
+    this.venue = new SimVenue({ instrument, fill: config.fill, fillHistory: 0 });
+    const discrete = config.actionType === 'discrete';
+    const guard = slot.guard;
+    const i = slot.index;
+    const nA = discrete ? config.actionList.length : 0;
+    this.chain = new DecisionChain({
+      instrument,
+      account: this.account,
+      venue: this.venue,
+      actionType: discrete ? 'discrete' : 'box',
+      actions: discrete ? config.actionList : [],
+      boxLow: config.boxRange === 'long-only' ? 0 : -1,
+      rules: guard === null ? null : guard.compiled,
+      ...(guard?.onLockEvent ? { onLockEvent: guard.onLockEvent } : {}),
+      ...(slot.mask ? { mask: slot.mask } : {}),
+      ...(guard === null
+        ? {}
+        : {
+            reasonBits: guard.reasonBits.subarray(i * nA, (i + 1) * nA),
+            interval: guard.targetIntervals.subarray(2 * i, 2 * i + 2),
+            intervalBits: guard.targetReasonBits.subarray(2 * i, 2 * i + 2),
+          }),
+    });
     this.windowSize = config.windowSize;
     this.featureWindowSize = config.windowSize * features.nFeatures;
     this.obsDim = observationSize(config.windowSize, features.nFeatures);
@@ -137,7 +120,20 @@ export class TradingSim {
     this.episodeLength = config.episodeLength;
     this.logReward = config.reward === 'log';
     this.costs = config.costs;
-    this.boxLow = config.boxRange === 'long-only' ? 0 : -1;
+  }
+
+  /** The account record the mask, the cost signals and the observation read (the chain's). */
+  get state(): AccountState {
+    return this.account;
+  }
+
+  get ledger(): AccountState['ledger'] {
+    return this.account.ledger;
+  }
+
+  /** The venue's last matching attempt (price, fee, status; cleared when nothing was working). */
+  get fill(): FillResult {
+    return this.venue.lastFill;
   }
 
   /** Names of the observation's entries, in order (feature × lag, then portfolio). */
@@ -163,69 +159,49 @@ export class TradingSim {
     this.startIndex = t0;
     this.t = t0;
     this.steps = 0;
-    const timeMs = this.time[t0] + this.intervalMs;
-    this.ledger.reset(timeMs, this.close[t0]);
-    this.day = Math.floor(timeMs / MS_PER_DAY);
     this.reward = 0;
     this.cost = 0;
     this.costSignals.fill(0);
     this.terminated = false;
     this.truncated = false;
     this.stepFee = 0;
-    this.fill.clear();
-    const s = this.state;
-    s.tradesToday = 0;
-    s.barsSinceLastTrade = NO_TRADE_YET;
-    this.syncState(timeMs);
+    this.lastDecision = null;
+    startEpisode(this.chain, this.venue, this.dataset.bars, t0, this.intervalMs);
   }
 
-  /** Steps with discrete action `a` (an index into `actions`). */
+  /** Steps with discrete action `a` (an index into `actions`) through the chain. */
   stepDiscrete(a: number): void {
-    const spec = this.actions[a];
-    if (spec === undefined) throw new RangeError(`action: must be an integer in [0, ${this.actions.length}), got ${a}`);
-    const l = this.ledger;
-    this.stepOrder(actionOrderQty(spec, l.positionQty, l.equity, this.close[this.t]));
+    this.checkRunning();
+    if (this.actions[a] === undefined) throw new RangeError(`action: must be an integer in [0, ${this.actions.length}), got ${a}`);
+    this.lastDecision = this.chain.decideAction(a, this.decisionMs());
+    this.advance();
   }
 
-  /** Steps towards a target position worth `target` × equity (clipped to the box range). */
+  /** Steps towards a target position worth `target` × equity through the chain (clipped to the Box range). */
   stepTarget(target: number): void {
     if (Number.isNaN(target)) throw new RangeError('action: target position must be a number, got NaN');
-    const l = this.ledger;
-    this.stepOrder(targetOrderQty(target, this.boxLow, l.positionQty, l.equity, this.close[this.t]));
+    this.checkRunning();
+    this.lastDecision = this.chain.decideTarget(target, this.decisionMs());
+    this.advance();
   }
 
-  /** Steps without an order: a Box target that keeps the position as it is (no rounding-noise order). */
-  stepHold(): void {
-    this.stepOrder(0);
-  }
-
-  private stepOrder(signedQty: number): void {
+  private checkRunning(): void {
     if (this.terminated || this.truncated) throw new Error('step: the episode has ended; call reset() first');
-    const l = this.ledger;
+  }
+
+  private decisionMs(): number {
+    return this.dataset.bars.time[this.t] + this.intervalMs;
+  }
+
+  /** The bar after the decision: fills, mark, reward, costs, episode end. */
+  private advance(): void {
+    const s = this.account;
+    const eqBefore = s.equity;
     const next = this.t + 1;
-    const eqBefore = l.equity;
-    const fill = fillMarketOrderInto(this.fill, signedQty, this.open[next], this.volume[next], this.sim);
-    const traded = fill.signedQty !== 0;
-    if (traded) l.applyFill(fill.signedQty, fill.price, fill.fee);
-    this.stepFee = fill.fee;
-    const timeMs = this.time[next] + this.intervalMs;
-    l.mark(this.close[next], timeMs);
+    stepBar(this.chain, this.venue, this.dataset.bars, next, this.intervalMs);
+    this.stepFee = this.chain.lastFees;
     this.t = next;
     this.steps++;
-
-    const s = this.state;
-    const day = Math.floor(timeMs / MS_PER_DAY);
-    if (day !== this.day) {
-      this.day = day;
-      s.tradesToday = 0;
-    }
-    if (traded) {
-      s.tradesToday++;
-      s.barsSinceLastTrade = 0;
-    } else if (s.barsSinceLastTrade < NO_TRADE_YET) {
-      s.barsSinceLastTrade++;
-    }
-    this.syncState(timeMs);
 
     // -- reward: change in (log) equity after fees --
     const eq = s.equity;
@@ -244,20 +220,8 @@ export class TradingSim {
     this.truncated = !this.terminated && (this.steps >= this.episodeLength || next >= this.range.end - 1);
   }
 
-  private syncState(timeMs: number): void {
-    const l = this.ledger;
-    const s = this.state;
-    s.equity = l.equity;
-    s.peakEquity = l.peakEquity;
-    s.positionQty = l.positionQty;
-    s.price = l.markPrice;
-    s.dayStartEquity = l.dayStartEquity;
-    s.dayPnl = s.equity - l.dayStartEquity;
-    s.timeMs = timeMs;
-  }
-
   /** Writes the observation at the current bar into `out[offset … offset + obsDim)`. Allocates nothing. */
   writeObs(out: Float32Array, offset: number): void {
-    writeObservation(out, offset, this.dataset.features, this.t, this.windowSize, this.ledger);
+    writeObservation(out, offset, this.dataset.features, this.t, this.windowSize, this.account.ledger);
   }
 }

@@ -3,13 +3,12 @@
  * allocated once; a step writes observations, masks, rewards and flags in place and allocates nothing.
  */
 import { Rng } from '../core/index.js';
-import { type ConstraintGuard, type ConstraintsOption, holdsPosition } from '../constraints/index.js';
-import { writeActionMask } from './action-mask.js';
 import { type TradingEnvConfig, type TradingEnvConfigInput, parseTradingEnvConfig } from './config.js';
+import { ConstraintGuard, type ConstraintsOption } from './constraint-guard.js';
 import type { TradingDataset } from './dataset.js';
 import { Box, Discrete } from './spaces.js';
 import { TradingSim } from './trading-sim.js';
-import { boxInterval, newGuard } from './trading-env.js';
+import { boxInterval } from './trading-env.js';
 import type { VectorEnv, VectorResetResult, VectorStepResult } from './types.js';
 
 /** What a TradingVecEnv's reset and step return besides the VectorEnv buffers. */
@@ -76,12 +75,21 @@ export class TradingVecEnv implements VectorEnv {
     this.config = parseTradingEnvConfig(options.config ?? {});
     this.discrete = this.config.actionType === 'discrete';
     this.seedRng = new Rng(this.config.seed);
+    this.nActions = this.discrete ? this.config.actionList.length : 0;
+    const nA = this.nActions;
+    const masks = this.discrete ? new Uint8Array(n * nA) : null;
+    this.masks = masks;
+    const guard = options.constraints ? new ConstraintGuard(options.constraints, n, this.config, options.dataset) : null;
+    this.constraints = guard;
+    // Each env's chain writes its mask (and interval) straight into its row of the batch buffers.
     const sims: TradingSim[] = [];
-    for (let i = 0; i < n; i++) sims.push(new TradingSim(options.dataset, this.config, new Rng(this.seedRng.nextUint32())));
+    for (let i = 0; i < n; i++) {
+      const slot = { index: i, guard, ...(masks === null ? {} : { mask: masks.subarray(i * nA, (i + 1) * nA) }) };
+      sims.push(new TradingSim(options.dataset, this.config, new Rng(this.seedRng.nextUint32()), slot));
+    }
     this.sims = sims;
     const d = sims[0].obsDim;
     this.obsDim = d;
-    this.nActions = this.discrete ? this.config.actionList.length : 0;
     this.observationSpace = new Box(-Infinity, Infinity, [d]);
     this.actionSpace = this.discrete
       ? new Discrete(this.nActions)
@@ -92,9 +100,6 @@ export class TradingVecEnv implements VectorEnv {
     this.costs = new Float32Array(n);
     this.terminated = new Uint8Array(n);
     this.truncated = new Uint8Array(n);
-    this.masks = this.discrete ? new Uint8Array(n * this.nActions) : null;
-    const guard = options.constraints ? newGuard(options.constraints, this.config, options.dataset, n) : null;
-    this.constraints = guard;
     if (this.discrete) this.targetIntervals = null;
     else if (guard !== null) this.targetIntervals = guard.targetIntervals;
     else {
@@ -134,7 +139,6 @@ export class TradingVecEnv implements VectorEnv {
       this.runningCost[i] = 0;
       this.publish(i);
     }
-    this.publishMasks();
     this.terminated.fill(0);
     this.truncated.fill(0);
     return this.resetResult;
@@ -167,8 +171,9 @@ export class TradingVecEnv implements VectorEnv {
         );
       }
     }
-    // Strict mode judges the whole batch before stepping any env, so a masked action leaves every env as it was.
-    if (guard !== null && guard.mode === 'strict') {
+    // The engine judges the whole batch before any env steps, so in strict mode a masked action leaves every env
+    // as it was; in lenient mode the violations are counted here and each chain masks or projects.
+    if (guard !== null) {
       for (let i = 0; i < n; i++) {
         if (discrete) guard.admit(i, actions[i]);
         else guard.admitTarget(i, actions[i]);
@@ -176,12 +181,11 @@ export class TradingVecEnv implements VectorEnv {
     }
     for (let i = 0; i < n; i++) {
       const sim = sims[i];
-      if (discrete) sim.stepDiscrete(guard === null ? actions[i] : guard.admit(i, actions[i]));
-      else if (guard === null) sim.stepTarget(actions[i]);
+      if (discrete) sim.stepDiscrete(actions[i]);
       else {
-        const target = guard.admitTarget(i, actions[i]);
-        if (holdsPosition(target, guard.currentTargets[i])) sim.stepHold();
-        else sim.stepTarget(target);
+        sim.stepTarget(actions[i]);
+        const dec = sim.lastDecision;
+        if (guard !== null && dec !== null) guard.recordTarget(i, dec.proposedTarget, dec.executedTarget);
       }
       const r = sim.reward;
       const c = sim.cost;
@@ -205,23 +209,12 @@ export class TradingVecEnv implements VectorEnv {
       }
       this.publish(i);
     }
-    this.publishMasks();
     return this.stepResult;
   }
 
   private publish(i: number): void {
     const sim = this.sims[i];
     sim.writeObs(this.obs, i * this.obsDim);
-    const masks = this.masks;
-    const guard = this.constraints;
-    if (guard !== null) {
-      guard.syncEnv(i, sim.state);
-      if (!this.discrete) guard.writeTargetInterval(i);
-    } else if (masks !== null) writeActionMask(masks, i * this.nActions, this.nActions, sim.state);
-  }
-
-  /** With constraints, every env's mask at once (the engine's batched form). */
-  private publishMasks(): void {
-    if (this.constraints !== null && this.masks !== null) this.constraints.writeMasks(this.masks);
+    if (this.constraints !== null && !this.discrete) this.constraints.currentTargets[i] = sim.chain.currentTarget;
   }
 }

@@ -9,7 +9,7 @@ import { startEpisode, stepBar } from './bar-step.js';
 import { DecisionChain, compileChainRules } from './chain.js';
 import { decisionReasonCodes, renderDecision } from './decision.js';
 import { GatekeeperLink } from './gatekeeper-link.js';
-import { OrderSize, lotQty, sizeAction } from './sizing.js';
+import { OrderSize, lotOf, lotQty, sizeAction } from './sizing.js';
 
 const HOUR_MS = 3_600_000;
 const instrument = defineInstrument({ symbol: 'TEST/USD', tickSize: 0.01, lotSize: 0.001 });
@@ -37,20 +37,20 @@ function setup(opts: { rules?: unknown; gatekeeper?: boolean; startMs?: number; 
 
 describe('sizing', () => {
   it('rounds down to whole lots and never leaves one lot behind when closing (the close nudge)', () => {
-    expect(lotQty(1.0019, 0.001)).toBe(1.001);
-    expect(lotQty(-1.0019, 0.001)).toBe(-1.001);
+    expect(lotQty(1.0019, lotOf(0.001))).toBe(1.001);
+    expect(lotQty(-1.0019, lotOf(0.001))).toBe(-1.001);
     // 0.3 in lots of 0.1 is 2.9999999999999996 lots in floating point: the nudge keeps all three.
-    expect(lotQty(-0.30000000000000004 + 1e-17, 0.1)).toBe(-0.3);
-    expect(lotQty(0.0009, 0.001)).toBe(0);
-    expect(lotQty(Number.NaN, 0.001)).toBe(0);
+    expect(lotQty(-0.30000000000000004 + 1e-17, lotOf(0.1))).toBe(-0.3);
+    expect(lotQty(0.0009, lotOf(0.001))).toBe(0);
+    expect(lotQty(Number.NaN, lotOf(0.001))).toBe(0);
   });
 
   it('sizes a cash-fraction sizing as a quote order and a fixed qty as that qty', () => {
     const out = new OrderSize();
     const account = { positionQty: 0, equity: 1_000, cash: 1_000 };
-    sizeAction(out, { name: 'BUY', kind: 'BUY', fraction: 0.5 }, { kind: 'fraction', fraction: 0.5 }, account, 100, 0.001);
+    sizeAction(out, { name: 'BUY', kind: 'BUY', fraction: 0.5 }, { kind: 'fraction', fraction: 0.5 }, account, 100, lotOf(0.001));
     expect(out).toMatchObject({ qty: 5, quote: 500 });
-    sizeAction(out, { name: 'SELL', kind: 'SELL', fraction: 1 }, { kind: 'qty', qty: 2 }, account, 100, 0.001);
+    sizeAction(out, { name: 'SELL', kind: 'SELL', fraction: 1 }, { kind: 'qty', qty: 2 }, account, 100, lotOf(0.001));
     expect(out).toMatchObject({ qty: -2, quote: 0 });
   });
 });

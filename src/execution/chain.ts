@@ -28,7 +28,7 @@ import type { ExecutionVenue, SimFillConfig, VenueCancelReason, VenueEvent, Venu
 import type { AccountState } from './account-state.js';
 import type { Decision, NoOrderReason } from './decision.js';
 import type { GatekeeperLink } from './gatekeeper-link.js';
-import { ACTION_SIZING, OrderSize, type Sizing, sizeAction, sizeTarget } from './sizing.js';
+import { ACTION_SIZING, type Lot, OrderSize, type Sizing, lotOf, sizeAction, sizeTarget } from './sizing.js';
 
 /** A proposal from an agent: an index into the chain's action list, or a Box target (share of equity). */
 export type Proposal = { readonly kind: 'action'; readonly action: number } | { readonly kind: 'target'; readonly target: number };
@@ -87,6 +87,9 @@ export interface DecisionChainOptions {
   /** Where the mask and its reason bits are written (e.g. a row of a batch buffer); own buffers when absent. */
   readonly mask?: Uint8Array;
   readonly reasonBits?: Uint32Array;
+  /** Where the Box interval [lo, hi] and its reason bits are written (2 entries each); own buffers when absent. */
+  readonly interval?: Float64Array;
+  readonly intervalBits?: Uint32Array;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -111,8 +114,8 @@ export class DecisionChain {
   /** Bits (`RULE_BIT`) of the rules masking each action, from the last `prepare`. */
   readonly reasonBits: Uint32Array;
   /** Box: the allowed target interval [lo, hi] (shares of equity) and the bits of the rules setting each end. */
-  readonly interval = new Float64Array(2);
-  readonly intervalBits = new Uint32Array(2);
+  readonly interval: Float64Array;
+  readonly intervalBits: Uint32Array;
   /** Box: the current position share at the last `prepare` (inside the interval). */
   currentTarget = 0;
   /** Bar index the caller is at (recorded in audit events; −1 when the caller has no bars). */
@@ -127,6 +130,20 @@ export class DecisionChain {
   private readonly orderInterval = new Float64Array(2);
   private readonly orderIntervalBits = new Uint32Array(2);
   private readonly size = new OrderSize();
+  private readonly lot: Lot;
+  /** The order record sent when there is no gatekeeper (the venue copies what it keeps): no allocation per order. */
+  private readonly scratchOrder: MutableOrder = {
+    clientOrderId: '',
+    symbol: '',
+    side: 'BUY',
+    type: 'MARKET',
+    quantity: 0,
+    quoteQuantity: undefined,
+    timeInForce: 'IOC',
+    createdAtMs: 0,
+    referencePrice: 0,
+    agentId: undefined,
+  };
   private readonly audit: AuditSink | null;
   private readonly listener: ChainListener | undefined;
   private readonly onLockEvent: LockListener | undefined;
@@ -147,6 +164,8 @@ export class DecisionChain {
 
   constructor(options: DecisionChainOptions) {
     this.instrument = options.instrument;
+    this.lot = lotOf(options.instrument.lotSize);
+    this.scratchOrder.symbol = options.instrument.symbol;
     this.account = options.account;
     this.venue = options.venue;
     this.actionType = options.actionType;
@@ -174,6 +193,10 @@ export class DecisionChain {
       throw new RangeError(`mask, reasonBits: must hold ${this.nActions} entries, got ${this.mask.length} and ${this.reasonBits.length}`);
     }
     this.mask.fill(1);
+    this.interval = options.interval ?? new Float64Array(2);
+    this.intervalBits = options.intervalBits ?? new Uint32Array(2);
+    if (this.interval.length !== 2 || this.intervalBits.length !== 2) throw new RangeError('interval, intervalBits: must hold 2 entries');
+    this.intervalBits.fill(0);
     this.interval[0] = this.boxLow;
     this.interval[1] = 1;
   }
@@ -214,7 +237,7 @@ export class DecisionChain {
       return d;
     }
     const s = this.account;
-    const size = sizeAction(this.size, this.actions[action], this.sizing, s, s.price, this.instrument.lotSize);
+    const size = sizeAction(this.size, this.actions[action], this.sizing, s, s.price, this.lot);
     return this.send(nowMs, action, Number.NaN, Number.NaN, 0, action === 0 ? 'HOLD' : 'BELOW_ONE_LOT', size);
   }
 
@@ -246,7 +269,7 @@ export class DecisionChain {
     }
     const executed = target < low ? low : target > 1 ? 1 : target;
     const s = this.account;
-    const size = sizeTarget(this.size, executed, low, s, s.price, this.instrument.lotSize);
+    const size = sizeTarget(this.size, executed, low, s, s.price, this.lot);
     return this.send(nowMs, -1, proposed, executed, clip, 'AT_TARGET', size);
   }
 
@@ -326,18 +349,15 @@ export class DecisionChain {
     const s = this.account;
     const gk = this.gatekeeper;
     const clientOrderId = gk !== null ? gk.nextClientOrderId() : `${this.agentId}-${++this.seq}`;
-    const order = {
-      clientOrderId,
-      symbol: this.instrument.symbol,
-      side: qty > 0 ? ('BUY' as const) : ('SELL' as const),
-      type: 'MARKET' as const,
-      quantity: Math.abs(qty),
-      ...(size.quote !== 0 ? { quoteQuantity: Math.abs(size.quote) } : {}),
-      timeInForce: 'IOC' as const,
-      createdAtMs: nowMs,
-      referencePrice: s.price,
-      agentId: this.agentId,
-    };
+    // With a gatekeeper every order is a new record (its duplicate and repeat memories may keep it).
+    const order: MutableOrder = gk === null ? this.scratchOrder : { ...this.scratchOrder };
+    order.clientOrderId = clientOrderId;
+    order.side = qty > 0 ? 'BUY' : 'SELL';
+    order.quantity = Math.abs(qty);
+    order.quoteQuantity = size.quote !== 0 ? Math.abs(size.quote) : undefined;
+    order.createdAtMs = nowMs;
+    order.referencePrice = s.price;
+    order.agentId = this.agentId;
     return this.dispatch(order, qty, size.quote, nowMs, action, proposed, executed, clip);
   }
 
@@ -401,6 +421,20 @@ export class DecisionChain {
     d.executedTarget = executed;
     d.clipBits = clip;
   }
+}
+
+/** An order record the chain fills in (MARKET IOC, the only kind the chain sends). */
+interface MutableOrder {
+  clientOrderId: string;
+  symbol: string;
+  side: 'BUY' | 'SELL';
+  type: 'MARKET';
+  quantity: number;
+  quoteQuantity: number | undefined;
+  timeInForce: 'IOC';
+  createdAtMs: number;
+  referencePrice: number;
+  agentId: string | undefined;
 }
 
 const placeholderOrder: Order = Object.freeze({

@@ -48,7 +48,7 @@ export {
   decisionReasonCodes,
   renderDecision,
 } from './decision.js';
-export { type Sizing, type SizingAccount, ACTION_SIZING, CLOSE_NUDGE, OrderSize, lotQty, sizeAction, sizeTarget } from './sizing.js';
+export { type Lot, type Sizing, type SizingAccount, ACTION_SIZING, CLOSE_NUDGE, OrderSize, lotOf, lotQty, sizeAction, sizeTarget } from './sizing.js';
 export {
   type GatekeeperAccount,
   type GatekeeperLinkOptions,

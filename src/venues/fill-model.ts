@@ -108,6 +108,11 @@ const EPS = 1e-9;
 function floorLot(qty: number, sim: CompiledSimFill): number {
   return Math.round(Math.floor(qty / sim.lotSize + EPS) * sim.lotSize * sim.lotScale) / sim.lotScale;
 }
+
+/** Largest multiple of the lot not above `qty`, with the compiled scale (the hot-path form of core `floorToLot`). */
+export function floorLotCompiled(qty: number, sim: CompiledSimFill): number {
+  return floorLot(qty, sim);
+}
 function ceilTick(price: number, sim: CompiledSimFill): number {
   return Math.round(Math.ceil(price / sim.tickSize - EPS) * sim.tickSize * sim.tickScale) / sim.tickScale;
 }

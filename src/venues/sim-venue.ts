@@ -8,13 +8,16 @@ import {
   type BarRecord,
   type Fill,
   type Instrument,
+  type Liquidity,
   type Order,
+  type OrderType,
+  type Side,
+  type TimeInForce,
   ceilToTick,
-  floorToLot,
   floorToTick,
   isMultipleOf,
 } from '../core/index.js';
-import { FillResult, FillStatus, fillLimitOrderInto, fillMarketOrderInto, fillQuoteOrderInto } from './fill-model.js';
+import { FillResult, FillStatus, fillLimitOrderInto, fillMarketOrderInto, fillQuoteOrderInto, floorLotCompiled } from './fill-model.js';
 import { type CompiledSimFill, type SimFillConfigInput, compileSimFill, parseSimFillConfig } from './sim-config.js';
 import type {
   ExecutionVenue,
@@ -27,12 +30,84 @@ import type {
   VenueRejectReason,
 } from './venue.js';
 
-interface WorkingOrder {
-  order: Order;
+/**
+ * An accepted order as the venue works it: the order's fields copied into a pooled slot (the venue never keeps
+ * a caller's object, so a caller may reuse its order record), plus the fill state.
+ */
+class WorkingOrder {
+  clientOrderId = '';
+  symbol = '';
+  side: Side = 'BUY';
+  type: OrderType = 'MARKET';
+  timeInForce: TimeInForce = 'IOC';
+  createdAtMs = 0;
+  reduceOnly = false;
+  agentId: string | undefined = undefined;
+  /** Quote amount of a quote-sized market order; 0 otherwise. */
+  quoteQuantity = 0;
+  /** Quantity after lot rounding. */
+  quantity = 0;
+  /** Limit price after tick rounding; 0 for a market order. */
+  limitPrice = 0;
+  filledQty = 0;
+  remainingQty = 0;
+
+  load(order: Order, quantity: number, limitPrice: number): void {
+    this.clientOrderId = order.clientOrderId;
+    this.symbol = order.symbol;
+    this.side = order.side;
+    this.type = order.type;
+    this.timeInForce = order.timeInForce;
+    this.createdAtMs = order.createdAtMs;
+    this.reduceOnly = order.reduceOnly === true;
+    this.agentId = order.agentId;
+    this.quoteQuantity = order.quoteQuantity ?? 0;
+    this.quantity = quantity;
+    this.limitPrice = limitPrice;
+    this.filledQty = 0;
+    this.remainingQty = quantity;
+  }
+
+  /** The order as submitted (after rounding), as a new record. */
+  toOrder(): Order {
+    return {
+      clientOrderId: this.clientOrderId,
+      symbol: this.symbol,
+      side: this.side,
+      type: this.type,
+      quantity: this.quantity,
+      ...(this.type === 'LIMIT' ? { limitPrice: this.limitPrice } : {}),
+      ...(this.quoteQuantity > 0 ? { quoteQuantity: this.quoteQuantity } : {}),
+      timeInForce: this.timeInForce,
+      createdAtMs: this.createdAtMs,
+      ...(this.reduceOnly ? { reduceOnly: true } : {}),
+      ...(this.agentId === undefined ? {} : { agentId: this.agentId }),
+    };
+  }
+}
+
+/** A fill event rewritten in place by each `onBar` (events are the venue's until the next call). */
+class FillEventSlot {
+  readonly type = 'FILL' as const;
+  remainingQty = 0;
+  readonly fill: {
+    clientOrderId: string;
+    symbol: string;
+    side: Side;
+    quantity: number;
+    price: number;
+    fee: number;
+    liquidity: Liquidity;
+    timeMs: number;
+  } = { clientOrderId: '', symbol: '', side: 'BUY', quantity: 0, price: 0, fee: 0, liquidity: 'TAKER', timeMs: 0 };
+}
+
+/** The result of an accepted submission, rewritten by the next one. */
+interface AcceptedSlot {
+  readonly accepted: true;
+  clientOrderId: string;
   quantity: number;
-  limitPrice: number;
-  filledQty: number;
-  remainingQty: number;
+  limitPrice?: number;
 }
 
 export interface SimVenueOptions {
@@ -54,9 +129,14 @@ export class SimVenue implements ExecutionVenue {
   positionQty: number;
   /** The last matching attempt's raw result (price, fee, status), rewritten by every `onBar`. */
   readonly lastFill = new FillResult();
-  private readonly working = new Map<string, WorkingOrder>();
-  private readonly matchOrder: WorkingOrder[] = [];
+  /** Working orders, oldest first (time priority). */
+  private readonly working: WorkingOrder[] = [];
+  /** Slots of finished orders, reused by the next submissions. */
+  private readonly freeSlots: WorkingOrder[] = [];
+  private readonly matching: WorkingOrder[] = [];
   private readonly events: VenueEvent[] = [];
+  private readonly fillSlots: FillEventSlot[] = [];
+  private readonly acceptedMarket: AcceptedSlot = { accepted: true, clientOrderId: '', quantity: 0 };
   private readonly fillLog: SequencedFill[] = [];
   private readonly fillHistory: number;
   private fillSeq = 0;
@@ -72,7 +152,8 @@ export class SimVenue implements ExecutionVenue {
 
   /** Back to a flat venue with nothing working and no fill history (a new episode). */
   reset(positionQty = 0): void {
-    this.working.clear();
+    for (const w of this.working) this.freeSlots.push(w);
+    this.working.length = 0;
     this.positionQty = positionQty;
     this.fillLog.length = 0;
     this.fillSeq = 0;
@@ -81,7 +162,7 @@ export class SimVenue implements ExecutionVenue {
 
   /** Number of working orders (what `openOrders().length` would say, without building the list). */
   get openOrderCount(): number {
-    return this.working.size;
+    return this.working.length;
   }
 
   positions(): readonly VenuePositionRecord[] {
@@ -94,75 +175,85 @@ export class SimVenue implements ExecutionVenue {
     return log.slice(Math.min(log.length, fromSeq - log[0].seq));
   }
 
+  /**
+   * Validates and accepts an order (a refusal is a result, never an exception). The venue copies what it needs:
+   * the caller may reuse its order record. An accepted MARKET result is rewritten by the next submission.
+   */
   submit(order: Order): SubmitResult {
     const id = order.clientOrderId;
-    const reject = (reason: VenueRejectReason, detail: string): SubmitResult => ({
-      accepted: false,
-      clientOrderId: id,
-      reason,
-      message: `${reason}: ${detail}`,
-    });
     const inst = this.instrument;
-    if (order.symbol !== inst.symbol) return reject('UNKNOWN_SYMBOL', `symbol=${order.symbol}, venue=${inst.symbol}`);
-    if (this.working.has(id)) return reject('DUPLICATE_CLIENT_ORDER_ID', `clientOrderId=${id}`);
+    if (order.symbol !== inst.symbol) return reject(id, 'UNKNOWN_SYMBOL', `symbol=${order.symbol}, venue=${inst.symbol}`);
+    if (this.find(id) >= 0) return reject(id, 'DUPLICATE_CLIENT_ORDER_ID', `clientOrderId=${id}`);
     if (!(order.quantity > 0) || !Number.isFinite(order.quantity)) {
-      return reject('INVALID_QUANTITY', `quantity=${order.quantity}`);
+      return reject(id, 'INVALID_QUANTITY', `quantity=${order.quantity}`);
     }
     const quote = order.quoteQuantity;
     if (quote !== undefined) {
-      if (!(quote > 0) || !Number.isFinite(quote)) return reject('INVALID_QUANTITY', `quoteQuantity=${quote}`);
+      if (!(quote > 0) || !Number.isFinite(quote)) return reject(id, 'INVALID_QUANTITY', `quoteQuantity=${quote}`);
       if (order.type !== 'MARKET' || order.timeInForce !== 'IOC') {
-        return reject('INVALID_QUANTITY', `quoteQuantity needs a MARKET IOC order, got ${order.type} ${order.timeInForce}`);
+        return reject(id, 'INVALID_QUANTITY', `quoteQuantity needs a MARKET IOC order, got ${order.type} ${order.timeInForce}`);
       }
     }
-    const quantity = floorToLot(order.quantity, inst.lotSize);
-    if (!(quantity > 0)) return reject('QTY_BELOW_LOT', `quantity=${order.quantity}, lot=${inst.lotSize}`);
+    const quantity = floorLotCompiled(order.quantity, this.sim);
+    if (!(quantity > 0)) return reject(id, 'QTY_BELOW_LOT', `quantity=${order.quantity}, lot=${inst.lotSize}`);
     let limitPrice = 0;
     if (order.type === 'LIMIT') {
       const lp = order.limitPrice;
-      if (lp === undefined || !(lp > 0) || !Number.isFinite(lp)) return reject('INVALID_PRICE', `limitPrice=${lp}`);
+      if (lp === undefined || !(lp > 0) || !Number.isFinite(lp)) return reject(id, 'INVALID_PRICE', `limitPrice=${lp}`);
       limitPrice = isMultipleOf(lp, inst.tickSize)
         ? lp
         : order.side === 'BUY'
           ? floorToTick(lp, inst.tickSize)
           : ceilToTick(lp, inst.tickSize);
-      if (!(limitPrice > 0)) return reject('INVALID_PRICE', `limitPrice=${lp}, tick=${inst.tickSize}`);
+      if (!(limitPrice > 0)) return reject(id, 'INVALID_PRICE', `limitPrice=${lp}, tick=${inst.tickSize}`);
       const notional = quantity * limitPrice;
       if (notional < inst.minNotional) {
-        return reject('BELOW_MIN_NOTIONAL', `notional=${notional}, min=${inst.minNotional}`);
+        return reject(id, 'BELOW_MIN_NOTIONAL', `notional=${notional}, min=${inst.minNotional}`);
       }
     }
     if (order.reduceOnly && !this.reduces(order.side === 'BUY' ? 1 : -1)) {
-      return reject('REDUCE_ONLY_WOULD_INCREASE', `side=${order.side}, position=${this.positionQty}`);
+      return reject(id, 'REDUCE_ONLY_WOULD_INCREASE', `side=${order.side}, position=${this.positionQty}`);
     }
-    this.working.set(id, { order, quantity, limitPrice, filledQty: 0, remainingQty: quantity });
-    return order.type === 'LIMIT'
-      ? { accepted: true, clientOrderId: id, quantity, limitPrice }
-      : { accepted: true, clientOrderId: id, quantity };
+    const slot = this.freeSlots.pop() ?? new WorkingOrder();
+    slot.load(order, quantity, limitPrice);
+    this.working.push(slot);
+    if (order.type === 'LIMIT') return { accepted: true, clientOrderId: id, quantity, limitPrice };
+    const accepted = this.acceptedMarket;
+    accepted.clientOrderId = id;
+    accepted.quantity = quantity;
+    return accepted;
   }
 
   /**
    * Matches every working order against `bar` (the bar after they were decided), oldest first. The returned
-   * list belongs to the venue and is rewritten by the next call: read it, do not keep it.
+   * list and its fill events belong to the venue and are rewritten by the next call: read them, do not keep them.
    */
   onBar(bar: BarRecord): readonly VenueEvent[] {
     checkBar(bar);
-    if (this.working.size === 0) return NO_EVENTS;
+    if (this.working.length === 0) {
+      this.lastFill.clear();
+      return NO_EVENTS;
+    }
     const events = this.events;
-    events.length = 0;
-    const order = this.matchOrder;
-    order.length = 0;
-    for (const w of this.working.values()) order.push(w);
-    for (const w of order) this.match(w, bar, events);
-    order.length = 0;
+    while (events.length > 0) events.pop();
+    if (this.working.length === 1) {
+      this.match(this.working[0], bar, events, 0);
+      return events;
+    }
+    // Matching may finish orders: walk a copy of the book.
+    const matching = this.matching;
+    for (const w of this.working) matching.push(w);
+    let fills = 0;
+    for (const w of matching) fills = this.match(w, bar, events, fills);
+    while (matching.length > 0) matching.pop();
     return events;
   }
 
   openOrders(): OpenOrder[] {
-    return [...this.working.values()].map((w) => ({
-      order: w.order,
+    return this.working.map((w) => ({
+      order: w.toOrder(),
       quantity: w.quantity,
-      ...(w.order.type === 'LIMIT' ? { limitPrice: w.limitPrice } : {}),
+      ...(w.type === 'LIMIT' ? { limitPrice: w.limitPrice } : {}),
       filledQty: w.filledQty,
       remainingQty: w.remainingQty,
     }));
@@ -170,26 +261,56 @@ export class SimVenue implements ExecutionVenue {
 
   /** Cancels one working order; returns its cancellation event, or null if no such order is working. */
   cancel(clientOrderId: string, timeMs = 0): VenueEvent | null {
-    const w = this.working.get(clientOrderId);
-    if (!w) return null;
-    this.working.delete(clientOrderId);
+    const i = this.find(clientOrderId);
+    if (i < 0) return null;
+    const w = this.working[i];
+    this.finish(w);
     return { type: 'CANCELLED', clientOrderId, reason: 'USER', remainingQty: w.remainingQty, timeMs };
   }
 
   /** Cancels every working order (a hard kill's first step); returns one event per order. */
   cancelAll(timeMs = 0): VenueEvent[] {
-    if (this.working.size === 0) return [];
     const events: VenueEvent[] = [];
-    for (const id of [...this.working.keys()]) {
-      const e = this.cancel(id, timeMs);
+    for (const w of [...this.working]) {
+      const e = this.cancel(w.clientOrderId, timeMs);
       if (e) events.push(e);
     }
     return events;
   }
 
-  private recordFill(fill: Fill): void {
-    const log = this.fillLog;
+  private find(clientOrderId: string): number {
+    const working = this.working;
+    for (let i = 0; i < working.length; i++) if (working[i].clientOrderId === clientOrderId) return i;
+    return -1;
+  }
+
+  /** Takes a working order off the book and returns its slot to the pool. */
+  private finish(w: WorkingOrder): void {
+    const working = this.working;
+    // The common case (one order, or the newest) pops; others keep time priority with a splice.
+    if (working[working.length - 1] === w) working.pop();
+    else {
+      const i = working.indexOf(w);
+      if (i < 0) return;
+      working.splice(i, 1);
+    }
+    this.freeSlots.push(w);
+  }
+
+  private recordFill(w: WorkingOrder, filled: number, timeMs: number): void {
     if (this.fillHistory > 0) {
+      const out = this.lastFill;
+      const fill: Fill = {
+        clientOrderId: w.clientOrderId,
+        symbol: w.symbol,
+        side: w.side,
+        quantity: filled,
+        price: out.price,
+        fee: out.fee,
+        liquidity: out.liquidity === 1 ? 'TAKER' : 'MAKER',
+        timeMs,
+      };
+      const log = this.fillLog;
       log.push({ seq: this.fillSeq, fill });
       // Trim in blocks so that a long run pays O(1) per fill, not a shift per fill.
       if (log.length >= 2 * this.fillHistory) log.splice(0, log.length - this.fillHistory);
@@ -201,16 +322,15 @@ export class SimVenue implements ExecutionVenue {
     return this.positionQty !== 0 && Math.sign(this.positionQty) === -sign;
   }
 
-  private match(w: WorkingOrder, bar: BarRecord, events: VenueEvent[]): void {
-    const { order } = w;
-    const id = order.clientOrderId;
-    const sign = order.side === 'BUY' ? 1 : -1;
+  /** Matches one working order; returns the number of fill events used so far. */
+  private match(w: WorkingOrder, bar: BarRecord, events: VenueEvent[], fills: number): number {
+    const sign = w.side === 'BUY' ? 1 : -1;
     let qty = w.remainingQty;
     let clamped = false;
-    if (order.reduceOnly) {
+    if (w.reduceOnly) {
       if (!this.reduces(sign)) {
         this.reject(w, events, bar.time, 'REDUCE_ONLY_WOULD_INCREASE', `position=${this.positionQty}`);
-        return;
+        return fills;
       }
       if (qty > Math.abs(this.positionQty)) {
         qty = Math.abs(this.positionQty);
@@ -218,40 +338,40 @@ export class SimVenue implements ExecutionVenue {
       }
     }
     const out = this.lastFill;
-    const quote = order.quoteQuantity;
-    if (order.type === 'LIMIT') {
+    const quote = w.quoteQuantity;
+    if (w.type === 'LIMIT') {
       fillLimitOrderInto(out, sign * qty, w.limitPrice, bar.open, bar.high, bar.low, bar.volume, this.sim);
-    } else if (quote !== undefined && !clamped) {
+    } else if (quote > 0 && !clamped) {
       fillQuoteOrderInto(out, sign * quote, bar.open, bar.volume, this.sim);
     } else {
       fillMarketOrderInto(out, sign * qty, bar.open, bar.volume, this.sim);
     }
-    const gtc = order.timeInForce === 'GTC';
+    const gtc = w.timeInForce === 'GTC';
     switch (out.status) {
       case FillStatus.FILLED:
       case FillStatus.PARTIAL: {
         const filled = Math.abs(out.signedQty);
         w.filledQty += filled;
         // A quote-sized order is done once it filled: what it buys is set by its quote amount, not a quantity.
-        w.remainingQty =
-          quote !== undefined ? 0 : Math.max(0, Math.round((w.remainingQty - filled) * this.sim.lotScale) / this.sim.lotScale);
+        w.remainingQty = quote > 0 ? 0 : Math.max(0, Math.round((w.remainingQty - filled) * this.sim.lotScale) / this.sim.lotScale);
         this.positionQty += out.signedQty;
-        const fill: Fill = {
-          clientOrderId: id,
-          symbol: order.symbol,
-          side: order.side,
-          quantity: filled,
-          price: out.price,
-          fee: out.fee,
-          liquidity: out.liquidity === 1 ? 'TAKER' : 'MAKER',
-          timeMs: bar.time,
-        };
-        this.recordFill(fill);
-        events.push({ type: 'FILL', fill, remainingQty: w.remainingQty });
-        if (w.remainingQty <= 0) this.working.delete(id);
+        this.recordFill(w, filled, bar.time);
+        const e = this.fillSlots[fills] ?? (this.fillSlots[fills] = new FillEventSlot());
+        const f = e.fill;
+        f.clientOrderId = w.clientOrderId;
+        f.symbol = w.symbol;
+        f.side = w.side;
+        f.quantity = filled;
+        f.price = out.price;
+        f.fee = out.fee;
+        f.liquidity = out.liquidity === 1 ? 'TAKER' : 'MAKER';
+        f.timeMs = bar.time;
+        e.remainingQty = w.remainingQty;
+        events.push(e);
+        if (w.remainingQty <= 0) this.finish(w);
         else if (clamped) this.cancelWorking(w, events, bar.time, 'REDUCE_ONLY_REMAINDER');
         else if (!gtc) this.cancelWorking(w, events, bar.time, 'IOC_REMAINDER');
-        return;
+        return fills + 1;
       }
       case FillStatus.BELOW_MIN_NOTIONAL: {
         // The whole remainder is too small to ever fill: reject. A capped slice too small: wait (GTC) or cancel.
@@ -259,34 +379,41 @@ export class SimVenue implements ExecutionVenue {
         if (whole) {
           this.reject(w, events, bar.time, 'BELOW_MIN_NOTIONAL', `notional=${out.notional}, min=${this.sim.minNotional}`);
         } else if (!gtc) this.cancelWorking(w, events, bar.time, 'BELOW_MIN_NOTIONAL');
-        return;
+        return fills;
       }
       case FillStatus.QTY_BELOW_LOT:
         if (!gtc) this.cancelWorking(w, events, bar.time, 'QTY_BELOW_LOT');
-        return;
+        return fills;
       case FillStatus.NO_VOLUME:
         if (!gtc) this.cancelWorking(w, events, bar.time, 'NO_VOLUME');
-        return;
+        return fills;
       case FillStatus.LIMIT_NOT_REACHED:
         if (!gtc) this.cancelWorking(w, events, bar.time, 'LIMIT_NOT_REACHED');
-        return;
+        return fills;
       case FillStatus.NONE:
-        this.working.delete(id);
-        return;
+        this.finish(w);
+        return fills;
     }
+    return fills;
   }
 
   private cancelWorking(w: WorkingOrder, events: VenueEvent[], timeMs: number, reason: VenueCancelReason): void {
-    const id = w.order.clientOrderId;
-    this.working.delete(id);
-    events.push({ type: 'CANCELLED', clientOrderId: id, reason, remainingQty: w.remainingQty, timeMs });
+    this.finish(w);
+    events.push({ type: 'CANCELLED', clientOrderId: w.clientOrderId, reason, remainingQty: w.remainingQty, timeMs });
   }
 
   private reject(w: WorkingOrder, events: VenueEvent[], timeMs: number, reason: VenueRejectReason, detail: string): void {
-    const id = w.order.clientOrderId;
-    this.working.delete(id);
-    events.push({ type: 'REJECTED', clientOrderId: id, reason, message: `${reason}: ${detail}`, timeMs });
+    this.finish(w);
+    events.push({ type: 'REJECTED', clientOrderId: w.clientOrderId, reason, message: `${reason}: ${detail}`, timeMs });
   }
+}
+
+function reject(clientOrderId: string, reason: VenueRejectReason, detail: string): SubmitResult {
+  return { accepted: false, clientOrderId, reason, message: `${reason}: ${detail}` };
+}
+
+function badBar(field: string, rule: string, value: number): never {
+  throw new RangeError(`bar.${field}: ${rule}, got ${value}`);
 }
 
 /**
@@ -294,14 +421,10 @@ export class SimVenue implements ExecutionVenue {
  * the orders': refuse it before matching, leaving every working order as it was, rather than drop orders silently.
  */
 function checkBar(bar: BarRecord): void {
-  const problem = (field: string, rule: string, value: number): never => {
-    throw new RangeError(`bar.${field}: ${rule}, got ${value}`);
-  };
-  if (!Number.isFinite(bar.time)) problem('time', 'must be a finite time in ms', bar.time);
-  for (const field of ['open', 'high', 'low'] as const) {
-    const v = bar[field];
-    if (!(v > 0) || !Number.isFinite(v)) problem(field, 'must be a finite price > 0', v);
-  }
-  if (bar.high < bar.low) problem('high', `must be >= low ${bar.low}`, bar.high);
-  if (!(bar.volume >= 0)) problem('volume', 'must be >= 0', bar.volume);
+  if (!Number.isFinite(bar.time)) badBar('time', 'must be a finite time in ms', bar.time);
+  if (!(bar.open > 0) || !Number.isFinite(bar.open)) badBar('open', 'must be a finite price > 0', bar.open);
+  if (!(bar.high > 0) || !Number.isFinite(bar.high)) badBar('high', 'must be a finite price > 0', bar.high);
+  if (!(bar.low > 0) || !Number.isFinite(bar.low)) badBar('low', 'must be a finite price > 0', bar.low);
+  if (bar.high < bar.low) badBar('high', `must be >= low ${bar.low}`, bar.high);
+  if (!(bar.volume >= 0)) badBar('volume', 'must be >= 0', bar.volume);
 }
