@@ -101,7 +101,8 @@ export class PaperVenue extends SimVenue {
     const fills: JournalFill[] = [];
     const cancels: JournalCancel[] = [];
     for (const e of events) {
-      if (e.type === 'FILL') fills.push(this.book(e.fill));
+      // The sim rewrites its fill events on the next bar: book a copy.
+      if (e.type === 'FILL') fills.push(this.book({ ...e.fill }));
       else cancels.push({ clientOrderId: e.clientOrderId, reason: e.reason, remainingQty: e.type === 'CANCELLED' ? e.remainingQty : 0 });
     }
     this.lastPrice = bar.close;
