@@ -166,6 +166,7 @@ export class BarLoop {
         const decisionMs = bars.time[t] + intervalMs;
         await this.operatorActionsDue(decisionMs);
         this.decide(t, decisionMs);
+        await this.agentFaultDue(decisionMs);
         if (this.gatekeeper !== null && this.gatekeeper.pendingChange) await this.gatekeeper.settle();
       }
     } finally {
@@ -185,6 +186,15 @@ export class BarLoop {
       await gk.operate(s.action, s.operator, s.reason);
     }
     if (gk.pendingChange) await gk.settle();
+  }
+
+  /** A sandboxed agent that was stopped: its session goes REDUCING (a soft kill by the supervisor). */
+  private async agentFaultDue(decisionMs: number): Promise<void> {
+    const reason = this.discrete?.takeFault?.() ?? null;
+    const gk = this.gatekeeper;
+    if (reason === null || gk === null) return;
+    gk.update(decisionMs, this.account.price, this.account);
+    await gk.operate('soft_kill', 'sandbox-supervisor', `agent stopped: ${reason}`);
   }
 
   /** The agent proposes; the chain decides; the decision log records it. */

@@ -34,6 +34,11 @@ export interface BacktestAgent {
   reset(seed: number): void;
   /** Index into `actions`. */
   act(ctx: DecisionContext): number;
+  /**
+   * A supervised (sandboxed) agent: why it was stopped, once, else null. The bar loop then moves the session
+   * to REDUCING through the kill-switch (a runner without a gatekeeper gets the default one for this).
+   */
+  takeFault?(): string | null;
 }
 
 /**

@@ -51,7 +51,7 @@ export function limitsNote(rules: Rules | null, risk: GatekeeperConfig | null, g
   const parts: string[] = [];
   parts.push(rules === null ? 'no Constraint Logic Engine rules' : 'Constraint Logic Engine rules applied');
   if (risk !== null) parts.push('risk gatekeeper applied');
-  else if (gatekeeperFromSchedule) parts.push('risk gatekeeper with default limits (the schedule needs the kill-switch)');
+  else if (gatekeeperFromSchedule) parts.push('risk gatekeeper with default limits (the schedule or the sandbox supervisor needs the kill-switch)');
   else parts.push('no risk gatekeeper');
   return `${parts.join('; ')}; venue validity checks always apply.`;
 }
@@ -66,7 +66,9 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRec
   const seed = options.seed ?? 0;
   const schedule = options.schedule ?? [];
   const rules = options.rules ?? null;
-  const gatekeeperFromSchedule = (options.risk ?? null) === null && schedule.length > 0;
+  // The kill-switch is needed for a schedule, and for a supervised agent (a stopped agent's session goes REDUCING).
+  const supervised = !isBoxAgent(agent) && agent.takeFault !== undefined;
+  const gatekeeperFromSchedule = (options.risk ?? null) === null && (schedule.length > 0 || supervised);
   const risk = options.risk ?? (gatekeeperFromSchedule ? parseGatekeeperConfig({}, 'default gatekeeper config') : null);
   const loop = new BarLoop({
     bars,

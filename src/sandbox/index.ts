@@ -24,3 +24,5 @@ export {
   chooseTier,
   isSignedByTrustedKey,
 } from './risk-score.js';
+export { SANDBOX_OBSERVATION_FIELDS, SandboxedBacktestAgent, isModuleAgentSpec } from './sandboxed-agent.js';
+export { type SandboxedBacktestOptions, loadTrustedKeys, openSandboxedBacktestAgent } from './backtest-agent.js';

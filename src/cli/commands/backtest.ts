@@ -16,7 +16,17 @@ import {
   writeReportHtml,
   writeRunFiles,
   type BacktestRecord,
+  type JobAgent,
+  type PreparedJob,
 } from '../../backtests/index.js';
+import {
+  type CodeOrigin,
+  type SandboxedBacktestAgent,
+  isModuleAgentSpec,
+  openSandboxedBacktestAgent,
+  parseSandboxLimits,
+  parseTier,
+} from '../../sandbox/index.js';
 import { parseNumberFlag, parseWholeNumberFlag } from '../flags.js';
 
 export interface BacktestFlags {
@@ -36,6 +46,10 @@ export interface BacktestFlags {
   periodsPerYear?: string;
   out?: string;
   json: boolean;
+  tier?: string;
+  origin?: string;
+  trustedKeys?: string;
+  decisionTimeoutMs?: string;
 }
 
 function numberFlag(value: string | undefined, flag: string): number | undefined {
@@ -68,7 +82,7 @@ export function registerBacktestCommand(program: Command): void {
     .description('run an agent over history through the full safety chain and write metrics, CSVs and report.html')
     .option('--data <file>', 'OHLCV CSV file')
     .option('--synth <spec>', 'synthetic market, e.g. regime:bars=5000,seed=3')
-    .requiredOption('--agent <spec>', 'CHECKPOINT (file or bulwark train run directory) | buy-and-hold | sma-cross[:fast=10,slow=30] | random[:p=0.05], with size=F or qty=Q')
+    .requiredOption('--agent <spec>', 'CHECKPOINT (file or bulwark train run directory) | buy-and-hold | sma-cross[:fast=10,slow=30] | random[:p=0.05] | FILE.mjs (a JavaScript strategy, sandboxed), with size=F or qty=Q')
     .option('--rules <file>', 'Constraint Logic Engine rule set (YAML/JSON)')
     .option('--risk <file>', 'risk gatekeeper config (YAML/JSON)')
     .option('--config <file>', 'backtest config: cash, fill model, scheduled soft/hard kill and resume')
@@ -82,6 +96,10 @@ export function registerBacktestCommand(program: Command): void {
     .option('--periods-per-year <n>', "bars per year for annualising (default: read from the data's calendar)")
     .option('--out <dir>', 'output directory (default runs/backtest-<time>)')
     .option('--json', 'print one JSON object (the metrics and the output paths) only', false)
+    .option('--tier <n>', 'sandbox tier for a JavaScript agent (FILE.mjs): raises the tier its risk score gives, never lowers it (0-3)')
+    .option('--origin <origin>', 'where a JavaScript agent comes from: local | third-party (risk score)', 'local')
+    .option('--trusted-keys <dir>', 'directory of Ed25519 public keys (*.pub.pem); FILE.mjs.sig signed by one lowers the risk score')
+    .option('--decision-timeout-ms <n>', 'sandboxed agent: a later answer is HOLD and counted (default 250)')
     .action(async (flags: BacktestFlags) => {
       const r = await runBacktestCommand(flags);
       if (flags.json) {
@@ -106,10 +124,56 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<Backtest
   const job = jobFromFlags(flags);
   const prepared = await prepareJob(job);
   // Load the agent before creating the output directory, so a bad --agent leaves nothing behind.
-  const jobAgent = await createJobAgent(job.agent, prepared, loadCheckpointAgent);
+  const sandboxed = await openModuleAgent(flags, job.seed ?? 0);
+  const jobAgent = sandboxed?.jobAgent ?? (await createJobAgent(job.agent, prepared, loadCheckpointAgent));
+  try {
+    return await runAndWrite(flags, job, prepared, jobAgent, sandboxed?.agent ?? null);
+  } finally {
+    await sandboxed?.agent.close();
+  }
+}
+
+const ORIGINS: readonly CodeOrigin[] = ['local', 'third-party'];
+
+/** A JavaScript module agent runs in the sandbox tier its risk score and --tier give; other agents in-process. */
+async function openModuleAgent(flags: BacktestFlags, seed: number): Promise<{ agent: SandboxedBacktestAgent; jobAgent: JobAgent } | null> {
+  const requestedTier = flags.tier === undefined ? undefined : parseTier(flags.tier);
+  if (!isModuleAgentSpec(flags.agent)) {
+    if (requestedTier !== undefined && requestedTier > 0) {
+      throw new RangeError(`--tier: applies to JavaScript module agents (--agent FILE.mjs); '${flags.agent}' is built in or a checkpoint and runs in-process`);
+    }
+    return null;
+  }
+  const origin = flags.origin ?? 'local';
+  const knownOrigin = ORIGINS.find((o) => o === origin);
+  if (knownOrigin === undefined) throw new RangeError(`--origin: must be local or third-party, got '${origin}'`);
+  const limits = parseSandboxLimits(
+    flags.decisionTimeoutMs === undefined ? {} : { decisionTimeoutMs: parseNumberFlag(flags.decisionTimeoutMs, '--decision-timeout-ms', { atLeast: 1 }) },
+    '--decision-timeout-ms',
+  );
+  const { agent, choice, signed } = await openSandboxedBacktestAgent({
+    spec: flags.agent,
+    ...(requestedTier === undefined ? {} : { requestedTier }),
+    origin: knownOrigin,
+    ...(flags.trustedKeys === undefined ? {} : { trustedKeysDir: flags.trustedKeys }),
+    limits,
+    seed,
+  });
+  const note = `Agent runs in sandbox tier ${choice.tier} (floor ${choice.floor}, risk score ${choice.score}; ${signed ? 'signed by a trusted key' : 'unsigned'}).`;
+  return { agent, jobAgent: { agent, notes: [note] } };
+}
+
+async function runAndWrite(
+  flags: BacktestFlags,
+  job: BacktestJob,
+  prepared: PreparedJob,
+  jobAgent: JobAgent,
+  sandboxed: SandboxedBacktestAgent | null,
+): Promise<BacktestCommandResult> {
   const out = resolve(flags.out ?? join('runs', `backtest-${new Date().toISOString().replace(/[:.]/g, '-')}`));
   const createdOut = !existsSync(out);
   const audit = openRunAudit(out);
+  if (sandboxed !== null) sandboxed.audit = audit.log;
   let rec;
   try {
     rec = await runJob(job, { prepared, jobAgent, audit: audit.log });
@@ -122,7 +186,7 @@ export async function runBacktestCommand(flags: BacktestFlags): Promise<Backtest
   audit.log.close();
   const written = writeRunFiles(out, rec);
   const reportPath = join(out, 'report.html');
-  const notes = [`Annualised with ${rec.metrics.calendar}.`, ...(jobAgent.notes ?? [])];
+  const notes = [`Annualised with ${rec.metrics.calendar}.`, ...(jobAgent.notes ?? []), ...(sandboxed === null ? [] : [sandboxed.summary()])];
   writeReportHtml(reportPath, [rec], {
     title: `Backtest: ${rec.agent}`,
     notes: [`Data: ${prepared.source}, ${rec.bars.length} bars. Seed ${prepared.seed}.`, rec.limits.note, ...notes],
