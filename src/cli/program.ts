@@ -32,6 +32,10 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
     load: async () => (await import('./commands/backtest.js')).registerBacktestCommand,
   },
   {
+    commands: [{ name: 'paper', description: 'paper trading: an agent on a live or replayed feed through the full safety chain, journaled and resumable' }],
+    load: async () => (await import('./commands/paper.js')).registerPaperCommand,
+  },
+  {
     commands: [
       { name: 'sweep', description: 'backtest every parameter combination × seed on local worker threads' },
       {

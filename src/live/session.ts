@@ -31,7 +31,7 @@ import { type SimFillConfigInput, parseSimFillConfig } from '../venues/index.js'
 import { type AnyBacktestAgent, type DecisionContext, BACKTEST_FILL_DEFAULTS, isBoxAgent } from '../backtests/index.js';
 import { BarHistory } from './bar-history.js';
 import type { BarFeed } from './feed.js';
-import { Journal, JOURNAL_VERSION } from './journal.js';
+import { Journal, JOURNAL_VERSION, readJournal } from './journal.js';
 import { type PaperBalances, PaperVenue, type RestoreSummary } from './paper-venue.js';
 
 export interface PaperSessionOptions {
@@ -95,6 +95,7 @@ export class PaperSession {
   private stopping = false;
   private barsSinceSync = 0;
   private redecided = false;
+  private pauseUntil: Promise<unknown> | null = null;
 
   private constructor(options: PaperSessionOptions, journal: Journal, records: Parameters<PaperVenue['restore']>[0]) {
     this.options = options;
@@ -178,6 +179,16 @@ export class PaperSession {
     return session;
   }
 
+  /** Open time of the last bar a journal holds (a resumed feed starts after it), or undefined. */
+  static lastBarInJournal(path: string): number | undefined {
+    const records = readJournal(path, { repair: true }).records;
+    for (let i = records.length - 1; i >= 0; i--) {
+      const r = records[i];
+      if (r.k === 'bar') return r.t;
+    }
+    return undefined;
+  }
+
   /** Open time of the last bar the session processed (the feed resumes after it), or undefined. */
   get lastBarTimeMs(): number | undefined {
     return this.history.length === 0 ? undefined : this.history.buffer.time[this.history.length - 1];
@@ -210,6 +221,11 @@ export class PaperSession {
       const bars = await feed.next();
       if (bars === null) break;
       for (let i = 0; i < bars.length && !this.stopping; i++) {
+        if (this.pauseUntil !== null) {
+          const p = this.pauseUntil;
+          this.pauseUntil = null;
+          await p;
+        }
         await this.onBar(bars.time[i], bars.open[i], bars.high[i], bars.low[i], bars.close[i], bars.volume[i]);
       }
     }
@@ -227,6 +243,15 @@ export class PaperSession {
     if (rejections !== null) return rejections.map((r) => r.code);
     const result = this.venue.submit(order);
     return result.accepted ? null : [result.reason];
+  }
+
+  /** Holds the run loop before its next bar until `until` settles (an operator step that must land between bars). */
+  pause(until: Promise<unknown>): void {
+    const previous = this.pauseUntil;
+    this.pauseUntil = (previous === null ? until : Promise.all([previous, until])).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   /** Stops the run loop and the feed; open orders are cancelled (`cancel`) or left working (`keep`). */
@@ -340,9 +365,13 @@ function barOf(bars: Bars, i: number): { time: number; open: number; high: numbe
   return { time: bars.time[i], open: bars.open[i], high: bars.high[i], low: bars.low[i], close: bars.close[i], volume: bars.volume[i] };
 }
 
-/** The gatekeeper's defaults, with a price older than two bar intervals counted as no price (a stale feed). */
+/**
+ * The session's gatekeeper config: price and account freshness are the feed's staleness rule — a bar's close is
+ * fresh for two bar intervals of the feed's clock, after which the gatekeeper refuses new risk (NO_TRUSTED_PRICE).
+ * (A fixed number of seconds would be wrong both ways: too short for hourly bars, too long for a 1 s feed.)
+ */
 function sessionRisk(risk: GatekeeperConfig | null, intervalMs: number): GatekeeperConfig {
   const staleSec = (2 * intervalMs) / 1000;
   const config = risk ?? parseGatekeeperConfig({}, 'default gatekeeper config');
-  return { ...config, maxPriceAgeSec: Math.min(config.maxPriceAgeSec, staleSec) };
+  return { ...config, maxPriceAgeSec: staleSec, maxAccountAgeSec: staleSec };
 }

@@ -1,0 +1,201 @@
+/**
+ * `bulwark paper --agent SPEC --feed SPEC [--rules FILE] [--risk FILE] [--redis URL] [--session DIR] …`: one agent
+ * on a live (or replayed) feed through the full chain against the journaled paper venue. A status line (or one
+ * JSON line per decision with --json); Ctrl-C stops cleanly (open orders cancelled or kept, as --on-stop says);
+ * run it again with the same --session to resume. `bulwark kill --soft|--hard --redis URL` from another shell
+ * acts on the running session from its next decision.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { systemClock } from '../../core/index.js';
+import { loadRulesFile } from '../../constraints/index.js';
+import { type TradingStateStore, RedisStateStore } from '../../risk-gatekeeper/index.js';
+import { AuditLog, generateAuditKeyPair, resolveBulwarkHome } from '../../security/index.js';
+import { backtestInstrument, createRuleAgent, isRuleAgentSpec, loadRiskFile } from '../../backtests/index.js';
+import { type DecisionRow, PaperSession, openFeed } from '../../live/index.js';
+import { parseNumberFlag } from '../flags.js';
+
+export interface PaperFlags {
+  agent: string;
+  feed: string;
+  rules?: string;
+  risk?: string;
+  redis?: string;
+  redisPrefix: string;
+  session?: string;
+  cash: string;
+  feesBps?: string;
+  spreadBps?: string;
+  slippageBps?: string;
+  onStop: string;
+  json: boolean;
+  seed: string;
+}
+
+export function registerPaperCommand(program: Command): void {
+  program
+    .command('paper')
+    .description('paper trading: an agent on a live or replayed feed through the full safety chain, journaled and resumable')
+    .requiredOption('--agent <spec>', 'buy-and-hold | sma-cross[:fast=10,slow=30] | random[:p=0.05], with size=F or qty=Q')
+    .requiredOption('--feed <spec>', 'replay:FILE[,speed=N|max] | synth:MODEL[:k=v,…][,interval=1s] | ccxt:EXCHANGE:SYMBOL:TIMEFRAME')
+    .option('--rules <file>', 'Constraint Logic Engine rule set (YAML/JSON)')
+    .option('--risk <file>', 'risk gatekeeper config (YAML/JSON)')
+    .option('--redis <url>', 'kill-switch state in Redis (shared with bulwark kill); in-memory when absent')
+    .option('--redis-prefix <prefix>', 'key prefix of the kill-switch state in Redis', 'bulwark:ks:')
+    .option('--session <dir>', 'session directory (journal, audit log); the same directory resumes the session')
+    .option('--cash <n>', 'starting cash in quote currency', '10000')
+    .option('--fees-bps <n>', 'fee in bps of notional (maker and taker)')
+    .option('--spread-bps <n>', 'full quoted spread in bps (a taker pays half)')
+    .option('--slippage-bps <n>', 'fixed slippage in bps per taker fill')
+    .option('--on-stop <what>', 'open orders at Ctrl-C: cancel or keep', 'cancel')
+    .option('--seed <n>', 'seed for random agents', '0')
+    .option('--json', 'print one JSON line per decision instead of the status line', false)
+    .action(async (flags: PaperFlags) => {
+      const out = await runPaperCommand(flags, (line) => process.stdout.write(line), process);
+      process.stderr.write(`${out.summary}\n`);
+    });
+}
+
+/** Where SIGINT/SIGTERM come from: the process, or a test's emitter. */
+export interface StopSignals {
+  once(event: 'SIGINT' | 'SIGTERM', listener: () => void): unknown;
+  removeListener(event: 'SIGINT' | 'SIGTERM', listener: () => void): unknown;
+}
+
+export interface PaperCommandResult {
+  readonly dir: string;
+  readonly decisions: number;
+  readonly summary: string;
+}
+
+/** Everything but the process wiring: `signals` receives SIGINT/SIGTERM handlers (the process, or a test's emitter). */
+export async function runPaperCommand(
+  flags: PaperFlags,
+  write: (text: string) => void,
+  signals: StopSignals,
+): Promise<PaperCommandResult> {
+  if (!isRuleAgentSpec(flags.agent)) {
+    throw new RangeError(`--agent: '${flags.agent}' is not a rule agent (buy-and-hold, sma-cross, random); policy checkpoints are not yet supported by bulwark paper`);
+  }
+  if (flags.onStop !== 'cancel' && flags.onStop !== 'keep') throw new RangeError(`--on-stop: must be cancel or keep, got '${flags.onStop}'`);
+  const onStop = flags.onStop;
+  const cash = parseNumberFlag(flags.cash, '--cash', { above: 0 });
+  const fill = {
+    ...(flags.feesBps === undefined ? {} : { takerFeeBps: parseNumberFlag(flags.feesBps, '--fees-bps', { atLeast: 0 }), makerFeeBps: parseNumberFlag(flags.feesBps, '--fees-bps', { atLeast: 0 }) }),
+    ...(flags.spreadBps === undefined ? {} : { spreadBps: parseNumberFlag(flags.spreadBps, '--spread-bps', { atLeast: 0 }) }),
+    ...(flags.slippageBps === undefined ? {} : { slippageBps: parseNumberFlag(flags.slippageBps, '--slippage-bps', { atLeast: 0 }) }),
+  };
+  const agent = createRuleAgent(flags.agent);
+  const rules = flags.rules === undefined ? null : loadRulesFile(flags.rules);
+  const risk = flags.risk === undefined ? null : loadRiskFile(flags.risk);
+  const dir = resolve(flags.session ?? join('runs', `paper-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+  const sessionId = `paper-${basename(dir).replace(/[^A-Za-z0-9_-]/g, '').slice(0, 40) || 'session'}`;
+
+  // A session resumes after the last bar it journaled; the feed skips what came before.
+  const resumeAfter = lastJournaledBarMs(dir);
+  const { feed, instrument } = await openFeed(flags.feed, resumeAfter === undefined ? {} : { startAfterMs: resumeAfter });
+  const store = await openStore(flags);
+  const audit = openSessionAudit(dir);
+  let decisions = 0;
+  let statusShown = 0;
+  const session = PaperSession.open({
+    sessionId,
+    dir,
+    feed,
+    instrument: instrument ?? backtestInstrument(feed.symbol),
+    agent,
+    initialCash: cash,
+    fill,
+    rules,
+    risk,
+    audit,
+    seed: Number(flags.seed),
+    ...(store === null ? {} : { store }),
+    onDecision: (row) => {
+      decisions++;
+      if (flags.json) write(`${JSON.stringify(jsonRow(row))}\n`);
+      else if (row.seq === 0 || Date.now() - statusShown > 200) {
+        statusShown = Date.now();
+        write(`\r${statusLine(row, session.stale)}\u001b[K`);
+      }
+    },
+    onStateChange: (from, to, actor, reason) => {
+      if (!flags.json) write(`\n${new Date().toISOString()} trading state ${from} -> ${to} by ${actor}: ${reason}\n`);
+    },
+  });
+  if (!flags.json) {
+    const r = session.restored;
+    write(
+      r.bars === 0
+        ? `paper session ${sessionId} in ${dir}, feed ${feed.spec}\n`
+        : `resumed ${sessionId}: ${r.bars} bars, ${r.fills} fills, position ${session.venue.positionQty} from the journal; adopted open orders: ${r.working.join(', ') || 'none'}\n`,
+    );
+  }
+  const stop = (): void => session.stop(onStop);
+  signals.once('SIGINT', stop);
+  signals.once('SIGTERM', stop);
+  try {
+    await session.run();
+  } finally {
+    signals.removeListener('SIGINT', stop);
+    signals.removeListener('SIGTERM', stop);
+    session.close();
+    audit.close();
+    await store?.close();
+  }
+  const b = session.balances();
+  return {
+    dir,
+    decisions,
+    summary: `${flags.json ? '' : '\n'}stopped: ${decisions} decisions, position ${b.positionQty}, cash ${b.cash.toFixed(2)}, equity ${b.equity.toFixed(2)}; journal and audit log in ${dir}`,
+  };
+}
+
+function jsonRow(row: DecisionRow): Record<string, unknown> {
+  return {
+    seq: row.seq,
+    bar_time: new Date(row.barTimeMs).toISOString(),
+    price: row.price,
+    state: row.state,
+    outcome: row.outcome,
+    reasons: row.reasons,
+    client_order_id: row.clientOrderId,
+    qty: row.signedQty,
+    position: row.positionQty,
+    equity: row.equity,
+  };
+}
+
+function statusLine(row: DecisionRow, stale: boolean): string {
+  const last = `${row.outcome}${row.reasons.length > 0 ? ` (${row.reasons.join(', ')})` : ''}`;
+  return `${new Date(row.barTimeMs).toISOString()} price ${row.price.toFixed(2)} position ${row.positionQty} equity ${row.equity.toFixed(2)} ${row.state}${stale ? ' STALE FEED' : ''} last ${last}`;
+}
+
+async function openStore(flags: PaperFlags): Promise<TradingStateStore | null> {
+  if (flags.redis === undefined) return null;
+  const store = new RedisStateStore({ url: flags.redis, keyPrefix: flags.redisPrefix, clock: systemClock });
+  await store.connect();
+  return store;
+}
+
+/** The session's audit log: continued across restarts, signed by a key kept under BULWARK_HOME (not beside the log). */
+function openSessionAudit(dir: string): AuditLog {
+  mkdirSync(dir, { recursive: true });
+  const keyDir = join(resolveBulwarkHome(), 'paper-keys');
+  mkdirSync(keyDir, { recursive: true, mode: 0o700 });
+  const keyPath = join(keyDir, `${createHash('sha256').update(dir).digest('hex').slice(0, 24)}.pem`);
+  if (!existsSync(keyPath)) {
+    const pair = generateAuditKeyPair();
+    writeFileSync(keyPath, pair.privateKeyPem, { mode: 0o600 });
+    writeFileSync(join(dir, 'audit.pub.pem'), pair.publicKeyPem);
+  }
+  return AuditLog.open({ path: join(dir, 'audit.jsonl'), signingKey: keyPath, tornTail: 'recover', fsync: 'checkpoint', checkpointEvery: 1000 });
+}
+
+function lastJournaledBarMs(dir: string): number | undefined {
+  const path = join(dir, 'journal.jsonl');
+  if (!existsSync(path)) return undefined;
+  return PaperSession.lastBarInJournal(path);
+}
