@@ -77,6 +77,10 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
     commands: [{ name: 'token', description: 'capability tokens for the gateway' }],
     load: async () => (await import('./commands/token.js')).registerTokenCommand,
   },
+  {
+    commands: [{ name: 'gateway', description: 'serve the agent API (/v1) and the ops API (/v1/ops) in front of paper sessions on replayed feeds' }],
+    load: async () => (await import('./commands/gateway.js')).registerGatewayCommand,
+  },
 ];
 
 /**

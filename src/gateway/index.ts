@@ -22,3 +22,7 @@ export type {
   OpenOrderView,
   FillView,
 } from './trading-desk.js';
+export { type ChainDeskOptions, type DeskMarket, ChainDesk } from './chain-desk.js';
+export { type GatewayServiceOptions, type GatewayService, createGatewayService } from './service.js';
+export { type GatewayConfig, type LoadedGatewayConfig, gatewayConfigSchema, loadGatewayConfig } from './gateway-config.js';
+export { type RunGatewayOptions, type RunningGateway, runGateway } from './run-gateway.js';

@@ -1,0 +1,139 @@
+/**
+ * A running gateway process: keys from the home directory (made on first use), a signed audit log in the
+ * home, the state store (Redis when given, else in-process) restored from that log, the paper desk replaying
+ * its feeds, and the HTTP server on loopback by default.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { systemClock } from '../core/index.js';
+import { MemoryStateStore, RedisStateStore, type TradingStateStore, replayTradingStates } from '../risk-gatekeeper/index.js';
+import { parseSimFillConfig } from '../venues/index.js';
+import {
+  AuditLog,
+  MemoryRevocationList,
+  RedisRevocationList,
+  type RevocationList,
+  ensureTokenKeys,
+  loadPublicKey,
+  loadTokenPublicKey,
+  loadTokenSigningKey,
+  readAuditEvents,
+  writeAuditKeyPair,
+} from '../security/index.js';
+import { fileAuditTrail } from './audit-trail.js';
+import { ChainDesk } from './chain-desk.js';
+import { loadGatewayConfig } from './gateway-config.js';
+import { type GatewayService, createGatewayService } from './service.js';
+
+export interface RunGatewayOptions {
+  readonly home: string;
+  readonly configPath?: string;
+  readonly port?: number;
+  readonly host?: string;
+  readonly redisUrl?: string;
+  readonly logger?: Logger;
+  /** Replay the feeds on a timer (off in tests that step the desk themselves). Default true. */
+  readonly replay?: boolean;
+}
+
+export interface RunningGateway {
+  readonly url: string;
+  readonly service: GatewayService;
+  readonly desk: ChainDesk;
+  readonly auditPath: string;
+  stop(): Promise<void>;
+}
+
+export async function runGateway(o: RunGatewayOptions): Promise<RunningGateway> {
+  const loaded = await loadGatewayConfig(o.configPath);
+  const cfg = loaded.config;
+  ensureTokenKeys(o.home, 'agent');
+  ensureTokenKeys(o.home, 'ops');
+  const keysDir = join(o.home, 'keys');
+  if (!existsSync(join(keysDir, 'audit-signing.pem'))) writeAuditKeyPair(keysDir);
+  const auditDir = join(o.home, 'audit');
+  mkdirSync(auditDir, { recursive: true, mode: 0o700 });
+  const auditPath = join(auditDir, 'gateway.jsonl');
+  const replayed = existsSync(auditPath) ? replayTradingStates(readAuditEvents(auditPath, { allowTornTail: true })) : [];
+  const log = AuditLog.open({ path: auditPath, signingKey: join(keysDir, 'audit-signing.pem'), tornTail: 'recover' });
+  const trail = fileAuditTrail(log, loadPublicKey(join(keysDir, 'audit-signing.pub.pem')));
+
+  let store: TradingStateStore;
+  let revocations: RevocationList;
+  let rateLimitRedis: Redis | undefined;
+  if (o.redisUrl !== undefined) {
+    const redisStore = new RedisStateStore({ url: o.redisUrl, keyPrefix: cfg.redisPrefix, clock: systemClock });
+    const redisRevocations = new RedisRevocationList({ url: o.redisUrl, keyPrefix: `${cfg.redisPrefix}tokens:`, clock: systemClock });
+    // Not reachable at start: the gateway still starts, not ready, refusing every order until Redis answers.
+    await redisStore.connect().catch((err: unknown) => o.logger?.error({ err: String(err) }, 'state store unavailable'));
+    await redisRevocations.connect().catch((err: unknown) => o.logger?.error({ err: String(err) }, 'revocation list unavailable'));
+    store = redisStore;
+    revocations = redisRevocations;
+    rateLimitRedis = new Redis(o.redisUrl, { lazyConnect: false, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    rateLimitRedis.on('error', () => undefined);
+  } else {
+    store = new MemoryStateStore(systemClock);
+    revocations = new MemoryRevocationList(systemClock);
+  }
+  if (replayed.length > 0) await store.restore(replayed).catch(() => undefined);
+
+  const desk = new ChainDesk({
+    mode: cfg.mode,
+    markets: loaded.markets,
+    store,
+    audit: trail.sink,
+    gatekeeper: loaded.gatekeeper,
+    rules: loaded.rules,
+    fill: parseSimFillConfig(cfg.fill, `${o.configPath ?? 'gateway defaults'}: fill`),
+    initialCash: cfg.initialCash,
+    actionType: cfg.actionType,
+  });
+  const service = await createGatewayService({
+    desk,
+    instruments: loaded.instruments,
+    store,
+    revocations,
+    audit: trail,
+    clock: systemClock,
+    mode: cfg.mode,
+    gatekeeper: loaded.gatekeeper,
+    publicKeys: { agent: loadTokenPublicKey(o.home, 'agent'), ops: loadTokenPublicKey(o.home, 'ops') },
+    agentIssuerKey: loadTokenSigningKey(o.home, 'agent'),
+    rateLimit: cfg.rateLimit,
+    rateLimitRedis,
+    bodyLimitBytes: cfg.bodyLimitBytes,
+    logger: o.logger,
+    processMetrics: true,
+  });
+  trail.sink.append('GATEWAY_STARTED', 'system', { mode: cfg.mode, symbols: [...desk.symbols()], restoredScopes: replayed.length });
+  const address = await service.app.listen({ port: o.port ?? cfg.port, host: o.host ?? cfg.host });
+  let timer: NodeJS.Timeout | undefined;
+  if (o.replay !== false) {
+    let busy = false;
+    timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      desk
+        .advance()
+        .catch((err: unknown) => service.app.log.error({ err: String(err) }, 'replay step failed'))
+        .finally(() => (busy = false));
+    }, cfg.replayBarMs);
+  }
+  return {
+    url: address,
+    service,
+    desk,
+    auditPath,
+    async stop() {
+      if (timer !== undefined) clearInterval(timer);
+      await service.close();
+      trail.sink.append('GATEWAY_STOPPED', 'system', {});
+      log.close();
+      await store.close();
+      await revocations.close();
+      rateLimitRedis?.disconnect();
+    },
+  };
+}
