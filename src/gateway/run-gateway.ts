@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { systemClock } from '../core/index.js';
-import { MemoryStateStore, RedisStateStore, type TradingStateStore, replayTradingStates } from '../risk-gatekeeper/index.js';
+import { MemoryStateStore, RedisStateStore, type TradingStateStore, replayTradingStates, restoreTradingStates } from '../risk-gatekeeper/index.js';
 import { parseSimFillConfig } from '../venues/index.js';
 import {
   AuditLog,
@@ -77,7 +77,13 @@ export async function runGateway(o: RunGatewayOptions): Promise<RunningGateway> 
     store = new MemoryStateStore(systemClock);
     revocations = new MemoryRevocationList(systemClock);
   }
-  if (replayed.length > 0) await store.restore(replayed).catch(() => undefined);
+  // The latch survives restarts and wipes: states are rebuilt from the signed log into a new restored epoch.
+  // A store that cannot be restored now stays UNKNOWN and every order is refused until it is (fail closed).
+  if (replayed.length > 0 || store.epoch()?.restored !== true) {
+    await restoreTradingStates(store, { fromLog: replayed, actor: 'system', reason: 'gateway start', source: auditPath, clock: systemClock, audit: trail.sink }).catch(
+      (err: unknown) => o.logger?.error({ err: String(err) }, 'trading states not restored: orders are refused until bulwark kill restore'),
+    );
+  }
 
   const desk = new ChainDesk({
     mode: cfg.mode,
