@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../core/index.js';
 import { backtestInstrument, createRuleAgent } from '../backtests/index.js';
-import { RedisStateStore, operatorChange } from '../risk-gatekeeper/index.js';
+import { RedisStateStore, operatorChange, restoreTradingStates } from '../risk-gatekeeper/index.js';
 import { MemoryAuditSink } from '../security/index.js';
 import { testRedisUrl } from '../test-support/redis-server.js';
 import { openFeed } from './open-feed.js';
@@ -46,6 +46,9 @@ describe('the kill-switch in Redis, flipped by another client while a replay run
     const operatorStore = new RedisStateStore({ url: testRedisUrl(), keyPrefix: prefix, clock: systemClock });
     await sessionStore.connect();
     await operatorStore.connect();
+    // A fresh store has no restored epoch and fails closed; the operator restores it (empty: nothing killed yet).
+    await restoreTradingStates(operatorStore, { fromLog: [], actor: 'operator:ops', reason: 'new test store', source: 'test', clock: systemClock, audit: new MemoryAuditSink() });
+    await waitFor(() => sessionStore.epoch()?.restored === true);
     const { feed } = await openFeed(`synth:regime:seed=11,bars=400,startTimeMs=2024-01-01,intervalMs=3600000,speed=max`);
     const rows: DecisionRow[] = [];
     const flips: Record<number, ReturnType<typeof operatorChange>> = {
