@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../core/index.js';
@@ -86,5 +89,25 @@ describe('rule set schema', () => {
   it('seed fixture when loaded then holds the seed document example rules', () => {
     const r = loadRulesFile(fileURLToPath(new URL('./fixtures/seed-rules.yaml', import.meta.url)));
     expect([r.max_position_pct, r.max_drawdown_pct, r.daily_loss_limit_pct]).toEqual([0.2, 0.1, 0.03]);
+  });
+});
+
+describe('a rules file that states nothing (issue 15)', () => {
+  it('empty_comments_only_or_empty_mapping_is_refused_saying_why_and_what_to_write', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bulwark-empty-rules-'));
+    try {
+      for (const [name, text] of [['empty.yaml', ''], ['comments.yaml', '# limits go here\n\n'], ['braces.yaml', '{}\n']]) {
+        const path = join(dir, name);
+        writeFileSync(path, text);
+        expect(() => loadRulesFile(path, `--rules ${name}`)).toThrow(`--rules ${name}: is empty`);
+        expect(() => loadRulesFile(path, `--rules ${name}`)).toThrow('leave out --rules');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('nan_is_reported_as_nan_not_null', () => {
+    expect(() => parseRulesText('max_position_pct: .nan\n', 'r.yaml')).toThrow('r.yaml: max_position_pct: must be a number, got NaN');
   });
 });

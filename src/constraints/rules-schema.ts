@@ -6,7 +6,7 @@
  * Limits are inclusive: a value exactly at a limit is within it.
  */
 import { z } from 'zod';
-import { parseWithSchema } from '../core/index.js';
+import { parseWithSchema, requireNonEmptyDocument } from '../core/index.js';
 import { parseYamlDocument, readYamlDocumentFile } from './document-file.js';
 
 const share = (lo: number, hi: number) =>
@@ -88,6 +88,10 @@ export type Rules = z.output<typeof rulesSchema>;
 export type SessionWindow = z.output<typeof sessionWindowSchema>;
 export type FillModelBound = z.output<typeof fillModelSchema>;
 
+const EMPTY_RULES_HINT =
+  'a rules file must state its limits (e.g. max_position_pct: 0.2, max_drawdown_pct: 0.1, daily_loss_limit_pct: 0.03; ' +
+  'unset fields take those defaults); to run without the Constraint Logic Engine, leave out --rules';
+
 /** Validates a parsed document (object) as a rule set. */
 export function parseRules(input: unknown, source = 'rules'): Rules {
   return parseWithSchema(rulesSchema, input ?? {}, source);
@@ -100,5 +104,8 @@ export function parseRulesText(text: string, source = 'rules'): Rules {
 
 /** Reads a rule set file; `source` (default: the path) starts every error message, e.g. `--rules FILE`. */
 export function loadRulesFile(path: string, source = path): Rules {
-  return parseRules(readYamlDocumentFile(path, source), source);
+  const doc = readYamlDocumentFile(path, source);
+  // Refused rather than read as "every default": a safety limit nobody wrote down is one nobody chose.
+  requireNonEmptyDocument(doc, source, EMPTY_RULES_HINT);
+  return parseRules(doc, source);
 }

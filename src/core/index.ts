@@ -35,4 +35,4 @@ export {
   actionOrderQty,
   targetOrderQty,
 } from './actions.js';
-export { type ValidationIssue, ValidationError, parseWithSchema } from './validation.js';
+export { type ValidationIssue, ValidationError, describeValue, parseWithSchema, requireNonEmptyDocument } from './validation.js';

@@ -102,6 +102,26 @@ describe('bulwark train', () => {
     for (const name of ['z1', 'z2', 'z3', 'z4', 'z5']) expect(existsSync(join(dir, name))).toBe(false);
   });
 
+  it('empty_comments_only_csv_or_binary_config_then_refused_saying_what_it_is_in_one_short_line', async () => {
+    const cases: [string, string | Buffer, RegExp][] = [
+      ['empty.yaml', '', /empty\.yaml: is empty .*start from examples\/train-ppo-lag\.yaml/],
+      ['comments.yaml', '# nothing yet\n', /comments\.yaml: is empty/],
+      ['braces.yaml', '{}\n', /braces\.yaml: is empty/],
+      ['bars.csv', formatBarsCsv(generateSynthetic({ model: 'gbm', bars: 500, seed: 1 })), /bars\.csv: not a YAML\/JSON mapping of fields, got a text of \d+ characters starting "time/],
+      ['blob.bin', Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 37) % 256)), /blob\.bin: (not a YAML\/JSON mapping of fields, got binary data|not valid YAML)/],
+    ];
+    for (const [name, content, expected] of cases) {
+      writeFileSync(join(dir, name), content);
+      const err = await train({ config: join(dir, name), out: join(dir, `cfg-${name}`) }).then(
+        () => new Error('trained'),
+        (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+      );
+      expect(err.message).toMatch(expected);
+      expect(err.message.length, name).toBeLessThan(400);
+      expect(existsSync(join(dir, `cfg-${name}`))).toBe(false);
+    }
+  });
+
   it('data_flag_with_a_csv_file_then_trains_on_its_bars', async () => {
     const csvPath = join(dir, 'bars.csv');
     writeFileSync(csvPath, formatBarsCsv(generateSynthetic({ model: 'gbm', bars: 300, seed: 5 })));

@@ -11,7 +11,7 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { parseWithSchema, ValidationError } from '../../core/index.js';
+import { parseWithSchema, requireNonEmptyDocument, ValidationError } from '../../core/index.js';
 import { type Rules, loadRulesFile, parseRules } from '../../constraints/index.js';
 import { tradingEnvConfigSchema } from '../../env/index.js';
 import {
@@ -101,7 +101,9 @@ export async function loadTrainFile(path: string): Promise<TrainFile> {
     if (err instanceof Error && 'code' in err && err.code === 'ENOENT') throw new Error(`--config ${path}: file not found`);
     throw new ValidationError(path, [{ path: '', message: `not valid YAML: ${err instanceof Error ? err.message : String(err)}` }]);
   }
-  const file = parseWithSchema(trainFileSchema, doc ?? {}, path);
+  // An empty config used to train 50 epochs on defaults whose episodes never end (issue 15): it is refused instead.
+  requireNonEmptyDocument(doc, path, 'a training config must state its task (data, env, rules) and train settings; start from examples/train-ppo-lag.yaml');
+  const file = parseWithSchema(trainFileSchema, doc, path);
   try {
     deriveSizes(file.train);
   } catch {
