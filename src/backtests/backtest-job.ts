@@ -12,8 +12,9 @@ import { type GatekeeperConfig, parseGatekeeperConfig } from '../risk-gatekeeper
 import type { AuditSink } from '../security/index.js';
 import { type SimFillConfigInput, parseSimFillConfig } from '../venues/index.js';
 import { type ScheduledAction, loadBacktestConfig, parseUtcTime } from './backtest-config.js';
-import type { AnyBacktestAgent } from './rule-agents.js';
-import { createRuleAgent, isRuleAgentSpec } from './rule-agents.js';
+import type { AnyBacktestAgent, BacktestAgent } from './rule-agents.js';
+import { RULE_AGENT_NAMES, createRuleAgent, isRuleAgentSpec } from './rule-agents.js';
+import { unknownAgentMessage } from './agent-names.js';
 import { BACKTEST_FILL_DEFAULTS, runBacktest } from './runner.js';
 import type { BacktestRecord } from './run-record.js';
 
@@ -118,7 +119,12 @@ export async function loadJobBars(
     bars = generateSynthetic(parseSynthSpec(spec));
     source = `synthetic ${spec}`;
   }
-  const [start, end] = rangeIndices(bars, timeBound(job.from, '--from'), timeBound(job.to, '--to'));
+  const fromMs = timeBound(job.from, '--from');
+  const toMs = timeBound(job.to, '--to');
+  if (fromMs !== null && toMs !== null && fromMs > toMs) {
+    throw new RangeError(`--from ${job.from ?? ''} is after --to ${job.to ?? ''}: give a --from at or before --to`);
+  }
+  const [start, end] = rangeIndices(bars, fromMs, toMs);
   if (end - start < 2) {
     throw new RangeError(`--from/--to: leave ${end - start} bar(s) of ${bars.length}; a backtest needs at least 2`);
   }
@@ -168,11 +174,25 @@ export interface JobAgent {
 export type AgentLoader = (spec: string, prepared: PreparedJob) => Promise<JobAgent>;
 
 export async function createJobAgent(spec: string, prepared: PreparedJob, loadAgent?: AgentLoader): Promise<JobAgent> {
-  if (isRuleAgentSpec(spec)) return { agent: createRuleAgent(spec) };
+  if (isRuleAgentSpec(spec)) return withWarmupNote(createRuleAgent(spec), prepared);
+  // A bare word that is neither a rule agent nor anything on disk is a mistyped name, not a missing checkpoint
+  // (issue 15: `--agent smacross` answered "no such file or directory"); a path keeps the loader's message.
+  const looksLikePath = /[/\\.]/.test(spec.split(':')[0]);
+  if (!looksLikePath && statSync(spec, { throwIfNoEntry: false }) === undefined) throw new RangeError(unknownAgentMessage(spec, RULE_AGENT_NAMES));
   if (loadAgent === undefined) {
     throw new RangeError(`--agent: '${spec}' is not a rule-based agent (buy-and-hold, sma-cross, random) and no checkpoint loader is available`);
   }
   return loadAgent(spec, prepared);
+}
+
+/** A rule agent, with a warning when the data is too short for its warm-up (it would never trade). */
+function withWarmupNote(agent: BacktestAgent, prepared: PreparedJob): JobAgent {
+  const warmup = agent.warmupBars ?? 0;
+  if (warmup < prepared.bars.length) return { agent };
+  return {
+    agent,
+    notes: [`Warning: ${prepared.bars.length} bars is not more than ${agent.label}'s warm-up of ${warmup} bars: it never trades; give more bars.`],
+  };
 }
 
 export async function runJob(

@@ -51,6 +51,8 @@ export { type BacktestOptions, BACKTEST_FILL_DEFAULTS, runBacktest, limitsNote }
 export { type WrittenFiles, csvField, writeRunFiles, writeEquityCsv, writeTradesCsv, writeDecisionsCsv } from './report-files.js';
 export { type ReportOptions, type ReportTable, renderReportHtml, writeReportHtml } from './report-html.js';
 export { METRIC_COLUMNS, formatMetric, textTable, summaryTable, renderSummary } from './summary-table.js';
+export { SHORT_RUN_DAYS, annualisedCaveat, runSpanDays } from './short-run.js';
+export { nearestName, unknownAgentMessage } from './agent-names.js';
 export {
   type BacktestJob,
   type PreparedJob,

@@ -39,6 +39,8 @@ export interface BacktestAgent {
    * to REDUCING through the kill-switch (a runner without a gatekeeper gets the default one for this).
    */
   takeFault?(): string | null;
+  /** Bars the agent watches before its first possible trade (e.g. the slow average of sma-cross); 0 when absent. */
+  readonly warmupBars?: number;
 }
 
 /**
@@ -118,6 +120,7 @@ class BuyAndHold implements BacktestAgent {
 /** Long-only moving-average crossover, with running sums: O(1) per bar, no allocation. */
 class SmaCross implements BacktestAgent {
   readonly actions: ActionSpec[];
+  readonly warmupBars: number;
   private lastT = -2;
   private sumFast = 0;
   private sumSlow = 0;
@@ -129,6 +132,7 @@ class SmaCross implements BacktestAgent {
     private readonly slow: number,
   ) {
     this.actions = ruleActions(sizing);
+    this.warmupBars = slow;
   }
   reset(): void {
     this.lastT = -2;

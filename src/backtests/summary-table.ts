@@ -1,6 +1,7 @@
 /** The terminal summary: one row per run, the headline metrics as columns. */
 import type { PerformanceMetrics } from './metrics.js';
 import type { BacktestRecord } from './run-record.js';
+import { annualisedCaveat } from './short-run.js';
 
 type Format = 'pct' | 'ratio' | 'int' | 'money';
 
@@ -67,19 +68,29 @@ export function summaryTable(runs: readonly BacktestRecord[]): string {
   const header = ['run', ...METRIC_COLUMNS.map((c) => c.label), 'masked', ...(box ? ['clipped'] : []), 'rejected', 'kill events'];
   const rows = runs.map((r) => [
     r.agent,
-    ...METRIC_COLUMNS.map((c) => formatMetric(c.key, r.metrics)),
+    ...METRIC_COLUMNS.map((c) => markAnnualised(c.key, formatMetric(c.key, r.metrics), r.metrics)),
     countsText(r.metrics.masked_actions),
     ...(box ? [countsText(r.metrics.clipped_targets)] : []),
     countsText(r.metrics.rejections),
     String(r.metrics.kill_switch_events),
   ]);
   const bench = runs.find((r) => r.metrics.benchmark)?.metrics.benchmark;
-  if (bench) rows.push(['buy-and-hold (benchmark)', ...METRIC_COLUMNS.map((c) => formatMetric(c.key, bench)), ...header.slice(1 + METRIC_COLUMNS.length).map(() => '')]);
+  const benchRun = runs.find((r) => r.metrics.benchmark)?.metrics;
+  const mark = (key: MetricKey, text: string) => (benchRun === undefined ? text : markAnnualised(key, text, benchRun));
+  if (bench) rows.push(['buy-and-hold (benchmark)', ...METRIC_COLUMNS.map((c) => mark(c.key, formatMetric(c.key, bench))), ...header.slice(1 + METRIC_COLUMNS.length).map(() => '')]);
   return textTable(header, rows);
 }
 
 /** The terminal output of a run: where the data came from, which limits applied, the table. */
 export function renderSummary(runs: readonly BacktestRecord[], source: string): string {
   const notes = [...new Set(runs.map((r) => r.limits.note))];
-  return [`Data: ${source}, ${runs[0]?.bars.length ?? 0} bars`, ...notes, '', summaryTable(runs), ''].join('\n');
+  const caveats = [...new Set(runs.map((r) => annualisedCaveat(r.metrics)).filter((c) => c !== null))];
+  return [`Data: ${source}, ${runs[0]?.bars.length ?? 0} bars`, ...notes, '', summaryTable(runs), ...caveats, ''].join('\n');
+}
+
+const ANNUALISED: ReadonlySet<MetricKey> = new Set(['cagr', 'volatility', 'sharpe', 'sortino', 'calmar']);
+
+/** An annualised figure of a short run, marked `*` (the caveat under the table says why). */
+function markAnnualised(key: MetricKey, text: string, metrics: { readonly bars: number; readonly bar_interval_ms: number }): string {
+  return ANNUALISED.has(key) && annualisedCaveat(metrics) !== null ? `${text}*` : text;
 }

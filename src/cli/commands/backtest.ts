@@ -18,6 +18,7 @@ import {
   type BacktestRecord,
   type JobAgent,
   type PreparedJob,
+  annualisedCaveat,
 } from '../../backtests/index.js';
 import {
   type CodeOrigin,
@@ -68,7 +69,8 @@ export function jobFromFlags(f: BacktestFlags): BacktestJob {
     ...(f.feesBps === undefined ? {} : { feesBps: numberFlag(f.feesBps, '--fees-bps') }),
     ...(f.spreadBps === undefined ? {} : { spreadBps: numberFlag(f.spreadBps, '--spread-bps') }),
     ...(f.slippageBps === undefined ? {} : { slippageBps: numberFlag(f.slippageBps, '--slippage-bps') }),
-    ...(f.cash === undefined ? {} : { cash: numberFlag(f.cash, '--cash') }),
+    // One rule, one message: the same '> 0' the config file's cash field states.
+    ...(f.cash === undefined ? {} : { cash: parseNumberFlag(f.cash, '--cash', { above: 0 }) }),
     ...(f.from === undefined ? {} : { from: f.from }),
     ...(f.to === undefined ? {} : { to: f.to }),
     ...(seed === undefined ? {} : { seed }),
@@ -103,7 +105,9 @@ export function registerBacktestCommand(program: Command): void {
     .action(async (flags: BacktestFlags) => {
       const r = await runBacktestCommand(flags);
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ ...r.record.metrics, limits_note: r.record.limits.note, agent_notes: r.notes, files: r.files })}\n`);
+        const caveat = annualisedCaveat(r.record.metrics);
+        const extra = caveat === null ? {} : { annualised_caveat: caveat.replace(/^\* /, '') };
+        process.stdout.write(`${JSON.stringify({ ...r.record.metrics, ...extra, limits_note: r.record.limits.note, agent_notes: r.notes, files: r.files })}\n`);
         return;
       }
       const notes = r.notes.map((n) => `${n}\n`).join('');
@@ -187,9 +191,10 @@ async function runAndWrite(
   const written = writeRunFiles(out, rec);
   const reportPath = join(out, 'report.html');
   const notes = [`Annualised with ${rec.metrics.calendar}.`, ...(jobAgent.notes ?? []), ...(sandboxed === null ? [] : [sandboxed.summary()])];
+  const caveat = annualisedCaveat(rec.metrics);
   writeReportHtml(reportPath, [rec], {
     title: `Backtest: ${rec.agent}`,
-    notes: [`Data: ${prepared.source}, ${rec.bars.length} bars. Seed ${prepared.seed}.`, rec.limits.note, ...notes],
+    notes: [`Data: ${prepared.source}, ${rec.bars.length} bars. Seed ${prepared.seed}.`, rec.limits.note, ...notes, ...(caveat === null ? [] : [caveat])],
   });
   const files = { ...Object.fromEntries(written.files.map((f) => [f.split('/').pop() ?? f, f])), 'report.html': reportPath, 'audit.jsonl': audit.path };
   return { record: rec, source: prepared.source, out, notes, files };

@@ -41,9 +41,19 @@ export function registerDemoCommand(program: Command): void {
       say(`Done in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
       say('');
       say('Next:');
-      say(`  bulwark backtest --synth regime:bars=5000,seed=3 --agent ${relative(process.cwd(), dirname(dirname(result.checkpoints.ppoLag))) || '.'} --rules src/constraints/fixtures/seed-rules.yaml`);
-      say('  bulwark backtest --synth regime:bars=5000,seed=3 --agent sma-cross --rules src/constraints/fixtures/seed-rules.yaml');
-      say('  bulwark backtest --data FILE.csv --agent buy-and-hold --fees-bps 10 --out runs/bh');
-      say('  bulwark bench backtest --json');
+      for (const hint of nextStepHints(relative(process.cwd(), dirname(dirname(result.checkpoints.ppoLag))) || '.')) say(`  ${hint}`);
     });
+}
+
+/**
+ * What to try after the demo. `npx bulwark`: a fresh clone has no `bulwark` on its PATH (issue 15), and npx
+ * finds the package's own bin.
+ */
+export function nextStepHints(ppoLagRunDir: string): string[] {
+  return [
+    `npx bulwark backtest --synth regime:bars=5000,seed=3 --agent ${ppoLagRunDir} --rules src/constraints/fixtures/seed-rules.yaml`,
+    'npx bulwark backtest --synth regime:bars=5000,seed=3 --agent sma-cross --rules src/constraints/fixtures/seed-rules.yaml',
+    'npx bulwark backtest --data FILE.csv --agent buy-and-hold --fees-bps 10 --out runs/bh',
+    'npx bulwark bench backtest --json',
+  ];
 }

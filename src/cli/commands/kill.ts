@@ -60,7 +60,7 @@ export function addStoreOptions(cmd: Command): Command {
 function addOperatorOptions(cmd: Command): Command {
   return addStoreOptions(cmd)
     .option('--reason <text>', 'why (recorded with the change; required)')
-    .option('--operator <id>', 'who (default: the OS user)', defaultOperator());
+    .option('--operator <id>', 'who', defaultOperator());
 }
 
 function requireReason(opts: { reason?: string }, command: string): string {

@@ -1,0 +1,68 @@
+/** What a new user tripped over in `bulwark backtest` (issue 15): each bad input says exactly what is wrong. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { formatBarsCsv, generateSynthetic } from '../../data/index.js';
+import { runCommand } from '../test-helpers/run-command.js';
+import { type BacktestFlags, registerBacktestCommand, runBacktestCommand } from './backtest.js';
+import { registerKillCommand } from './kill.js';
+import { nextStepHints } from './demo.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bulwark-backtest-inputs-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const flags = (extra: Partial<BacktestFlags>): BacktestFlags => ({ synth: 'regime:bars=300,seed=4', agent: 'buy-and-hold', seed: '0', json: true, ...extra });
+
+describe('backtest inputs', () => {
+  it('cash_zero_or_negative_then_one_rule_one_message', async () => {
+    for (const cash of ['0', '-5']) {
+      await expect(runBacktestCommand(flags({ cash, out: join(dir, `cash${cash}`) }))).rejects.toThrow(`--cash: must be a number > 0, got '${cash}'`);
+    }
+  });
+
+  it('from_after_to_then_says_exactly_that', async () => {
+    await expect(runBacktestCommand(flags({ from: '2021-03-01', to: '2021-02-01', out: join(dir, 'ft') }))).rejects.toThrow(
+      '--from 2021-03-01 is after --to 2021-02-01',
+    );
+  });
+
+  it('misspelt_agent_then_lists_the_agent_names_and_suggests_the_nearest', async () => {
+    await expect(runBacktestCommand(flags({ agent: 'smacross', out: join(dir, 'a1') }))).rejects.toThrow(
+      "--agent 'smacross': not an agent name (buy-and-hold, sma-cross, random) nor a checkpoint file or run directory; did you mean 'sma-cross'?",
+    );
+    await expect(runBacktestCommand(flags({ agent: 'buy-and-hodl:size=0.5', out: join(dir, 'a2') }))).rejects.toThrow("did you mean 'buy-and-hold'?");
+    await expect(runBacktestCommand(flags({ agent: 'zzzzzzzzzzzz', out: join(dir, 'a3') }))).rejects.toThrow(/or run directory$/);
+  });
+
+  it('five_bar_file_with_a_thirty_bar_warm_up_then_warns_and_marks_the_annualised_figures', async () => {
+    const csv = join(dir, 'five.csv');
+    writeFileSync(csv, formatBarsCsv(generateSynthetic({ model: 'gbm', bars: 5, seed: 2 })));
+    const run = await runCommand(registerBacktestCommand, ['backtest', '--data', csv, '--agent', 'sma-cross', '--out', join(dir, 'five'), '--json']);
+    const out = JSON.parse(run.out) as { agent_notes: string[]; annualised_caveat?: string };
+    expect(out.agent_notes.join(' ')).toContain("5 bars is not more than sma-cross:fast=10,slow=30's warm-up of 30 bars: it never trades");
+    expect(out.annualised_caveat).toMatch(/^annualised from 5\.0 hours of data \(under 90 days\)/);
+    const text = await runCommand(registerBacktestCommand, ['backtest', '--data', csv, '--agent', 'buy-and-hold', '--out', join(dir, 'five-text')]);
+    expect(text.out).toMatch(/\d%\*/);
+    expect(text.out).toContain('* annualised from 5.0 hours of data');
+  });
+
+  it('long_enough_run_then_no_warning_and_no_caveat', async () => {
+    const run = await runCommand(registerBacktestCommand, ['backtest', '--synth', 'regime:bars=2400,seed=4', '--agent', 'sma-cross', '--out', join(dir, 'long'), '--json']);
+    const out = JSON.parse(run.out) as { agent_notes: string[]; annualised_caveat?: string };
+    expect(out.agent_notes.join(' ')).not.toContain('Warning');
+    expect(out.annualised_caveat).toBeUndefined();
+  });
+
+  it('demo_hints_say_npx_bulwark_and_kill_help_names_one_default', async () => {
+    expect(nextStepHints('runs/demo/ppo-lag').every((h) => h.startsWith('npx bulwark '))).toBe(true);
+    let help = '';
+    const r = await runCommand((p) => {
+      registerKillCommand(p);
+      p.commands.forEach((c) => c.configureOutput({ writeOut: (s) => (help += s) }));
+    }, ['kill', '--help']).catch(() => null);
+    expect(r).toBeNull(); // commander's exitOverride throws after printing help
+    expect(help).toMatch(/--operator <id>\s+who \(default: "[^"]*"\)/);
+    expect(help).not.toContain('(default: the OS user)');
+  });
+});
