@@ -21,9 +21,9 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   },
   {
     commands: [
-      { name: 'kill', description: 'soft kill (REDUCING: only position-shrinking orders) or hard kill (HALTED: cancel and flatten)' },
-      { name: 'resume', description: 'return a scope to ACTIVE (only an operator can)' },
-      { name: 'status', description: 'print the trading state of every scope' },
+      { name: 'kill', description: 'soft kill (REDUCING: only position-shrinking orders) or hard kill (HALTED: cancel and flatten); only ever tightens' },
+      { name: 'resume', description: 'loosen a scope: to ACTIVE, or from HALTED to REDUCING (--to reducing); only an operator can' },
+      { name: 'status', description: "print every scope's state in the store next to the kill-switch log's, the epoch and the home" },
     ],
     load: async () => (await import('./commands/kill.js')).registerKillCommand,
   },
