@@ -211,6 +211,12 @@ export class SimVenue implements ExecutionVenue {
         return reject(id, 'BELOW_MIN_NOTIONAL', `notional=${notional}, min=${inst.minNotional}`);
       }
     }
+    // A reduce-only order (the kill-switch's flattening orders among them) never opens or grows a position: refused
+    // when it cannot reduce now, clamped to the position when it matches (`match`). Sized in quote currency it
+    // could buy more than the position at a lower fill price, so it must be sized in base units.
+    if (order.reduceOnly && quote !== undefined) {
+      return reject(id, 'REDUCE_ONLY_WOULD_INCREASE', `quoteQuantity=${quote}: a reduce-only order is sized in base units`);
+    }
     if (order.reduceOnly && !this.reduces(order.side === 'BUY' ? 1 : -1)) {
       return reject(id, 'REDUCE_ONLY_WOULD_INCREASE', `side=${order.side}, position=${this.positionQty}`);
     }
@@ -341,7 +347,7 @@ export class SimVenue implements ExecutionVenue {
     const quote = w.quoteQuantity;
     if (w.type === 'LIMIT') {
       fillLimitOrderInto(out, sign * qty, w.limitPrice, bar.open, bar.high, bar.low, bar.volume, this.sim);
-    } else if (quote > 0 && !clamped) {
+    } else if (quote > 0 && !clamped && !w.reduceOnly) {
       fillQuoteOrderInto(out, sign * quote, bar.open, bar.volume, this.sim);
     } else {
       fillMarketOrderInto(out, sign * qty, bar.open, bar.volume, this.sim);
