@@ -27,5 +27,4 @@ export {
   type TradingVecResetResult,
   type TradingVecStepResult,
 } from './trading-vec-env.js';
-export { SyncVectorEnv } from './sync-vector-env.js';
 export { benchEnv } from './bench.js';

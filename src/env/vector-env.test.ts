@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateSynthetic } from '../data/index.js';
 import { createDataset } from './dataset.js';
-import { SyncVectorEnv } from './sync-vector-env.js';
 import { TradingEnv } from './trading-env.js';
 import { TradingVecEnv } from './trading-vec-env.js';
 
@@ -114,37 +113,5 @@ describe('TradingVecEnv', () => {
     expect(second.obs).toBe(reset.obs);
     expect(second.masks).toBe(reset.masks);
     expect(second.rewards).toBe(vec.rewards);
-  });
-});
-
-describe('SyncVectorEnv', () => {
-  it('steps any envs together, copying masks from info and auto-resetting', () => {
-    const envs = [0, 1].map(() => new TradingEnv({ dataset, config: { ...config, episodeLength: 2 } }));
-    const vec = new SyncVectorEnv(envs);
-    expect(vec.nActions).toBe(6);
-    const { obs, masks } = vec.reset({ seed: 3 });
-    expect(obs.length).toBe(2 * vec.obsDim);
-    expect(Array.from(masks ?? [])).toEqual(new Array(12).fill(1));
-    vec.step(new Int32Array([1, 2]));
-    const r = vec.step(new Int32Array([0, 0]));
-    expect(Array.from(r.truncated)).toEqual([1, 1]);
-    expect(envs[0].sim.steps).toBe(0);
-    expect(envs[0].sim.t).toBe(envs[0].sim.startIndex);
-    expect(slice(r.finalObs, 0, vec.obsDim)).not.toEqual(slice(r.obs, 0, vec.obsDim));
-  });
-
-  it('seeds env i with seed + i', () => {
-    const a = new TradingEnv({ dataset, config });
-    const b = new TradingEnv({ dataset, config });
-    new SyncVectorEnv([a, b]).reset({ seed: 10 });
-    const ref = new TradingEnv({ dataset, config });
-    ref.reset({ seed: 11 });
-    expect(b.sim.startIndex).toBe(ref.sim.startIndex);
-  });
-
-  it('refuses envs with different spaces', () => {
-    const a = new TradingEnv({ dataset, config });
-    const b = new TradingEnv({ dataset, config: { ...config, windowSize: 5 } });
-    expect(() => new SyncVectorEnv([a, b])).toThrow(/envs\[1\].observationSpace: size must be/);
   });
 });
