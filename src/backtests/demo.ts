@@ -25,6 +25,7 @@ import { writeRunFiles } from './report-files.js';
 import { openRunAudit } from './run-audit.js';
 import type { BacktestRecord } from './run-record.js';
 import { createRuleAgent } from './rule-agents.js';
+import type { BulwarkHome } from '../security/index.js';
 import { runBacktest } from './runner.js';
 import { formatMetric, textTable } from './summary-table.js';
 
@@ -38,6 +39,8 @@ export interface DemoOptions {
   readonly numEnvs: number;
   readonly rolloutSteps: number;
   readonly onProgress?: (line: string) => void;
+  /** Signs each run's audit log with the home's key and witnesses it there (`bulwark demo` passes it). */
+  readonly home?: BulwarkHome;
 }
 
 export const DEMO_DEFAULTS: Omit<DemoOptions, 'outDir'> = { seed: 7, bars: 12_000, epochs: 30, numEnvs: 8, rolloutSteps: 256 };
@@ -195,7 +198,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const records: BacktestRecord[] = [];
   for (const r of runs) {
     const dir = join(options.outDir, r.slug);
-    const audit = openRunAudit(dir);
+    const audit = openRunAudit(dir, options.home === undefined ? {} : { home: options.home });
     try {
       const rec = await runBacktest({
         bars: test,
@@ -214,6 +217,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       });
       records.push(rec);
       writeRunFiles(dir, rec);
+      audit.finish();
     } finally {
       audit.log.close();
     }

@@ -67,7 +67,7 @@ export {
   createJobAgent,
   runJob,
 } from './backtest-job.js';
-export { type RunAudit, openRunAudit } from './run-audit.js';
+export { type RunAudit, type RunAuditOptions, type RunAuditRecord, RUN_RECORD_FILE, openRunAudit } from './run-audit.js';
 export {
   type WalkForwardMode,
   type WalkForwardWindow,

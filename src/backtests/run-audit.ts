@@ -1,27 +1,93 @@
 /**
  * The audit log of a backtest run: the tamper-evident log (hash chain, signed checkpoints) in the run's
- * directory, signed with a key made for this run. Only the public key is kept, beside the log, so that
- * `bulwark audit verify` can check it; the private key never touches the disk.
+ * directory. With a home (`BulwarkHome`) it is signed by the home's key, whose public half is in the home's
+ * keyring: the trust anchor is not beside the log. Its checkpoints also go to the home's witness, and closing
+ * it writes the run record (`run.json`: the key's fingerprint, the final seq and hash, the witness), which
+ * `bulwark audit verify --run DIR` checks. Sealed every `sealEvery` events and every `sealIntervalMs`, like
+ * every log. Without a home (benchmarks) a key is made for the run and only its fingerprint is recorded.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { AuditLog, generateAuditKeyPair } from '../security/index.js';
+import { AuditLog, type BulwarkHome, FileWitness, ensureHomeSigningKey, generateAuditKeyPair, witnessFilePath } from '../security/index.js';
+
+export interface RunAuditOptions {
+  /** Sign with the home's key and witness into the home; without it a key is made for this run only. */
+  readonly home?: BulwarkHome;
+  /** Seal after this many events. Default 1000. */
+  readonly sealEvery?: number;
+  /** Seal when the oldest unsealed event is this old (ms, wall clock). Default 1000. */
+  readonly sealIntervalMs?: number;
+}
+
+/** What `run.json` says about the run's audit log. */
+export interface RunAuditRecord {
+  readonly log: string;
+  readonly logId: string;
+  readonly keyId: string;
+  readonly finalSeq: number;
+  readonly finalHash: string;
+  /** The witness file, or null when the run kept none. */
+  readonly witness: string | null;
+  /** The keyring that trusts `keyId`, or null for a run key nobody trusts. */
+  readonly keyring: string | null;
+}
 
 export interface RunAudit {
   readonly log: AuditLog;
   readonly path: string;
-  readonly publicKeyPath: string;
+  /** Seals and closes the log and writes `run.json`; returns what it recorded. Idempotent. */
+  finish(): RunAuditRecord;
 }
 
-export function openRunAudit(dir: string): RunAudit {
+export const RUN_RECORD_FILE = 'run.json';
+
+export function openRunAudit(dir: string, options: RunAuditOptions = {}): RunAudit {
   mkdirSync(dir, { recursive: true });
-  const pair = generateAuditKeyPair();
   const path = join(dir, 'audit.jsonl');
-  const publicKeyPath = join(dir, 'audit.pub.pem');
-  // A rerun into the same directory replaces the run's files, its log included (a new key starts a new chain).
+  // A rerun into the same directory replaces the run's files, its log included (a new chain).
   rmSync(path, { force: true });
-  writeFileSync(publicKeyPath, pair.publicKeyPem);
-  // Checkpoints by count only: a backtest's events come in bursts, real-time sealing would add nothing.
-  const log = AuditLog.open({ path, signingKey: pair.privateKeyPem, checkpointEvery: 10_000, sealTimer: false, fsync: 'checkpoint' });
-  return { log, path, publicKeyPath };
+  rmSync(join(dir, RUN_RECORD_FILE), { force: true });
+  const home = options.home;
+  const signingKey = home === undefined ? generateAuditKeyPair().privateKeyPem : ensureHomeSigningKey(home).signingKeyPath;
+  const log = AuditLog.open({
+    path,
+    signingKey,
+    checkpointEvery: options.sealEvery ?? 1000,
+    checkpointIntervalMs: options.sealIntervalMs ?? 1000,
+    fsync: 'checkpoint',
+    ...(home === undefined ? {} : { witness: new FileWitness(home.witnessDir) }),
+  });
+  let record: RunAuditRecord | undefined;
+  return {
+    log,
+    path,
+    finish(): RunAuditRecord {
+      if (record !== undefined) return record;
+      log.close();
+      record = {
+        log: 'audit.jsonl',
+        logId: log.id,
+        keyId: log.signerKeyId,
+        finalSeq: log.lastSeq,
+        finalHash: log.lastEventHash,
+        witness: home === undefined || log.id === '' ? null : witnessFilePath(home.witnessDir, log.id),
+        keyring: home === undefined ? null : home.keyringPath,
+      };
+      writeSyncedFile(join(dir, RUN_RECORD_FILE), `${JSON.stringify({ audit: record }, null, 2)}\n`);
+      return record;
+    },
+  };
+}
+
+/** Temp file, fsync, rename: the run record is whole or absent, never half-written. */
+function writeSyncedFile(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w', 0o644);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
 }

@@ -1,10 +1,12 @@
 /**
- * `bulwark audit keygen --out DIR` and `bulwark audit verify FILE --pubkey KEY`: make the checkpoint signing
- * keys and check an audit log. Verify exits 1 on any problem, naming the first bad sequence number.
+ * `bulwark audit keygen --out DIR` and `bulwark audit verify FILE | --run DIR`: make the checkpoint signing
+ * keys and check an audit log against a trust anchor that is not beside it, its seals and its witness.
+ * Verify exits 1 on any problem, naming the first bad sequence number and the last sealed one.
  * Private keys are only ever written to their file; nothing here prints them.
  */
 import type { Command } from 'commander';
-import { type AuditVerifyReport, verifyAuditLog, writeAuditKeyPair } from '../../security/index.js';
+import { type AuditVerifyReport, resolveHome, writeAuditKeyPair } from '../../security/index.js';
+import { type VerifyOutcome, trustedKeys, verifyRun, verifyWithWitness } from './audit-verify-run.js';
 import { parseWholeNumberFlag } from '../flags.js';
 
 function describeReport(path: string, r: AuditVerifyReport): string {
@@ -12,7 +14,7 @@ function describeReport(path: string, r: AuditVerifyReport): string {
     const at = r.line !== undefined && r.line > 0 ? ` (line ${r.line})` : '';
     return (
       `FAILED: ${path}: first bad seq ${r.firstBadSeq ?? '?'}${at}: ${r.problem ?? 'unknown problem'}\n` +
-      `  sound before it: ${r.events} events, ${r.checkpoints} checkpoints, sealed up to seq ${r.lastSealedSeq}\n`
+      `  sound before it: ${r.events} events, ${r.checkpoints} checkpoints, last sealed seq ${r.lastSealedSeq}\n`
     );
   }
   let text = `OK: ${path}: ${r.events} events, ${r.checkpoints} valid checkpoints, sealed up to seq ${r.lastSealedSeq}\n`;
@@ -40,15 +42,48 @@ export function registerAuditCommand(program: Command): void {
 
   audit
     .command('verify')
-    .description('check hash chain, sequence, checkpoint signatures and tail; exit 1 naming the first bad seq')
-    .argument('<file>', 'audit log (JSONL)')
-    .requiredOption('--pubkey <file...>', 'Ed25519 public key(s) (PEM) of the writer; several after a key rotation')
+    .description(
+      'check hash chain, sequence, signatures by a trusted key, seals to the end and the witness; exit 1 naming the first bad seq',
+    )
+    .argument('[file]', 'audit log (JSONL); or --run DIR')
+    .option('--run <dir>', "verify a run directory's audit log against its run record (run.json: key fingerprint, final seq)")
+    .option('--trusted-keys <file>', "keyring (PEM public keys) whose signatures are trusted (default: the home's keyring)")
+    .option('--pubkey <file...>', 'trust these Ed25519 public key(s) (PEM) instead of a keyring')
+    .option('--home <dir>', 'home holding the keyring and the witness (default: BULWARK_HOME, else ~/.bulwark)')
+    .option('--witness <file>', "witness file to compare with (default: the home's witness for this log, if any)")
+    .option('--allow-unsealed', 'accept events after the last checkpoint and a missing close checkpoint (a writer still open)', false)
     .option('--min-seq <n>', 'fail unless the log reaches at least this seq (detects a file cut at a checkpoint)')
     .option('--json', 'print the report as one JSON object', false)
-    .action((file: string, opts: { pubkey: string[]; minSeq?: string; json: boolean }) => {
-      const minSeq = opts.minSeq === undefined ? undefined : parseWholeNumberFlag(opts.minSeq, '--min-seq', 0);
-      const report = verifyAuditLog(file, opts.pubkey, minSeq === undefined ? {} : { minSeq });
-      process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : describeReport(file, report));
-      if (!report.ok) process.exitCode = 1;
-    });
+    .action(
+      (
+        fileArg: string | undefined,
+        opts: { run?: string; trustedKeys?: string; pubkey?: string[]; home?: string; witness?: string; allowUnsealed: boolean; minSeq?: string; json: boolean },
+      ) => {
+        if ((fileArg === undefined) === (opts.run === undefined)) throw new Error('audit verify: give a log file or --run DIR (one of them)');
+        if (opts.trustedKeys !== undefined && opts.pubkey !== undefined) throw new Error('audit verify: give --trusted-keys or --pubkey, not both');
+        const minSeq = opts.minSeq === undefined ? undefined : parseWholeNumberFlag(opts.minSeq, '--min-seq', 0);
+        const home = resolveHome(opts.home);
+        const trust = trustedKeys({ ...(opts.trustedKeys === undefined ? {} : { trustedKeys: opts.trustedKeys }), ...(opts.pubkey === undefined ? {} : { pubkey: opts.pubkey }) }, home);
+        let file: string;
+        let outcome: VerifyOutcome;
+        if (opts.run !== undefined) {
+          if (opts.allowUnsealed) throw new Error('audit verify --run: a finished run is sealed to its end; --allow-unsealed does not apply');
+          ({ file, ...outcome } = verifyRun(opts.run, trust.keys, home, opts.witness));
+        } else {
+          file = fileArg ?? '';
+          outcome = verifyWithWitness({
+            file,
+            keys: trust.keys,
+            home,
+            allowUnsealed: opts.allowUnsealed,
+            ...(opts.witness === undefined ? {} : { witness: opts.witness }),
+            ...(minSeq === undefined ? {} : { minSeq }),
+          });
+        }
+        const { report, witness } = outcome;
+        if (opts.json) process.stdout.write(`${JSON.stringify({ ...report, trustedKeys: trust.source, witness })}\n`);
+        else process.stdout.write(`${describeReport(file, report)}  trusted keys: ${trust.source}; witness: ${witness === '' ? 'none found' : witness}\n`);
+        if (!report.ok) process.exitCode = 1;
+      },
+    );
 }

@@ -2,9 +2,10 @@
  * `bulwark backtest --data FILE | --synth MODEL[:k=v,…] --agent SPEC [--rules FILE] [--risk FILE] …`:
  * one run through the full chain, its files and report.html in --out, a summary table (or one JSON object).
  */
-import type { Command } from 'commander';
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { resolveHome } from '../../security/index.js';
 import {
   type BacktestJob,
   createJobAgent,
@@ -51,6 +52,9 @@ export interface BacktestFlags {
   origin?: string;
   trustedKeys?: string;
   decisionTimeoutMs?: string;
+  home?: string;
+  sealEvery?: string;
+  sealIntervalMs?: string;
 }
 
 function numberFlag(value: string | undefined, flag: string): number | undefined {
@@ -102,6 +106,9 @@ export function registerBacktestCommand(program: Command): void {
     .option('--origin <origin>', 'where a JavaScript agent comes from: local | third-party (risk score)', 'local')
     .option('--trusted-keys <dir>', 'directory of Ed25519 public keys (*.pub.pem); FILE.mjs.sig signed by one lowers the risk score')
     .option('--decision-timeout-ms <n>', 'sandboxed agent: a later answer is HOLD and counted (default 250)')
+    .option('--home <dir>', 'home whose key signs the audit log and whose witness keeps its checkpoints (default: BULWARK_HOME, else ~/.bulwark)')
+    .option('--seal-every <n>', 'seal the audit log every N events (default 1000)')
+    .option('--seal-interval-ms <ms>', 'seal the audit log when its oldest unsealed event is this old (default 1000)')
     .action(async (flags: BacktestFlags) => {
       const r = await runBacktestCommand(flags);
       if (flags.json) {
@@ -176,7 +183,11 @@ async function runAndWrite(
 ): Promise<BacktestCommandResult> {
   const out = resolve(flags.out ?? join('runs', `backtest-${new Date().toISOString().replace(/[:.]/g, '-')}`));
   const createdOut = !existsSync(out);
-  const audit = openRunAudit(out);
+  const audit = openRunAudit(out, {
+    home: resolveHome(flags.home),
+    ...(flags.sealEvery === undefined ? {} : { sealEvery: parseWholeNumberFlag(flags.sealEvery, '--seal-every', 1) }),
+    ...(flags.sealIntervalMs === undefined ? {} : { sealIntervalMs: parseNumberFlag(flags.sealIntervalMs, '--seal-interval-ms', { above: 0 }) }),
+  });
   if (sandboxed !== null) sandboxed.audit = audit.log;
   let rec;
   try {
@@ -187,7 +198,7 @@ async function runAndWrite(
     if (createdOut) rmSync(out, { recursive: true, force: true });
     throw err;
   }
-  audit.log.close();
+  audit.finish();
   const written = writeRunFiles(out, rec);
   const reportPath = join(out, 'report.html');
   const notes = [`Annualised with ${rec.metrics.calendar}.`, ...(jobAgent.notes ?? []), ...(sandboxed === null ? [] : [sandboxed.summary()])];
@@ -196,6 +207,6 @@ async function runAndWrite(
     title: `Backtest: ${rec.agent}`,
     notes: [`Data: ${prepared.source}, ${rec.bars.length} bars. Seed ${prepared.seed}.`, rec.limits.note, ...notes, ...(caveat === null ? [] : [caveat])],
   });
-  const files = { ...Object.fromEntries(written.files.map((f) => [f.split('/').pop() ?? f, f])), 'report.html': reportPath, 'audit.jsonl': audit.path };
+  const files = { ...Object.fromEntries(written.files.map((f) => [f.split('/').pop() ?? f, f])), 'report.html': reportPath, 'audit.jsonl': audit.path, 'run.json': join(out, 'run.json') };
   return { record: rec, source: prepared.source, out, notes, files };
 }

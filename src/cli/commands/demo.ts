@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { dirname, relative, resolve } from 'node:path';
 import { DEMO_DEFAULTS, runDemo } from '../../backtests/index.js';
+import { resolveHome } from '../../security/index.js';
 import { parseWholeNumberFlag } from '../flags.js';
 
 export function registerDemoCommand(program: Command): void {
@@ -17,7 +18,8 @@ export function registerDemoCommand(program: Command): void {
     .option('--bars <n>', 'bars of market data (the last quarter is held out)', String(DEMO_DEFAULTS.bars))
     .option('--out <dir>', 'output directory', 'runs/demo')
     .option('--json', 'print one JSON object (the comparison rows and the report path)', false)
-    .action(async (opts: { seed: string; epochs: string; bars: string; out: string; json: boolean }) => {
+    .option('--home <dir>', 'home whose key signs the runs\' audit logs (default: BULWARK_HOME, else ~/.bulwark)')
+    .action(async (opts: { seed: string; epochs: string; bars: string; out: string; json: boolean; home?: string }) => {
       const started = Date.now();
       const say = (line: string) => {
         if (!opts.json) process.stdout.write(`${line}\n`);
@@ -29,6 +31,7 @@ export function registerDemoCommand(program: Command): void {
         bars: parseWholeNumberFlag(opts.bars, '--bars', 2_000),
         outDir: resolve(opts.out),
         onProgress: say,
+        home: resolveHome(opts.home),
       });
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ rows: result.rows, benchmark_return: result.benchmark_return, report: result.reportPath })}\n`);
