@@ -26,3 +26,4 @@ export { type ChainDeskOptions, type DeskMarket, ChainDesk } from './chain-desk.
 export { type GatewayServiceOptions, type GatewayService, createGatewayService } from './service.js';
 export { type GatewayConfig, type LoadedGatewayConfig, gatewayConfigSchema, loadGatewayConfig } from './gateway-config.js';
 export { type RunGatewayOptions, type RunningGateway, runGateway } from './run-gateway.js';
+export { benchGateway } from './bench.js';

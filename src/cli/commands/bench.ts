@@ -28,6 +28,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchFn>> = {
   data: async () => (await import('../../data/index.js')).benchData,
   backtest: async () => (await import('../../backtests/index.js')).benchBacktest,
   train: async () => (await import('../../agents/index.js')).benchTrain,
+  gateway: async () => (await import('../../gateway/index.js')).benchGateway,
   startup: async () => (await import('../startup-bench.js')).benchStartup,
 };
 
