@@ -26,3 +26,5 @@ export {
 } from './risk-score.js';
 export { SANDBOX_OBSERVATION_FIELDS, SandboxedBacktestAgent, isModuleAgentSpec } from './sandboxed-agent.js';
 export { type SandboxedBacktestOptions, loadTrustedKeys, openSandboxedBacktestAgent } from './backtest-agent.js';
+export { type PoolOptions, SandboxPool } from './pool.js';
+export { benchSandbox } from './bench.js';

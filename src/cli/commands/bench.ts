@@ -30,6 +30,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchFn>> = {
   train: async () => (await import('../../agents/index.js')).benchTrain,
   gateway: async () => (await import('../../gateway/index.js')).benchGateway,
   startup: async () => (await import('../startup-bench.js')).benchStartup,
+  sandbox: async () => (await import('../../sandbox/index.js')).benchSandbox,
 };
 
 export function registerBenchCommand(program: Command): void {
