@@ -30,3 +30,4 @@ export {
 export { type PaperVenueOptions, type PaperBalances, type RestoreSummary, PaperVenue } from './paper-venue.js';
 export { type PaperSessionOptions, type DecisionRow, PaperSession } from './session.js';
 export { BarHistory } from './bar-history.js';
+export { benchPaper } from './bench.js';

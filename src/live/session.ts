@@ -53,6 +53,8 @@ export interface PaperSessionOptions {
   readonly onDecision?: (row: DecisionRow) => void;
   /** Told about every trading-state change. */
   readonly onStateChange?: (from: TradingState, to: TradingState, actor: string, reason: string) => void;
+  /** Told, per bar, the ns from the bar's arrival to its decision (for `bench paper`; not measured when absent). */
+  readonly onBarLatencyNs?: (ns: number) => void;
   /** fsync the journal after every bar (default: for wall-clock feeds; a speed=max replay syncs every 4096 bars). */
   readonly syncEveryBar?: boolean;
 }
@@ -138,6 +140,7 @@ export class PaperSession {
     this.ctx = { t: 0, bars: this.history.buffer, positionQty: 0, equity: options.initialCash, cash: options.initialCash, mask: this.chain.mask, obs: null };
     agent.reset(options.seed ?? 0);
     this.restored = this.replay(records);
+    if (options.feed.timing === 'bar-close') journal.bufferChars = 1 << 16;
   }
 
   /** Opens (or resumes) the session in `options.dir`: the journal is replayed before anything trades. */
@@ -226,7 +229,10 @@ export class PaperSession {
           this.pauseUntil = null;
           await p;
         }
+        const timing = this.options.onBarLatencyNs;
+        const started = timing === undefined ? 0n : process.hrtime.bigint();
         await this.onBar(bars.time[i], bars.open[i], bars.high[i], bars.low[i], bars.close[i], bars.volume[i]);
+        if (timing !== undefined) timing(Number(process.hrtime.bigint() - started));
       }
     }
     this.journal.sync();

@@ -29,6 +29,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchFn>> = {
   backtest: async () => (await import('../../backtests/index.js')).benchBacktest,
   train: async () => (await import('../../agents/index.js')).benchTrain,
   gateway: async () => (await import('../../gateway/index.js')).benchGateway,
+  paper: async () => (await import('../../live/index.js')).benchPaper,
   startup: async () => (await import('../startup-bench.js')).benchStartup,
   sandbox: async () => (await import('../../sandbox/index.js')).benchSandbox,
 };
