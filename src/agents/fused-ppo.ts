@@ -15,10 +15,10 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { readF32, assignF32, type Adam } from './adam.js';
+import type { TrainingParts } from './checkpoint.js';
 import { MASKED_LOGIT } from './distributions.js';
 import { FlatAdam, clipFlatByGlobalNorm } from './flat-adam.js';
 import { ArenaPlan, FusedMlp, mlpLayout, view } from './fused-mlp.js';
-import type { Mlp } from './mlp.js';
 import { createGemmKernel, type GemmKernel } from './wasm-gemm.js';
 
 /** One minibatch as lagrangian-ppo.ts gathers it (rows × obsDim observations, etc.). */
@@ -50,15 +50,8 @@ export interface FusedPpoConfig {
   readonly adamEps: number;
 }
 
-/** The tensor-side record the fused networks load from and store to. */
-export interface TensorNetworks {
-  actor: Mlp;
-  criticR: Mlp;
-  criticC: Mlp;
-  logStd: tf.Variable;
-  adamActor: Adam;
-  adamCritic: Adam;
-}
+/** The tensor-side record the fused networks load from and store to: the networks and optimisers of a checkpoint. */
+export type TensorNetworks = Pick<TrainingParts, 'actor' | 'criticR' | 'criticC' | 'logStd' | 'adamActor' | 'adamCritic'>;
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
