@@ -48,6 +48,15 @@ export {
 } from './trading-setup.js';
 export { benchTrain } from './bench.js';
 export {
+  runTrainJob,
+  loadTrainFile,
+  METRIC_COLUMNS,
+  type TrainFile,
+  type TrainRunOptions,
+  type TrainSummary,
+} from './train-run.js';
+export { learningCurveHtml } from './learning-curve.js';
+export {
   BuyAndHoldAgent,
   RandomAgent,
   MovingAverageCrossoverAgent,

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { formatBarsCsv, generateSynthetic } from '../../data/index.js';
 import { runCommand } from '../test-helpers/run-command.js';
-import { METRIC_COLUMNS, registerTrainCommand, runTrain } from './train.js';
+import { METRIC_COLUMNS } from '../../agents/index.js';
+import { registerTrainCommand, runTrain } from './train.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bulwark-cli-train-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { EpochStats } from '../../agents/index.js';
+import type { EpochStats } from './lagrangian-ppo.js';
 
 function uplotAssets(): { js: string; css: string } {
   const require = createRequire(import.meta.url);
