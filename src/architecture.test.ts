@@ -21,6 +21,8 @@ const LAYERS = [
   'live',
   'gateway',
   'sandbox',
+  // Queue workers run jobs on other machines: below sandbox (they supervise sandboxed agents), above cli (never import it).
+  'jobs',
   'cli',
 ];
 

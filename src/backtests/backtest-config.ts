@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ValidationError, parseWithSchema } from '../core/index.js';
+import { parseUtcTime } from '../data/index.js';
 import { type SimFillConfigInput, simFillConfigSchema } from '../venues/index.js';
 
 export type OperatorActionKind = 'soft_kill' | 'hard_kill' | 'resume';
@@ -28,17 +29,7 @@ export interface ScheduledAction {
   readonly operator: string;
 }
 
-/** Parses `2021-05-12T14:00` (UTC when no zone is given) or ms since the epoch; NaN when invalid. */
-export function parseUtcTime(value: string | number | Date): number {
-  if (value instanceof Date) return value.getTime();
-  if (typeof value === 'number') return value;
-  const s = value.trim();
-  const hasZone = /(Z|[+-]\d\d:?\d\d)$/i.test(s);
-  const isoLike = /^\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d+)?)?)?/.test(s);
-  if (!isoLike) return Number.NaN;
-  const withTime = s.length === 10 ? `${s}T00:00` : s.replace(' ', 'T');
-  return Date.parse(hasZone ? withTime : `${withTime}Z`);
-}
+export { parseUtcTime };
 
 const timeSchema = z.union([z.string(), z.number(), z.date()]).transform((v, ctx) => {
   const ms = parseUtcTime(v);

@@ -5,13 +5,13 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { type Bars, type Instrument, type Ledger, ValidationError, defineInstrument, sliceBars } from '../core/index.js';
+import { type Bars, type Instrument, type Ledger, ValidationError, defineInstrument } from '../core/index.js';
 import { type Rules, loadRulesFile } from '../constraints/index.js';
-import { loadBarsCsv, generateSynthetic, parseSynthSpec } from '../data/index.js';
+import { loadMarketSource } from '../data/index.js';
 import { type GatekeeperConfig, parseGatekeeperConfig } from '../risk-gatekeeper/index.js';
 import type { AuditSink } from '../security/index.js';
 import { type SimFillConfigInput, parseSimFillConfig } from '../venues/index.js';
-import { type ScheduledAction, loadBacktestConfig, parseUtcTime } from './backtest-config.js';
+import { type ScheduledAction, loadBacktestConfig } from './backtest-config.js';
 import type { AnyBacktestAgent, BacktestAgent } from './rule-agents.js';
 import { RULE_AGENT_NAMES, createRuleAgent, isRuleAgentSpec } from './rule-agents.js';
 import { unknownAgentMessage } from './agent-names.js';
@@ -82,53 +82,17 @@ export function loadRiskFile(path: string): GatekeeperConfig {
   return parseGatekeeperConfig(doc ?? {}, path);
 }
 
-function timeBound(text: string | undefined, flag: string): number | null {
-  if (text === undefined) return null;
-  const ms = parseUtcTime(text);
-  if (Number.isNaN(ms)) throw new RangeError(`${flag}: must be an ISO-8601 date such as 2021-05-12 or 2021-05-12T14:00, got '${text}'`);
-  return ms;
-}
-
-/** Index range [start, end) of the bars whose open time lies in [from, to]. */
-function rangeIndices(bars: Bars, fromMs: number | null, toMs: number | null): [number, number] {
-  let start = 0;
-  let end = bars.length;
-  if (fromMs !== null) while (start < end && bars.time[start] < fromMs) start++;
-  if (toMs !== null) while (end > start && bars.time[end - 1] > toMs) end--;
-  return [start, end];
-}
-
-/** Bars whose open time lies in [from, to]. */
-export function selectRange(bars: Bars, fromMs: number | null, toMs: number | null): Bars {
-  return sliceBars(bars, ...rangeIndices(bars, fromMs, toMs));
-}
-
+/** The bars of a job: its --data or --synth source cut to --from/--to (see data/'s loadMarketSource). */
 export async function loadJobBars(
   job: Pick<BacktestJob, 'data' | 'synth' | 'from' | 'to'>,
 ): Promise<{ bars: Bars; source: string; history: PreparedJob['history'] }> {
-  if ((job.data === undefined) === (job.synth === undefined)) {
-    throw new RangeError('data: give exactly one of --data FILE or --synth MODEL[:key=value,…]');
-  }
-  let bars: Bars;
-  let source: string;
-  if (job.data !== undefined) {
-    bars = (await loadBarsCsv(job.data)).bars;
-    source = job.data;
-  } else {
-    const spec = job.synth ?? '';
-    bars = generateSynthetic(parseSynthSpec(spec));
-    source = `synthetic ${spec}`;
-  }
-  const fromMs = timeBound(job.from, '--from');
-  const toMs = timeBound(job.to, '--to');
-  if (fromMs !== null && toMs !== null && fromMs > toMs) {
-    throw new RangeError(`--from ${job.from ?? ''} is after --to ${job.to ?? ''}: give a --from at or before --to`);
-  }
-  const [start, end] = rangeIndices(bars, fromMs, toMs);
-  if (end - start < 2) {
-    throw new RangeError(`--from/--to: leave ${end - start} bar(s) of ${bars.length}; a backtest needs at least 2`);
-  }
-  return { bars: sliceBars(bars, start, end), source, history: { bars, offset: start } };
+  const { bars, source, history } = await loadMarketSource({
+    ...(job.data === undefined ? {} : { data: job.data }),
+    ...(job.synth === undefined ? {} : { synth: job.synth }),
+    ...(job.from === undefined ? {} : { from: job.from }),
+    ...(job.to === undefined ? {} : { to: job.to }),
+  });
+  return { bars, source, history };
 }
 
 export async function prepareJob(job: BacktestJob): Promise<PreparedJob> {

@@ -61,7 +61,6 @@ export {
   DEFAULT_CASH,
   backtestInstrument,
   loadRiskFile,
-  selectRange,
   loadJobBars,
   prepareJob,
   createJobAgent,

@@ -62,3 +62,11 @@ export {
 export { type FetchOhlcvOptions, type FetchOhlcvResult, type FetchProgress, fetchOhlcv } from './fetch-ohlcv.js';
 export { formatCsvLoadReport } from './csv-report.js';
 export { benchData } from './bench-data.js';
+export {
+  type MarketSourceSpec,
+  type LoadedMarket,
+  MARKET_SOURCE_REQUIRED,
+  loadMarketSource,
+  parseUtcTime,
+  selectRange,
+} from './market-source.js';

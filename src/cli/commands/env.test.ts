@@ -28,7 +28,7 @@ describe('bulwark env inspect', () => {
     for (let i = 1; i < r.episode.steps.length; i++) expect(r.episode.steps[i].bar).toBe(r.episode.steps[i - 1].bar + 1);
     expect(await run(args)).toBe(text);
     const human = await run(args.slice(0, -1));
-    expect(human).toMatch(/^data: synth regime:bars=3000, 3000 bars, /);
+    expect(human).toMatch(/^data: synthetic regime:bars=3000, 3000 bars, /);
     expect(human).toContain(`observation: ${r.observation.obs_dim} floats = 8 bars × [`);
   });
 

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { type Bars, Rng } from '../../core/index.js';
-import { generateSynthetic, loadBarsCsv, parseSynthSpec } from '../../data/index.js';
+import { loadMarketSource } from '../../data/index.js';
 import { TradingEnv, createDataset } from '../../env/index.js';
 import { parseNumberFlag, parseWholeNumberFlag } from '../flags.js';
 
@@ -51,22 +51,21 @@ interface Market {
 }
 
 async function loadMarket(opts: InspectOptions, seed: number): Promise<Market> {
-  if ((opts.data === undefined) === (opts.synth === undefined)) {
-    throw new Error('env inspect: give the market data with exactly one of --data FILE or --synth SPEC (e.g. --synth regime)');
-  }
-  if (opts.synth !== undefined) {
-    const spec = parseSynthSpec(opts.synth);
-    // --seed seeds the market too, unless the spec names its own seed.
-    const bars = generateSynthetic(/\bseed\s*=/.test(opts.synth) ? spec : { ...spec, seed });
-    return { bars, source: `synth ${opts.synth}`, notes: [] };
-  }
-  const file = opts.data ?? '';
   const priceScale = opts.priceScale === undefined ? undefined : parseNumberFlag(opts.priceScale, '--price-scale', { above: 0 });
-  const { bars, report } = await loadBarsCsv(file, {
-    ...(opts.volumeColumn !== undefined ? { volumeColumn: opts.volumeColumn } : {}),
-    ...(priceScale !== undefined ? { priceScale } : {}),
+  const market = await loadMarketSource({
+    ...(opts.data === undefined ? {} : { data: opts.data }),
+    ...(opts.synth === undefined ? {} : { synth: opts.synth }),
+    csv: {
+      ...(opts.volumeColumn !== undefined ? { volumeColumn: opts.volumeColumn } : {}),
+      ...(priceScale !== undefined ? { priceScale } : {}),
+    },
+    // --seed seeds the market too, unless the spec names its own seed.
+    synthSeed: seed,
+    minBars: 1,
+  }).catch((err: unknown) => {
+    throw err instanceof RangeError && err.message.startsWith('data: ') ? new RangeError(`env inspect: ${err.message.slice(6)}`) : err;
   });
-  return { bars, source: file, notes: report.notes };
+  return { bars: market.bars, source: market.source, notes: [...market.notes] };
 }
 
 interface StepRow {
