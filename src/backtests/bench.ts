@@ -35,7 +35,7 @@ export async function benchBacktest(options: BacktestBenchOptions): Promise<Reco
       agent,
       initialCash: 10_000,
       rules: parseRules({ max_position_pct: 0.2, max_drawdown_pct: 0.5, daily_loss_limit_pct: 0.1 }),
-      risk: parseGatekeeperConfig({ drawdownHaltPct: 60, dailyLossLimitPct: 20 }),
+      risk: parseGatekeeperConfig({ drawdownHaltPct: 0.6, dailyLossLimitPct: 0.2 }),
       audit: log,
       benchmark: false,
     });

@@ -13,8 +13,8 @@ export interface ChartData {
   x: number[];
   equity: number[];
   benchmark: (number | null)[];
-  /** Percent below the running peak, as a negative number so the chart hangs down from 0. */
-  drawdownPct: number[];
+  /** Percent (not a `Pct` fraction: the chart shows percent) below the running peak, negative so it hangs down from 0. */
+  drawdownPercent: number[];
   position: number[];
   close: number[];
   buys: (number | null)[];
@@ -44,7 +44,7 @@ export function buildChartData(rec: BacktestRecord, maxPoints = 4000): ChartData
     x: [],
     equity: [],
     benchmark: [],
-    drawdownPct: [],
+    drawdownPercent: [],
     position: [],
     close: [],
     buys: [],
@@ -81,7 +81,7 @@ export function buildChartData(rec: BacktestRecord, maxPoints = 4000): ChartData
     out.x.push(rec.bars.time[last] / 1000);
     out.equity.push(rec.equity[last]);
     out.benchmark.push(rec.benchmarkEquity ? rec.benchmarkEquity[last] : null);
-    out.drawdownPct.push(-100 * worstDd);
+    out.drawdownPercent.push(-100 * worstDd);
     out.position.push(rec.positionQty[last]);
     out.close.push(rec.bars.close[last]);
     out.buys.push(buy);

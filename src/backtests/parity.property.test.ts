@@ -15,6 +15,7 @@ import { GATE_MASKED, maskAllows } from './decision-log.js';
 import type { BacktestAgent } from './rule-agents.js';
 import { runBacktest } from './runner.js';
 import type { BacktestRecord } from './run-record.js';
+import { withLeverageDeclared } from '../constraints/test-helpers/leverage.js';
 
 const HOUR_MS = 3_600_000;
 const INSTRUMENT = defineInstrument({ symbol: 'PAR/USD', tickSize: 0.01, lotSize: 0.001 });
@@ -160,7 +161,7 @@ const rulesArb: fc.Arbitrary<RulesInput | null> = fc.option(
       max_order_pct: fc.double({ min: 0.01, max: 0.5, noNaN: true }),
     },
     { requiredKeys: ['max_position_pct'] },
-  ),
+  ).map(withLeverageDeclared),
   { freq: 5 },
 );
 

@@ -116,10 +116,10 @@ const CLIENT_SCRIPT = `
     }
     chart(el, 'Equity vs buy-and-hold', eq, eqData, 260);
     var ddSeries = [{ label: 'drawdown %', stroke: '#d62728', fill: 'rgba(214,39,40,0.15)' }];
-    var ddData = [d.drawdownPct];
-    if (d.ddLimitPct !== null) {
+    var ddData = [d.drawdownPercent];
+    if (d.ddLimitPercent !== null) {
       ddSeries.push({ label: 'limit %', stroke: '#000', dash: [4, 4] });
-      ddData.push(d.x.map(function () { return -d.ddLimitPct; }));
+      ddData.push(d.x.map(function () { return -d.ddLimitPercent; }));
     }
     chart(el, 'Drawdown (limit dashed)', ddSeries, ddData);
     chart(el, 'Position (base units)', [{ label: 'position', stroke: '#2ca02c', paths: uPlot.paths.stepped({ align: 1 }) }], [d.position], 180);
@@ -140,9 +140,9 @@ const CLIENT_SCRIPT = `
 
 export function renderReportHtml(runs: readonly BacktestRecord[], options: ReportOptions): string {
   const { js, css } = loadUplot();
-  const data: (ChartData & { ddLimitPct: number | null })[] = runs.map((r) => ({
+  const data: (ChartData & { ddLimitPercent: number | null })[] = runs.map((r) => ({
     ...buildChartData(r, options.maxPoints ?? 4000),
-    ddLimitPct: r.limits.maxDrawdown === null ? null : 100 * r.limits.maxDrawdown,
+    ddLimitPercent: r.limits.maxDrawdown === null ? null : 100 * r.limits.maxDrawdown,
   }));
   const notes = (options.notes ?? []).map((n) => `<p class="note">${escapeHtml(n)}</p>`).join('\n');
   const tables = [comparisonTable(runs), ...(options.tables ?? [])].map(table).join('\n');

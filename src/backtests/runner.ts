@@ -103,7 +103,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRec
   const limits: LimitsInfo = {
     applied: rules !== null || risk !== null,
     note: limitsNote(rules, options.risk ?? null, gatekeeperFromSchedule),
-    maxDrawdown: rules !== null ? rules.max_drawdown_pct : risk !== null ? risk.drawdownHaltPct / 100 : null,
+    maxDrawdown: rules !== null ? rules.max_drawdown_pct : risk !== null ? risk.drawdownHaltPct : null,
   };
   return backtestRecord(loop, agent, seed, limits, benchmarkEquity, options.periodsPerYear);
 }

@@ -15,6 +15,7 @@ import { worstCasePriceRange } from './fill-bound.js';
 import { computeActionMask } from './mask.js';
 import { type Rules, type RulesInput, parseRules } from './rules-schema.js';
 import { type ConstraintState, createConstraintState } from './state.js';
+import { withLeverageDeclared } from './test-helpers/leverage.js';
 
 /** 10^x for x uniform in [lo, hi]: magnitudes spread over many decades. */
 const decades = (lo: number, hi: number) => fc.double({ min: lo, max: hi, noNaN: true }).map((x) => 10 ** x);
@@ -31,7 +32,7 @@ const rulesArb = fc.record({
     slippage_bound_bps: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 2_000, noNaN: true })),
     fee_bps: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 1_000, noNaN: true })),
   }),
-}) satisfies fc.Arbitrary<RulesInput>;
+}).map(withLeverageDeclared) satisfies fc.Arbitrary<RulesInput>;
 
 const fractionArb = fc.oneof(decades(-12, 2), fc.double({ min: 0.001, max: 3, noNaN: true }));
 const actionArb: fc.Arbitrary<ActionSpec> = fc.oneof(

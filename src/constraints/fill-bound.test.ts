@@ -12,6 +12,7 @@ import { simFillBoundFrac, worstCaseBoundFrac, worstCasePriceRange } from './fil
 import { computeActionMask } from './mask.js';
 import { parseRules } from './rules-schema.js';
 import { createConstraintState } from './state.js';
+import { withLeverageDeclared } from './test-helpers/leverage.js';
 
 describe('worst-case bound', () => {
   it('rule-file fill model when converted then is half the spread plus the slippage bound', () => {
@@ -45,7 +46,7 @@ describe('worst-case bound', () => {
         fc.double({ min: 0, max: 1e6, noNaN: true }),
         (simInput, maxPos, share, price, volume) => {
           const sim = parseSimFillConfig(simInput);
-          const c = compileRules(parseRules({ max_position_pct: maxPos }), { simFill: sim, tickSize: inst.tickSize });
+          const c = compileRules(parseRules(withLeverageDeclared({ max_position_pct: maxPos })), { simFill: sim, tickSize: inst.tickSize });
           const equity = 100_000;
           const s = createConstraintState({ equity, price, positionQty: (share * equity) / price });
           const { mask } = computeActionMask(s, c);

@@ -11,6 +11,7 @@ import { compileRules } from './compile.js';
 import { computeActionMask } from './mask.js';
 import { type RulesInput, parseRules } from './rules-schema.js';
 import { type ConstraintState, createConstraintState } from './state.js';
+import { withLeverageDeclared } from './test-helpers/leverage.js';
 
 const TOL = 1e-9;
 
@@ -25,7 +26,7 @@ const rulesArb = fc.record({
     slippage_bound_bps: fc.double({ min: 0, max: 100, noNaN: true }),
     fee_bps: fc.double({ min: 0, max: 30, noNaN: true }),
   }),
-}) satisfies fc.Arbitrary<RulesInput>;
+}).map(withLeverageDeclared) satisfies fc.Arbitrary<RulesInput>;
 
 const actionArb: fc.Arbitrary<ActionSpec> = fc.oneof(
   fc.constantFrom(...DEFAULT_ACTIONS.slice(1)),

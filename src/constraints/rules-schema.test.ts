@@ -28,8 +28,27 @@ describe('rule set schema', () => {
     expect(r.fill_model).toEqual({ spread_bps: 0, slippage_bound_bps: 0, fee_bps: 0 });
   });
 
-  it('drawdown above 1 when parsed then names the field, the range and the value', () => {
-    expect(issuesOf(() => parseRules({ max_drawdown_pct: 1.5 }))).toEqual(['max_drawdown_pct: must be between 0 and 1, got 1.5']);
+  it('drawdown above 1 when parsed then names the field and both readings of the value', () => {
+    expect(issuesOf(() => parseRules({ max_drawdown_pct: 1.5 }))).toEqual([
+      'max_drawdown_pct: is a fraction (0.2 = 20 %): 1.5 would mean 150 % drawdown from peak; if you meant 1.5 %, write 0.015',
+    ]);
+    expect(issuesOf(() => parseRules({ max_drawdown_pct: 250 }))).toEqual([
+      'max_drawdown_pct: must be above 0 and at most 1 (a fraction: 0.2 = 20 %), got 250',
+    ]);
+  });
+
+  it('a _pct field written as a percent when parsed then is refused with both readings, never read as 2,000 %', () => {
+    expect(issuesOf(() => parseRules({ max_position_pct: 20 }))).toEqual([
+      'max_position_pct: is a fraction (0.2 = 20 %): 20 would mean 2,000 % of equity; if you meant 20 %, write 0.2 ' +
+        '(a share above 1 is leverage: allowed only with max_leverage or initial_margin_pct set)',
+    ]);
+    expect(issuesOf(() => parseRules({ max_order_pct: 5, daily_loss_limit_pct: 3, initial_margin_pct: 50 }))).toEqual([
+      'daily_loss_limit_pct: is a fraction (0.2 = 20 %): 3 would mean 300 % of the day-start equity; if you meant 3 %, write 0.03',
+      'initial_margin_pct: is a fraction (0.2 = 20 %): 50 would mean 5,000 % of position value; if you meant 50 %, write 0.5',
+    ]);
+    // Declared leverage makes a share above 1 a choice: 3x exposure is accepted as written.
+    expect(parseRules({ max_position_pct: 3, max_leverage: 3 }).max_position_pct).toBe(3);
+    expect(parseRules({ max_position_pct: 1 }).max_position_pct).toBe(1);
   });
 
   it('several bad fields when parsed then reports every violation at once', () => {
@@ -45,7 +64,7 @@ describe('rule set schema', () => {
     );
     expect(issues).toEqual(
       expect.arrayContaining([
-        'max_drawdown_pct: must be between 0 and 1, got 0',
+        'max_drawdown_pct: must be above 0 and at most 1 (a fraction: 0.2 = 20 %), got 0',
         'daily_loss_limit_pct: must be a number, got "a lot"',
         'min_bars_between_trades: must be a whole number of bars, got 1.5',
         'long_only: must be true or false, got "yes"',

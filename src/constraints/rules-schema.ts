@@ -3,12 +3,14 @@
  * reported at once with its field (`max_drawdown_pct: must be between 0 and 1, got 1.5`); unknown
  * fields are errors, not ignored.
  *
- * Limits are inclusive: a value exactly at a limit is within it.
+ * Limits are inclusive: a value exactly at a limit is within it. Every `_pct` field is a fraction (0.2 = 20 %,
+ * core `fractionSchema`); a value that reads as a percent is refused with both readings.
  */
 import { z } from 'zod';
-import { parseWithSchema, requireNonEmptyDocument } from '../core/index.js';
+import { fractionSchema, parseWithSchema, requireNonEmptyDocument, unitMistakeMessage } from '../core/index.js';
 import { parseYamlDocument, readYamlDocumentFile } from './document-file.js';
 
+/** A positive ratio up to `hi` that is not a `_pct` fraction (leverage: gross exposure / equity). */
 const share = (lo: number, hi: number) =>
   z
     .number({ error: 'must be a number' })
@@ -46,22 +48,22 @@ const fillModelSchema = z
 
 export const rulesSchema = z
   .object({
-    /** |position value| / equity after the action. */
-    max_position_pct: share(0, 100).default(0.2),
+    /** |position value| / equity after the action (a fraction; above 1 only with leverage declared). */
+    max_position_pct: fractionSchema({ max: 100, of: 'of equity' }).default(0.2),
     /** |order value| / equity before the action; off when absent. */
-    max_order_pct: share(0, 100).optional(),
+    max_order_pct: fractionSchema({ max: 100, of: 'of equity' }).optional(),
     /** (peak − equity) / peak beyond which the drawdown lock engages. */
-    max_drawdown_pct: share(0, 1).default(0.1),
+    max_drawdown_pct: fractionSchema({ max: 1, of: 'drawdown from peak' }).default(0.1),
     /** `recovery`: the lock clears once drawdown ≤ `drawdown_release_pct`; `operator`: only a reset clears it. */
     drawdown_lock_release: z.enum(['recovery', 'operator']).default('recovery'),
     /** Drawdown at or below which a recovery clears the lock; defaults to `max_drawdown_pct`. */
-    drawdown_release_pct: z.number({ error: 'must be a number' }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').optional(),
-    /** Loss since the UTC day's start / equity at the day's start beyond which the daily-loss lock engages. */
-    daily_loss_limit_pct: share(0, 1).default(0.03),
+    drawdown_release_pct: fractionSchema({ max: 1, zeroAllowed: true, of: 'drawdown from peak' }).optional(),
+    /** Loss since the trading day's start / equity at the day's start beyond which the daily-loss lock engages. */
+    daily_loss_limit_pct: fractionSchema({ max: 1, of: 'of the day-start equity' }).default(0.03),
     /** Gross exposure / equity after the action; off when absent. */
     max_leverage: share(0, 1_000).optional(),
     /** Initial margin as a share of position value: the position needs margin ≤ equity; off when absent. */
-    initial_margin_pct: share(0, 1).optional(),
+    initial_margin_pct: fractionSchema({ max: 1, of: 'of position value' }).optional(),
     long_only: z.boolean({ error: 'must be true or false' }).default(false),
     min_bars_between_trades: count('bars').default(0),
     max_trades_per_day: count('trades').optional(),
@@ -81,6 +83,21 @@ export const rulesSchema = z
   .refine((r) => r.drawdown_release_pct === undefined || r.drawdown_release_pct <= r.max_drawdown_pct, {
     message: 'must be <= max_drawdown_pct',
     path: ['drawdown_release_pct'],
+  })
+  .superRefine((r, ctx) => {
+    // Above 1 a share of equity is leverage, which a rule set must declare; undeclared, 20 is far likelier a
+    // percent written where a fraction belongs (20 % meant, 2,000 % read) than a wish for 20x exposure.
+    if (r.max_leverage !== undefined || r.initial_margin_pct !== undefined) return;
+    for (const field of ['max_position_pct', 'max_order_pct'] as const) {
+      const v = r[field];
+      if (v === undefined || v <= 1) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: [field],
+        message: unitMistakeMessage(v, 'of equity', 'a share above 1 is leverage: allowed only with max_leverage or initial_margin_pct set'),
+        params: { valueShown: true },
+      });
+    }
   });
 
 export type RulesInput = z.input<typeof rulesSchema>;

@@ -35,4 +35,5 @@ export {
   actionOrderQty,
   targetOrderQty,
 } from './actions.js';
+export { type FractionBounds, fractionSchema, unitMistakeMessage } from './fraction.js';
 export { type ValidationIssue, ValidationError, describeValue, parseWithSchema, requireNonEmptyDocument } from './validation.js';

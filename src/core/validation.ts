@@ -75,6 +75,9 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
       // The whole document is not a mapping: a CSV, a binary file or a bare value given where a config belongs.
       if (issue.path.length === 0 && issue.expected === 'object') return `not a YAML/JSON mapping of fields${gotText}`;
       return `${issue.message}${gotText}`;
+    case 'custom':
+      // A message that already shows the value (a unit mistake's two readings) does not repeat it.
+      return issue.params?.valueShown === true ? issue.message : `${issue.message}${gotText}`;
     default:
       return `${issue.message}${gotText}`;
   }

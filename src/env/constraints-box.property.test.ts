@@ -10,6 +10,7 @@ import { RULE_BIT, parseRules, simFillBoundFrac } from '../constraints/index.js'
 import { parseSimFillConfig } from '../venues/index.js';
 import { handDataset } from './test-helpers/hand-data.js';
 import { TradingEnv } from './trading-env.js';
+import { withLeverageDeclared } from '../constraints/test-helpers/leverage.js';
 
 const TOL = 1e-9;
 const STEPS = 8;
@@ -23,7 +24,7 @@ const rulesArb = fc.record({
   long_only: fc.boolean(),
   max_drawdown_pct: fc.double({ min: 0.002, max: 0.1, noNaN: true }),
   daily_loss_limit_pct: fc.double({ min: 0.002, max: 0.1, noNaN: true }),
-});
+}).map(withLeverageDeclared);
 
 const fillArb = fc.record({
   spreadBps: fc.double({ min: 0, max: 40, noNaN: true }),

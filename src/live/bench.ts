@@ -32,7 +32,7 @@ export async function benchPaper(options: { scale: number }): Promise<Record<str
         agent: createRuleAgent('sma-cross:fast=10,slow=30,size=0.15'),
         initialCash: 10_000,
         rules: parseRules({ max_position_pct: 0.2, max_drawdown_pct: 0.5, daily_loss_limit_pct: 0.1 }),
-        risk: parseGatekeeperConfig({ drawdownHaltPct: 60, dailyLossLimitPct: 20 }),
+        risk: parseGatekeeperConfig({ drawdownHaltPct: 0.6, dailyLossLimitPct: 0.2 }),
         audit,
         ...(latencies === null ? {} : { onBarLatencyNs: (ns: number) => { if (k < latencies.length) latencies[k++] = ns; } }),
       });

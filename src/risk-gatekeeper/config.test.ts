@@ -25,6 +25,26 @@ describe('gatekeeper config', () => {
     expect(String(err)).toContain("unknown field 'colarPct'");
   });
 
+  it('pct_fields_are_fractions_and_an_old_percent_config_is_refused_with_both_readings_and_what_to_write', () => {
+    const c = parseGatekeeperConfig({});
+    expect([c.collarPct, c.dailyLossLimitPct, c.drawdownHaltPct]).toEqual([0.05, 0.05, 0.2]);
+    let err: unknown;
+    try {
+      parseGatekeeperConfig({ collarPct: 5, drawdownHaltPct: 20, dailyLossLimitPct: 1 }, 'gk.yaml');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ValidationError);
+    const issues = err instanceof ValidationError ? err.issues.map((i) => `${i.path}: ${i.message}`) : [];
+    const note = "(gatekeeper *Pct fields were percents before; they are fractions now, like the rules' _pct)";
+    expect(issues).toEqual([
+      `collarPct: is a fraction (0.2 = 20 %): 5 would mean 500 % of the trusted price; if you meant 5 %, write 0.05 ${note}`,
+      `dailyLossLimitPct: is a fraction (0.2 = 20 %): 1 would mean 100 % of the day-start equity; if you meant 1 %, write 0.01 ${note}`,
+      `drawdownHaltPct: is a fraction (0.2 = 20 %): 20 would mean 2,000 % drawdown from peak; if you meant 20 %, write 0.2 ${note}`,
+    ]);
+    expect(parseGatekeeperConfig({ drawdownHaltPct: 0.999 }).drawdownHaltPct).toBe(0.999);
+  });
+
   it('limits_for_a_symbol_merge_its_overrides_over_the_defaults', () => {
     const c = parseGatekeeperConfig({ limits: { maxOrderQty: 2 }, instruments: { 'ETH/USD': { maxPositionQty: 7 } } });
     expect(limitsFor(c, 'ETH/USD')).toMatchObject({ maxOrderQty: 2, maxPositionQty: 7 });
@@ -35,8 +55,8 @@ describe('gatekeeper config', () => {
 describe('reasons and scopes', () => {
   it('every_reason_code_is_documented_and_renders_as_code_key_value', () => {
     for (const [code, doc] of Object.entries(REJECT_REASONS)) expect(doc.length, code).toBeGreaterThan(10);
-    expect(renderRejection({ code: 'PRICE_COLLAR', detail: { trusted: 100, got: 106.5, maxPct: 5 } })).toBe(
-      'PRICE_COLLAR: trusted=100 got=106.5 maxPct=5',
+    expect(renderRejection({ code: 'PRICE_COLLAR', detail: { trusted: 100, got: 106.5, maxPct: 0.05 } })).toBe(
+      'PRICE_COLLAR: trusted=100 got=106.5 maxPct=0.05',
     );
   });
 

@@ -1,11 +1,17 @@
 /**
  * Gatekeeper configuration: every limit with its unit in its name and a default. Unknown fields are
- * rejected and every violation is reported at once (core `parseWithSchema`).
+ * rejected and every violation is reported at once (core `parseWithSchema`). `*Pct` fields are fractions
+ * (0.05 = 5 %), as every `_pct`/`Pct` field is (core `fractionSchema`).
  */
 import { z } from 'zod';
-import { parseWithSchema } from '../core/index.js';
+import { fractionSchema, parseWithSchema } from '../core/index.js';
 
 const positive = z.number().positive().finite();
+
+/** Configs written before the unit convention used percents in these fields; the error says so. */
+const OLD_UNIT_NOTE = 'gatekeeper *Pct fields were percents before; they are fractions now, like the rules\' _pct';
+/** A loss or price-distance limit as a fraction; 1 (100 %) is refused too: it never fires, and was 1 % before. */
+const limitFraction = (of: string) => fractionSchema({ max: 1, maxInclusive: false, of, note: OLD_UNIT_NOTE });
 
 /** Per-order and per-position limits of one instrument (units in the names). */
 const limitFields = {
@@ -36,8 +42,8 @@ export const gatekeeperConfigSchema = z.strictObject({
   instruments: z.record(z.string().min(1), instrumentOverrideSchema).default({}),
   /** Sum of |position| × trusted price over all instruments after an order, in quote currency. */
   maxGrossExposureQuote: positive.default(1_000_000),
-  /** A limit price (or a market order's reference price) may differ this much from the trusted price, %. */
-  collarPct: positive.max(100).default(5),
+  /** A limit price (or a market order's reference price) may differ this much from the trusted price (fraction). */
+  collarPct: limitFraction('of the trusted price').default(0.05),
   /** A trusted price older than this is no price (NO_TRUSTED_PRICE). */
   maxPriceAgeSec: positive.default(60),
   /** An account snapshot older than this is no account (NO_ACCOUNT). */
@@ -63,12 +69,12 @@ export const gatekeeperConfigSchema = z.strictObject({
   repeatWindowSec: positive.default(10),
   /** How many recent orders are compared for repeats (bounds the work per check). */
   repeatMemory: z.number().int().min(2).max(4096).default(128),
-  /** Day loss (equity now vs. at the start of the UTC day) at or beyond which the trigger fires, % of day start. */
-  dailyLossLimitPct: positive.max(100).default(5),
+  /** Day loss (equity now vs. at the start of the trading day) at or beyond which the trigger fires (fraction of day start). */
+  dailyLossLimitPct: limitFraction('of the day-start equity').default(0.05),
   /** State the daily loss trigger moves the global scope to. */
   dailyLossState: z.enum(['REDUCING', 'HALTED']).default('REDUCING'),
-  /** Drawdown from peak equity at or beyond which the global scope is HALTED, %. */
-  drawdownHaltPct: positive.max(100).default(20),
+  /** Drawdown from peak equity at or beyond which the global scope is HALTED (fraction of the peak). */
+  drawdownHaltPct: limitFraction('drawdown from peak').default(0.2),
   /** What an unreadable or stale store means for the order's scopes. */
   failClosedState: z.enum(['REDUCING', 'HALTED']).default('HALTED'),
   /** Write an ORDER_APPROVED audit event for every approval (denials are always written). */

@@ -22,7 +22,7 @@ describe('defect 1: per-order notional at the worse of the order price and the t
     const r = f.gk.check(f.order({ quantity: 2.1, referencePrice: 47_500 }), f.ctx);
     expect(rendered(r)).toEqual(['MAX_ORDER_NOTIONAL: max=100000 got=105000 price=50000']);
     // With the collar opened to 99 % a reference price of 1 made the cap void.
-    const g = makeFixture({ ...NOTIONAL_CAP, collarPct: 99 });
+    const g = makeFixture({ ...NOTIONAL_CAP, collarPct: 0.99 });
     expect(codes(g.gk.check(g.order({ side: 'SELL', quantity: 2.1, referencePrice: 1_000 }), g.ctx))).toEqual(['MAX_ORDER_NOTIONAL']);
     // A reference price above the trusted one is the worse price: judged at it.
     expect(rendered(f.gk.check(f.order({ quantity: 1.95, referencePrice: 52_500 }), f.ctx))).toEqual([

@@ -69,7 +69,7 @@ describe('RiskGatekeeper pre-trade checks', () => {
   });
 
   it('check_when_limit_price_is_at_the_collar_edge_approves_and_beyond_denies', () => {
-    const f = makeFixture({ collarPct: 5 });
+    const f = makeFixture({ collarPct: 0.05 });
     expect(f.gk.check(f.order({ type: 'LIMIT', limitPrice: 52_500, quantity: 0.01 }), f.ctx).allowed).toBe(true);
     expect(f.gk.check(f.order({ type: 'LIMIT', limitPrice: 47_500, quantity: 0.01 }), f.ctx).allowed).toBe(true);
     expect(codes(f.gk.check(f.order({ type: 'LIMIT', limitPrice: 52_500.5, quantity: 0.01 }), f.ctx))).toEqual(['PRICE_COLLAR']);
@@ -231,7 +231,7 @@ describe('RiskGatekeeper throttles, breaker and duplicates', () => {
 
 describe('RiskGatekeeper loss triggers', () => {
   it('check_when_day_loss_reaches_limit_then_global_goes_reducing_and_increasing_orders_are_denied', async () => {
-    const f = makeFixture({ dailyLossLimitPct: 5 });
+    const f = makeFixture({ dailyLossLimitPct: 0.05 });
     f.ctx.setAccount({ equity: 95_001, peakEquity: 100_000, dayStartEquity: 100_000, timeMs: T0_MS });
     expect(f.gk.check(f.order(), f.ctx).allowed).toBe(true);
     f.ctx.setAccount({ equity: 95_000, peakEquity: 100_000, dayStartEquity: 100_000, timeMs: T0_MS });
@@ -247,7 +247,7 @@ describe('RiskGatekeeper loss triggers', () => {
   });
 
   it('check_when_drawdown_reaches_halt_then_global_is_halted', async () => {
-    const f = makeFixture({ drawdownHaltPct: 20, dailyLossLimitPct: 50 });
+    const f = makeFixture({ drawdownHaltPct: 0.2, dailyLossLimitPct: 0.5 });
     f.ctx.setAccount({ equity: 80_001, peakEquity: 100_000, dayStartEquity: 90_000, timeMs: T0_MS });
     expect(f.gk.check(f.order(), f.ctx).allowed).toBe(true);
     f.ctx.setAccount({ equity: 80_000, peakEquity: 100_000, dayStartEquity: 90_000, timeMs: T0_MS });
@@ -260,7 +260,7 @@ describe('RiskGatekeeper loss triggers', () => {
 
   // Regression: a closed embedded store threw from inside check() when a trigger tried to escalate.
   it('check_when_a_trigger_fires_on_a_closed_store_then_denies_and_audits_the_failed_escalation', async () => {
-    const f = makeFixture({ drawdownHaltPct: 20, dailyLossLimitPct: 50 });
+    const f = makeFixture({ drawdownHaltPct: 0.2, dailyLossLimitPct: 0.5 });
     await f.store.close();
     f.ctx.setAccount({ equity: 80_000, peakEquity: 100_000, dayStartEquity: 90_000, timeMs: T0_MS });
     expect(codes(f.gk.check(f.order(), f.ctx))).toEqual(['DRAWDOWN_HALT', 'STATE_UNKNOWN']);

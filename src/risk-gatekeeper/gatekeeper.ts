@@ -324,14 +324,14 @@ export class RiskGatekeeper {
       out.push({ code: 'NO_ACCOUNT', detail: problem });
       return;
     }
-    const dayLossPct = ((acc.dayStartEquity - acc.equity) / acc.dayStartEquity) * 100;
+    const dayLossPct = (acc.dayStartEquity - acc.equity) / acc.dayStartEquity;
     if (dayLossPct >= this.config.dailyLossLimitPct) {
       this.trigger('global', this.config.dailyLossState, `DAILY_LOSS_LIMIT: lossPct=${round6(dayLossPct)} maxPct=${this.config.dailyLossLimitPct}`);
       if (!reducing || this.config.dailyLossState === 'HALTED') {
         out.push({ code: 'DAILY_LOSS_LIMIT', detail: { lossPct: dayLossPct, maxPct: this.config.dailyLossLimitPct } });
       }
     }
-    const drawdownPct = ((acc.peakEquity - acc.equity) / acc.peakEquity) * 100;
+    const drawdownPct = (acc.peakEquity - acc.equity) / acc.peakEquity;
     if (drawdownPct >= this.config.drawdownHaltPct) {
       this.trigger('global', 'HALTED', `DRAWDOWN_HALT: drawdownPct=${round6(drawdownPct)} maxPct=${this.config.drawdownHaltPct}`);
       out.push({ code: 'DRAWDOWN_HALT', detail: { drawdownPct, maxPct: this.config.drawdownHaltPct } });

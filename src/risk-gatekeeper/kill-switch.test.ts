@@ -135,7 +135,7 @@ describe('hard kill (HALTED)', () => {
   });
 
   it('an_automatic_drawdown_halt_also_flattens', async () => {
-    const f = makeFixture({ drawdownHaltPct: 10, dailyLossLimitPct: 50 });
+    const f = makeFixture({ drawdownHaltPct: 0.1, dailyLossLimitPct: 0.5 });
     const venue = new RecordingVenue([{ symbol: 'BTC/USD', quantity: 1 }]);
     const ks = new KillSwitch({ store: f.store, gatekeeper: f.gk, audit: f.audit, venue });
     f.ctx.setAccount({ equity: 90_000, peakEquity: 100_000, dayStartEquity: 95_000, timeMs: T0_MS });

@@ -128,7 +128,7 @@ export function trustedPriceOrReject(
 export function checkCollar(order: OrderIntent, trusted: number, collarPct: number, out: Rejection[]): void {
   const p = order.limitPrice ?? order.referencePrice;
   if (p === undefined) return;
-  const offPct = (Math.abs(p - trusted) / trusted) * 100;
+  const offPct = Math.abs(p - trusted) / trusted;
   // A tiny tolerance so that a price exactly on the collar's edge passes despite binary rounding.
   if (offPct > collarPct * (1 + 1e-12)) {
     out.push({ code: 'PRICE_COLLAR', detail: { trusted, got: p, offPct, maxPct: collarPct } });

@@ -16,7 +16,7 @@ export const ETH: Instrument = defineInstrument({ symbol: 'ETH/USD', tickSize: 0
 export const TEST_LIMITS: GatekeeperConfigInput = {
   limits: { maxOrderQty: 1, maxOrderNotionalQuote: 20_000, maxPositionQty: 2, maxPositionNotionalQuote: 60_000 },
   maxGrossExposureQuote: 80_000,
-  collarPct: 5,
+  collarPct: 0.05,
   maxPriceAgeSec: 60,
   maxAccountAgeSec: 60,
   maxOpenOrders: 3,
@@ -24,8 +24,8 @@ export const TEST_LIMITS: GatekeeperConfigInput = {
   maxOrdersPerMin: 1000,
   circuitBreakerActionsPerMin: 1000,
   maxRepeats: 1000,
-  dailyLossLimitPct: 5,
-  drawdownHaltPct: 20,
+  dailyLossLimitPct: 0.05,
+  drawdownHaltPct: 0.2,
 };
 
 export interface Fixture {
