@@ -2,33 +2,12 @@
  * `bulwark backtest --data FILE | --synth MODEL[:k=v,…] --agent SPEC [--rules FILE] [--risk FILE] …`:
  * one run through the full chain, its files and report.html in --out, a summary table (or one JSON object).
  */
-import { existsSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { resolveHome } from '../../security/index.js';
-import {
-  type BacktestJob,
-  createJobAgent,
-  loadCheckpointAgent,
-  openRunAudit,
-  prepareJob,
-  renderSummary,
-  runJob,
-  writeReportHtml,
-  writeRunFiles,
-  type BacktestRecord,
-  type JobAgent,
-  type PreparedJob,
-  annualisedCaveat,
-} from '../../backtests/index.js';
-import {
-  type CodeOrigin,
-  type SandboxedBacktestAgent,
-  isModuleAgentSpec,
-  openSandboxedBacktestAgent,
-  parseSandboxLimits,
-  parseTier,
-} from '../../sandbox/index.js';
+import { type BacktestJob, renderSummary, annualisedCaveat } from '../../backtests/index.js';
+import { type BacktestRunOptions, type BacktestRunResult, runBacktestInto } from '../../jobs/index.js';
+import { type CodeOrigin, parseTier } from '../../sandbox/index.js';
 import { parseNumberFlag, parseWholeNumberFlag } from '../flags.js';
 
 export interface BacktestFlags {
@@ -122,91 +101,28 @@ export function registerBacktestCommand(program: Command): void {
     });
 }
 
-export interface BacktestCommandResult {
-  readonly record: BacktestRecord;
-  readonly source: string;
-  readonly out: string;
-  readonly notes: readonly string[];
-  readonly files: Record<string, string>;
+export type BacktestCommandResult = BacktestRunResult;
+
+const ORIGINS: readonly CodeOrigin[] = ['local', 'third-party'];
+
+/** The flags of a run turned into typed options (each error names its flag). */
+export function backtestRunOptions(flags: BacktestFlags, job: BacktestJob = jobFromFlags(flags)): BacktestRunOptions {
+  const origin = ORIGINS.find((o) => o === (flags.origin ?? 'local'));
+  if (origin === undefined) throw new RangeError(`--origin: must be local or third-party, got '${flags.origin ?? ''}'`);
+  return {
+    job,
+    out: flags.out ?? join('runs', `backtest-${new Date().toISOString().replace(/[:.]/g, '-')}`),
+    ...(flags.tier === undefined ? {} : { tier: parseTier(flags.tier) }),
+    origin,
+    ...(flags.trustedKeys === undefined ? {} : { trustedKeysDir: flags.trustedKeys }),
+    ...(flags.decisionTimeoutMs === undefined ? {} : { decisionTimeoutMs: parseNumberFlag(flags.decisionTimeoutMs, '--decision-timeout-ms', { atLeast: 1 }) }),
+    home: resolveHome(flags.home),
+    ...(flags.sealEvery === undefined ? {} : { sealEvery: parseWholeNumberFlag(flags.sealEvery, '--seal-every', 1) }),
+    ...(flags.sealIntervalMs === undefined ? {} : { sealIntervalMs: parseNumberFlag(flags.sealIntervalMs, '--seal-interval-ms', { above: 0 }) }),
+  };
 }
 
 /** The whole `bulwark backtest` command short of printing: load, run the chain, write the files and the report. */
 export async function runBacktestCommand(flags: BacktestFlags): Promise<BacktestCommandResult> {
-  const job = jobFromFlags(flags);
-  const prepared = await prepareJob(job);
-  // Load the agent before creating the output directory, so a bad --agent leaves nothing behind.
-  const sandboxed = await openModuleAgent(flags, job.seed ?? 0);
-  const jobAgent = sandboxed?.jobAgent ?? (await createJobAgent(job.agent, prepared, loadCheckpointAgent));
-  try {
-    return await runAndWrite(flags, job, prepared, jobAgent, sandboxed?.agent ?? null);
-  } finally {
-    await sandboxed?.agent.close();
-  }
-}
-
-const ORIGINS: readonly CodeOrigin[] = ['local', 'third-party'];
-
-/** A JavaScript module agent runs in the sandbox tier its risk score and --tier give; other agents in-process. */
-async function openModuleAgent(flags: BacktestFlags, seed: number): Promise<{ agent: SandboxedBacktestAgent; jobAgent: JobAgent } | null> {
-  const requestedTier = flags.tier === undefined ? undefined : parseTier(flags.tier);
-  if (!isModuleAgentSpec(flags.agent)) {
-    if (requestedTier !== undefined && requestedTier > 0) {
-      throw new RangeError(`--tier: applies to JavaScript module agents (--agent FILE.mjs); '${flags.agent}' is built in or a checkpoint and runs in-process`);
-    }
-    return null;
-  }
-  const origin = flags.origin ?? 'local';
-  const knownOrigin = ORIGINS.find((o) => o === origin);
-  if (knownOrigin === undefined) throw new RangeError(`--origin: must be local or third-party, got '${origin}'`);
-  const limits = parseSandboxLimits(
-    flags.decisionTimeoutMs === undefined ? {} : { decisionTimeoutMs: parseNumberFlag(flags.decisionTimeoutMs, '--decision-timeout-ms', { atLeast: 1 }) },
-    '--decision-timeout-ms',
-  );
-  const { agent, choice, signed } = await openSandboxedBacktestAgent({
-    spec: flags.agent,
-    ...(requestedTier === undefined ? {} : { requestedTier }),
-    origin: knownOrigin,
-    ...(flags.trustedKeys === undefined ? {} : { trustedKeysDir: flags.trustedKeys }),
-    limits,
-    seed,
-  });
-  const note = `Agent runs in sandbox tier ${choice.tier} (floor ${choice.floor}, risk score ${choice.score}; ${signed ? 'signed by a trusted key' : 'unsigned'}).`;
-  return { agent, jobAgent: { agent, notes: [note] } };
-}
-
-async function runAndWrite(
-  flags: BacktestFlags,
-  job: BacktestJob,
-  prepared: PreparedJob,
-  jobAgent: JobAgent,
-  sandboxed: SandboxedBacktestAgent | null,
-): Promise<BacktestCommandResult> {
-  const out = resolve(flags.out ?? join('runs', `backtest-${new Date().toISOString().replace(/[:.]/g, '-')}`));
-  const createdOut = !existsSync(out);
-  const audit = openRunAudit(out, {
-    home: resolveHome(flags.home),
-    ...(flags.sealEvery === undefined ? {} : { sealEvery: parseWholeNumberFlag(flags.sealEvery, '--seal-every', 1) }),
-    ...(flags.sealIntervalMs === undefined ? {} : { sealIntervalMs: parseNumberFlag(flags.sealIntervalMs, '--seal-interval-ms', { above: 0 }) }),
-  });
-  if (sandboxed !== null) sandboxed.audit = audit.log;
-  let rec;
-  try {
-    rec = await runJob(job, { prepared, jobAgent, audit: audit.log });
-  } catch (err) {
-    // A failed run leaves no half-written directory behind (only one this command created).
-    audit.log.close();
-    if (createdOut) rmSync(out, { recursive: true, force: true });
-    throw err;
-  }
-  audit.finish();
-  const written = writeRunFiles(out, rec);
-  const reportPath = join(out, 'report.html');
-  const notes = [`Annualised with ${rec.metrics.calendar}.`, ...(jobAgent.notes ?? []), ...(sandboxed === null ? [] : [sandboxed.summary()])];
-  const caveat = annualisedCaveat(rec.metrics);
-  writeReportHtml(reportPath, [rec], {
-    title: `Backtest: ${rec.agent}`,
-    notes: [`Data: ${prepared.source}, ${rec.bars.length} bars. Seed ${prepared.seed}.`, rec.limits.note, ...notes, ...(caveat === null ? [] : [caveat])],
-  });
-  const files = { ...Object.fromEntries(written.files.map((f) => [f.split('/').pop() ?? f, f])), 'report.html': reportPath, 'audit.jsonl': audit.path, 'run.json': join(out, 'run.json') };
-  return { record: rec, source: prepared.source, out, notes, files };
+  return runBacktestInto(backtestRunOptions(flags));
 }
