@@ -13,6 +13,7 @@ import type { EpochStats } from './lagrangian-ppo.js';
 import type { Mlp } from './mlp.js';
 import type { PpoHyperparams } from './ppo-config.js';
 import type { RunningMeanStd, RunningStatsState } from './running-stats.js';
+import type { TrainingProvenance } from './provenance.js';
 import type { TrainedEnv } from './trained-env.js';
 
 export const CHECKPOINT_FORMAT = 'bulwark.ppo-lag.checkpoint.v1';
@@ -42,6 +43,8 @@ export interface PpoLagCheckpoint {
   history: EpochStats[];
   /** The env the policy was trained on (observation layout, actions, masks); absent in older checkpoints. */
   env?: TrainedEnv;
+  /** What it was trained on (rules, data range, fill model); absent in older checkpoints and outside `bulwark train`. */
+  provenance?: TrainingProvenance;
 }
 
 /** The live training objects a checkpoint is read from and written to. */

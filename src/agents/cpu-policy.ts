@@ -87,6 +87,11 @@ export class CpuPolicy implements Agent {
 
   reset(): void {}
 
+  /** Restarts the sampling stream (an evaluation's `--seed`). */
+  reseed(seed: number): void {
+    this.rng.reseed(seed);
+  }
+
   act(obs: Float32Array, mask?: Uint8Array | null, options?: ActOptions): number | Float32Array {
     return actionFromOutputs(this.actorOutputs(obs), this.action, this.logStd, mask ?? null, this.rng, options?.deterministic ?? false);
   }

@@ -51,11 +51,25 @@ export {
   runTrainJob,
   loadTrainFile,
   METRIC_COLUMNS,
+  WALL_CLOCK_COLUMNS,
+  type MetricRow,
+  type EvalColumns,
   type TrainFile,
   type TrainRunOptions,
   type TrainSummary,
 } from './train-run.js';
 export { learningCurveHtml } from './learning-curve.js';
+export { evaluatePolicy, meanSd, type EvalOptions, type EvalSummary, type EpisodeScore, type MeanSd } from './evaluate-policy.js';
+export {
+  type TrainingProvenance,
+  type DataIdentity,
+  provenanceWarnings,
+  heldOutRange,
+  csvIdentity,
+  synthIdentity,
+  rulesHash,
+} from './provenance.js';
+export { buildInfo, type BuildInfo } from './build-info.js';
 export {
   BuyAndHoldAgent,
   RandomAgent,

@@ -60,6 +60,23 @@ export interface PpoLagConfig extends PpoHyperparamsInput {
   onCheckpoint?: (checkpoint: PpoLagCheckpoint) => void | Promise<void>;
   /** Continue a run from this checkpoint (same config required). */
   resume?: PpoLagCheckpoint;
+  /**
+   * The envs' episode length in steps. When no episode finishes in an epoch, λ is updated from the epoch's mean
+   * cost per step × this length (an estimate of the episode cost); without it λ stays put that epoch.
+   */
+  episodeLength?: number;
+  /** Told once per run about a condition worth a human's attention (λ estimated from partial episodes). */
+  onWarning?: (message: string) => void;
+  /**
+   * Asked after each epoch; true ends training after that epoch with a checkpoint of it (how SIGINT stops a run
+   * without losing the finished epoch). The run's result then holds the epochs done so far.
+   */
+  stopRequested?: () => boolean;
+  /**
+   * Every `every` epochs (and after the last), called with a snapshot of the policy before `onEpoch`, e.g. to score
+   * it on held-out data. It must not draw from the training Rng: training is the same with or without it.
+   */
+  evaluate?: { every: number; run: (snapshot: PpoLagCheckpoint) => void | Promise<void> };
 }
 
 /** One line of the learning curve; a pure function of config and seed (no wall-clock values). */
@@ -73,6 +90,11 @@ export interface EpochStats {
   episodes: number;
   /** λ used for this epoch's policy update. */
   lambda: number;
+  /**
+   * The episode cost λ was updated from: `episodeCost`, or, when no episode finished, the epoch's mean cost per
+   * step × the episode length (NaN when neither is known; λ then stays put).
+   */
+  lambdaCost: number;
   costLimit: number;
   pgLoss: number;
   vLossReward: number;
@@ -110,12 +132,35 @@ export interface PpoLagResult {
   /** Threads the update ran on (the fused kernel and the wasm backend use one). */
   updateThreads: number;
   hyperparams: PpoHyperparams;
+  /** True when `stopRequested` ended the run before its last epoch. */
+  stopped: boolean;
 }
 
 export async function trainPpoLag(config: PpoLagConfig): Promise<PpoLagResult> {
   // ---- config and derived sizes ------------------------------------------------------------------------------
   const backend = await initBackend(config.backend ?? 'auto');
-  const { makeEnv, makeVecEnv, useMask, onEpoch, checkpointEvery = 0, onCheckpoint, resume, backend: _b, updateKernel: kernelPref = 'auto', ...rest } = config;
+  const {
+    makeEnv,
+    makeVecEnv,
+    useMask,
+    onEpoch,
+    checkpointEvery = 0,
+    onCheckpoint,
+    resume,
+    backend: _b,
+    updateKernel: kernelPref = 'auto',
+    episodeLength,
+    onWarning,
+    stopRequested,
+    evaluate,
+    ...rest
+  } = config;
+  if (episodeLength !== undefined && !(Number.isInteger(episodeLength) && episodeLength >= 1)) {
+    throw new RangeError(`episodeLength: must be a whole number >= 1, got ${episodeLength}`);
+  }
+  if (evaluate !== undefined && !(Number.isInteger(evaluate.every) && evaluate.every >= 1)) {
+    throw new RangeError(`evaluate.every: must be a whole number >= 1, got ${evaluate.every}`);
+  }
   const h = resolveHyperparams(rest);
   const { batchSize, minibatchSize } = deriveSizes(h);
   const N = h.numEnvs;
@@ -250,6 +295,8 @@ export async function trainPpoLag(config: PpoLagConfig): Promise<PpoLagResult> {
   };
 
   const started = performance.now();
+  let warnedNoEpisode = false;
+  let stopped = false;
   for (let epoch = startEpoch; epoch < h.epochs; epoch++) {
     const epochStart = performance.now();
     // ---- rollout -------------------------------------------------------------------------------------------
@@ -261,6 +308,7 @@ export async function trainPpoLag(config: PpoLagConfig): Promise<PpoLagResult> {
     let sumRet = 0;
     let sumCost = 0;
     let sumLen = 0;
+    let sumStepCost = 0;
     let maskedActions = 0;
     let maskedSteps = 0;
     let clippedActions = 0;
@@ -309,6 +357,7 @@ export async function trainPpoLag(config: PpoLagConfig): Promise<PpoLagResult> {
         b_cost[i] = r.costs[e];
         epRet[e] += r.rewards[e];
         epCost[e] += r.costs[e];
+        sumStepCost += r.costs[e];
         epLen[e]++;
         const done = r.terminated[e] === 1 || r.truncated[e] === 1;
         b_done[i] = done ? 1 : 0;
@@ -351,8 +400,19 @@ export async function trainPpoLag(config: PpoLagConfig): Promise<PpoLagResult> {
     }
 
     // ---- λ update from this epoch's mean episode cost (OmniSafe updates before the policy step) -----------
+    // With no finished episode (rollouts shorter than episodes), the mean cost per step scaled to the episode
+    // length stands in for it, so λ still answers a violated limit instead of freezing (issue 15).
     const jc = finished > 0 ? sumCost / finished : NaN;
-    const lambda = lagrange.update(jc);
+    const lambdaCost = finished > 0 ? jc : episodeLength !== undefined ? (sumStepCost / batchSize) * episodeLength : NaN;
+    if (finished === 0 && !warnedNoEpisode && h.algorithm !== 'ppo') {
+      warnedNoEpisode = true;
+      onWarning?.(
+        episodeLength !== undefined
+          ? `epoch ${epoch + 1}: no episode finished within the rollout (${T} steps per env); λ is updated from the cost per step × the episode length (${episodeLength}) until episodes finish. Set rolloutSteps >= the episode length for exact episode costs.`
+          : `epoch ${epoch + 1}: no episode finished within the rollout (${T} steps per env) and the episode length is unknown; λ does not move this epoch. Set rolloutSteps >= the episode length.`,
+      );
+    }
+    const lambda = lagrange.update(lambdaCost);
 
     // ---- GAE for reward and cost; the combined advantage --------------------------------------------------
     computeGae({ steps: T, numEnvs: N, signal: b_rew, values: b_vr, dones: b_done, lastValues: lastVr, gamma: h.gamma, gaeLambda: h.gaeLambda }, b_advR, b_retR);
@@ -403,6 +463,7 @@ export async function trainPpoLag(config: PpoLagConfig): Promise<PpoLagResult> {
       episodeLength: finished > 0 ? sumLen / finished : NaN,
       episodes: finished,
       lambda,
+      lambdaCost,
       costLimit: h.costLimit,
       pgLoss: sums.pg / sums.n,
       vLossReward: sums.vr / sums.n,
@@ -418,6 +479,11 @@ export async function trainPpoLag(config: PpoLagConfig): Promise<PpoLagResult> {
       clippedActions,
     };
     history.push(stats);
+    const last = epoch + 1 === h.epochs;
+    if (evaluate && (last || (epoch + 1) % evaluate.every === 0)) {
+      fused?.store(parts);
+      await evaluate.run(snapshotCheckpoint(parts, { epoch: epoch + 1, envSteps: stats.envSteps, history, hyperparams: h, backend: backend.name, updateKernel }));
+    }
     const now = performance.now();
     await onEpoch?.(stats, {
       elapsedMs: now - started,
@@ -427,11 +493,13 @@ export async function trainPpoLag(config: PpoLagConfig): Promise<PpoLagResult> {
       updateMs: now - updateStart,
       minibatches: sums.n,
     });
-    const last = epoch + 1 === h.epochs;
-    if (onCheckpoint && (last || (checkpointEvery > 0 && (epoch + 1) % checkpointEvery === 0))) {
+    // Asked after the epoch's callbacks: a SIGINT handler runs at their awaits, and this epoch is then complete.
+    stopped = !last && stopRequested?.() === true;
+    if (onCheckpoint && (last || stopped || (checkpointEvery > 0 && (epoch + 1) % checkpointEvery === 0))) {
       fused?.store(parts);
       await onCheckpoint(snapshotCheckpoint(parts, { epoch: epoch + 1, envSteps: stats.envSteps, history, hyperparams: h, backend: backend.name, updateKernel }));
     }
+    if (stopped) break;
   }
 
   // ---- the policy keeps the actor; everything else is released ------------------------------------------
@@ -445,7 +513,7 @@ export async function trainPpoLag(config: PpoLagConfig): Promise<PpoLagResult> {
     h.algorithm,
   );
   releaseTraining();
-  return { policy, history, backend, updateKernel, updateThreads: 1, hyperparams: h };
+  return { policy, history, backend, updateKernel, updateThreads: 1, hyperparams: h, stopped };
 
   // ---- minibatch plumbing (closures over the buffers above) -------------------------------------------
   function gatherMinibatch(inds: Int32Array, from: number): void {

@@ -10,6 +10,7 @@ import { ValidationError, parseWithSchema } from '../core/index.js';
 import { CHECKPOINT_FORMAT, decodeF32, type PpoLagCheckpoint } from './checkpoint.js';
 import { CpuPolicy, type DenseLayer } from './cpu-policy.js';
 import type { ActionKindOf } from './policy.js';
+import { parseProvenance, type TrainingProvenance } from './provenance.js';
 import { parseTrainedEnv, type TrainedEnv } from './trained-env.js';
 
 export interface LoadedPolicy {
@@ -20,6 +21,10 @@ export interface LoadedPolicy {
   readonly algorithm: string;
   readonly epoch: number;
   readonly seed: number;
+  /** What it was trained on; null for checkpoints written before provenance was recorded. */
+  readonly provenance: TrainingProvenance | null;
+  /** The training run's cost limit (per episode). */
+  readonly costLimit: number;
 }
 
 /** The fields of a checkpoint a policy is rebuilt from (the optimiser and critic state are not needed). */
@@ -33,10 +38,12 @@ const policyPartsSchema = z.looseObject({
     algorithm: z.string(),
     hiddenSizes: z.array(z.number().int().min(1)).min(1),
     normalizeObs: z.boolean(),
+    costLimit: z.number(),
   }),
   weights: z.looseObject({ actor: z.array(z.string()), logStd: z.string() }),
   obsStats: z.looseObject({ mean: z.array(z.number()), var: z.array(z.number()), count: z.number() }),
   env: z.unknown().optional(),
+  provenance: z.unknown().optional(),
 });
 
 /**
@@ -78,7 +85,8 @@ export async function loadPolicyCheckpoint(path: string, field = 'checkpoint'): 
     throw new Error(`${field}: ${file} records no env section (observation layout, actions); it predates self-describing checkpoints: train it again`);
   }
   const env = parseTrainedEnv(parts.env, `${file} env`);
-  return { ...rebuild(parts, env, file), env, path: file };
+  const provenance = parts.provenance === undefined ? null : parseProvenance(parts.provenance, file);
+  return { ...rebuild(parts, env, file), env, path: file, provenance, costLimit: parts.hyperparams.costLimit };
 }
 
 /** The policy of an in-memory checkpoint (e.g. from trainPpoLag's onCheckpoint) whose `env` section is set. */

@@ -5,22 +5,29 @@
  * (nothing here imports cli/). Progress goes to the caller through callbacks, so the job draws nothing itself.
  */
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseWithSchema, requireNonEmptyDocument, ValidationError } from '../core/index.js';
 import { type Rules, loadRulesFile, parseRules } from '../constraints/index.js';
-import { tradingEnvConfigSchema } from '../env/index.js';
-import { initBackend } from './backend.js';
+import { type ConstraintsOption, parseTradingEnvConfig, resolveEpisodeRange, tradingEnvConfigSchema } from '../env/index.js';
+import { initBackend, type BackendInfo } from './backend.js';
+import { buildInfo } from './build-info.js';
 import { readCheckpointFile, writeCheckpointFile, type PpoLagCheckpoint } from './checkpoint.js';
+import { evaluatePolicy } from './evaluate-policy.js';
 import { trainPpoLag, type EpochProgress, type EpochStats } from './lagrangian-ppo.js';
 import { learningCurveHtml } from './learning-curve.js';
+import { policyFromCheckpoint } from './policy-checkpoint.js';
 import { deriveSizes, ppoHyperSchema } from './ppo-config.js';
+import { type DataIdentity, type TrainingProvenance, csvIdentity, provenanceWarnings, recordProvenance, synthIdentity } from './provenance.js';
 import { loadTradingDataset, parseDataSource, regimeSourceText, tradingVecEnvFactory, type DataSource } from './trading-setup.js';
-import { describeTrainedEnv } from './trained-env.js';
+import { type TrainedEnv, checkObservationLayout, describeTrainedEnv } from './trained-env.js';
 
 const DEFAULT_DATA = regimeSourceText(20_000, 1);
+
+/** Metric keys that hold wall-clock values: they differ between otherwise identical runs. */
+export const WALL_CLOCK_COLUMNS: readonly string[] = ['time', 'wallSeconds'];
 
 const trainFileSchema = z.strictObject({
   /** PPO-Lag hyperparameters (see agents/ppo-config.ts). */
@@ -53,12 +60,56 @@ const trainFileSchema = z.strictObject({
     .default({ useMask: true, constraintMode: 'lenient', env: tradingEnvConfigSchema.parse({}) }),
   /** Checkpoint every this many epochs (the last epoch is always saved). */
   checkpointEvery: z.number().int().min(0).default(10),
+  /**
+   * Score the policy on held-out data every `every` epochs (and after the last), into the metric files and the
+   * learning curve. Training is the same with or without it (evaluation draws from its own seed).
+   */
+  eval: z
+    .strictObject({
+      every: z.number().int().min(1),
+      /** A synthetic spec or an OHLCV CSV file (relative to this config file), as task.data. */
+      data: z.string().min(1),
+      episodes: z.number().int().min(1).default(10),
+      deterministic: z.boolean().default(true),
+      seed: z.number().int().min(0).default(0),
+    })
+    .optional(),
 });
 
 export type TrainFile = z.output<typeof trainFileSchema>;
 
+/** Held-out evaluation of an epoch (`eval.every`): blank in the CSV, absent in the JSONL, on other epochs. */
+export interface EvalColumns {
+  evalEpisodes: number;
+  evalReturn: number;
+  evalReturnSd: number;
+  evalCost: number;
+  evalCostSd: number;
+  /** Episodes whose cost exceeded the cost limit. */
+  evalOverLimit: number;
+  evalMaskedSteps: number;
+  evalRejected: number;
+}
+
+const EVAL_COLUMNS: readonly (keyof EvalColumns)[] = [
+  'evalEpisodes',
+  'evalReturn',
+  'evalReturnSd',
+  'evalCost',
+  'evalCostSd',
+  'evalOverLimit',
+  'evalMaskedSteps',
+  'evalRejected',
+];
+
+/**
+ * One line of the metric files: the epoch's stats (a pure function of config and seed), when it ended (`time`,
+ * ISO UTC) and how long it took (`wallSeconds`), and its held-out evaluation if one ran.
+ */
+export type MetricRow = EpochStats & { time: string; wallSeconds: number } & Partial<EvalColumns>;
+
 /** The columns of `metrics.csv`, in order (the JSONL lines carry the same keys). */
-export const METRIC_COLUMNS: readonly (keyof EpochStats)[] = [
+export const METRIC_COLUMNS: readonly (keyof MetricRow)[] = [
   'epoch',
   'envSteps',
   'episodeReturn',
@@ -79,6 +130,11 @@ export const METRIC_COLUMNS: readonly (keyof EpochStats)[] = [
   'maskedActions',
   'maskedSteps',
   'clippedActions',
+  // Appended columns (issue 15, 17): older readers keep their column positions.
+  'lambdaCost',
+  'time',
+  'wallSeconds',
+  ...EVAL_COLUMNS,
 ];
 
 /** Reads and validates a training config; relative paths in it (data, rules) resolve against its folder. */
@@ -134,8 +190,15 @@ function taskDataText(file: TrainFile): string {
   return bars === undefined && dataSeed === undefined ? DEFAULT_DATA : regimeSourceText(bars ?? 20_000, dataSeed ?? 1);
 }
 
-function csvLine(e: EpochStats): string {
-  return METRIC_COLUMNS.map((k) => String(e[k])).join(',');
+const STAT_KEYS = new Set<string>(METRIC_COLUMNS.filter((k) => k !== 'time' && k !== 'wallSeconds' && !(EVAL_COLUMNS as readonly string[]).includes(k)));
+
+function csvLine(row: MetricRow): string {
+  return METRIC_COLUMNS.map((k) => {
+    const v = row[k];
+    // A stat read back from a checkpoint's JSON has NaN as null: print it as the live run did.
+    if (STAT_KEYS.has(k)) return String(v ?? Number.NaN);
+    return v === undefined || v === null ? '' : String(v);
+  }).join(',');
 }
 
 export interface TrainRunOptions {
@@ -151,12 +214,23 @@ export interface TrainRunOptions {
   data?: string;
   /** Overrides task.rules: a rules file (relative to the working directory). */
   rules?: string;
-  /** Where the run's setup lines go (backend, data, constraints); default stderr. */
+  /** Overrides eval.every / eval.data (eval.data relative to the working directory); both, or eval in the config. */
+  evalEvery?: number;
+  evalData?: string;
+  evalEpisodes?: number;
+  /** The command line that started the run, for meta.json (e.g. ['bulwark', 'train', '--config', …]). */
+  command?: readonly string[];
+  /** Where the run's setup lines and warnings go (backend, data, constraints); default stderr. */
   log?: (line: string) => void;
   /** Called once training is about to start: the epoch range and the cost limit. */
   onStart?: (run: { startEpoch: number; epochs: number; costLimit: number }) => void;
   /** Called after each epoch, once its metrics are written. */
-  onEpoch?: (stats: EpochStats, progress: EpochProgress) => void;
+  onEpoch?: (row: MetricRow, progress: EpochProgress) => void;
+  /**
+   * Aborting it stops the run after the epoch in progress, with a checkpoint of that epoch (SIGINT in the CLI);
+   * the summary then says `interrupted: true`.
+   */
+  signal?: AbortSignal;
 }
 
 export interface TrainSummary {
@@ -169,6 +243,8 @@ export interface TrainSummary {
   episodeCost: number | undefined;
   costLimit: number;
   lambda: number | undefined;
+  /** True when the run stopped early on `signal`; its last checkpoint is the last epoch finished. */
+  interrupted: boolean;
 }
 
 /** A whole training job: validate, train (or resume), write the run directory. */
@@ -179,6 +255,7 @@ export async function runTrainJob(opts: TrainRunOptions): Promise<TrainSummary> 
   const source = opts.data !== undefined ? parseDataSource(opts.data, '--data') : parseDataSource(taskDataText(file), 'task.data', dirname(opts.config));
   // Record the source as resolved (CSV paths absolute), so config.json says exactly what was trained on.
   file.task = { ...file.task, data: source.kind === 'csv' ? source.path : source.text, bars: undefined, dataSeed: undefined };
+  const evalSource = resolveEval(file, opts);
   const out = opts.out || join('runs', `ppo-${file.train.algorithm}-seed${file.train.seed}`);
   const ckptDir = join(out, 'checkpoints');
   if (opts.resume === true && !existsSync(join(ckptDir, 'last.json'))) {
@@ -190,13 +267,39 @@ export async function runTrainJob(opts: TrainRunOptions): Promise<TrainSummary> 
   }
   if (resume) await checkSameTask(join(out, 'config.json'), file);
   const createdOut = !existsSync(out);
+  const meta = new RunMeta(join(out, 'meta.json'), opts.command);
   try {
-    return await trainInto(out, file, source, resume, opts);
+    return await trainInto(out, file, source, evalSource, resume, opts, meta);
   } catch (err) {
     // A run that fails before its first checkpoint leaves no half-written directory (only one it created).
     if (createdOut && !existsSync(join(ckptDir, 'last.json'))) await rm(out, { recursive: true, force: true });
+    else await meta.end('failed', null, err instanceof Error ? err.message : String(err)).catch(() => undefined);
     throw err;
   }
+}
+
+/** The eval section with the flags applied, its data source checked now (before anything is written). */
+function resolveEval(file: TrainFile, opts: TrainRunOptions): DataSource | null {
+  const fromFlags = opts.evalEvery !== undefined || opts.evalData !== undefined || opts.evalEpisodes !== undefined;
+  if (fromFlags) {
+    const every = opts.evalEvery ?? file.eval?.every;
+    const data = opts.evalData ?? file.eval?.data;
+    if (every === undefined || data === undefined) {
+      throw new RangeError(`--eval-every and --eval-data: give both (or an eval section in the config); got ${every === undefined ? 'no --eval-every' : 'no --eval-data'}`);
+    }
+    file.eval = { episodes: 10, deterministic: true, seed: 0, ...file.eval, every, data, ...(opts.evalEpisodes === undefined ? {} : { episodes: opts.evalEpisodes }) };
+    const source = opts.evalData !== undefined ? parseDataSource(opts.evalData, '--eval-data') : parseDataSource(data, 'eval.data', dirname(opts.config));
+    file.eval.data = source.kind === 'csv' ? source.path : source.text;
+    return source;
+  }
+  if (file.eval === undefined) return null;
+  const source = parseDataSource(file.eval.data, 'eval.data', dirname(opts.config));
+  file.eval.data = source.kind === 'csv' ? source.path : source.text;
+  return source;
+}
+
+async function identityOf(source: DataSource): Promise<DataIdentity> {
+  return source.kind === 'csv' ? csvIdentity(source.path) : synthIdentity(source.text);
 }
 
 /** Trains (or resumes) into `out`, writing config, metadata, metrics, checkpoints and the learning curve. */
@@ -204,8 +307,10 @@ async function trainInto(
   out: string,
   file: TrainFile,
   source: DataSource,
+  evalSource: DataSource | null,
   resume: PpoLagCheckpoint | undefined,
   opts: TrainRunOptions,
+  meta: RunMeta,
 ): Promise<TrainSummary> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const ckptDir = join(out, 'checkpoints');
@@ -223,19 +328,30 @@ async function trainInto(
       ? 'constraints: none (no task.rules): the envs mask nothing'
       : `constraints: ${ruleSummary(rules)} (${file.task.constraintMode}); the policy ${file.task.useMask ? 'sees' : 'does not see'} the mask`,
   );
+  const envConfig = parseTradingEnvConfig(file.task.env, 'task.env');
+  const provenance = recordProvenance({
+    rules,
+    data: await identityOf(source),
+    bars: dataset.bars,
+    range: resolveEpisodeRange(envConfig, dataset),
+    fill: envConfig.fill,
+    initialCash: envConfig.initialCash,
+    constraintMode: file.task.constraintMode,
+  });
+  const evaluation = evalSource === null || file.eval === undefined ? null : await prepareEvaluation(evalSource, file, trainedEnv, provenance, constraints, log);
+
   await mkdir(ckptDir, { recursive: true });
   await writeFile(join(out, 'config.json'), `${JSON.stringify(file, null, 2)}\n`);
-  await writeFile(
-    join(out, 'meta.json'),
-    `${JSON.stringify({ backend: backend.name, backendSkipped: backend.skipped, tfjs: backend.tfjsVersion, node: process.version, seed: file.train.seed, data: description, resumedFromEpoch: resume?.epoch ?? null }, null, 2)}\n`,
-  );
-  // Metric files restart from the checkpoint's history, so a resumed run's files equal an uninterrupted run's.
+  await meta.start({ backend, seed: file.train.seed, data: description, resumedFromEpoch: resume?.epoch ?? null });
+  // Metric files restart from the checkpoint's history (epochs after it are run again), keeping the times and
+  // evaluations the earlier session logged for those epochs, so a resumed run's files equal an uninterrupted run's.
   const jsonlPath = join(out, 'metrics.jsonl');
   const csvPath = join(out, 'metrics.csv');
-  const past = resume?.history ?? [];
-  await writeFile(jsonlPath, past.map((e) => `${JSON.stringify(e)}\n`).join(''));
-  await writeFile(csvPath, `${METRIC_COLUMNS.join(',')}\n${past.map((e) => `${csvLine(e)}\n`).join('')}`);
+  const rows = resume ? await pastRows(jsonlPath, resume.history) : [];
+  await writeFile(jsonlPath, rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  await writeFile(csvPath, `${METRIC_COLUMNS.join(',')}\n${rows.map((r) => `${csvLine(r)}\n`).join('')}`);
 
+  const evals = new Map<number, EvalColumns>();
   opts.onStart?.({ startEpoch: resume?.epoch ?? 0, epochs: file.train.epochs, costLimit: file.train.costLimit });
   const result = await trainPpoLag({
     ...file.train,
@@ -243,21 +359,29 @@ async function trainInto(
     useMask: file.task.useMask,
     resume,
     checkpointEvery: file.checkpointEvery,
+    episodeLength: envConfig.episodeLength,
+    onWarning: (message) => log(`warning: ${message}`),
+    stopRequested: () => opts.signal?.aborted === true,
+    ...(evaluation === null ? {} : { evaluate: { every: evaluation.every, run: (c) => void evals.set(c.epoch, evaluation.run({ ...c, env: trainedEnv })) } }),
     onEpoch: async (e, p) => {
-      await appendFile(jsonlPath, `${JSON.stringify(e)}\n`);
-      await appendFile(csvPath, `${csvLine(e)}\n`);
-      opts.onEpoch?.(e, p);
+      const row: MetricRow = { ...e, time: new Date().toISOString(), wallSeconds: (p.rolloutMs + p.updateMs) / 1000, ...evals.get(e.epoch) };
+      rows.push(row);
+      await appendFile(jsonlPath, `${JSON.stringify(row)}\n`);
+      await appendFile(csvPath, `${csvLine(row)}\n`);
+      opts.onEpoch?.(row, p);
     },
     onCheckpoint: async (snapshot) => {
-      // The env section makes the checkpoint self-describing: `bulwark backtest --agent` rebuilds the observations from it.
-      const c = { ...snapshot, env: trainedEnv };
+      // The env section makes the checkpoint self-describing: `bulwark backtest --agent` rebuilds the observations
+      // from it; the provenance lets it warn when rules, fill model or data differ from training.
+      const c = { ...snapshot, env: trainedEnv, provenance };
       await writeCheckpointFile(join(ckptDir, `epoch-${String(c.epoch).padStart(5, '0')}.json`), c);
       await writeCheckpointFile(join(ckptDir, 'last.json'), c);
     },
   });
   result.policy.dispose();
-  await writeFile(join(out, 'curve.html'), learningCurveHtml(`PPO (${file.train.algorithm}) seed ${file.train.seed}`, result.history));
+  await writeFile(join(out, 'curve.html'), learningCurveHtml(`PPO (${file.train.algorithm}) seed ${file.train.seed}`, rows));
   const last = result.history.at(-1);
+  await meta.end(result.stopped ? 'interrupted' : 'completed', last?.epoch ?? null);
   return {
     out,
     backend: result.backend.name,
@@ -268,7 +392,173 @@ async function trainInto(
     episodeCost: last?.episodeCost,
     costLimit: file.train.costLimit,
     lambda: last?.lambda,
+    interrupted: result.stopped,
   };
+}
+
+/** The held-out evaluation during training: its dataset loaded once, scored on each snapshot's policy. */
+async function prepareEvaluation(
+  source: DataSource,
+  file: TrainFile,
+  trainedEnv: TrainedEnv,
+  provenance: TrainingProvenance,
+  constraints: ConstraintsOption | undefined,
+  log: (line: string) => void,
+): Promise<{ every: number; run: (c: PpoLagCheckpoint) => EvalColumns }> {
+  const settings = file.eval;
+  if (settings === undefined) throw new Error('eval: expected the eval section resolved');
+  const { dataset, description } = await loadTradingDataset(source);
+  checkObservationLayout(trainedEnv, dataset.features, dataset.intervalMs, `eval.data ${description}`);
+  log(`eval: every ${settings.every} epochs, ${settings.episodes} ${settings.deterministic ? 'deterministic' : 'sampled'} episodes on ${description}`);
+  const data = await identityOf(source);
+  for (const w of provenanceWarnings(provenance, { rules: provenance.rules.content as Rules | null, fill: null, data, bars: dataset.bars })) {
+    if (!w.startsWith('Warning: data differs')) log(`eval: ${w}`);
+  }
+  return {
+    every: settings.every,
+    run: (c) => {
+      const { policy } = policyFromCheckpoint(c, `epoch ${c.epoch} snapshot`);
+      const s = evaluatePolicy(policy, trainedEnv, dataset, {
+        episodes: settings.episodes,
+        deterministic: settings.deterministic,
+        seed: settings.seed,
+        costLimit: file.train.costLimit,
+        ...(constraints === undefined ? {} : { constraints }),
+      });
+      return {
+        evalEpisodes: s.episodes,
+        evalReturn: s.return.mean,
+        evalReturnSd: s.return.sd,
+        evalCost: s.cost.mean,
+        evalCostSd: s.cost.sd,
+        evalOverLimit: s.overLimit,
+        evalMaskedSteps: s.maskedSteps.mean,
+        evalRejected: s.rejected.mean,
+      };
+    },
+  };
+}
+
+/**
+ * The rows of the epochs a checkpoint holds: its stats, with the wall-clock and evaluation columns the earlier
+ * session wrote to metrics.jsonl (blank when that file is gone or does not match).
+ */
+async function pastRows(jsonlPath: string, history: readonly EpochStats[]): Promise<MetricRow[]> {
+  const logged = new Map<number, Record<string, unknown>>();
+  try {
+    for (const line of (await readFile(jsonlPath, 'utf8')).split('\n')) {
+      if (line.trim() === '') continue;
+      const row: unknown = JSON.parse(line);
+      if (typeof row === 'object' && row !== null && 'epoch' in row && typeof row.epoch === 'number') logged.set(row.epoch, row as Record<string, unknown>);
+    }
+  } catch {
+    // Missing or torn: the rows are rebuilt from the checkpoint without times.
+  }
+  return history.map((e) => {
+    const old = logged.get(e.epoch);
+    const extras: Partial<MetricRow> = {};
+    if (old) {
+      if (typeof old.time === 'string') extras.time = old.time;
+      if (typeof old.wallSeconds === 'number') extras.wallSeconds = old.wallSeconds;
+      for (const k of EVAL_COLUMNS) if (typeof old[k] === 'number' || old[k] === null) (extras as Record<string, unknown>)[k] = old[k] ?? Number.NaN;
+    }
+    return { time: '', wallSeconds: Number.NaN, ...e, ...extras };
+  });
+}
+
+type SessionStatus = 'running' | 'completed' | 'interrupted' | 'failed';
+
+interface Session {
+  startedAt: string;
+  endedAt: string | null;
+  status: SessionStatus;
+  resumedFromEpoch: number | null;
+  /** Epochs the run holds when this session ended (null until it ends). */
+  lastEpoch: number | null;
+  command: string[] | null;
+  cwd: string;
+  bulwarkVersion: string | null;
+  gitCommit: string | null;
+  backend: string;
+  backendSkipped: string[];
+  tfjs: string;
+  node: string;
+  error?: string;
+}
+
+/**
+ * meta.json: who trained the run and how, one session per invocation (the first, and every resume), the latest
+ * session's fields repeated at the top for a quick read. Written at the start and at the end of each session.
+ */
+class RunMeta {
+  private doc: Record<string, unknown> | null = null;
+  private readonly command: string[] | null;
+
+  constructor(
+    private readonly path: string,
+    command: readonly string[] | undefined,
+  ) {
+    this.command = command === undefined ? null : [...command];
+  }
+
+  async start(run: { backend: BackendInfo; seed: number; data: string; resumedFromEpoch: number | null }): Promise<void> {
+    const previous = run.resumedFromEpoch === null ? [] : await this.previousSessions();
+    const { bulwarkVersion, gitCommit } = buildInfo();
+    const session: Session = {
+      startedAt: new Date().toISOString(),
+      endedAt: null,
+      status: 'running',
+      resumedFromEpoch: run.resumedFromEpoch,
+      lastEpoch: null,
+      command: this.command,
+      cwd: process.cwd(),
+      bulwarkVersion,
+      gitCommit,
+      backend: run.backend.name,
+      backendSkipped: [...run.backend.skipped],
+      tfjs: run.backend.tfjsVersion,
+      node: process.version,
+    };
+    this.doc = {
+      seed: run.seed,
+      data: run.data,
+      bulwarkVersion,
+      gitCommit,
+      backend: run.backend.name,
+      backendSkipped: [...run.backend.skipped],
+      tfjs: run.backend.tfjsVersion,
+      node: process.version,
+      resumedFromEpoch: run.resumedFromEpoch,
+      sessions: [...previous, session],
+    };
+    await this.write();
+  }
+
+  async end(status: SessionStatus, lastEpoch: number | null, error?: string): Promise<void> {
+    if (this.doc === null) return;
+    const sessions = this.doc.sessions as Session[];
+    const current = sessions[sessions.length - 1];
+    Object.assign(current, { endedAt: new Date().toISOString(), status, lastEpoch, ...(error === undefined ? {} : { error }) });
+    await this.write();
+  }
+
+  private async previousSessions(): Promise<unknown[]> {
+    try {
+      const old: unknown = JSON.parse(await readFile(this.path, 'utf8'));
+      if (typeof old === 'object' && old !== null && 'sessions' in old && Array.isArray(old.sessions)) return old.sessions;
+      // A run directory from before sessions were kept: its one session, as far as it is known.
+      if (typeof old === 'object' && old !== null) return [{ ...(old as Record<string, unknown>), status: 'unknown' }];
+    } catch {
+      // Missing or unreadable: the earlier sessions are unknown.
+    }
+    return [];
+  }
+
+  private async write(): Promise<void> {
+    const tmp = `${this.path}.tmp`;
+    await writeFile(tmp, `${JSON.stringify(this.doc, null, 2)}\n`);
+    await rename(tmp, this.path);
+  }
 }
 
 /** A resumed run must train on the same task (data, env, mask): the checkpoint only checks hyperparameters. */

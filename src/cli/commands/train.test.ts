@@ -1,10 +1,12 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { formatBarsCsv, generateSynthetic } from '../../data/index.js';
 import { runCommand } from '../test-helpers/run-command.js';
-import { METRIC_COLUMNS } from '../../agents/index.js';
+import { METRIC_COLUMNS, WALL_CLOCK_COLUMNS } from '../../agents/index.js';
 import { registerTrainCommand, runTrain } from './train.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bulwark-cli-train-'));
@@ -47,6 +49,17 @@ const quiet = <T>(fn: () => Promise<T>): Promise<T> => {
 };
 const train = (opts: Parameters<typeof runTrain>[0]): ReturnType<typeof runTrain> => quiet(() => runTrain({ progress: false, ...opts }));
 const read = (...p: string[]): string => readFileSync(join(...p), 'utf8');
+/** A metrics file with the wall-clock columns blanked: what must be identical between runs of the same seed. */
+function withoutWallClock(text: string, kind: 'csv' | 'jsonl'): string {
+  const lines = text.trimEnd().split('\n');
+  if (kind === 'jsonl') {
+    return lines.map((l) => JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(l) as object).filter(([k]) => !WALL_CLOCK_COLUMNS.includes(k))))).join('\n');
+  }
+  const header = lines[0].split(',');
+  const drop = new Set(WALL_CLOCK_COLUMNS.map((c) => header.indexOf(c)));
+  expect(drop.has(-1)).toBe(false);
+  return lines.map((l) => l.split(',').filter((_, i) => !drop.has(i)).join(',')).join('\n');
+}
 const lastCheckpoint = (out: string): { epoch: number; weights: unknown; optimizers: unknown; lagrange: { lambda: number }; rng: unknown; obsStats: unknown } =>
   JSON.parse(read(out, 'checkpoints', 'last.json'));
 
@@ -138,7 +151,7 @@ describe('bulwark train', () => {
     await train({ config, out: join(dir, 'seed-a') });
     await train({ config, out: join(dir, 'seed-b') });
     await train({ config, out: join(dir, 'seed-7'), seed: '7' });
-    expect(read(dir, 'seed-a', 'metrics.jsonl')).toBe(read(dir, 'seed-b', 'metrics.jsonl'));
+    expect(withoutWallClock(read(dir, 'seed-a', 'metrics.jsonl'), 'jsonl')).toBe(withoutWallClock(read(dir, 'seed-b', 'metrics.jsonl'), 'jsonl'));
     expect(read(dir, 'seed-a', 'checkpoints', 'last.json')).toBe(read(dir, 'seed-b', 'checkpoints', 'last.json'));
     expect(JSON.parse(read(dir, 'seed-7', 'meta.json')).seed).toBe(7);
     expect(JSON.parse(read(dir, 'seed-7', 'config.json')).train.seed).toBe(7);
@@ -154,8 +167,9 @@ describe('bulwark train', () => {
     await expect(train({ config: writeConfig('resume4', { epochs: 4 }), out: resumed })).rejects.toThrow(/already holds a run/);
     await train({ config: writeConfig('resume4', { epochs: 4 }), out: resumed, resume: true });
 
-    expect(read(resumed, 'metrics.jsonl')).toBe(read(straight, 'metrics.jsonl'));
-    expect(read(resumed, 'metrics.csv')).toBe(read(straight, 'metrics.csv'));
+    // Byte-identical but for the wall-clock columns (when each epoch ended, how long it took).
+    expect(withoutWallClock(read(resumed, 'metrics.jsonl'), 'jsonl')).toBe(withoutWallClock(read(straight, 'metrics.jsonl'), 'jsonl'));
+    expect(withoutWallClock(read(resumed, 'metrics.csv'), 'csv')).toBe(withoutWallClock(read(straight, 'metrics.csv'), 'csv'));
     const a = lastCheckpoint(straight);
     const b = lastCheckpoint(resumed);
     expect(b.epoch).toBe(4);
@@ -219,5 +233,172 @@ describe('bulwark train', () => {
     await expect(train({ config: writeConfig('br3', { task: '  rules:\n    max_positon_pct: 0.2' }), out })).rejects.toThrow(/max_positon_pct/);
     await expect(train({ config: writeConfig('br4'), out, rules: join(dir, 'nope.yaml') })).rejects.toThrow(/--rules .*nope\.yaml/);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('bulwark train: workflow (progress, wall clock, meta.json, SIGINT, held-out eval, provenance, λ)', () => {
+  it('metrics_csv_keeps_the_old_columns_first_and_appends_lambda_cost_time_and_wall_seconds_and_progress_is_one_line_per_epoch', async () => {
+    const out = join(dir, 'wall');
+    let text = '';
+    await quiet(() => runTrain({ config: writeConfig('wall', { epochs: 3 }), out, progress: 'lines', write: (t) => (text += t) }));
+    const lines = text.trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    lines.forEach((l, i) => expect(l).toMatch(new RegExp(`^epoch ${i + 1}/3 \\| steps ${(i + 1) * 32} \\| return -?\\d+\\.\\d{4} \\| cost \\d+\\.\\d{2} / 1 \\| λ \\d+\\.\\d{3} \\| \\d+\\.\\d s$`)));
+    const csv = read(out, 'metrics.csv').trim().split('\n');
+    const header = csv[0].split(',');
+    // The columns readers knew before stay in place; new ones come after them.
+    expect(header.slice(0, 20)).toEqual(['epoch', 'envSteps', 'episodeReturn', 'episodeCost', 'costLimit', 'lambda', 'episodeLength', 'episodes', 'pgLoss', 'vLossReward', 'vLossCost', 'entropy', 'approxKl', 'clipfrac', 'explainedVariance', 'explainedVarianceCost', 'updatePasses', 'maskedActions', 'maskedSteps', 'clippedActions']);
+    expect(header.slice(20, 23)).toEqual(['lambdaCost', 'time', 'wallSeconds']);
+    const started = Date.now() - 10 * 60_000;
+    let previous = 0;
+    for (const row of csv.slice(1)) {
+      const cells = row.split(',');
+      expect(cells).toHaveLength(header.length);
+      const time = Date.parse(cells[header.indexOf('time')]);
+      expect(time).toBeGreaterThan(started);
+      expect(time).toBeGreaterThanOrEqual(previous);
+      previous = time;
+      expect(Number(cells[header.indexOf('wallSeconds')])).toBeGreaterThan(0);
+      // No held-out evaluation ran: its cells are blank, not zeros.
+      expect(cells[header.indexOf('evalReturn')]).toBe('');
+    }
+  });
+
+  it('meta_json_keeps_every_session_with_version_commit_and_command_line', async () => {
+    const out = join(dir, 'meta');
+    await train({ config: writeConfig('meta2', { epochs: 2 }), out, command: ['bulwark', 'train', '--config', 'meta2.yaml'] });
+    const first = JSON.parse(read(out, 'meta.json'));
+    expect(first.sessions).toHaveLength(1);
+    expect(first.sessions[0]).toMatchObject({ status: 'completed', resumedFromEpoch: null, lastEpoch: 2, command: ['bulwark', 'train', '--config', 'meta2.yaml'] });
+    expect(first.bulwarkVersion).toMatch(/^\d+\.\d+\.\d+/);
+    // A git commit when the code runs from a checkout, null otherwise: never a failure.
+    expect(first.gitCommit === null || /^[0-9a-f]{40}$/.test(first.gitCommit)).toBe(true);
+    await train({ config: writeConfig('meta4', { epochs: 4 }), out, resume: true, command: ['bulwark', 'train', '--resume'] });
+    const second = JSON.parse(read(out, 'meta.json'));
+    expect(second.sessions.map((s: { resumedFromEpoch: number | null; lastEpoch: number; status: string }) => [s.resumedFromEpoch, s.lastEpoch, s.status])).toEqual([
+      [null, 2, 'completed'],
+      [2, 4, 'completed'],
+    ]);
+    expect(second.sessions[1].command).toEqual(['bulwark', 'train', '--resume']);
+    expect(second.sessions[0].startedAt).toBe(first.sessions[0].startedAt);
+    expect(second.resumedFromEpoch).toBe(2);
+  });
+
+  it('sigint_in_a_spawned_process_saves_the_finished_epoch_exits_130_and_a_resume_equals_a_straight_run', async () => {
+    const out = join(dir, 'sigint');
+    // Far more epochs than the test waits for: only SIGINT ends this run.
+    const config = writeConfig('sigint', { epochs: 100_000 });
+    // No periodic checkpoints: the one the run leaves is the one SIGINT made.
+    writeFileSync(config, read(config).replace('checkpointEvery: 2', 'checkpointEvery: 0'));
+    const child = spawn(process.execPath, ['--import', './src/test-support/ts-register.mjs', 'src/cli/main.ts', 'train', '--config', config, '--out', out], {
+      cwd: process.cwd(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += String(c)));
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    await new Promise<void>((done, fail) => {
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += String(c);
+        // stderr is a pipe, not a terminal: progress comes as plain lines; interrupt after the second.
+        if (/epoch 2\/100000 \|/.test(stderr) && !child.killed) {
+          child.kill('SIGINT');
+          done();
+        }
+      });
+      child.on('exit', () => fail(new Error(`exited before SIGINT: ${stderr}`)));
+    });
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(/SIGINT: finishing the current epoch/);
+    expect(stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
+    const summary = JSON.parse(stdout);
+    expect(summary.interrupted).toBe(true);
+    const saved = lastCheckpoint(out).epoch;
+    expect(saved).toBe(summary.epochs);
+    expect(saved).toBeGreaterThanOrEqual(2);
+    expect(read(out, 'metrics.jsonl').trim().split('\n')).toHaveLength(saved);
+    expect(existsSync(join(out, 'curve.html'))).toBe(true);
+    expect(JSON.parse(read(out, 'meta.json')).sessions[0]).toMatchObject({ status: 'interrupted', lastEpoch: saved });
+    // Resumed to two more epochs, the run equals one trained straight through.
+    await train({ config: writeConfig('sigint-more', { epochs: saved + 2 }), out, resume: true });
+    const straight = join(dir, 'sigint-straight');
+    await train({ config: writeConfig('sigint-straight', { epochs: saved + 2 }), out: straight });
+    expect(withoutWallClock(read(out, 'metrics.csv'), 'csv')).toBe(withoutWallClock(read(straight, 'metrics.csv'), 'csv'));
+    expect(lastCheckpoint(out).weights).toEqual(lastCheckpoint(straight).weights);
+  }, 180_000);
+
+  it('eval_every_k_then_held_out_columns_on_those_epochs_in_both_files_and_the_curve_and_training_unchanged', async () => {
+    const plain = join(dir, 'no-eval');
+    await train({ config: writeConfig('no-eval', { epochs: 4 }), out: plain });
+    const evald = join(dir, 'with-eval');
+    await train({ config: writeConfig('with-eval', { epochs: 4 }), out: evald, evalEvery: '3', evalData: 'regime:bars=600,seed=9', evalEpisodes: '3' });
+    const rows = read(evald, 'metrics.jsonl').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    // Epoch 3 (every 3) and the last epoch are scored; the others are not.
+    expect(rows.map((r) => r.evalEpisodes ?? null)).toEqual([null, null, 3, 3]);
+    expect(typeof rows[2].evalReturn).toBe('number');
+    expect(rows[2].evalCost as number).toBeGreaterThanOrEqual(0);
+    const csv = read(evald, 'metrics.csv').trim().split('\n').map((l) => l.split(','));
+    const col = csv[0].indexOf('evalReturn');
+    expect(csv.slice(1).map((c) => c[col] !== '')).toEqual([false, false, true, true]);
+    expect(read(evald, 'curve.html')).toContain('held-out return');
+    // Evaluation draws from its own seed: the training itself is the same as without it.
+    expect(lastCheckpoint(evald).weights).toEqual(lastCheckpoint(plain).weights);
+    const strip = (text: string): string =>
+      withoutWallClock(text, 'jsonl').split('\n').map((l) => JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(l) as object).filter(([k]) => !k.startsWith('eval'))))).join('\n');
+    expect(strip(read(evald, 'metrics.jsonl'))).toBe(strip(read(plain, 'metrics.jsonl')));
+    expect(JSON.parse(read(evald, 'config.json')).eval).toMatchObject({ every: 3, data: 'regime:bars=600,seed=9', episodes: 3 });
+    await expect(train({ config: writeConfig('eval-half', { epochs: 2 }), out: join(dir, 'eval-half'), evalEvery: '2' })).rejects.toThrow(/--eval-every and --eval-data: give both/);
+    await expect(train({ config: writeConfig('eval-bad', { epochs: 2 }), out: join(dir, 'eval-bad'), evalEvery: '2', evalData: 'regime:bars=x' })).rejects.toThrow(/--eval-data.*bars/);
+    expect(existsSync(join(dir, 'eval-bad'))).toBe(false);
+  });
+
+  it('checkpoint_records_provenance_rules_with_hash_training_data_range_and_fill_model', async () => {
+    writeFileSync(join(dir, 'prov-rules.yaml'), 'max_position_pct: 0.3\n');
+    const out = join(dir, 'prov');
+    await train({ config: writeConfig('prov', { task: '  data: regime:bars=600,seed=3\n  rules: prov-rules.yaml' }), out });
+    const { provenance } = JSON.parse(read(out, 'checkpoints', 'last.json'));
+    expect(provenance.rules.content).toMatchObject({ max_position_pct: 0.3 });
+    expect(provenance.rules.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(provenance.data).toMatchObject({ kind: 'synthetic', source: 'regime:bars=600,seed=3', bars: 600 });
+    expect(Date.parse(provenance.data.first)).toBe(provenance.data.firstTimeMs);
+    expect(provenance.data.lastTimeMs).toBeGreaterThan(provenance.data.firstTimeMs);
+    expect(provenance.fill).toHaveProperty('spreadBps');
+    expect(provenance.constraintMode).toBe('lenient');
+    // A CSV source is identified by the hash of its bytes.
+    const csvPath = join(dir, 'prov.csv');
+    writeFileSync(csvPath, formatBarsCsv(generateSynthetic({ model: 'gbm', bars: 300, seed: 5 })));
+    const csvOut = join(dir, 'prov-csv');
+    await train({ config: writeConfig('prov-csv'), data: csvPath, out: csvOut });
+    const csvProv = JSON.parse(read(csvOut, 'checkpoints', 'last.json')).provenance;
+    expect(csvProv.data).toMatchObject({ kind: 'csv', source: csvPath, identity: createHash('sha256').update(readFileSync(csvPath)).digest('hex') });
+    expect(csvProv.rules).toEqual({ content: null, sha256: null });
+  });
+
+  it('rollouts_shorter_than_episodes_then_lambda_moves_from_the_cost_per_step_and_a_warning_says_so_once', async () => {
+    const out = join(dir, 'no-episode');
+    // Episodes of 64 steps, rollouts of 16: no episode ends in any epoch. Every position over 1 % of equity costs 1.
+    const config = writeConfig('no-episode', { epochs: 4, task: '  data: regime:bars=600,seed=3\n  env:\n    episodeLength: 64\n    windowSize: 4\n    costs:\n      maxPositionFraction: 0.01' });
+    writeFileSync(config, read(config).replace('  env:\n    episodeLength: 16\n    windowSize: 4\n', '').replace('  costLimit: 1', '  costLimit: 0'));
+    const logged: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      logged.push(String(chunk));
+      return true;
+    });
+    try {
+      await runTrain({ config, out });
+    } finally {
+      spy.mockRestore();
+    }
+    const rows = read(out, 'metrics.jsonl').trim().split('\n').map((l) => JSON.parse(l) as { episodes: number; episodeCost: number | null; lambdaCost: number; lambda: number });
+    expect(rows.every((r) => r.episodes === 0 && r.episodeCost === null)).toBe(true);
+    expect(rows.every((r) => r.lambdaCost > 0)).toBe(true);
+    // λ rises while the estimated episode cost is over the limit of 0.
+    const lambdas = rows.map((r) => r.lambda);
+    expect(lambdas[3]).toBeGreaterThan(lambdas[0]);
+    expect(new Set(lambdas).size).toBe(4);
+    const warnings = logged.filter((l) => /no episode finished/.test(l));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/cost per step × the episode length \(64\)/);
   });
 });

@@ -1,13 +1,15 @@
 /**
- * `bulwark train --config FILE [--seed N] [--out runs/NAME] [--resume]`: trains PPO-Lag on the trading env
- * from a YAML config, with a live progress bar, per-epoch metrics (JSONL and CSV), checkpoints every K epochs
- * and after the last, and an HTML learning curve at the end. `--resume` continues bit-for-bit from
- * `OUT/checkpoints/last.json`. The run itself is `runTrainJob` (agents/train-run.ts); this file parses flags
- * and draws progress.
+ * `bulwark train --config FILE [--seed N] [--out runs/NAME] [--resume] [--eval-every K --eval-data SOURCE]`:
+ * trains PPO-Lag on the trading env from a YAML config, with per-epoch metrics (JSONL and CSV), checkpoints
+ * every K epochs and after the last, and an HTML learning curve at the end. `--resume` continues bit-for-bit
+ * from `OUT/checkpoints/last.json`. The run itself is `runTrainJob` (agents/train-run.ts); this file parses
+ * flags, shows progress (a bar on a terminal, one plain line per epoch otherwise) and turns SIGINT into a
+ * clean stop with a checkpoint of the last finished epoch.
  */
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { runTrainJob, type TrainSummary } from '../../agents/index.js';
+import { runTrainJob, type MetricRow, type TrainSummary } from '../../agents/index.js';
+import type { EpochProgress } from '../../agents/index.js';
 import { parseWholeNumberFlag } from '../flags.js';
 
 export interface TrainOptions {
@@ -20,18 +22,51 @@ export interface TrainOptions {
   data?: string;
   /** Overrides task.rules: a rules file (relative to the working directory). */
   rules?: string;
-  /** Draw the progress bar (on a terminal only; off in tests). */
-  progress?: boolean;
+  evalEvery?: string;
+  evalData?: string;
+  evalEpisodes?: string;
+  /** `bar`: a live progress bar (a terminal); `lines`: one plain line per epoch (a log file, a pipe); false: none. */
+  progress?: 'bar' | 'lines' | false;
+  /** Where progress goes; default stderr (stdout carries the summary JSON). */
+  write?: (text: string) => void;
+  /** Stops the run after the epoch in progress, with a checkpoint (the command wires SIGINT to it). */
+  signal?: AbortSignal;
+  command?: readonly string[];
 }
 
-/** The whole `bulwark train` command: parse the flags, run the job, draw its progress. */
+const fixed = (x: number, digits: number): string => (Number.isFinite(x) ? x.toFixed(digits) : '-');
+
+/** `epoch 3/50 | steps 6144 | return 0.0123 | cost 1.20 / 1 | λ 0.034 | 1.2 s`: one epoch, for logs. */
+export function epochLine(row: MetricRow, epochs: number): string {
+  const cost = Number.isFinite(row.episodeCost) ? fixed(row.episodeCost, 2) : `- (est. ${fixed(row.lambdaCost, 2)})`;
+  const held = row.evalReturn === undefined ? '' : ` | held-out return ${fixed(row.evalReturn, 4)} cost ${fixed(row.evalCost ?? Number.NaN, 2)}`;
+  return `epoch ${row.epoch}/${epochs} | steps ${row.envSteps} | return ${fixed(row.episodeReturn, 4)} | cost ${cost} / ${row.costLimit} | λ ${fixed(row.lambda, 3)} | ${fixed(row.wallSeconds, 1)} s${held}`;
+}
+
+/** The whole `bulwark train` command: parse the flags, run the job, show its progress. */
 export async function runTrain(opts: TrainOptions): Promise<TrainSummary> {
   const seed = opts.seed === undefined ? undefined : parseWholeNumberFlag(opts.seed, '--seed', 0);
-  const showBar = opts.progress !== false;
+  const evalEvery = opts.evalEvery === undefined ? undefined : parseWholeNumberFlag(opts.evalEvery, '--eval-every', 1);
+  const evalEpisodes = opts.evalEpisodes === undefined ? undefined : parseWholeNumberFlag(opts.evalEpisodes, '--eval-episodes', 1);
+  const mode = opts.progress ?? false;
+  const write = opts.write ?? ((text: string) => void process.stderr.write(text));
   const bar = new cliProgress.SingleBar(
     { format: 'epoch {value}/{total} | {sps} steps/s | return {ret} | cost {cost} / {limit} | λ {lambda}', hideCursor: true },
     cliProgress.Presets.shades_classic,
   );
+  let total = 0;
+  let barOn = false;
+  const onEpoch = (row: MetricRow, p: EpochProgress): void => {
+    if (mode === 'lines') write(`${epochLine(row, total)}\n`);
+    if (mode !== 'bar') return;
+    bar.update(row.epoch, {
+      sps: Math.round(p.envStepsPerSec),
+      ret: fixed(row.episodeReturn, 4),
+      cost: fixed(row.episodeCost, 2),
+      limit: row.costLimit,
+      lambda: fixed(row.lambda, 3),
+    });
+  };
   try {
     return await runTrainJob({
       config: opts.config,
@@ -40,22 +75,22 @@ export async function runTrain(opts: TrainOptions): Promise<TrainSummary> {
       resume: opts.resume,
       data: opts.data,
       rules: opts.rules,
+      evalEvery,
+      evalData: opts.evalData,
+      evalEpisodes,
+      command: opts.command,
+      signal: opts.signal,
       onStart: (run) => {
-        if (showBar) bar.start(run.epochs, run.startEpoch, { sps: '-', ret: '-', cost: '-', limit: run.costLimit, lambda: '-' });
+        total = run.epochs;
+        if (mode === 'bar') {
+          bar.start(run.epochs, run.startEpoch, { sps: '-', ret: '-', cost: '-', limit: run.costLimit, lambda: '-' });
+          barOn = true;
+        }
       },
-      onEpoch: (e, p) => {
-        if (!showBar) return;
-        bar.update(e.epoch, {
-          sps: Math.round(p.envStepsPerSec),
-          ret: e.episodeReturn.toFixed(4),
-          cost: e.episodeCost.toFixed(2),
-          limit: e.costLimit,
-          lambda: e.lambda.toFixed(3),
-        });
-      },
+      onEpoch,
     });
   } finally {
-    if (showBar) bar.stop();
+    if (barOn) bar.stop();
   }
 }
 
@@ -63,14 +98,38 @@ export function registerTrainCommand(program: Command): void {
   program
     .command('train')
     .description('train a PPO-Lag policy on the trading env from a YAML config')
-    .requiredOption('--config <file>', 'YAML config: train (hyperparameters), task (data, env), checkpointEvery')
+    .requiredOption('--config <file>', 'YAML config: train (hyperparameters), task (data, env, rules), checkpointEvery, eval')
     .option('--seed <n>', 'override train.seed')
     .option('--out <dir>', 'run directory (default runs/ppo-ALGORITHM-seedN)')
     .option('--data <source>', 'override task.data: an OHLCV CSV file, or a synthetic spec like regime:bars=20000,seed=3')
     .option('--rules <file>', 'override task.rules: the Constraint Logic Engine rules (YAML or JSON) the training envs enforce')
     .option('--resume', 'continue from OUT/checkpoints/last.json', false)
-    .action(async (opts: { config: string; seed?: string; out?: string; resume: boolean; data?: string; rules?: string }) => {
-      const summary = await runTrain({ ...opts, progress: process.stderr.isTTY });
-      process.stdout.write(`${JSON.stringify(summary)}\n`);
+    .option('--eval-every <k>', 'score the policy on held-out data every K epochs (and after the last); with --eval-data')
+    .option('--eval-data <source>', 'held-out data for --eval-every: an OHLCV CSV file or a synthetic spec')
+    .option('--eval-episodes <n>', 'episodes per held-out evaluation (default 10)')
+    .action(async (opts: { config: string; seed?: string; out?: string; resume: boolean; data?: string; rules?: string; evalEvery?: string; evalData?: string; evalEpisodes?: string }) => {
+      // SIGINT finishes the epoch in progress, saves its checkpoint and exits 130; a second SIGINT quits at once.
+      const stop = new AbortController();
+      const onSigint = (): void => {
+        if (stop.signal.aborted) process.exit(130);
+        stop.abort();
+        process.stderr.write('\nSIGINT: finishing the current epoch, then saving a checkpoint (Ctrl-C again quits without saving)\n');
+      };
+      process.on('SIGINT', onSigint);
+      try {
+        const summary = await runTrain({
+          ...opts,
+          progress: process.stderr.isTTY ? 'bar' : 'lines',
+          signal: stop.signal,
+          command: ['bulwark', ...process.argv.slice(2)],
+        });
+        process.stdout.write(`${JSON.stringify(summary)}\n`);
+        if (summary.interrupted) {
+          process.stderr.write(`interrupted: checkpoint of epoch ${summary.epochs} saved in ${summary.out}/checkpoints; continue with --resume\n`);
+          process.exitCode = 130;
+        }
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
     });
 }
