@@ -227,7 +227,7 @@ describe('bulwark train', () => {
   it('bad_rules_inline_or_in_a_file_then_error_names_task_rules_and_the_problem_before_anything_is_written', async () => {
     const out = join(dir, 'bad-rules');
     await expect(train({ config: writeConfig('br1', { task: '  rules:\n    max_drawdown_pct: 1.5' }), out })).rejects.toThrow(
-      /task\.rules.*max_drawdown_pct: must be between 0 and 1, got 1\.5/,
+      /task\.rules.*max_drawdown_pct: .*1\.5/,
     );
     await expect(train({ config: writeConfig('br2', { task: '  rules: missing-rules.yaml' }), out })).rejects.toThrow(/task\.rules \(missing-rules\.yaml\)/);
     await expect(train({ config: writeConfig('br3', { task: '  rules:\n    max_positon_pct: 0.2' }), out })).rejects.toThrow(/max_positon_pct/);
