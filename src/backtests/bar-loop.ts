@@ -9,37 +9,19 @@
  * itself is the one the training env and live sessions use. The loop allocates nothing per bar on its own; it
  * awaits only when a trading state changed (so a hard kill's cancel-and-flatten completes before the next decision).
  */
-import { type ActionSpec, type Bars, type Fill, type Instrument, type Ledger, barIntervalMs } from '../core/index.js';
-import { RULE_IDS, type Rules, auditLockListener } from '../constraints/index.js';
-import {
-  AccountState,
-  type Decision,
-  DecisionChain,
-  GatekeeperLink,
-  SimVenue,
-  compileChainRules,
-  startEpisode,
-  stepBar,
-} from '../execution/index.js';
+import { type ActionSpec, type Bars, type Instrument, type Ledger, barIntervalMs } from '../core/index.js';
+import { type Rules, auditLockListener } from '../constraints/index.js';
+import { AccountState, DecisionChain, GatekeeperLink, SimVenue, compileChainRules, startEpisode, stepBar } from '../execution/index.js';
 import type { GatekeeperConfig } from '../risk-gatekeeper/index.js';
 import type { AuditSink } from '../security/index.js';
 import type { SimFillConfig } from '../venues/index.js';
 import type { ScheduledAction } from './backtest-config.js';
-import {
-  DecisionLog,
-  GATE_ACCEPTED,
-  GATE_DENIED,
-  GATE_MASKED,
-  GATE_NO_ORDER,
-  GATE_VENUE_REJECTED,
-  countRuleBits,
-  packMask,
-  tradingStateIndex,
-} from './decision-log.js';
-import type { AnyBacktestAgent, BacktestAgent, BoxBacktestAgent, DecisionContext } from './rule-agents.js';
+import type { DecisionLog } from './decision-log.js';
+import type { AnyBacktestAgent, BacktestAgent } from './rule-agents.js';
 import { isBoxAgent } from './rule-agents.js';
+import { type RecorderContext, RunRecorder, checkedBoxLow } from './run-recorder.js';
 import type { KillSwitchEvent } from './run-record.js';
-import { FillLog, TradeBook } from './trades.js';
+import type { FillLog, TradeBook } from './trades.js';
 
 export interface BarLoopOptions {
   readonly bars: Bars;
@@ -57,14 +39,6 @@ export interface BarLoopOptions {
   readonly obsDim?: number;
 }
 
-/** The mutable context the agent reads at each decision (one object, rewritten per bar). */
-interface AgentContext extends DecisionContext {
-  t: number;
-  positionQty: number;
-  equity: number;
-  cash: number;
-}
-
 export class BarLoop {
   readonly bars: Bars;
   readonly n: number;
@@ -74,25 +48,12 @@ export class BarLoop {
   readonly venue: SimVenue;
   readonly chain: DecisionChain;
   readonly gatekeeper: GatekeeperLink | null;
-  readonly equity: Float64Array;
-  readonly positionQty: Float64Array;
-  readonly decisions: DecisionLog;
-  readonly fills = new FillLog();
-  readonly book = new TradeBook();
-  readonly killEvents: KillSwitchEvent[] = [];
-  /** Proposals masked per rule id (RULE_IDS order); Box: targets clipped per rule id. */
-  readonly maskCounts = new Uint32Array(RULE_IDS.length);
-  readonly clipCounts = new Uint32Array(RULE_IDS.length);
+  /** Decisions, equity, fills, trades and kill-switch events, recorded as a paper session records them. */
+  readonly recorder: RunRecorder;
   private readonly options: BarLoopOptions;
   private readonly discrete: BacktestAgent | null;
-  private readonly box: BoxBacktestAgent | null;
-  private readonly ctx: AgentContext;
+  private readonly ctx: RecorderContext;
   private readonly obs: Float32Array | null;
-  private t = 0;
-  /** The agent's last order and the bar it was decided at, so that a venue refusal is recorded there. */
-  private lastOrderId = '';
-  private lastOrderBar = -1;
-  private lastOrderFilled = false;
 
   constructor(options: BarLoopOptions) {
     this.options = options;
@@ -101,8 +62,9 @@ export class BarLoop {
     this.n = bars.length;
     this.intervalMs = barIntervalMs(bars);
     this.discrete = isBoxAgent(agent) ? null : agent;
-    this.box = isBoxAgent(agent) ? agent : null;
-    this.actions = this.discrete === null ? [] : this.discrete.actions;
+    const box = isBoxAgent(agent) ? agent : null;
+    this.recorder = new RunRecorder(agent, this.n);
+    this.actions = this.recorder.actions;
     this.account = new AccountState(options.initialCash, instrument.symbol);
     this.venue = new SimVenue({ instrument, fill: options.fill, fillHistory: 0 });
     this.gatekeeper =
@@ -114,9 +76,7 @@ export class BarLoop {
             agentId: options.agentId,
             audit: options.audit,
             venue: this.venue,
-            onStateChange: (r) => {
-              this.killEvents.push({ bar: this.t, timeMs: r.changedAtMs, from: r.previous, to: r.state, actor: r.actor, reason: r.reason });
-            },
+            onStateChange: (r) => this.recorder.recordStateChange(r.changedAtMs, r.previous, r.state, r.actor, r.reason),
           });
     const rules =
       options.rules === null
@@ -131,25 +91,38 @@ export class BarLoop {
       instrument,
       account: this.account,
       venue: this.venue,
-      actionType: this.box === null ? 'discrete' : 'box',
+      actionType: box === null ? 'discrete' : 'box',
       actions: this.actions,
       ...(this.discrete === null ? {} : { sizing: this.discrete.sizing }),
-      ...(this.box === null ? {} : { boxLow: checkedBoxLow(this.box) }),
+      ...(box === null ? {} : { boxLow: checkedBoxLow(box) }),
       rules,
       onLockEvent: auditLockListener(options.audit),
       gatekeeper: this.gatekeeper,
       agentId: options.agentId,
       audit: options.audit,
-      listener: {
-        onFill: (fill, signedQty) => this.recordFill(fill, signedQty),
-        onVenueRefusal: (id, reason) => this.recordVenueRefusal(id, reason),
-      },
+      listener: this.recorder.listener,
     });
-    this.equity = new Float64Array(this.n);
-    this.positionQty = new Float64Array(this.n);
-    this.decisions = new DecisionLog(this.n, { targets: this.box !== null });
     this.obs = options.observe ? new Float32Array(options.obsDim ?? 0) : null;
     this.ctx = { t: 0, bars, positionQty: 0, equity: options.initialCash, cash: options.initialCash, mask: this.chain.mask, obs: this.obs };
+  }
+
+  get equity(): Float64Array {
+    return this.recorder.equity;
+  }
+  get positionQty(): Float64Array {
+    return this.recorder.positionQty;
+  }
+  get decisions(): DecisionLog {
+    return this.recorder.decisions;
+  }
+  get fills(): FillLog {
+    return this.recorder.fills;
+  }
+  get book(): TradeBook {
+    return this.recorder.book;
+  }
+  get killEvents(): readonly KillSwitchEvent[] {
+    return this.recorder.killEvents;
   }
 
   async run(): Promise<void> {
@@ -157,11 +130,10 @@ export class BarLoop {
     this.options.agent.reset(this.options.seed);
     try {
       for (let t = 0; t < n; t++) {
-        this.t = t;
+        this.recorder.beginBar(t, bars.time[t]);
         if (t === 0) startEpisode(chain, venue, bars, 0, intervalMs);
         else stepBar(chain, venue, bars, t, intervalMs);
-        this.equity[t] = this.account.equity;
-        this.positionQty[t] = this.account.positionQty;
+        this.recorder.markBar(this.account.equity, this.account.positionQty);
         if (t === n - 1) break; // nothing decided now could fill
         const decisionMs = bars.time[t] + intervalMs;
         await this.operatorActionsDue(decisionMs);
@@ -197,11 +169,8 @@ export class BarLoop {
     await gk.operate('soft_kill', 'sandbox-supervisor', `agent stopped: ${reason}`);
   }
 
-  /** The agent proposes; the chain decides; the decision log records it. */
+  /** The agent proposes; the chain decides; the recorder records it. */
   private decide(t: number, decisionMs: number): void {
-    const d = this.decisions;
-    d.state[t] = this.gatekeeper === null ? 0 : tradingStateIndex(this.gatekeeper.state());
-    d.maskBits[t] = packMask(this.chain.mask);
     const ctx = this.ctx;
     const account = this.account;
     ctx.t = t;
@@ -209,99 +178,6 @@ export class BarLoop {
     ctx.equity = account.equity;
     ctx.cash = account.cash;
     if (this.obs !== null && this.options.observe) this.options.observe(t, account.ledger, this.obs);
-    let decision: Decision;
-    if (this.box !== null) {
-      const proposed = this.box.target(ctx);
-      if (!Number.isFinite(proposed)) {
-        throw new RangeError(`agent ${this.box.label}: target must be a finite share of equity, got ${proposed} at bar ${t}`);
-      }
-      decision = this.chain.decideTarget(proposed, decisionMs);
-      this.recordTarget(t, decision);
-    } else if (this.discrete !== null) {
-      const proposed = this.discrete.act(ctx);
-      if (!(proposed >= 0 && proposed < this.actions.length) || !Number.isInteger(proposed)) {
-        throw new RangeError(`agent ${this.discrete.label}: action must be an integer in [0, ${this.actions.length}), got ${proposed} at bar ${t}`);
-      }
-      d.proposed[t] = proposed;
-      decision = this.chain.decideAction(proposed, decisionMs);
-    } else return;
-    this.recordDecision(t, decision);
-  }
-
-  private recordDecision(t: number, decision: Decision): void {
-    const d = this.decisions;
-    switch (decision.outcome) {
-      case 'NO_ORDER':
-        d.gate[t] = GATE_NO_ORDER;
-        return;
-      case 'MASKED': {
-        d.gate[t] = this.box === null ? GATE_MASKED : GATE_NO_ORDER;
-        if (this.box === null) {
-          const first = countRuleBits(decision.ruleBits, this.maskCounts);
-          if (first !== null) d.maskRule[t] = d.strings.intern(first);
-        }
-        return;
-      }
-      case 'DENIED':
-        d.gate[t] = GATE_DENIED;
-        d.gateReason[t] = d.strings.intern(decision.rejections.map((x) => x.code).join('+'));
-        return;
-      case 'VENUE_REJECTED':
-        d.gate[t] = GATE_VENUE_REJECTED;
-        d.gateReason[t] = d.strings.intern(decision.reason);
-        return;
-      case 'SUBMITTED':
-        d.gate[t] = GATE_ACCEPTED;
-        d.orderQty[t] = decision.signedQty;
-        this.lastOrderId = decision.order.clientOrderId;
-        this.lastOrderBar = t;
-        this.lastOrderFilled = false;
-        return;
-    }
-  }
-
-  /** Box columns: the target proposed, the interval it was judged against, the target sized, the clip. */
-  private recordTarget(t: number, decision: Decision): void {
-    const log = this.decisions.targets;
-    if (log === null) return;
-    const chain = this.chain;
-    const low = chain.boxLow;
-    log.proposed[t] = decision.proposedTarget;
-    log.lo[t] = chain.rules === null ? low : clamp(chain.interval[0], low);
-    log.hi[t] = chain.rules === null ? 1 : clamp(chain.interval[1], low);
-    log.executed[t] = decision.executedTarget;
-    if (decision.clipBits !== 0) {
-      const first = countRuleBits(decision.clipBits, this.clipCounts);
-      if (first !== null) this.decisions.maskRule[t] = this.decisions.strings.intern(first);
-    }
-  }
-
-  private recordFill(fill: Fill, signedQty: number): void {
-    const t = this.t;
-    this.book.onFill(t, this.bars.time[t], signedQty, fill.price, fill.fee);
-    this.fills.push(t, signedQty, fill.price, fill.fee);
-    if (fill.clientOrderId === this.lastOrderId) this.lastOrderFilled = true;
-  }
-
-  /** The venue dropped the agent's order without filling any of it: the decision becomes a venue refusal. */
-  private recordVenueRefusal(clientOrderId: string, reason: string): void {
-    if (clientOrderId !== this.lastOrderId || this.lastOrderFilled || this.lastOrderBar < 0) return;
-    const d = this.decisions;
-    d.gate[this.lastOrderBar] = GATE_VENUE_REJECTED;
-    d.gateReason[this.lastOrderBar] = d.strings.intern(reason);
+    this.recorder.decide(this.chain, ctx, decisionMs, this.gatekeeper === null ? null : this.gatekeeper.state());
   }
 }
-
-function checkedBoxLow(agent: BoxBacktestAgent): number {
-  if (agent.boxLow !== -1 && agent.boxLow !== 0) {
-    throw new RangeError(`agent ${agent.label}: boxLow must be -1 (long-short) or 0 (long-only), got ${agent.boxLow}`);
-  }
-  return agent.boxLow;
-}
-
-/** Clips a share onto the Box range [low, 1]. */
-function clamp(x: number, low: number): number {
-  return x < low ? low : x > 1 ? 1 : x;
-}
-
-

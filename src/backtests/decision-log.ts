@@ -100,6 +100,27 @@ export class DecisionLog {
     this.targets = options.targets === true ? new TargetLog(length) : null;
   }
 
+  /** A copy holding the first min(length, this.length) decisions, `length` slots long (strings keep their ids). */
+  resized(length: number): DecisionLog {
+    const out = new DecisionLog(length, { targets: this.targets !== null });
+    for (const name of this.strings.names) out.strings.intern(name);
+    const n = Math.min(length, this.length);
+    out.proposed.set(this.proposed.subarray(0, n));
+    out.maskBits.set(this.maskBits.subarray(0, n));
+    out.maskRule.set(this.maskRule.subarray(0, n));
+    out.gate.set(this.gate.subarray(0, n));
+    out.gateReason.set(this.gateReason.subarray(0, n));
+    out.orderQty.set(this.orderQty.subarray(0, n));
+    out.state.set(this.state.subarray(0, n));
+    if (this.targets !== null && out.targets !== null) {
+      out.targets.proposed.set(this.targets.proposed.subarray(0, n));
+      out.targets.lo.set(this.targets.lo.subarray(0, n));
+      out.targets.hi.set(this.targets.hi.subarray(0, n));
+      out.targets.executed.set(this.targets.executed.subarray(0, n));
+    }
+    return out;
+  }
+
   /** Counts per interned string of a column (e.g. denials per reason code), for metrics. */
   countBy(column: Int16Array): Record<string, number> {
     const counts = new Uint32Array(this.strings.names.length);

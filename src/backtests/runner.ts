@@ -9,11 +9,12 @@ import { type AuditSink, discardAuditSink } from '../security/index.js';
 import { type SimFillConfigInput, parseSimFillConfig } from '../venues/index.js';
 import type { ScheduledAction } from './backtest-config.js';
 import { BarLoop } from './bar-loop.js';
-import { GATE_DENIED, GATE_VENUE_REJECTED, MAX_ACTIONS, ruleCounts } from './decision-log.js';
+import { type DecisionLog, GATE_DENIED, GATE_VENUE_REJECTED, MAX_ACTIONS, ruleCounts } from './decision-log.js';
 import { performanceMetrics, returnMetrics } from './metrics.js';
 import type { AnyBacktestAgent } from './rule-agents.js';
 import { createRuleAgent, isBoxAgent } from './rule-agents.js';
 import type { BacktestMetrics, BacktestRecord, LimitsInfo } from './run-record.js';
+import type { RunRecorder } from './run-recorder.js';
 
 export interface BacktestOptions {
   readonly bars: Bars;
@@ -105,31 +106,52 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRec
     note: limitsNote(rules, options.risk ?? null, gatekeeperFromSchedule),
     maxDrawdown: rules !== null ? rules.max_drawdown_pct : risk !== null ? risk.drawdownHaltPct : null,
   };
-  return backtestRecord(loop, agent, seed, limits, benchmarkEquity, options.periodsPerYear);
+  return runRecordOf({
+    bars: loop.bars,
+    intervalMs: loop.intervalMs,
+    recorder: loop.recorder,
+    columns: loop.recorder,
+    feesPaid: loop.account.ledger.feesPaid,
+    agent,
+    seed,
+    limits,
+    benchmarkEquity,
+    ...(options.periodsPerYear === undefined ? {} : { periodsPerYear: options.periodsPerYear }),
+  });
 }
 
-/** The record of a finished loop: series, trades, decisions and the metrics over them. */
-function backtestRecord(
-  loop: BarLoop,
-  agent: AnyBacktestAgent,
-  seed: number,
-  limits: LimitsInfo,
-  benchmarkEquity: Float64Array | null,
-  periodsPerYear: number | undefined,
-): BacktestRecord {
-  const { bars, n, intervalMs, decisions } = loop;
+/** What a run record is made of: the bars, the recorder's columns (cut to the bars) and the run's settings. */
+export interface RunRecordInput {
+  readonly bars: Bars;
+  readonly intervalMs: number;
+  readonly recorder: RunRecorder;
+  /** Equity, position and decisions, one slot per bar (the recorder's own, or its `snapshot()` in a live run). */
+  readonly columns: { readonly equity: Float64Array; readonly positionQty: Float64Array; readonly decisions: DecisionLog };
+  readonly feesPaid: number;
+  readonly agent: AnyBacktestAgent;
+  readonly seed: number;
+  readonly limits: LimitsInfo;
+  readonly benchmarkEquity: Float64Array | null;
+  readonly periodsPerYear?: number;
+}
+
+/** The record of a run (a finished backtest, or a paper session so far): series, trades, decisions, metrics. */
+export function runRecordOf(input: RunRecordInput): BacktestRecord {
+  const { bars, intervalMs, recorder, agent, seed, limits, benchmarkEquity } = input;
+  const { equity, positionQty, decisions } = input.columns;
+  const n = bars.length;
   const last = n - 1;
-  const trades = loop.book.finish(last, bars.time[last], bars.close[last]);
-  const calendar = inferCalendar(bars, periodsPerYear);
+  const trades = recorder.book.finish(last, bars.time[last], bars.close[last]);
+  const calendar = inferCalendar(bars, input.periodsPerYear);
   const bpy = calendar.periodsPerYear;
   const years = elapsedYears(bars.time);
   const perf = performanceMetrics(
     {
-      equity: loop.equity,
-      positionQty: loop.positionQty,
+      equity,
+      positionQty,
       trades,
-      tradedNotional: loop.fills.tradedNotional(),
-      feesPaid: loop.account.ledger.feesPaid,
+      tradedNotional: recorder.fills.tradedNotional(),
+      feesPaid: input.feesPaid,
     },
     bpy,
     years,
@@ -141,10 +163,10 @@ function backtestRecord(
   }
   const metrics: BacktestMetrics = {
     ...perf,
-    masked_actions: ruleCounts(loop.maskCounts),
-    clipped_targets: isBoxAgent(agent) ? ruleCounts(loop.clipCounts) : {},
+    masked_actions: ruleCounts(recorder.maskCounts),
+    clipped_targets: isBoxAgent(agent) ? ruleCounts(recorder.clipCounts) : {},
     rejections,
-    kill_switch_events: loop.killEvents.length,
+    kill_switch_events: recorder.killEvents.length,
     benchmark: benchmarkEquity === null ? null : returnMetrics(benchmarkEquity, bpy, years),
     agent: agent.label,
     bars: n,
@@ -157,14 +179,14 @@ function backtestRecord(
   return {
     agent: agent.label,
     bars,
-    actions: loop.actions,
-    equity: loop.equity,
-    positionQty: loop.positionQty,
+    actions: recorder.actions,
+    equity,
+    positionQty,
     benchmarkEquity,
-    fills: loop.fills,
+    fills: recorder.fills,
     trades,
     decisions,
-    killSwitchEvents: loop.killEvents,
+    killSwitchEvents: recorder.killEvents,
     limits,
     metrics,
   };

@@ -28,6 +28,11 @@ export interface BarFeed {
    * the feed has ended or was closed. The returned `Bars` may be a view that the next call replaces.
    */
   next(): Promise<Bars | null>;
+  /**
+   * A finite feed (a replay) that has handed out its last bar: nothing decided at that bar could ever fill, so a
+   * session takes no decision there (as a backtest takes none at its last bar). Absent for feeds that go on.
+   */
+  readonly ended?: boolean;
   /** Stops the feed: a pending `next()` resolves to null soon after, and every later one at once. */
   close(): void;
 }

@@ -11,6 +11,8 @@
 import { closeSync, fsyncSync, openSync, readFileSync, statSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
 import { z } from 'zod';
 import type { Order } from '../core/index.js';
+import type { RecordedDecision } from '../backtests/index.js';
+import { TRADING_STATES, type TradingState } from '../risk-gatekeeper/index.js';
 
 export const JOURNAL_VERSION = 1;
 
@@ -55,7 +57,19 @@ export type JournalRecord =
       readonly fills: readonly JournalFill[];
       readonly cancels: readonly JournalCancel[];
     }
-  | { readonly k: 'cancel'; readonly timeMs: number; readonly cancels: readonly JournalCancel[] };
+  | { readonly k: 'cancel'; readonly timeMs: number; readonly cancels: readonly JournalCancel[] }
+  /** The decision taken at the close of bar `t` (the t-th bar record), for the session's decisions.csv. */
+  | { readonly k: 'decision'; readonly t: number; readonly d: RecordedDecision }
+  /** A trading-state change (kill, resume, trigger) while bar `t` was the last one. */
+  | {
+      readonly k: 'state';
+      readonly t: number;
+      readonly timeMs: number;
+      readonly from: TradingState;
+      readonly to: TradingState;
+      readonly actor: string;
+      readonly reason: string;
+    };
 
 export class JournalError extends Error {
   constructor(
@@ -246,6 +260,30 @@ const recordSchema = z.discriminatedUnion('k', [
     cancels: z.array(cancelSchema),
   }),
   z.object({ k: z.literal('cancel'), timeMs: finite, cancels: z.array(cancelSchema) }),
+  z.object({
+    k: z.literal('decision'),
+    t: z.number().int().min(0),
+    d: z.object({
+      state: z.number().int().min(0).max(TRADING_STATES.length - 1),
+      proposed: z.number().int().min(-1),
+      mask: z.number().int().min(0),
+      maskRule: z.string(),
+      gate: z.number().int().min(0).max(4),
+      reason: z.string(),
+      qty: finite,
+      target: z.tuple([finite.nullable(), finite.nullable(), finite.nullable(), finite.nullable()]).nullable(),
+      order: z.string().min(1).nullable(),
+    }),
+  }),
+  z.object({
+    k: z.literal('state'),
+    t: z.number().int().min(-1),
+    timeMs: finite,
+    from: z.enum(TRADING_STATES as unknown as [TradingState, ...TradingState[]]),
+    to: z.enum(TRADING_STATES as unknown as [TradingState, ...TradingState[]]),
+    actor: z.string(),
+    reason: z.string(),
+  }),
 ]);
 
 function parseRecord(path: string, line: number, text: string): JournalRecord {

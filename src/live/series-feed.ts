@@ -78,6 +78,11 @@ export class SeriesFeed implements BarFeed {
     return this.bars.length - this.next_;
   }
 
+  /** Every bar has been handed out. */
+  get ended(): boolean {
+    return this.next_ >= this.bars.length;
+  }
+
   async next(): Promise<Bars | null> {
     const bars = this.bars;
     const i = this.next_;

@@ -25,13 +25,20 @@ import {
   decisionReasonCodes,
   stepBar,
 } from '../execution/index.js';
+import type { Ledger } from '../core/index.js';
 import { type GatekeeperConfig, type TradingState, type TradingStateStore, type OrderIntent, parseGatekeeperConfig } from '../risk-gatekeeper/index.js';
 import type { AuditSink } from '../security/index.js';
 import { type SimFillConfigInput, parseSimFillConfig } from '../venues/index.js';
-import { type AnyBacktestAgent, type DecisionContext, BACKTEST_FILL_DEFAULTS, isBoxAgent } from '../backtests/index.js';
+import {
+  type AnyBacktestAgent,
+  type RecorderContext,
+  BACKTEST_FILL_DEFAULTS,
+  RunRecorder,
+  isBoxAgent,
+} from '../backtests/index.js';
 import { BarHistory } from './bar-history.js';
 import type { BarFeed } from './feed.js';
-import { Journal, JOURNAL_VERSION, readJournal } from './journal.js';
+import { type JournalRecord, Journal, JOURNAL_VERSION, readJournal } from './journal.js';
 import { type PaperBalances, PaperVenue, type RestoreSummary } from './paper-venue.js';
 
 export interface PaperSessionOptions {
@@ -55,6 +62,12 @@ export interface PaperSessionOptions {
   readonly onStateChange?: (from: TradingState, to: TradingState, actor: string, reason: string) => void;
   /** Told, per bar, the ns from the bar's arrival to its decision (for `bench paper`; not measured when absent). */
   readonly onBarLatencyNs?: (ns: number) => void;
+  /**
+   * For learned agents: writes the observation of bar t (seeing the bars so far and the account) into `out`,
+   * as a backtest's `observe` does.
+   */
+  readonly observe?: (t: number, bars: Bars, ledger: Ledger, out: Float32Array) => void;
+  readonly obsDim?: number;
   /** fsync the journal after every bar (default: for wall-clock feeds; a speed=max replay syncs every 4096 bars). */
   readonly syncEveryBar?: boolean;
 }
@@ -86,17 +99,21 @@ export class PaperSession {
   readonly history = new BarHistory();
   readonly restored: RestoreSummary;
   readonly journal: Journal;
+  /** Decisions, equity, fills, trades and state changes, recorded as a backtest records them (the session files). */
+  readonly recorder: RunRecorder;
   /** The last decision row (null before the first). */
   lastDecision: DecisionRow | null = null;
   private readonly options: PaperSessionOptions;
   private readonly feed: BarFeed;
   private readonly clock: Clock;
   private readonly fakeClock: FakeClock | null;
-  private readonly ctx: { t: number; bars: Bars; positionQty: number; equity: number; cash: number; mask: Uint8Array; obs: Float32Array | null } & DecisionContext;
+  private readonly ctx: RecorderContext;
   private seq = 0;
   private stopping = false;
   private barsSinceSync = 0;
   private redecided = false;
+  /** The decision at the last bar was taken (journaled). */
+  private decidedLast = false;
   private pauseUntil: Promise<unknown> | null = null;
 
   private constructor(options: PaperSessionOptions, journal: Journal, records: Parameters<PaperVenue['restore']>[0]) {
@@ -105,6 +122,7 @@ export class PaperSession {
     this.feed = options.feed;
     this.journal = journal;
     const { instrument, agent } = options;
+    this.recorder = new RunRecorder(agent, 1024);
     const fill = parseSimFillConfig({ ...BACKTEST_FILL_DEFAULTS, ...(options.fill ?? {}) }, 'fill (--fees-bps …)');
     this.venue = new PaperVenue({ instrument, fill, initialCash: options.initialCash, journal });
     this.account = new AccountState(options.initialCash, instrument.symbol);
@@ -119,7 +137,12 @@ export class PaperSession {
       venue: this.venue,
       clock: this.clock,
       ...(options.store === undefined ? {} : { store: options.store }),
-      onStateChange: (r) => options.onStateChange?.(r.previous, r.state, r.actor, r.reason),
+      onStateChange: (r) => {
+        const t = this.history.length - 1;
+        this.recorder.recordStateChange(r.changedAtMs, r.previous, r.state, r.actor, r.reason);
+        this.journal.append({ k: 'state', t, timeMs: r.changedAtMs, from: r.previous, to: r.state, actor: r.actor, reason: r.reason });
+        options.onStateChange?.(r.previous, r.state, r.actor, r.reason);
+      },
       clientOrderIds: () => `${this.sessionId}-${this.seq}`,
     });
     const box = isBoxAgent(agent) ? agent : null;
@@ -136,8 +159,10 @@ export class PaperSession {
       gatekeeper: this.gatekeeper,
       agentId: options.sessionId,
       audit: options.audit,
+      listener: this.recorder.listener,
     });
-    this.ctx = { t: 0, bars: this.history.buffer, positionQty: 0, equity: options.initialCash, cash: options.initialCash, mask: this.chain.mask, obs: null };
+    const obs = options.observe === undefined ? null : new Float32Array(options.obsDim ?? 0);
+    this.ctx = { t: 0, bars: this.history.buffer, positionQty: 0, equity: options.initialCash, cash: options.initialCash, mask: this.chain.mask, obs };
     agent.reset(options.seed ?? 0);
     this.restored = this.replay(records);
     if (options.feed.timing === 'bar-close') journal.bufferChars = 1 << 16;
@@ -215,10 +240,11 @@ export class PaperSession {
   /** Runs until the feed ends or `stop()`; resolves once the last bar is journaled. */
   async run(): Promise<void> {
     const feed = this.feed;
-    // The decision at the journal's last bar may not have reached the venue: take it again (same id, never twice).
+    // The decision at the journal's last bar may not have been taken (or reached the venue): take it now. A
+    // decision the journal holds was taken; its order, if any, is working (same id: never sent twice).
     if (this.history.length > 0 && !this.redecided) {
       this.redecided = true;
-      await this.decideAt(this.history.length - 1);
+      if (!this.decidedLast && feed.ended !== true) await this.decideAt(this.history.length - 1);
     }
     while (!this.stopping) {
       const bars = await feed.next();
@@ -231,7 +257,9 @@ export class PaperSession {
         }
         const timing = this.options.onBarLatencyNs;
         const started = timing === undefined ? 0n : process.hrtime.bigint();
-        await this.onBar(bars.time[i], bars.open[i], bars.high[i], bars.low[i], bars.close[i], bars.volume[i]);
+        // The last bar of a finite feed: nothing decided there could fill (a backtest decides nothing there either).
+        const last = i === bars.length - 1 && feed.ended === true;
+        await this.onBar(bars.time[i], bars.open[i], bars.high[i], bars.low[i], bars.close[i], bars.volume[i], !last);
         if (timing !== undefined) timing(Number(process.hrtime.bigint() - started));
       }
     }
@@ -275,19 +303,22 @@ export class PaperSession {
 
   // -- one bar --
 
-  private async onBar(time: number, open: number, high: number, low: number, close: number, volume: number): Promise<void> {
+  private async onBar(time: number, open: number, high: number, low: number, close: number, volume: number, decide: boolean): Promise<void> {
     const intervalMs = this.feed.intervalMs;
     const t = this.history.push(time, open, high, low, close, volume);
     const bars = this.history.buffer;
     this.ctx.bars = bars;
+    this.recorder.beginBar(t, time);
     if (t === 0) {
       this.account.reset(time + intervalMs, close);
       this.chain.barIndex = 0;
       this.chain.prepare();
       this.venue.onBar(barOf(bars, 0)); // journals the first bar (nothing can be working yet)
     } else stepBar(this.chain, this.venue, bars, t, intervalMs);
+    this.recorder.markBar(this.account.equity, this.account.positionQty);
+    this.decidedLast = false;
     this.syncJournal();
-    await this.decideAt(t);
+    if (decide) await this.decideAt(t);
   }
 
   private async decideAt(t: number): Promise<void> {
@@ -299,19 +330,29 @@ export class PaperSession {
     if (gk.pendingChange) await gk.settle();
     this.seq = t;
     const state = gk.state();
-    if (state === 'HALTED') {
-      this.report(t, decisionMs, state, null);
-      return;
+    // The order line and the decision line reach the file in one write: a kill -9 leaves both or neither.
+    const journal = this.journal;
+    const buffered = journal.bufferChars;
+    journal.bufferChars = Number.POSITIVE_INFINITY;
+    let decision: Decision | null = null;
+    try {
+      if (state === 'HALTED') this.recorder.recordSkipped(this.chain, t, state);
+      else {
+        const ctx = this.ctx;
+        ctx.t = t;
+        ctx.positionQty = this.account.positionQty;
+        ctx.equity = this.account.equity;
+        ctx.cash = this.account.cash;
+        if (ctx.obs !== null) this.options.observe?.(t, bars, this.account.ledger, ctx.obs);
+        decision = this.recorder.decide(this.chain, ctx, decisionMs, state);
+      }
+      const order = decision !== null && decision.outcome === 'SUBMITTED' ? decision.order.clientOrderId : null;
+      journal.append({ k: 'decision', t, d: this.recorder.exportDecision(t, order) });
+    } finally {
+      journal.bufferChars = buffered;
+      if (buffered === 0) journal.flush();
     }
-    const ctx = this.ctx;
-    ctx.t = t;
-    ctx.positionQty = this.account.positionQty;
-    ctx.equity = this.account.equity;
-    ctx.cash = this.account.cash;
-    const agent = this.options.agent;
-    const decision = isBoxAgent(agent)
-      ? this.chain.decideTarget(agent.target(ctx), decisionMs)
-      : this.chain.decideAction(agent.act(ctx), decisionMs);
+    this.decidedLast = true;
     this.report(t, decisionMs, state, decision);
     if (gk.pendingChange) await gk.settle();
   }
@@ -347,23 +388,67 @@ export class PaperSession {
     return n === 0 ? this.clock.nowMs() : this.history.buffer.time[n - 1] + this.feed.intervalMs;
   }
 
-  /** Rebuilds venue, account, bar history and locks from the journal (no audit events: they were written then). */
-  private replay(records: Parameters<PaperVenue['restore']>[0]): RestoreSummary {
+  /**
+   * Rebuilds venue, account, bar history, locks and the run's record (decisions, fills, trades, state changes)
+   * from the journal (no audit events: they were written then). The agent is shown each journaled decision again
+   * (its proposal discarded), so a seeded agent goes on with the same sequence as an uninterrupted session.
+   */
+  private replay(records: readonly JournalRecord[]): RestoreSummary {
     const summary = this.venue.restore(records);
     const intervalMs = this.feed.intervalMs;
+    const recorder = this.recorder;
+    const symbol = this.options.instrument.symbol;
+    let t = -1;
     for (const r of records) {
+      if (r.k === 'decision') {
+        if (r.t !== t) throw new RangeError(`journal: a decision for bar ${r.t} follows bar ${t}`);
+        recorder.importDecision(t, r.d);
+        this.replayAgent(t, r.d.proposed >= 0 || (r.d.target !== null && r.d.target[0] !== null));
+        this.decidedLast = true;
+        continue;
+      }
+      if (r.k === 'state') {
+        recorder.recordStateChange(r.timeMs, r.from, r.to, r.actor, r.reason);
+        continue;
+      }
       if (r.k !== 'bar') continue;
-      const t = this.history.push(r.t, r.o, r.h, r.l, r.c, r.v);
+      t = this.history.push(r.t, r.o, r.h, r.l, r.c, r.v);
+      this.ctx.bars = this.history.buffer;
+      recorder.beginBar(t, r.t);
       if (t === 0) this.account.reset(r.t + intervalMs, r.c);
       else {
         this.account.startBar();
-        for (const f of r.fills) this.account.applyFill(f.side === 'BUY' ? f.qty : -f.qty, f.price, f.fee, r.t);
+        for (const f of r.fills) {
+          const signed = f.side === 'BUY' ? f.qty : -f.qty;
+          this.account.applyFill(signed, f.price, f.fee, r.t);
+          recorder.listener.onFill?.(
+            { clientOrderId: f.clientOrderId, symbol, side: f.side, quantity: f.qty, price: f.price, fee: f.fee, liquidity: f.liquidity, timeMs: r.t },
+            signed,
+          );
+        }
+        for (const c of r.cancels) recorder.listener.onVenueRefusal?.(c.clientOrderId, c.reason as never, c.remainingQty);
         this.account.mark(r.c, r.t + intervalMs);
       }
+      recorder.markBar(this.account.equity, this.account.positionQty);
       this.chain.barIndex = t;
       this.chain.prepare();
+      this.decidedLast = false;
     }
     return summary;
+  }
+
+  /** The agent proposes again at journaled bar `t` (a seeded agent's generator moves on); nothing is sent. */
+  private replayAgent(t: number, asked: boolean): void {
+    if (!asked) return;
+    const ctx = this.ctx;
+    ctx.t = t;
+    ctx.positionQty = this.account.positionQty;
+    ctx.equity = this.account.equity;
+    ctx.cash = this.account.cash;
+    const agent = this.options.agent;
+    if (ctx.obs !== null) this.options.observe?.(t, this.history.buffer, this.account.ledger, ctx.obs);
+    if (isBoxAgent(agent)) agent.target(ctx);
+    else agent.act(ctx);
   }
 }
 
