@@ -30,4 +30,5 @@ export {
 export { type PaperVenueOptions, type PaperBalances, type RestoreSummary, PaperVenue } from './paper-venue.js';
 export { type PaperSessionOptions, type DecisionRow, PaperSession } from './session.js';
 export { BarHistory } from './bar-history.js';
+export { type SessionRecordInput, SESSION_FILES, sessionRecord, writeSessionFiles } from './session-files.js';
 export { benchPaper } from './bench.js';

@@ -37,6 +37,7 @@ import {
   isBoxAgent,
 } from '../backtests/index.js';
 import { BarHistory } from './bar-history.js';
+import { writeSessionFiles } from './session-files.js';
 import type { BarFeed } from './feed.js';
 import { type JournalRecord, Journal, JOURNAL_VERSION, readJournal } from './journal.js';
 import { type PaperBalances, PaperVenue, type RestoreSummary } from './paper-venue.js';
@@ -68,6 +69,14 @@ export interface PaperSessionOptions {
    */
   readonly observe?: (t: number, bars: Bars, ledger: Ledger, out: Float32Array) => void;
   readonly obsDim?: number;
+  /**
+   * Write the session files (equity.csv, trades.csv, decisions.csv, metrics.json, report.html) into `dir`:
+   * when the run ends, and every `everyBars` bars or `everyMs` of wall time (whichever comes first) before.
+   * Absent: no files (the journal and audit log are the session's record).
+   */
+  readonly files?: { readonly everyBars?: number; readonly everyMs?: number };
+  /** Told the paths each time the session files were written. */
+  readonly onFilesWritten?: (paths: readonly string[]) => void;
   /** fsync the journal after every bar (default: for wall-clock feeds; a speed=max replay syncs every 4096 bars). */
   readonly syncEveryBar?: boolean;
 }
@@ -112,6 +121,8 @@ export class PaperSession {
   private stopping = false;
   private barsSinceSync = 0;
   private redecided = false;
+  private barsSinceFiles = 0;
+  private filesWrittenAtMs = Date.now();
   /** The decision at the last bar was taken (journaled). */
   private decidedLast = false;
   private pauseUntil: Promise<unknown> | null = null;
@@ -261,9 +272,46 @@ export class PaperSession {
         const last = i === bars.length - 1 && feed.ended === true;
         await this.onBar(bars.time[i], bars.open[i], bars.high[i], bars.low[i], bars.close[i], bars.volume[i], !last);
         if (timing !== undefined) timing(Number(process.hrtime.bigint() - started));
+        if (this.filesDue()) await this.writeFiles();
       }
     }
     this.journal.sync();
+    if (this.options.files !== undefined) await this.writeFiles();
+  }
+
+  /**
+   * Writes the session files into the session directory now (each file atomically: temp file, rename); returns
+   * their paths (none before the first bar).
+   */
+  async writeFiles(): Promise<string[]> {
+    const o = this.options;
+    this.barsSinceFiles = 0;
+    this.filesWrittenAtMs = Date.now();
+    const paths = await writeSessionFiles(o.dir, {
+      sessionId: this.sessionId,
+      feedSpec: this.feed.spec,
+      bars: this.history.bars,
+      intervalMs: this.feed.intervalMs,
+      recorder: this.recorder,
+      feesPaid: this.account.ledger.feesPaid,
+      agent: o.agent,
+      seed: o.seed ?? 0,
+      instrument: o.instrument,
+      initialCash: o.initialCash,
+      fill: o.fill ?? {},
+      rules: o.rules ?? null,
+      risk: o.risk ?? null,
+    });
+    if (paths.length > 0) o.onFilesWritten?.(paths);
+    return paths;
+  }
+
+  private filesDue(): boolean {
+    const every = this.options.files;
+    if (every === undefined) return false;
+    this.barsSinceFiles++;
+    if (every.everyBars !== undefined && this.barsSinceFiles >= every.everyBars) return true;
+    return every.everyMs !== undefined && Date.now() - this.filesWrittenAtMs >= every.everyMs;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,14 +39,19 @@ describe('bulwark paper', () => {
     const lines: string[] = [];
     const r = await runPaperCommand(flags(session), (t) => lines.push(t), new EventEmitter());
     const rows = lines.join('').trim().split('\n').map((l) => JSON.parse(l) as { seq: number; outcome: string; state: string });
-    expect(rows).toHaveLength(500);
+    // A decision at every bar but the replay's last (nothing decided there could fill).
+    expect(rows).toHaveLength(499);
     expect(rows.some((x) => x.outcome === 'SUBMITTED')).toBe(true);
-    expect(r.summary).toMatch(/500 decisions/);
-    for (const f of ['journal.jsonl', 'audit.jsonl', 'audit.pub.pem']) expect(existsSync(join(session, f)), f).toBe(true);
+    expect(r.summary).toMatch(/499 decisions/);
+    for (const f of ['journal.jsonl', 'audit.jsonl', 'audit.pub.pem', 'equity.csv', 'trades.csv', 'decisions.csv', 'metrics.json', 'report.html']) {
+      expect(existsSync(join(session, f)), f).toBe(true);
+    }
+    expect(readFileSync(join(session, 'decisions.csv'), 'utf8').trim().split('\n')).toHaveLength(501);
+    expect(readFileSync(join(session, 'report.html'), 'utf8')).toContain('Paper session');
     // Run again on the same session: the replay resumes after its last bar, nothing is done twice.
     const again: string[] = [];
     await runPaperCommand(flags(session), (t) => again.push(t), new EventEmitter());
-    expect(again.join('').trim().split('\n')).toHaveLength(1); // the last decision, taken again (its order, if any, refused as a duplicate)
+    expect(again.join('').trim()).toBe(''); // the replay had ended: nothing to decide
     const bars = readJournal(join(session, 'journal.jsonl'), { repair: false }).records.filter((x) => x.k === 'bar');
     expect(bars).toHaveLength(500);
   });
@@ -66,7 +71,30 @@ describe('bulwark paper', () => {
     expect(signals.listenerCount('SIGINT')).toBe(0);
   });
 
+  it('--report-every 100 writes the session files while the replay runs (atomically: no temp file left)', async () => {
+    const session = join(dir, 's4');
+    const seen: number[] = [];
+    const signals = new EventEmitter();
+    let n = 0;
+    await runPaperCommand(
+      flags(session, { reportEvery: '100' }),
+      () => {
+        if (++n === 250) {
+          // Written at bar 200 (and 100): the files are there before the run ends.
+          seen.push(readFileSync(join(session, 'decisions.csv'), 'utf8').trim().split('\n').length - 1);
+          signals.emit('SIGINT');
+        }
+      },
+      signals,
+    );
+    expect(seen).toEqual([200]);
+    expect(readdirSync(session).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect(readFileSync(join(session, 'decisions.csv'), 'utf8').trim().split('\n')).toHaveLength(251);
+  });
+
   it('refuses bad flags by name', async () => {
+    await expect(runPaperCommand(flags(join(dir, 's3'), { reportEvery: '0' }), () => undefined, new EventEmitter())).rejects.toThrow(/--report-every: must be at least 1 bar/);
+    await expect(runPaperCommand(flags(join(dir, 's3'), { reportEvery: 'soon' }), () => undefined, new EventEmitter())).rejects.toThrow(/--report-every: must be a number of bars/);
     await expect(runPaperCommand(flags(join(dir, 's3'), { onStop: 'later' }), () => undefined, new EventEmitter())).rejects.toThrow(/--on-stop/);
     await expect(runPaperCommand(flags(join(dir, 's3'), { feed: 'replay:x.csv,speed=0' }), () => undefined, new EventEmitter())).rejects.toThrow(/--feed: speed/);
     await expect(runPaperCommand(flags(join(dir, 's3'), { cash: '-1' }), () => undefined, new EventEmitter())).rejects.toThrow(/--cash/);

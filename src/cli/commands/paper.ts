@@ -14,7 +14,7 @@ import { loadRulesFile } from '../../constraints/index.js';
 import { type TradingStateStore, RedisStateStore } from '../../risk-gatekeeper/index.js';
 import { AuditLog, generateAuditKeyPair, resolveBulwarkHome } from '../../security/index.js';
 import { backtestInstrument, createRuleAgent, isRuleAgentSpec, loadRiskFile } from '../../backtests/index.js';
-import { type DecisionRow, PaperSession, openFeed } from '../../live/index.js';
+import { type DecisionRow, PaperSession, SESSION_FILES, openFeed, parseDurationMs } from '../../live/index.js';
 import { parseNumberFlag } from '../flags.js';
 
 export interface PaperFlags {
@@ -30,6 +30,7 @@ export interface PaperFlags {
   spreadBps?: string;
   slippageBps?: string;
   onStop: string;
+  reportEvery?: string;
   json: boolean;
   seed: string;
 }
@@ -50,6 +51,7 @@ export function registerPaperCommand(program: Command): void {
     .option('--spread-bps <n>', 'full quoted spread in bps (a taker pays half)')
     .option('--slippage-bps <n>', 'fixed slippage in bps per taker fill')
     .option('--on-stop <what>', 'open orders at Ctrl-C: cancel or keep', 'cancel')
+    .option('--report-every <n|duration>', 'also write the session files every N bars (e.g. 500) or every duration of wall time (e.g. 30s, 5m); always on stop')
     .option('--seed <n>', 'seed for random agents', '0')
     .option('--json', 'print one JSON line per decision instead of the status line', false)
     .action(async (flags: PaperFlags) => {
@@ -81,6 +83,7 @@ export async function runPaperCommand(
   }
   if (flags.onStop !== 'cancel' && flags.onStop !== 'keep') throw new RangeError(`--on-stop: must be cancel or keep, got '${flags.onStop}'`);
   const onStop = flags.onStop;
+  const files = parseReportEvery(flags.reportEvery);
   const cash = parseNumberFlag(flags.cash, '--cash', { above: 0 });
   const fill = {
     ...(flags.feesBps === undefined ? {} : { takerFeeBps: parseNumberFlag(flags.feesBps, '--fees-bps', { atLeast: 0 }), makerFeeBps: parseNumberFlag(flags.feesBps, '--fees-bps', { atLeast: 0 }) }),
@@ -113,6 +116,7 @@ export async function runPaperCommand(
     audit,
     seed: Number(flags.seed),
     ...(store === null ? {} : { store }),
+    files,
     onDecision: (row) => {
       decisions++;
       if (flags.json) write(`${JSON.stringify(jsonRow(row))}\n`);
@@ -149,8 +153,29 @@ export async function runPaperCommand(
   return {
     dir,
     decisions,
-    summary: `${flags.json ? '' : '\n'}stopped: ${decisions} decisions, position ${b.positionQty}, cash ${b.cash.toFixed(2)}, equity ${b.equity.toFixed(2)}; journal and audit log in ${dir}`,
+    summary:
+      `${flags.json ? '' : '\n'}stopped: ${decisions} decisions, position ${b.positionQty}, cash ${b.cash.toFixed(2)}, equity ${b.equity.toFixed(2)}\n` +
+      `session files in ${dir}: ${[...SESSION_FILES, 'audit.jsonl', 'journal.jsonl'].join(', ')}`,
   };
+}
+
+/** `--report-every`: a whole number of bars (`500`), or a wall-clock duration (`30s`, `5m`, `1h`). */
+export function parseReportEvery(text: string | undefined): { everyBars?: number; everyMs?: number } {
+  if (text === undefined) return {};
+  const t = text.trim();
+  if (/^\d+$/.test(t)) {
+    const bars = Number(t);
+    if (bars < 1) throw new RangeError(`--report-every: must be at least 1 bar, got '${text}'`);
+    return { everyBars: bars };
+  }
+  let ms: number;
+  try {
+    ms = parseDurationMs(t, '--report-every');
+  } catch {
+    throw new RangeError(`--report-every: must be a number of bars (e.g. 500) or a duration (e.g. 30s, 5m, 1h), got '${text}'`);
+  }
+  if (!(ms > 0)) throw new RangeError(`--report-every: the duration must be > 0, got '${text}'`);
+  return { everyMs: ms };
 }
 
 function jsonRow(row: DecisionRow): Record<string, unknown> {
