@@ -57,6 +57,15 @@ export function limitsNote(rules: Rules | null, risk: GatekeeperConfig | null, g
   return `${parts.join('; ')}; venue validity checks always apply.`;
 }
 
+/** Which limits a run had: `given` is the --risk config, `inForce` the gatekeeper's (defaults when only the kill-switch needs one). */
+export function limitsInfo(rules: Rules | null, given: GatekeeperConfig | null, inForce: GatekeeperConfig | null, gatekeeperWithoutRisk: boolean): LimitsInfo {
+  return {
+    applied: rules !== null || inForce !== null,
+    note: limitsNote(rules, given, gatekeeperWithoutRisk),
+    maxDrawdown: rules !== null ? rules.max_drawdown_pct : inForce !== null ? inForce.drawdownHaltPct : null,
+  };
+}
+
 /** Runs one backtest through the full chain. Same inputs and seed, same record. */
 export async function runBacktest(options: BacktestOptions): Promise<BacktestRecord> {
   const { bars, instrument, agent } = options;
@@ -101,11 +110,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRec
             benchmark: false,
           })
         ).equity;
-  const limits: LimitsInfo = {
-    applied: rules !== null || risk !== null,
-    note: limitsNote(rules, options.risk ?? null, gatekeeperFromSchedule),
-    maxDrawdown: rules !== null ? rules.max_drawdown_pct : risk !== null ? risk.drawdownHaltPct : null,
-  };
+  const limits = limitsInfo(rules, options.risk ?? null, risk, gatekeeperFromSchedule);
   return runRecordOf({
     bars: loop.bars,
     intervalMs: loop.intervalMs,

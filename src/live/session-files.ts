@@ -11,14 +11,14 @@ import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Bars, type Instrument, sliceBars } from '../core/index.js';
 import type { Rules } from '../constraints/index.js';
-import type { GatekeeperConfig } from '../risk-gatekeeper/index.js';
+import { type GatekeeperConfig, parseGatekeeperConfig } from '../risk-gatekeeper/index.js';
 import type { SimFillConfigInput } from '../venues/index.js';
 import {
   type AnyBacktestAgent,
   type BacktestRecord,
   type RunRecorder,
   createRuleAgent,
-  limitsNote,
+  limitsInfo,
   renderReportHtml,
   runBacktest,
   runRecordOf,
@@ -72,12 +72,8 @@ export async function sessionRecord(input: SessionRecordInput): Promise<Backtest
     feesPaid: input.feesPaid,
     agent: input.agent,
     seed: input.seed,
-    limits: {
-      applied: true,
-      // A paper session always runs the gatekeeper (the kill-switch acts on it), with defaults when no --risk.
-      note: limitsNote(rules, risk, risk === null),
-      maxDrawdown: rules !== null ? rules.max_drawdown_pct : risk !== null ? risk.drawdownHaltPct / 100 : null,
-    },
+    // A paper session always runs the gatekeeper (the kill-switch acts on it), with defaults when no --risk.
+    limits: limitsInfo(rules, risk, risk ?? parseGatekeeperConfig({}, 'default gatekeeper config'), risk === null),
     benchmarkEquity,
   });
 }
