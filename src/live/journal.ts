@@ -64,6 +64,8 @@ export type JournalRecord =
   | {
       readonly k: 'state';
       readonly t: number;
+      /** `global`, `agent:ID` or `instrument:SYMBOL`. */
+      readonly scope: string;
       readonly timeMs: number;
       readonly from: TradingState;
       readonly to: TradingState;
@@ -278,6 +280,7 @@ const recordSchema = z.discriminatedUnion('k', [
   z.object({
     k: z.literal('state'),
     t: z.number().int().min(-1),
+    scope: z.string().min(1),
     timeMs: finite,
     from: z.enum(TRADING_STATES as unknown as [TradingState, ...TradingState[]]),
     to: z.enum(TRADING_STATES as unknown as [TradingState, ...TradingState[]]),

@@ -109,4 +109,25 @@ describe('PaperSession on a replay at speed=max', () => {
     expect(resumed.some((r) => r.outcome === 'SUBMITTED')).toBe(true);
     s.close();
   });
+
+  it('a session hard-killed before it stopped starts HALTED again (its own store is restored from the journal)', async () => {
+    const d = join(dir, `s${++n}`);
+    const first = await session(d, {
+      onDecision: (r, s) => {
+        if (r.seq === 100) s.pause(s.gatekeeper.operate('hard_kill', 'operator:ops', 'drill'));
+        if (r.seq === 150) s.stop('keep');
+      },
+    });
+    await first.s.run();
+    first.s.close();
+    expect(first.s.state).toBe('HALTED');
+    const rows: DecisionRow[] = [];
+    const second = await session(d, { startAfterMs: first.s.lastBarTimeMs ?? 0, onDecision: (r) => rows.push(r) });
+    await second.s.run();
+    expect(rows.length).toBeGreaterThan(100);
+    expect(rows.every((r) => r.state === 'HALTED' && r.outcome === 'HALTED' && r.positionQty === 0)).toBe(true);
+    // The restore is not a new state change in the session's record: one kill, as it happened.
+    expect(second.s.recorder.killEvents.map((e) => e.to)).toEqual(['HALTED']);
+    second.s.close();
+  });
 });

@@ -26,7 +26,15 @@ import {
   stepBar,
 } from '../execution/index.js';
 import type { Ledger } from '../core/index.js';
-import { type GatekeeperConfig, type TradingState, type TradingStateStore, type OrderIntent, parseGatekeeperConfig } from '../risk-gatekeeper/index.js';
+import {
+  type GatekeeperConfig,
+  type TradingState,
+  type TradingStateStore,
+  type OrderIntent,
+  MemoryStateStore,
+  parseGatekeeperConfig,
+  parseScope,
+} from '../risk-gatekeeper/index.js';
 import type { AuditSink } from '../security/index.js';
 import { type SimFillConfigInput, parseSimFillConfig } from '../venues/index.js';
 import {
@@ -121,6 +129,12 @@ export class PaperSession {
   private stopping = false;
   private barsSinceSync = 0;
   private redecided = false;
+  private readonly store: TradingStateStore;
+  /** The session made its own in-memory store (no `store` given): it restores the journal's states into it. */
+  private readonly ownStore: boolean;
+  /** Each scope's last state in the journal. */
+  private readonly latched = new Map<string, { state: TradingState; actor: string; reason: string }>();
+  private restoringLatch = false;
   private barsSinceFiles = 0;
   private filesWrittenAtMs = Date.now();
   /** The decision at the last bar was taken (journaled). */
@@ -140,6 +154,8 @@ export class PaperSession {
     this.fakeClock = options.feed.timing === 'bar-close' ? new FakeClock(0) : null;
     this.clock = this.fakeClock ?? options.feed.clock;
     const risk = options.risk ?? null;
+    this.ownStore = options.store === undefined;
+    this.store = options.store ?? new MemoryStateStore(this.clock);
     this.gatekeeper = new GatekeeperLink({
       config: sessionRisk(risk, options.feed.intervalMs),
       instrument,
@@ -147,11 +163,12 @@ export class PaperSession {
       audit: options.audit,
       venue: this.venue,
       clock: this.clock,
-      ...(options.store === undefined ? {} : { store: options.store }),
+      store: this.store,
       onStateChange: (r) => {
+        if (this.restoringLatch) return; // put back from the journal, where it already is
         const t = this.history.length - 1;
         this.recorder.recordStateChange(r.changedAtMs, r.previous, r.state, r.actor, r.reason);
-        this.journal.append({ k: 'state', t, timeMs: r.changedAtMs, from: r.previous, to: r.state, actor: r.actor, reason: r.reason });
+        this.journal.append({ k: 'state', t, scope: r.scope, timeMs: r.changedAtMs, from: r.previous, to: r.state, actor: r.actor, reason: r.reason });
         options.onStateChange?.(r.previous, r.state, r.actor, r.reason);
       },
       clientOrderIds: () => `${this.sessionId}-${this.seq}`,
@@ -251,6 +268,7 @@ export class PaperSession {
   /** Runs until the feed ends or `stop()`; resolves once the last bar is journaled. */
   async run(): Promise<void> {
     const feed = this.feed;
+    if (!this.redecided) await this.restoreLatch();
     // The decision at the journal's last bar may not have been taken (or reached the venue): take it now. A
     // decision the journal holds was taken; its order, if any, is working (same id: never sent twice).
     if (this.history.length > 0 && !this.redecided) {
@@ -277,6 +295,34 @@ export class PaperSession {
     }
     this.journal.sync();
     if (this.options.files !== undefined) await this.writeFiles();
+  }
+
+  /**
+   * The kill-switch across a restart. The session's own in-memory store starts ACTIVE, so the states the journal
+   * recorded are put back (a session hard-killed before a crash starts HALTED). A shared store (Redis) is the
+   * authority: a healthy one is followed as it is (an operator may have resumed meanwhile) and a store that lost
+   * its state, or was never restored, stays UNKNOWN and refuses every order until `bulwark kill restore`.
+   */
+  private async restoreLatch(): Promise<void> {
+    if (!this.ownStore || this.latched.size === 0) return;
+    this.restoringLatch = true;
+    try {
+      for (const [scope, { state, actor, reason }] of this.latched) {
+        if (state === 'ACTIVE') continue;
+        await this.store.set({ scope: parseScope(scope), state, actor, reason: `restored from the session journal (${reason})` });
+      }
+      this.gatekeeper.update(this.decisionTimeMs(), this.account.price, this.account);
+      await this.gatekeeper.settle();
+    } finally {
+      this.restoringLatch = false;
+    }
+  }
+
+  /** What the session's kill-switch store says at start (a line for the operator), or null when all is well. */
+  storeProblem(): string | null {
+    const health = this.store.health(Date.now());
+    if (health === 'OK') return null;
+    return `kill-switch store ${health}: ${this.store.healthProblem()}; every order is refused (fail closed) until it is restored (bulwark kill restore --redis URL)`;
   }
 
   /**
@@ -457,6 +503,7 @@ export class PaperSession {
       }
       if (r.k === 'state') {
         recorder.recordStateChange(r.timeMs, r.from, r.to, r.actor, r.reason);
+        this.latched.set(r.scope, { state: r.to, actor: r.actor, reason: r.reason });
         continue;
       }
       if (r.k !== 'bar') continue;

@@ -94,6 +94,50 @@ describe('the kill-switch in Redis, flipped by another client while a replay run
   });
 });
 
+describe('--redis on start', () => {
+  it('a healthy store is followed as it is (a soft kill made while the session was down holds); a wiped one fails closed and says so', async () => {
+    const prefix = `bulwark:test:${randomUUID()}:`;
+    const operatorStore = new RedisStateStore({ url: testRedisUrl(), keyPrefix: prefix, clock: systemClock });
+    await operatorStore.connect();
+    await restoreTradingStates(operatorStore, { fromLog: [], actor: 'operator:ops', reason: 'new test store', source: 'test', clock: systemClock, audit: new MemoryAuditSink() });
+    await operatorStore.set(operatorChange('global', 'REDUCING', 'ops', 'soft kill while the node was down'));
+    const run = async (name: string): Promise<{ rows: DecisionRow[]; problem: string | null }> => {
+      const store = new RedisStateStore({ url: testRedisUrl(), keyPrefix: prefix, clock: systemClock });
+      await store.connect();
+      const { feed } = await openFeed(`synth:regime:seed=11,bars=120,startTimeMs=2024-01-01,intervalMs=3600000,speed=max`);
+      const rows: DecisionRow[] = [];
+      const session = PaperSession.open({
+        sessionId: name,
+        dir: join(dir, name),
+        feed,
+        instrument: backtestInstrument('SYNTH/USD'),
+        agent: createRuleAgent('sma-cross:fast=3,slow=10,size=0.4'),
+        initialCash: 10_000,
+        audit: new MemoryAuditSink(),
+        store,
+        onDecision: (r) => rows.push(r),
+      });
+      const problem = session.storeProblem();
+      await session.run();
+      session.close();
+      await store.close();
+      return { rows, problem };
+    };
+    const healthy = await run('healthy');
+    expect(healthy.problem).toBeNull();
+    expect(healthy.rows.every((r) => r.state === 'REDUCING')).toBe(true);
+    expect(healthy.rows.some((r) => r.outcome === 'SUBMITTED')).toBe(false); // flat, so nothing reduces
+
+    await operatorStore.deleteAll(); // wiped: no epoch, no states
+    const wiped = await run('wiped');
+    expect(wiped.problem).toMatch(/UNKNOWN.*bulwark kill restore/);
+    const proposals = wiped.rows.filter((r) => r.outcome !== 'NO_ORDER');
+    expect(proposals.length).toBeGreaterThan(0);
+    expect(proposals.every((r) => r.outcome === 'DENIED')).toBe(true);
+    await operatorStore.close();
+  });
+});
+
 async function waitFor(ok: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 5));
   if (!ok()) throw new Error('the flip did not reach the session within 1 s');

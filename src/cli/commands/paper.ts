@@ -137,6 +137,11 @@ export async function runPaperCommand(
         : `resumed ${sessionId}: ${r.bars} bars, ${r.fills} fills, position ${session.venue.positionQty} from the journal; adopted open orders: ${r.working.join(', ') || 'none'}\n`,
     );
   }
+  const storeProblem = session.storeProblem();
+  if (storeProblem !== null) {
+    if (flags.json) process.stderr.write(`${storeProblem}\n`);
+    else write(`${storeProblem}\n`);
+  }
   const stop = (): void => session.stop(onStop);
   signals.once('SIGINT', stop);
   signals.once('SIGTERM', stop);
