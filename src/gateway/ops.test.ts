@@ -102,8 +102,8 @@ describe('ops API', () => {
     cleanups.push(() => log.close());
     const f = await setup();
     const trail = fileAuditTrail(log, loadPublicKey(pair.publicKeyPem));
-    trail.sink.append('GATEWAY_STARTED', 'system', { mode: 'paper' });
-    trail.sink.append('TOKEN_REVOKED', 'operator:ann', { jti: 'x' });
+    trail.sink.append('GATEWAY_STARTED', 'system', { mode: 'paper', symbols: ['BTC/USDT'], restoredScopes: 0 });
+    trail.sink.append('TOKEN_REVOKED', 'operator:ann', { jti: 'x', expiresAtMs: 1_700_000_000_000 });
     const tail = trail.tail(1);
     expect(tail.verification).toMatchObject({ status: 'OK', events: 2, lastSeq: 2, lastSealedSeq: 2, unsealedEvents: 0 });
     expect(tail.events.map((e) => e.type)).toEqual(['TOKEN_REVOKED']);

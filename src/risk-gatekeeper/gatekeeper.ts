@@ -4,7 +4,7 @@
  * Automatic triggers (circuit breaker, daily loss, drawdown) only ever make a state stricter.
  */
 import type { Clock, Instrument } from '../core/index.js';
-import type { AuditSink } from '../security/index.js';
+import type { AuditEventType, AuditOrderPayload, AuditSink } from '../security/index.js';
 import { type GatekeeperConfig, type InstrumentLimits, limitsFor } from './config.js';
 import type { AccountRisk, CallerIdentity, OrderIntent, RiskContext, TrustedPrice } from './context.js';
 import { ClientIdMemory, RepeatRing } from './duplicates.js';
@@ -440,7 +440,7 @@ export class RiskGatekeeper {
     return { allowed: false, rejections };
   }
 
-  private alert(type: string, order: OrderIntent, agentId: string | undefined, extra: Record<string, number>): void {
+  private alert(type: Extract<AuditEventType, 'REPEATED_ORDER_ALERT'>, order: OrderIntent, agentId: string | undefined, extra: { earlier: number }): void {
     this.audit.append(type, actorOf(agentId), { ...orderPayload(order, agentId), ...extra });
   }
 
@@ -526,7 +526,7 @@ function actorOf(agentId: string | undefined): string {
 }
 
 /** The order as audited; `agentId` is the one it was judged under (the caller's, when authenticated). */
-function orderPayload(order: OrderIntent, agentId: string | undefined): Record<string, unknown> {
+function orderPayload(order: OrderIntent, agentId: string | undefined): AuditOrderPayload {
   return {
     clientOrderId: String(order.clientOrderId),
     agentId: agentId ?? null,

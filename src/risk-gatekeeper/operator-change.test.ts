@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../core/index.js';
-import { MemoryAuditSink } from '../security/index.js';
+import { type AuditEventPayloads, type AuditEventType, MemoryAuditSink } from '../security/index.js';
 import { KillSwitch, type KillSwitchVenue, operatorChange } from './kill-switch.js';
 import { MemoryStateStore } from './memory-state-store.js';
 import { UnauditedStateChangeError, applyOperatorChange } from './operator-change.js';
@@ -12,7 +12,7 @@ class FailingSink extends MemoryAuditSink {
   constructor(private readonly failing: ReadonlySet<string>) {
     super();
   }
-  override append(type: string, actor: string, payload: Readonly<Record<string, unknown>>): void {
+  override append<T extends AuditEventType>(type: T, actor: string, payload: AuditEventPayloads[T]): void {
     if (this.failing.has(type)) throw new Error('ENOSPC: no space left on device');
     super.append(type, actor, payload);
   }

@@ -7,6 +7,7 @@
  * `readAuditEvents` returns, or a `MemoryAuditSink`'s.
  */
 import { z } from 'zod';
+import type { AuditEventType, AuditRestoredRecord, AuditStateChangePayload } from '../security/index.js';
 import { type Scope, type StateRecord, type TradingState, parseScope, strictness } from './trading-state.js';
 
 export interface ReplayableEvent {
@@ -19,27 +20,27 @@ export interface ReplayableEvent {
 
 // Audit event types of trading-state changes.
 /** Written once the store holds a change, by the gatekeeper subscribed to it or by the CLI: `stateChangePayload`. */
-export const STATE_CHANGED = 'TRADING_STATE_CHANGED';
+export const STATE_CHANGED = 'TRADING_STATE_CHANGED' satisfies AuditEventType;
 /** An operator's request, written before the store is touched: `{ scope, from, to, reason }`. */
-export const STATE_CHANGE_REQUESTED = 'TRADING_STATE_CHANGE_REQUESTED';
+export const STATE_CHANGE_REQUESTED = 'TRADING_STATE_CHANGE_REQUESTED' satisfies AuditEventType;
 /** The store refused the request or could not be reached: `{ scope, to, reason, error }`. */
-export const STATE_CHANGE_FAILED = 'TRADING_STATE_CHANGE_FAILED';
+export const STATE_CHANGE_FAILED = 'TRADING_STATE_CHANGE_FAILED' satisfies AuditEventType;
 /**
  * A restore, written before the store is touched: `{ epoch, previousEpoch, reason, records }` (every scope's
  * record under the new epoch). Replay takes it as the whole state from then on.
  */
-export const STATE_RESTORED = 'TRADING_STATE_RESTORED';
+export const STATE_RESTORED = 'TRADING_STATE_RESTORED' satisfies AuditEventType;
 /** The store refused or could not take a restore: `{ epoch, error }`. Replay undoes that RESTORED event. */
-export const STATE_RESTORE_FAILED = 'TRADING_STATE_RESTORE_FAILED';
+export const STATE_RESTORE_FAILED = 'TRADING_STATE_RESTORE_FAILED' satisfies AuditEventType;
 
 /** The payload of a TRADING_STATE_CHANGED event: written by every gatekeeper and the CLI, read by the replay. */
-export function stateChangePayload(r: StateRecord): Record<string, unknown> {
+export function stateChangePayload(r: StateRecord): AuditStateChangePayload {
   const p = { scope: r.scope, from: r.previous, to: r.state, version: r.version, reason: r.reason, changedAtMs: r.changedAtMs };
   return r.epoch === undefined ? p : { ...p, epoch: r.epoch };
 }
 
 /** One record as a RESTORED event lists it. */
-export function restoredRecordPayload(r: StateRecord): Record<string, unknown> {
+export function restoredRecordPayload(r: StateRecord): AuditRestoredRecord {
   return { scope: r.scope, state: r.state, previous: r.previous, version: r.version, actor: r.actor, reason: r.reason, changedAtMs: r.changedAtMs };
 }
 

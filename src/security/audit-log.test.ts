@@ -9,6 +9,9 @@ import { generateAuditKeyPair } from './audit-keys.js';
 import { AuditLog, type AuditLogOptions, closeOpenAuditLogs } from './audit-log.js';
 import { GENESIS_HASH, parseAuditLine } from './audit-record.js';
 import { readAuditEvents, verifyAuditLog } from './audit-verify.js';
+import type { AuditEventType } from './audit-events.js';
+import { appendRaw } from '../test-support/audit-raw.js';
+
 
 const keys = generateAuditKeyPair();
 let dir: string;
@@ -47,9 +50,9 @@ afterEach(() => {
 describe('AuditLog.append', () => {
   it('chains events from the genesis hash with seq 1, 2, 3 and the clock time', () => {
     const log = open();
-    const a = log.append('ORDER_DECISION', 'agent:a', { qty: 1 });
+    const a = appendRaw(log, 'agent:a', { qty: 1 });
     clock.advance(7);
-    const b = log.append('TRADING_STATE_CHANGED', 'operator:ops1', { to: 'HALTED' });
+    const b = appendRaw(log, 'operator:ops1', { to: 'HALTED' }, 'TRADING_STATE_CHANGED');
     expect(a).toMatchObject({ seq: 1, prevHash: GENESIS_HASH, timeMs: 1_700_000_000_000 });
     expect(b).toMatchObject({ seq: 2, prevHash: a.hash, timeMs: 1_700_000_000_007 });
     log.close();
@@ -58,7 +61,7 @@ describe('AuditLog.append', () => {
 
   it('redacts secrets before hashing and writing: they never reach the file', () => {
     const log = open();
-    const e = log.append('VENUE_CONNECTED', 'system', { venue: 'x', apiKey: 'AKIA-very-secret', nested: { password: 'pw-42' } });
+    const e = appendRaw(log, 'system', { venue: 'x', apiKey: 'AKIA-very-secret', nested: { password: 'pw-42' } });
     log.close();
     expect(e.payload).toEqual({ venue: 'x', apiKey: '[REDACTED]', nested: { password: '[REDACTED]' } });
     const text = readFileSync(path, 'utf8');
@@ -69,34 +72,35 @@ describe('AuditLog.append', () => {
 
   it('keeps NaN and Infinity in payloads as strings (a rejected NaN order stays on record)', () => {
     const log = open();
-    log.append('ORDER_DENIED', 'agent:a', { qty: NaN, price: Infinity });
+    appendRaw(log, 'agent:a', { qty: NaN, price: Infinity }, 'ORDER_DENIED');
     log.close();
     expect(readAuditEvents(path)[0].payload).toEqual({ qty: 'NaN', price: 'Infinity' });
   });
 
-  it('rejects an empty type or actor', () => {
+  it('rejects a type outside the vocabulary (a JavaScript caller gets past the compiler) or an empty actor', () => {
     const log = open();
-    expect(() => log.append('', 'agent:a', {})).toThrow(/type/);
-    expect(() => log.append('X', '', {})).toThrow(/actor/);
+    expect(() => log.append('' as AuditEventType, 'agent:a', {} as never)).toThrow(/not an audit event type/);
+    expect(() => log.append('ORDER_DECISION' as AuditEventType, 'agent:a', {} as never)).toThrow(/"ORDER_DECISION" is not an audit event type/);
+    expect(() => log.append('GATEWAY_STOPPED', '', {})).toThrow(/actor/);
   });
 
   it('refuses appends after close', () => {
     const log = open();
     log.close();
-    expect(() => log.append('X', 'system', {})).toThrow(/closed/);
+    expect(() => log.append('GATEWAY_STOPPED', 'system', {})).toThrow(/closed/);
   });
 });
 
 describe('AuditLog checkpoints', () => {
   it('signs one after every checkpointEvery events, not before', () => {
     const log = open({ checkpointEvery: 3 });
-    log.append('E', 'system', {});
-    log.append('E', 'system', {});
+    appendRaw(log, 'system', {});
+    appendRaw(log, 'system', {});
     log.checkpoint('manual');
     expect(checkpoints().map((c) => [c.seq, c.reason])).toEqual([[2, 'manual']]);
-    for (let i = 0; i < 2; i++) log.append('E', 'system', {});
+    for (let i = 0; i < 2; i++) appendRaw(log, 'system', {});
     expect(log.unsealedEvents).toBe(2);
-    log.append('E', 'system', {});
+    appendRaw(log, 'system', {});
     expect(log.unsealedEvents).toBe(0);
     expect(checkpoints().map((c) => [c.seq, c.reason])).toEqual([
       [2, 'manual'],
@@ -106,12 +110,12 @@ describe('AuditLog checkpoints', () => {
 
   it('signs one on append once the oldest unsealed event is checkpointIntervalMs old, not 1 ms earlier', () => {
     const log = open({ checkpointIntervalMs: 1000 });
-    log.append('E', 'system', {});
+    appendRaw(log, 'system', {});
     clock.advance(999);
-    log.append('E', 'system', {});
+    appendRaw(log, 'system', {});
     expect(log.unsealedEvents).toBe(2);
     clock.advance(1);
-    log.append('E', 'system', {});
+    appendRaw(log, 'system', {});
     expect(log.unsealedEvents).toBe(0);
     expect(checkpoints().map((c) => [c.seq, c.reason])).toEqual([[3, 'interval']]);
   });
@@ -119,7 +123,7 @@ describe('AuditLog checkpoints', () => {
   it('seals on an unref-ed timer when no further append comes', () => {
     vi.useFakeTimers();
     const log = open({ sealTimer: true, checkpointIntervalMs: 500 });
-    log.append('E', 'system', {});
+    appendRaw(log, 'system', {});
     vi.advanceTimersByTime(499);
     expect(log.unsealedEvents).toBe(1);
     vi.advanceTimersByTime(1);
@@ -130,7 +134,7 @@ describe('AuditLog checkpoints', () => {
   it('returns undefined and writes nothing when there is nothing new to seal', () => {
     const log = open();
     expect(log.checkpoint()).toBeUndefined();
-    log.append('E', 'system', {});
+    appendRaw(log, 'system', {});
     expect(log.checkpoint()).toMatchObject({ seq: 1 });
     expect(log.checkpoint()).toBeUndefined();
     expect(checkpoints()).toHaveLength(1);
@@ -138,8 +142,8 @@ describe('AuditLog checkpoints', () => {
 
   it('writes a close checkpoint on close even when the last event is already sealed', () => {
     const log = open({ checkpointEvery: 2 });
-    log.append('E', 'system', {});
-    log.append('E', 'system', {});
+    appendRaw(log, 'system', {});
+    appendRaw(log, 'system', {});
     log.close();
     expect(checkpoints().map((c) => [c.seq, c.reason])).toEqual([
       [2, 'count'],
@@ -150,7 +154,7 @@ describe('AuditLog checkpoints', () => {
 
   it('seals with reason exit from the process exit hook', () => {
     const log = open();
-    log.append('E', 'system', {});
+    appendRaw(log, 'system', {});
     log.closeAtExit();
     expect(checkpoints().map((c) => c.reason)).toEqual(['exit']);
     expect(existsSync(`${path}.lock`)).toBe(false);
@@ -160,9 +164,9 @@ describe('AuditLog checkpoints', () => {
 describe('closeOpenAuditLogs', () => {
   it('seals and closes every open log (for signal handlers)', () => {
     const log = open();
-    log.append('E', 'system', {});
+    appendRaw(log, 'system', {});
     closeOpenAuditLogs();
-    expect(() => log.append('E', 'system', {})).toThrow(/closed/);
+    expect(() => appendRaw(log, 'system', {})).toThrow(/closed/);
     expect(checkpoints().map((c) => c.reason)).toEqual(['close']);
     expect(verifyAuditLog(path, keys.publicKeyPem)).toMatchObject({ ok: true, closedCleanly: true });
   });
@@ -177,7 +181,7 @@ describe('AuditLog fsync policies', () => {
     ['event', 25, 10],
   ] as const)('loses no event on close with fsync %s', (fsync, events, checkpointEvery) => {
     const log = open({ fsync, checkpointEvery, bufferChars: 4096 });
-    for (let i = 0; i < events; i++) log.append('E', 'agent:a', { i });
+    for (let i = 0; i < events; i++) appendRaw(log, 'agent:a', { i });
     log.close();
     expect(readAuditEvents(path).map((e) => e.payload.i)).toEqual(Array.from({ length: events }, (_, i) => i));
     expect(verifyAuditLog(path, keys.publicKeyPem)).toMatchObject({ ok: true, events, unsealedEvents: 0 });
@@ -185,35 +189,35 @@ describe('AuditLog fsync policies', () => {
 
   it('with fsync event, every event is in the file when append returns', () => {
     const log = open({ fsync: 'event' });
-    log.append('E', 'system', { n: 1 });
-    log.append('E', 'system', { n: 2 });
+    appendRaw(log, 'system', { n: 1 });
+    appendRaw(log, 'system', { n: 2 });
     expect(readAuditEvents(path)).toHaveLength(2);
   });
 
   it('with fsync checkpoint, buffered events are in the file after each checkpoint', () => {
     const log = open({ fsync: 'checkpoint', checkpointEvery: 3 });
-    log.append('E', 'system', {});
-    log.append('E', 'system', {});
+    appendRaw(log, 'system', {});
+    appendRaw(log, 'system', {});
     expect(readFileSync(path, 'utf8')).toBe('');
-    log.append('E', 'system', {});
+    appendRaw(log, 'system', {});
     expect(readAuditEvents(path)).toHaveLength(3);
   });
 
   it('reports durableSeq: synced at each checkpoint, after each event, or once the background sync ends', async () => {
     const sync = open({ fsync: 'checkpoint', checkpointEvery: 2 });
-    sync.append('E', 'system', {});
+    appendRaw(sync, 'system', {});
     expect(sync.durableSeq).toBe(0);
-    sync.append('E', 'system', {});
+    appendRaw(sync, 'system', {});
     expect(sync.durableSeq).toBe(2);
     sync.close();
     rmSync(path);
     const perEvent = open({ fsync: 'event' });
-    perEvent.append('E', 'system', {});
+    appendRaw(perEvent, 'system', {});
     expect(perEvent.durableSeq).toBe(1);
     perEvent.close();
     rmSync(path);
     const background = open({ fsync: 'checkpoint-async', checkpointEvery: 2 });
-    for (let i = 0; i < 5; i++) background.append('E', 'system', {});
+    for (let i = 0; i < 5; i++) appendRaw(background, 'system', {});
     expect(readAuditEvents(path)).toHaveLength(4);
     await vi.waitFor(() => expect(background.durableSeq).toBe(4));
     background.close();
@@ -222,7 +226,7 @@ describe('AuditLog fsync policies', () => {
 
   it('writes the buffer once it holds bufferChars characters', () => {
     const log = open({ fsync: 'none', bufferChars: 0 });
-    log.append('E', 'system', {});
+    appendRaw(log, 'system', {});
     expect(readAuditEvents(path)).toHaveLength(1);
   });
 });
@@ -230,12 +234,12 @@ describe('AuditLog fsync policies', () => {
 describe('AuditLog.open on an existing file', () => {
   it('continues the seq and the hash chain after a reopen', () => {
     const first = open();
-    first.append('E', 'system', { n: 1 });
-    const last = first.append('E', 'system', { n: 2 });
+    appendRaw(first, 'system', { n: 1 });
+    const last = appendRaw(first, 'system', { n: 2 });
     first.close();
     const second = open();
     expect(second.lastSeq).toBe(2);
-    const next = second.append('E', 'system', { n: 3 });
+    const next = appendRaw(second, 'system', { n: 3 });
     second.close();
     expect(next).toMatchObject({ seq: 3, prevHash: last.hash });
     expect(verifyAuditLog(path, keys.publicKeyPem)).toMatchObject({ ok: true, events: 3, closedCleanly: true });
@@ -243,7 +247,7 @@ describe('AuditLog.open on an existing file', () => {
 
   it('continues after a crash (no close checkpoint, stale lock of a dead process)', () => {
     const first = open({ fsync: 'event' });
-    for (let i = 0; i < 3; i++) first.append('E', 'system', { i });
+    for (let i = 0; i < 3; i++) appendRaw(first, 'system', { i });
     first.close();
     const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
     writeFileSync(path, `${lines.slice(0, -1).join('\n')}\n`);
@@ -252,19 +256,19 @@ describe('AuditLog.open on an existing file', () => {
     expect(verifyAuditLog(path, keys.publicKeyPem, { allowUnsealed: true })).toMatchObject({ ok: true, unsealedEvents: 3, closedCleanly: false });
     const second = open();
     expect(second.lastSeq).toBe(3);
-    second.append('E', 'system', { i: 3 });
+    appendRaw(second, 'system', { i: 3 });
     second.close();
     expect(verifyAuditLog(path, keys.publicKeyPem)).toMatchObject({ ok: true, events: 4, unsealedEvents: 0 });
   });
 
   it('continues after events longer than the tail window it reads first (64 KiB)', () => {
     const first = open();
-    first.append('BIG', 'system', { blob: 'x'.repeat(200_000) });
-    first.append('BIG', 'system', { blob: 'y'.repeat(150_000) });
+    appendRaw(first, 'system', { blob: 'x'.repeat(200_000) });
+    appendRaw(first, 'system', { blob: 'y'.repeat(150_000) });
     first.closeAtExit();
     const second = open();
     expect(second.lastSeq).toBe(2);
-    second.append('E', 'system', {});
+    appendRaw(second, 'system', {});
     second.close();
     expect(verifyAuditLog(path, keys.publicKeyPem)).toMatchObject({ ok: true, events: 3 });
   });
@@ -276,10 +280,10 @@ describe('AuditLog.open on an existing file', () => {
 
   it('refuses to continue a file whose last event does not match its hash', () => {
     const first = open();
-    first.append('E', 'system', { qty: 1 });
-    first.append('E', 'system', { qty: 2 });
+    appendRaw(first, 'system', { qty: 1 });
+    appendRaw(first, 'system', { qty: 2 });
     first.checkpoint();
-    first.append('E', 'system', { qty: 3 });
+    appendRaw(first, 'system', { qty: 3 });
     first.closeAtExit();
     const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
     lines.pop();
@@ -291,7 +295,7 @@ describe('AuditLog.open on an existing file', () => {
 
   it('refuses a torn tail by default, and with tornTail recover sets it aside and records it', () => {
     const first = open();
-    first.append('E', 'system', { n: 1 });
+    appendRaw(first, 'system', { n: 1 });
     first.close();
     const sound = readFileSync(path, 'utf8');
     writeFileSync(path, `${sound}{"actor":"sys`);
@@ -310,11 +314,11 @@ describe('AuditLog.open on an existing file', () => {
 
   it('resumes a file written with another key (key rotation) and verification names the key change', () => {
     const first = open();
-    first.append('E', 'system', {});
+    appendRaw(first, 'system', {});
     first.close();
     const other = generateAuditKeyPair();
     const second = open({ signingKey: other.privateKeyPem });
-    second.append('E', 'system', {});
+    appendRaw(second, 'system', {});
     second.close();
     expect(verifyAuditLog(path, keys.publicKeyPem)).toMatchObject({ ok: false, firstBadSeq: 2 });
     expect(verifyAuditLog(path, [keys.publicKeyPem, other.publicKeyPem])).toMatchObject({ ok: true, events: 2 });

@@ -18,6 +18,7 @@
  * Node's default SIGINT/SIGTERM handling skips exit hooks: a host that wants a clean close on signals must
  * handle them and call `close()` or `closeOpenAuditLogs()`.
  */
+import { type AuditEventPayloads, type AuditEventType, isAuditEventType } from './audit-events.js';
 import { KeyObject, createHash } from 'node:crypto';
 import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { z } from 'zod';
@@ -238,12 +239,13 @@ export class AuditLog implements AuditSink {
    * Appends one event (secrets in `payload` redacted first) and returns it as written. Throws if the log is
    * closed or a write failed earlier: callers on a safety path must treat that as fail-closed.
    */
-  append(type: string, actor: string, payload: Readonly<Record<string, unknown>>): AuditEvent {
+  append<T extends AuditEventType>(type: T, actor: string, payload: AuditEventPayloads[T]): AuditEvent {
     this.assertWritable();
-    if (typeof type !== 'string' || type === '') throw new TypeError('audit append: type must be a non-empty string');
+    // A JavaScript caller gets past the type check: a type outside the vocabulary is still refused.
+    if (!isAuditEventType(type)) throw new TypeError(`audit append: ${JSON.stringify(type)} is not an audit event type (security/audit-events.ts)`);
     if (typeof actor !== 'string' || actor === '') throw new TypeError('audit append: actor must be a non-empty string');
     const timeMs = this.now();
-    const clean = redactSecrets(payload);
+    const clean = redactSecrets(payload as Readonly<Record<string, unknown>>);
     const seq = this.seq + 1;
     const prevHash = this.lastHash;
     const body = eventBody(seq, timeMs, type, actor, clean, prevHash);

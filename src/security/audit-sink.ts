@@ -3,16 +3,19 @@
  * depend on this small interface only; the tamper-evident file log implements it, and so does the
  * in-memory sink used by tests and by runs that keep no log.
  */
+import type { AuditEventPayloads, AuditEventType } from './audit-events.js';
+
 export interface AuditSink {
   /**
-   * Records one event. `type` is a stable event name (`ORDER_DENIED`, `TRADING_STATE_CHANGED`, …),
-   * `actor` who caused it (`agent:ID`, `operator:ID`, `system`), `payload` plain JSON data.
+   * Records one event: `type` one member of the closed vocabulary (`audit-events.ts`) and `payload` that
+   * member's payload; `actor` who caused it (`agent:ID`, `operator:ID`, `system`).
    */
-  append(type: string, actor: string, payload: Readonly<Record<string, unknown>>): void;
+  append<T extends AuditEventType>(type: T, actor: string, payload: AuditEventPayloads[T]): void;
 }
 
+/** An event as a sink recorded it (the payload read back as plain data). */
 export interface RecordedAuditEvent {
-  readonly type: string;
+  readonly type: AuditEventType;
   readonly actor: string;
   readonly payload: Readonly<Record<string, unknown>>;
 }
@@ -20,8 +23,8 @@ export interface RecordedAuditEvent {
 /** Keeps events in memory, in order. */
 export class MemoryAuditSink implements AuditSink {
   readonly events: RecordedAuditEvent[] = [];
-  append(type: string, actor: string, payload: Readonly<Record<string, unknown>>): void {
-    this.events.push({ type, actor, payload });
+  append<T extends AuditEventType>(type: T, actor: string, payload: AuditEventPayloads[T]): void {
+    this.events.push({ type, actor, payload: payload as Readonly<Record<string, unknown>> });
   }
 }
 

@@ -7,6 +7,7 @@ import { generateAuditKeyPair } from './audit-keys.js';
 import { AuditLog } from './audit-log.js';
 import { computeEventHash } from './audit-record.js';
 import { AuditLogCorruptError, readAuditEvents, verifyAuditLog } from './audit-verify.js';
+import { appendRaw } from '../test-support/audit-raw.js';
 
 const keys = generateAuditKeyPair();
 let dir: string;
@@ -18,7 +19,7 @@ function writeSampleLog(): string[] {
   const log = AuditLog.open({ path, signingKey: keys.privateKeyPem, checkpointEvery: 4, clock, sealTimer: false });
   for (let i = 1; i <= 10; i++) {
     clock.advance(5);
-    log.append('ORDER_DECISION', 'agent:a', { orderId: `o-${i}`, qty: i, allowed: i % 3 !== 0 });
+    appendRaw(log, 'agent:a', { orderId: `o-${i}`, qty: i, allowed: i % 3 !== 0 }, 'ORDER_DENIED');
   }
   log.close();
   return readLines();
@@ -123,7 +124,7 @@ describe('verifyAuditLog detects tampering', () => {
   it('when a forged event is inserted with a correct link and hash', () => {
     const lines = writeSampleLog();
     const e5 = JSON.parse(lines[lineOf(lines, 5)]);
-    const forged = { seq: 6, timeMs: e5.timeMs, type: 'ORDER_DECISION', actor: 'agent:a', payload: { qty: 1 }, prevHash: e5.hash };
+    const forged = { seq: 6, timeMs: e5.timeMs, type: 'ORDER_DENIED', actor: 'agent:a', payload: { qty: 1 }, prevHash: e5.hash };
     lines.splice(lineOf(lines, 5) + 1, 0, JSON.stringify({ ...forged, hash: computeEventHash(forged) }));
     writeLines(lines);
     const report = verifyAuditLog(path, keys.publicKeyPem);

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateAuditKeyPair } from './audit-keys.js';
+import type { AuditEventPayloads } from './audit-events.js';
 import { AuditLog, type AuditFsyncPolicy } from './audit-log.js';
 import { verifyAuditLog } from './audit-verify.js';
 
@@ -18,25 +19,25 @@ export interface AuditBenchOptions {
 
 const CHECKPOINT_EVERY = 1000;
 
-function decision(i: number): Record<string, unknown> {
+/** A gatekeeper denial as it writes one (the largest of its order events). */
+function decision(i: number): AuditEventPayloads['ORDER_DENIED'] {
   return {
-    orderId: `ord-${i}`,
     clientOrderId: `c-${i}`,
-    instrument: 'BTC-USD',
+    agentId: 'alpha',
+    symbol: 'BTC-USD',
     side: i % 2 === 0 ? 'BUY' : 'SELL',
     type: 'LIMIT',
-    qty: 0.25 + (i % 7) * 0.05,
+    quantity: 0.25 + (i % 7) * 0.05,
     limitPrice: 43_000 + (i % 100) * 0.5,
-    allowed: i % 11 !== 0,
-    reasons: i % 11 === 0 ? ['PRICE_COLLAR: limit=43049.5, max=43040'] : [],
-    state: 'ACTIVE',
+    reduceOnly: false,
+    reasons: i % 11 === 0 ? ['PRICE_COLLAR: trusted=43000 got=43049.5 offPct=0.00115 maxPct=0.001'] : ['MAX_OPEN_ORDERS: max=50 got=50'],
   };
 }
 
 function run(path: string, privateKeyPem: string, fsync: AuditFsyncPolicy, events: number): number {
   const log = AuditLog.open({ path, signingKey: privateKeyPem, checkpointEvery: CHECKPOINT_EVERY, fsync });
   const startNs = process.hrtime.bigint();
-  for (let i = 0; i < events; i++) log.append('ORDER_DECISION', 'agent:alpha', decision(i));
+  for (let i = 0; i < events; i++) log.append('ORDER_DENIED', 'agent:alpha', decision(i));
   log.close();
   const elapsedSec = Number(process.hrtime.bigint() - startNs) / 1e9;
   return events / elapsedSec;

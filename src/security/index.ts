@@ -1,3 +1,15 @@
+export {
+  type AuditEventPayloads,
+  type AuditEventType,
+  type AuditEventOf,
+  type AuditOrderPayload,
+  type AuditStateChangePayload,
+  type AuditRestoredRecord,
+  type AuditLockPayload,
+  type AuditRequestPayload,
+  AUDIT_EVENT_TYPES,
+  isAuditEventType,
+} from './audit-events.js';
 export { type AuditSink, type RecordedAuditEvent, MemoryAuditSink, discardAuditSink } from './audit-sink.js';
 export { canonicalJson } from './canonical-json.js';
 export { errnoCode } from './errno-code.js';

@@ -14,6 +14,7 @@ import {
 } from '../../security/index.js';
 import { type CommandRun, runCommand } from '../test-helpers/run-command.js';
 import { registerAuditCommand } from './audit.js';
+import { appendRaw } from '../../test-support/audit-raw.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -35,7 +36,7 @@ async function signedLog(n: number): Promise<{ dir: string; log: string; pub: st
   expect(keys.out).not.toContain('PRIVATE KEY');
   const log = join(dir, 'a.jsonl');
   const writer = AuditLog.open({ path: log, signingKey: priv, checkpointEvery: 3 });
-  for (let i = 0; i < n; i++) writer.append('ORDER_DENIED', 'agent:a1', { i, reasons: ['RATE_LIMIT'] });
+  for (let i = 0; i < n; i++) appendRaw(writer, 'agent:a1', { i, reasons: ['RATE_LIMIT'] }, 'ORDER_DENIED');
   writer.close();
   return { dir, log, pub, priv };
 }
@@ -88,7 +89,7 @@ function homeLog(n: number, close = true): { home: BulwarkHome; log: string; wri
   const log = join(dir, 'run', 'audit.jsonl');
   mkdirSync(dirname(log), { recursive: true });
   const writer = AuditLog.open({ path: log, signingKey: key.signingKeyPath, checkpointEvery: 3, sealTimer: false, witness: new FileWitness(home.witnessDir) });
-  for (let i = 1; i <= n; i++) writer.append('ORDER_DENIED', 'agent:a1', { i, reasons: ['RATE_LIMIT'] });
+  for (let i = 1; i <= n; i++) appendRaw(writer, 'agent:a1', { i, reasons: ['RATE_LIMIT'] }, 'ORDER_DENIED');
   if (close) writer.close();
   return { home, log, writer, dir };
 }
@@ -190,7 +191,7 @@ describe('bulwark audit verify: trust anchor, seals and witness', () => {
     const forged = join(dir, 'forged.jsonl');
     const forgerKeys = generateAuditKeyPair();
     const w = AuditLog.open({ path: forged, signingKey: forgerKeys.privateKeyPem, sealTimer: false });
-    for (let i = 1; i <= 4; i++) w.append('ORDER_DENIED', 'agent:a1', { i, reasons: [] });
+    for (let i = 1; i <= 4; i++) appendRaw(w, 'agent:a1', { i, reasons: [] }, 'ORDER_DENIED');
     w.close();
     writeFileSync(log, readFileSync(forged));
     writeFileSync(join(dirname(log), 'audit.pub.pem'), forgerKeys.publicKeyPem);
@@ -212,7 +213,7 @@ describe('bulwark audit verify: trust anchor, seals and witness', () => {
   it('an_open_writer_verifies_only_with_allow_unsealed', async () => {
     const { home, log, writer } = homeLog(5, false);
     writer.checkpoint('manual'); // on disk, sealed, not closed
-    writer.append('ORDER_DENIED', 'agent:a1', { i: 6, reasons: [] });
+    appendRaw(writer, 'agent:a1', { i: 6, reasons: [] }, 'ORDER_DENIED');
     writer.checkpoint('manual');
     expect((await verify([log, '--home', home.dir])).exitCode).toBe(1);
     expect(await verify([log, '--home', home.dir, '--allow-unsealed'])).toMatchObject({ exitCode: 0, report: { ok: true, lastSeq: 6 } });
@@ -225,7 +226,7 @@ describe('bulwark audit verify: trust anchor, seals and witness', () => {
     const home = resolveHome(join(dir, 'home'));
     const runDir = join(dir, 'run');
     const audit = openRunAudit(runDir, { home, sealEvery: 2 });
-    for (let i = 1; i <= 5; i++) audit.log.append('FILL', 'agent:a1', { i });
+    for (let i = 1; i <= 5; i++) appendRaw(audit.log, 'agent:a1', { i }, 'FILL');
     const rec = audit.finish();
     expect(rec).toMatchObject({ finalSeq: 5, keyId: ensureHomeSigningKey(home).keyId, keyring: home.keyringPath });
     expect(existsSync(join(runDir, 'audit.pub.pem'))).toBe(false); // no key beside the log
