@@ -32,3 +32,4 @@ export { type PaperSessionOptions, type DecisionRow, PaperSession } from './sess
 export { BarHistory } from './bar-history.js';
 export { type SessionRecordInput, SESSION_FILES, sessionRecord, writeSessionFiles } from './session-files.js';
 export { benchPaper } from './bench.js';
+export { type LiveCheckpointAgent, loadLiveCheckpointAgent } from './checkpoint-agent.js';

@@ -14,7 +14,7 @@ import { loadRulesFile } from '../../constraints/index.js';
 import { type TradingStateStore, RedisStateStore } from '../../risk-gatekeeper/index.js';
 import { AuditLog, generateAuditKeyPair, resolveBulwarkHome } from '../../security/index.js';
 import { backtestInstrument, createRuleAgent, isRuleAgentSpec, loadRiskFile } from '../../backtests/index.js';
-import { type DecisionRow, PaperSession, SESSION_FILES, openFeed, parseDurationMs } from '../../live/index.js';
+import { type DecisionRow, PaperSession, SESSION_FILES, loadLiveCheckpointAgent, openFeed, parseDurationMs } from '../../live/index.js';
 import { parseNumberFlag } from '../flags.js';
 
 export interface PaperFlags {
@@ -39,7 +39,7 @@ export function registerPaperCommand(program: Command): void {
   program
     .command('paper')
     .description('paper trading: an agent on a live or replayed feed through the full safety chain, journaled and resumable')
-    .requiredOption('--agent <spec>', 'buy-and-hold | sma-cross[:fast=10,slow=30] | random[:p=0.05], with size=F or qty=Q')
+    .requiredOption('--agent <spec>', 'buy-and-hold | sma-cross[:fast=10,slow=30] | random[:p=0.05], with size=F or qty=Q; or a checkpoint (file or training run directory) written by bulwark train')
     .requiredOption('--feed <spec>', 'replay:FILE[,speed=N|max] | synth:MODEL[:k=v,…][,interval=1s] | ccxt:EXCHANGE:SYMBOL:TIMEFRAME')
     .option('--rules <file>', 'Constraint Logic Engine rule set (YAML/JSON)')
     .option('--risk <file>', 'risk gatekeeper config (YAML/JSON)')
@@ -78,9 +78,6 @@ export async function runPaperCommand(
   write: (text: string) => void,
   signals: StopSignals,
 ): Promise<PaperCommandResult> {
-  if (!isRuleAgentSpec(flags.agent)) {
-    throw new RangeError(`--agent: '${flags.agent}' is not a rule agent (buy-and-hold, sma-cross, random); policy checkpoints are not yet supported by bulwark paper`);
-  }
   if (flags.onStop !== 'cancel' && flags.onStop !== 'keep') throw new RangeError(`--on-stop: must be cancel or keep, got '${flags.onStop}'`);
   const onStop = flags.onStop;
   const files = parseReportEvery(flags.reportEvery);
@@ -90,7 +87,7 @@ export async function runPaperCommand(
     ...(flags.spreadBps === undefined ? {} : { spreadBps: parseNumberFlag(flags.spreadBps, '--spread-bps', { atLeast: 0 }) }),
     ...(flags.slippageBps === undefined ? {} : { slippageBps: parseNumberFlag(flags.slippageBps, '--slippage-bps', { atLeast: 0 }) }),
   };
-  const agent = createRuleAgent(flags.agent);
+  const ruleAgent = isRuleAgentSpec(flags.agent) ? createRuleAgent(flags.agent) : null;
   const rules = flags.rules === undefined ? null : loadRulesFile(flags.rules);
   const risk = flags.risk === undefined ? null : loadRiskFile(flags.risk);
   const dir = resolve(flags.session ?? join('runs', `paper-${new Date().toISOString().replace(/[:.]/g, '-')}`));
@@ -99,6 +96,10 @@ export async function runPaperCommand(
   // A session resumes after the last bar it journaled; the feed skips what came before.
   const resumeAfter = lastJournaledBarMs(dir);
   const { feed, instrument } = await openFeed(flags.feed, resumeAfter === undefined ? {} : { startAfterMs: resumeAfter });
+  // A checkpoint is loaded against the feed's bar interval (its features are annualised with it).
+  const policy = ruleAgent === null ? await loadLiveCheckpointAgent(flags.agent, feed.intervalMs) : null;
+  const agent = ruleAgent ?? policy?.agent;
+  if (agent === undefined) throw new Error('unreachable: no agent');
   const store = await openStore(flags);
   const audit = openSessionAudit(dir);
   let decisions = 0;
@@ -117,6 +118,7 @@ export async function runPaperCommand(
     seed: Number(flags.seed),
     ...(store === null ? {} : { store }),
     files,
+    ...(policy === null ? {} : { observe: policy.observe, obsDim: policy.obsDim }),
     onDecision: (row) => {
       decisions++;
       if (flags.json) write(`${JSON.stringify(jsonRow(row))}\n`);
@@ -133,7 +135,7 @@ export async function runPaperCommand(
     const r = session.restored;
     write(
       r.bars === 0
-        ? `paper session ${sessionId} in ${dir}, feed ${feed.spec}\n`
+        ? `paper session ${sessionId} in ${dir}, feed ${feed.spec}${policy === null ? '' : `\n${policy.note}`}\n`
         : `resumed ${sessionId}: ${r.bars} bars, ${r.fills} fills, position ${session.venue.positionQty} from the journal; adopted open orders: ${r.working.join(', ') || 'none'}\n`,
     );
   }

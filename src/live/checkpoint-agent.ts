@@ -1,0 +1,56 @@
+/**
+ * `bulwark paper --agent CHECKPOINT`: a PPO-Lag policy (discrete or Box) on a live feed, seeing what it saw in
+ * training and in a backtest. The features are computed with the checkpoint's feature spec over the session's
+ * whole history at each decision (they are causal, and recomputing from the first bar keeps every running sum
+ * exactly as a backtest of the same bars computes it), the observation is the env's (feature window + account),
+ * and the policy holds until its first full window. The layout is checked against the checkpoint on the first
+ * bar, so a feed of another interval or feature set is refused before anything trades.
+ */
+import { type Bars, type Ledger, sliceBars } from '../core/index.js';
+import { computeFeatures, resolveFeatureSpec } from '../data/index.js';
+import { writeObservation } from '../env/index.js';
+import { type AnyBacktestAgent, BoxPolicyAgent, PolicyAgent } from '../backtests/index.js';
+
+export interface LiveCheckpointAgent {
+  readonly agent: AnyBacktestAgent;
+  readonly obsDim: number;
+  /** Writes the observation of bar t from the history so far (the session's `observe`). */
+  readonly observe: (t: number, bars: Bars, ledger: Ledger, out: Float32Array) => void;
+  /** One line saying what was loaded. */
+  readonly note: string;
+}
+
+/** Loads `path` (a checkpoint file or a run directory) for a feed of `intervalMs` bars. */
+export async function loadLiveCheckpointAgent(path: string, intervalMs: number): Promise<LiveCheckpointAgent> {
+  // agents/ (and TensorFlow.js behind it) loads only for a checkpoint: rule agents never pay for it.
+  const { checkObservationLayout, loadPolicyCheckpoint } = await import('../agents/index.js');
+  const loaded = await loadPolicyCheckpoint(path, '--agent');
+  const { env } = loaded;
+  const source = `--agent ${loaded.path}`;
+  const spec = resolveFeatureSpec({ ...env.featureSpec, intervalMs: env.featureSpec.intervalMs ?? intervalMs });
+  // The layout a feed of this interval gives (two bars are enough to name the features and size the observation).
+  const probe = computeFeatures(
+    { length: 2, time: Float64Array.of(0, intervalMs), open: Float64Array.of(1, 1), high: Float64Array.of(1, 1), low: Float64Array.of(1, 1), close: Float64Array.of(1, 1), volume: Float64Array.of(1, 1) },
+    spec,
+  );
+  checkObservationLayout(env, probe, intervalMs, source);
+  const warmup = Math.max(spec.returnBars, spec.volatilityBars, spec.slowMaBars - 1, spec.fastMaBars - 1, spec.rsiBars, spec.volumeBars - 1);
+  const firstBar = warmup + env.windowSize - 1;
+  const label = `${loaded.algorithm} (${loaded.path}, epoch ${loaded.epoch})`;
+  const agent: AnyBacktestAgent =
+    env.actionType === 'box'
+      ? new BoxPolicyAgent(label, loaded.policy, env.env.boxRange === 'long-only' ? 0 : -1, firstBar)
+      : new PolicyAgent(label, loaded.policy, env.actions, env.useMask, firstBar);
+  return {
+    agent,
+    obsDim: env.obsDim,
+    observe: (t, bars, ledger, out) => {
+      if (t < firstBar) {
+        out.fill(0);
+        return;
+      }
+      writeObservation(out, 0, computeFeatures(sliceBars(bars, 0, t + 1), spec), t, env.windowSize, ledger);
+    },
+    note: `policy ${loaded.algorithm} from ${loaded.path} (epoch ${loaded.epoch}, ${env.actionType === 'box' ? `Box ${env.env.boxRange}` : `actions ${env.actions.map((a) => a.name).join('|')}`}); holds for the first ${firstBar} bars (feature warm-up and window)`,
+  };
+}
