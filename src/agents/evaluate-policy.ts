@@ -23,6 +23,8 @@ export interface EvalOptions {
   constraints?: ConstraintsOption;
   /** The cost limit episodes are judged against (the training run's `costLimit`). */
   costLimit: number;
+  /** Bars [startIndex, endIndex) of the dataset episodes are drawn from (earlier bars only warm features up); default all. */
+  range?: { startIndex: number; endIndex: number };
 }
 
 export interface EpisodeScore {
@@ -77,8 +79,8 @@ export function evaluatePolicy(policy: CpuPolicy, trained: TrainedEnv, dataset: 
   if (!(Number.isInteger(opts.episodes) && opts.episodes >= 1)) throw new RangeError(`episodes: must be a whole number >= 1, got ${opts.episodes}`);
   const env = new TradingEnv({
     dataset,
-    // The env the policy was trained on; its split is ignored: the caller chose the data to score on.
-    config: { ...trained.env, split: 'all' },
+    // The env the policy was trained on; its split is replaced: the caller chose the data to score on.
+    config: { ...trained.env, split: opts.range ?? 'all' },
     ...(opts.constraints === undefined ? {} : { constraints: { ...opts.constraints, mode: 'lenient' as const } }),
   });
   if (env.obsDim !== trained.obsDim) throw new RangeError(`the env builds ${env.obsDim} observation values, the policy takes ${trained.obsDim}`);

@@ -70,6 +70,7 @@ export {
   rulesHash,
 } from './provenance.js';
 export { buildInfo, type BuildInfo } from './build-info.js';
+export { runEvalJob, type EvalRunOptions, type EvalRunResult } from './eval-run.js';
 export {
   BuyAndHoldAgent,
   RandomAgent,

@@ -5,7 +5,9 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { type Bars, type Instrument, type Ledger, ValidationError, defineInstrument } from '../core/index.js';
+import { type Bars, type Instrument, type Ledger, ValidationError, defineInstrument, sliceBars } from '../core/index.js';
+// Types only (erased): agents/ itself loads lazily, for checkpoint agents.
+import type { DataIdentity } from '../agents/index.js';
 import { type Rules, loadRulesFile } from '../constraints/index.js';
 import { loadMarketSource } from '../data/index.js';
 import { type GatekeeperConfig, parseGatekeeperConfig } from '../risk-gatekeeper/index.js';
@@ -39,6 +41,8 @@ export interface BacktestJob {
   readonly seed?: number;
   /** Bars per year for annualising; default: read from the data's calendar. */
   readonly periodsPerYear?: number;
+  /** A checkpoint agent only: keep the bars its training did not see (its provenance says which); error if none. */
+  readonly heldOut?: boolean;
 }
 
 export interface PreparedJob {
@@ -54,6 +58,8 @@ export interface PreparedJob {
   readonly cash: number;
   readonly seed: number;
   readonly periodsPerYear?: number;
+  /** With `heldOut`: which bars were kept, for the run's notes. */
+  readonly heldOutNote?: string;
 }
 
 export const DEFAULT_CASH = 10_000;
@@ -96,7 +102,9 @@ export async function loadJobBars(
 }
 
 export async function prepareJob(job: BacktestJob): Promise<PreparedJob> {
-  const { bars, source, history } = await loadJobBars(job);
+  const market = await loadJobBars(job);
+  const { bars, source, history, heldOutNote }: Awaited<ReturnType<typeof loadJobBars>> & { heldOutNote?: string } =
+    job.heldOut === true ? await keepHeldOut(job, market) : market;
   const config = job.config !== undefined ? loadBacktestConfig(requireFile(job.config, '--config')) : null;
   const fill: SimFillConfigInput = { ...(config?.fill ?? {}) };
   if (job.feesBps !== undefined) {
@@ -121,7 +129,37 @@ export async function prepareJob(job: BacktestJob): Promise<PreparedJob> {
     cash,
     seed: job.seed ?? 0,
     ...(job.periodsPerYear === undefined ? {} : { periodsPerYear: job.periodsPerYear }),
+    ...(heldOutNote === undefined ? {} : { heldOutNote }),
   };
+}
+
+/** `--held-out`: the job's bars cut to the part the checkpoint's training did not see (the rest still warms features up). */
+async function keepHeldOut(
+  job: BacktestJob,
+  market: { bars: Bars; source: string; history: PreparedJob['history'] },
+): Promise<{ bars: Bars; source: string; history: PreparedJob['history']; heldOutNote: string }> {
+  if (isRuleAgentSpec(job.agent) || /\.(mjs|js)$/.test(job.agent)) {
+    throw new RangeError(`--held-out: applies to a checkpoint agent (a bulwark train run directory or checkpoint file), not '${job.agent}'`);
+  }
+  // agents/ (and TensorFlow.js behind it) loads only for checkpoint agents.
+  const { loadPolicyCheckpoint, heldOutRange } = await import('../agents/index.js');
+  const loaded = await loadPolicyCheckpoint(job.agent, '--agent');
+  if (loaded.provenance === null) {
+    throw new RangeError(`--held-out: ${loaded.path} records no training data range (trained before provenance was recorded); give --from/--to instead`);
+  }
+  const r = heldOutRange(loaded.provenance, await dataIdentityOf(market.source), market.bars);
+  return {
+    bars: sliceBars(market.bars, r.start, r.end),
+    source: market.source,
+    history: { bars: market.history.bars, offset: market.history.offset + r.start },
+    heldOutNote: `${r.note}.`,
+  };
+}
+
+/** The identity provenance compares: a CSV file's bytes, or a synthetic spec (`source` is the file or `synthetic SPEC`). */
+export async function dataIdentityOf(source: string): Promise<DataIdentity> {
+  const { csvIdentity, synthIdentity } = await import('../agents/index.js');
+  return source.startsWith('synthetic ') ? synthIdentity(source.slice('synthetic '.length)) : csvIdentity(source);
 }
 
 /** The agent of a job and, for learned agents, how the runner builds their observations. */

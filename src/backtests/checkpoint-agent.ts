@@ -8,12 +8,14 @@
 import { basename, dirname } from 'node:path';
 import { barIntervalMs } from '../core/index.js';
 import { computeFeatures, resolveFeatureSpec } from '../data/index.js';
-import type { JobAgent, PreparedJob } from './backtest-job.js';
+import { parseSimFillConfig } from '../venues/index.js';
+import { type JobAgent, type PreparedJob, dataIdentityOf } from './backtest-job.js';
+import { BACKTEST_FILL_DEFAULTS } from './runner.js';
 import { BoxPolicyAgent, PolicyAgent, envObservation } from './policy-agent.js';
 
 export async function loadCheckpointAgent(spec: string, prepared: PreparedJob): Promise<JobAgent> {
   // agents/ (and TensorFlow.js behind it) loads only when a checkpoint is backtested: rule agents never pay for it.
-  const { checkObservationLayout, loadPolicyCheckpoint } = await import('../agents/index.js');
+  const { checkObservationLayout, loadPolicyCheckpoint, provenanceWarnings } = await import('../agents/index.js');
   const loaded = await loadPolicyCheckpoint(spec, '--agent');
   const { env, path } = loaded;
   const source = `--agent ${path}`;
@@ -49,5 +51,13 @@ export async function loadCheckpointAgent(spec: string, prepared: PreparedJob): 
     );
   }
   if (firstBar > 0) notes.push(`The policy holds for the first ${firstBar} bar(s): its feature window is still warming up.`);
+  if (prepared.heldOutNote !== undefined) notes.push(prepared.heldOutNote);
+  // Provenance: say where this backtest's rules, fill model or data differ from the policy's training.
+  if (loaded.provenance === null) {
+    notes.push(`Warning: ${path} records no provenance (rules, data range, fill model): differences from training cannot be checked.`);
+  } else {
+    const fill = parseSimFillConfig({ ...BACKTEST_FILL_DEFAULTS, ...prepared.fill }, 'fill');
+    notes.push(...provenanceWarnings(loaded.provenance, { rules: prepared.rules, fill, data: await dataIdentityOf(prepared.source), bars: prepared.bars }));
+  }
   return { agent, observe, obsDim, notes };
 }

@@ -70,6 +70,10 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
     load: async () => (await import('./commands/train.js')).registerTrainCommand,
   },
   {
+    commands: [{ name: 'eval', description: 'score a trained checkpoint over N episodes on held-out data: return, cost vs the limit, masked and rejected counts (mean ± sd)' }],
+    load: async () => (await import('./commands/eval.js')).registerEvalCommand,
+  },
+  {
     commands: [{ name: 'experiment', description: 'reproducible research experiments' }],
     load: async () => (await import('./commands/experiment.js')).registerExperimentCommand,
   },

@@ -34,6 +34,7 @@ export interface BacktestFlags {
   home?: string;
   sealEvery?: string;
   sealIntervalMs?: string;
+  heldOut?: boolean;
 }
 
 function numberFlag(value: string | undefined, flag: string): number | undefined {
@@ -58,6 +59,7 @@ export function jobFromFlags(f: BacktestFlags): BacktestJob {
     ...(f.to === undefined ? {} : { to: f.to }),
     ...(seed === undefined ? {} : { seed }),
     ...(f.periodsPerYear === undefined ? {} : { periodsPerYear: parseNumberFlag(f.periodsPerYear, '--periods-per-year', { above: 0 }) }),
+    ...(f.heldOut === true ? { heldOut: true } : {}),
   };
 }
 
@@ -77,6 +79,7 @@ export function registerBacktestCommand(program: Command): void {
     .option('--cash <n>', 'starting cash in quote currency (default 10000)')
     .option('--from <date>', 'first bar (open time, UTC), e.g. 2021-01-01')
     .option('--to <date>', 'last bar (open time, UTC)')
+    .option('--held-out', "checkpoint agent: keep only the bars its training did not see (error if none)", false)
     .option('--seed <n>', 'seed for random agents', '0')
     .option('--periods-per-year <n>', "bars per year for annualising (default: read from the data's calendar)")
     .option('--out <dir>', 'output directory (default runs/backtest-<time>)')

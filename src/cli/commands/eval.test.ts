@@ -1,0 +1,129 @@
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { formatBarsCsv, generateSynthetic } from '../../data/index.js';
+import { runCommand } from '../test-helpers/run-command.js';
+import { runBacktestCommand, type BacktestFlags } from './backtest.js';
+import { formatEval, registerEvalCommand, runEval, type EvalFlags } from './eval.js';
+import { runTrain } from './train.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bulwark-cli-eval-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const quiet = <T>(fn: () => Promise<T>): Promise<T> => {
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  return fn().finally(() => spy.mockRestore());
+};
+
+// Trained on the first half of a 600-bar CSV (split part train), under rules; the second half is held out.
+const csv = join(dir, 'bars.csv');
+const run = join(dir, 'run');
+const rules = join(dir, 'rules.yaml');
+
+beforeAll(async () => {
+  writeFileSync(csv, formatBarsCsv(generateSynthetic({ model: 'regime', bars: 600, seed: 3 })));
+  writeFileSync(rules, 'max_position_pct: 0.6\nmax_drawdown_pct: 0.2\n');
+  const config = join(dir, 'train.yaml');
+  writeFileSync(
+    config,
+    [
+      'train: { algorithm: ppo-lag, seed: 3, epochs: 2, numEnvs: 2, rolloutSteps: 16, hiddenSizes: [8], updateEpochs: 1, numMinibatches: 2, costLimit: 2 }',
+      'task:',
+      `  data: ${csv}`,
+      `  rules: ${rules}`,
+      '  env: { episodeLength: 16, windowSize: 4, split: { part: train, trainFraction: 0.5 } }',
+      'checkpointEvery: 2',
+    ].join('\n'),
+  );
+  await quiet(() => runTrain({ config, out: run, progress: false }));
+});
+
+const evalFlags = (extra: Partial<EvalFlags> = {}): EvalFlags => ({ data: csv, episodes: '6', deterministic: false, seed: '0', heldOut: false, json: true, ...extra });
+
+describe('bulwark eval CHECKPOINT', () => {
+  it('n_episodes_then_per_episode_scores_and_mean_sd_that_recompute_by_hand_against_the_training_limit', async () => {
+    const r = await runEval(run, evalFlags({ heldOut: true }));
+    const s = r.summary;
+    expect(s.episodes).toBe(6);
+    expect(s.perEpisode).toHaveLength(6);
+    expect(s.costLimit).toBe(2);
+    const returns = s.perEpisode.map((e) => e.return);
+    const mean = returns.reduce((a, b) => a + b, 0) / 6;
+    expect(s.return.mean).toBeCloseTo(mean, 12);
+    expect(s.return.sd).toBeCloseTo(Math.sqrt(returns.reduce((a, x) => a + (x - mean) ** 2, 0) / 5), 12);
+    expect(s.overLimit).toBe(s.perEpisode.filter((e) => e.cost > 2).length);
+    expect(s.perEpisode.every((e) => e.steps >= 1 && e.steps <= 16 && e.rejected >= 0 && e.maskedSteps <= e.steps)).toBe(true);
+    // Held out: every episode starts after the training half, and the training rules apply.
+    const trainedLast = JSON.parse(readFileSync(join(run, 'checkpoints', 'last.json'), 'utf8')).provenance.data.lastTimeMs;
+    expect(s.perEpisode.every((e) => e.startTimeMs > trainedLast)).toBe(true);
+    expect(Date.parse(r.data.first)).toBeGreaterThan(trainedLast);
+    expect(r.rules).toBe('training');
+    expect(r.notes.join(' ')).toMatch(/--held-out: the \d+ bars after training's last/);
+    expect(r.notes.join(' ')).not.toMatch(/Warning/);
+  });
+
+  it('same_seed_then_identical_scores_and_deterministic_actions_ignore_the_seed_of_sampling_not_of_starts', async () => {
+    const a = await runEval(run, evalFlags({ seed: '4' }));
+    const b = await runEval(run, evalFlags({ seed: '4' }));
+    expect(JSON.stringify(b.summary)).toBe(JSON.stringify(a.summary));
+    const c = await runEval(run, evalFlags({ seed: '5' }));
+    expect(c.summary.perEpisode.map((e) => e.startTimeMs)).not.toEqual(a.summary.perEpisode.map((e) => e.startTimeMs));
+    const d1 = await runEval(run, evalFlags({ deterministic: true, episodes: '3' }));
+    const d2 = await runEval(run, evalFlags({ deterministic: true, episodes: '3' }));
+    expect(d2.summary).toEqual(d1.summary);
+    expect(d1.summary.deterministic).toBe(true);
+  });
+
+  it('data_overlapping_training_or_other_rules_then_warned_and_held_out_with_nothing_left_is_an_error', async () => {
+    const inSample = await runEval(run, evalFlags());
+    expect(inSample.notes.join('\n')).toMatch(/Warning: \d+ of 600 bars .* overlap the training data .*the same data.*--held-out/);
+    writeFileSync(join(dir, 'other-rules.yaml'), 'max_position_pct: 0.3\nmax_drawdown_pct: 0.2\n');
+    const other = await runEval(run, evalFlags({ heldOut: true, rules: join(dir, 'other-rules.yaml') }));
+    expect(other.notes.join('\n')).toMatch(/Warning: rules differ from training: .*max_position_pct: trained 0\.6, now 0\.3/);
+    await expect(runEval(run, evalFlags({ heldOut: true, to: '2020-01-05' }))).rejects.toThrow(/--held-out: the data .* lies within the training data .*nothing is held out/);
+    await expect(runEval(run, evalFlags({ episodes: '0' }))).rejects.toThrow(/--episodes: must be a whole number >= 1/);
+    await expect(runEval(run, { ...evalFlags(), data: undefined })).rejects.toThrow(/exactly one of --data FILE or --synth/);
+  });
+
+  it('table_and_json_from_the_command_line', async () => {
+    const table = await runCommand(registerEvalCommand, ['eval', run, '--data', csv, '--episodes', '4', '--held-out', '--deterministic']);
+    expect(table.out).toMatch(/Policy ppo-lag from .*last\.json \(epoch 2, seed 3\)/);
+    expect(table.out).toMatch(/4 episodes, deterministic actions, seed 0/);
+    for (const row of ['return', 'equity return', 'cost \\(limit 2\\)', 'steps', 'masked steps', 'rejected']) expect(table.out).toMatch(new RegExp(`\\n${row} +-?\\d`));
+    expect(table.out).toMatch(/Episodes over the cost limit: \d of 4/);
+    const json = await runCommand(registerEvalCommand, ['eval', run, '--data', csv, '--episodes', '4', '--held-out', '--deterministic', '--json']);
+    const parsed = JSON.parse(json.out);
+    expect(parsed.summary.perEpisode).toHaveLength(4);
+    expect(formatEval(parsed)).toBe(table.out.trimEnd());
+  });
+});
+
+describe('bulwark backtest of a checkpoint: provenance', () => {
+  const flags = (extra: Partial<BacktestFlags> = {}): BacktestFlags => ({ data: csv, agent: run, seed: '0', json: true, out: join(dir, `bt-${Math.random().toString(36).slice(2)}`), ...extra });
+
+  it('rules_or_fill_model_other_than_training_and_in_sample_bars_then_warned_and_held_out_keeps_only_unseen_bars', async () => {
+    const plain = await runBacktestCommand(flags());
+    const notes = plain.notes.join('\n');
+    expect(notes).toMatch(/Warning: rules differ from training: trained under rules sha256 [0-9a-f]{12}, this run uses no rules/);
+    expect(notes).toMatch(/Warning: \d+ of 600 bars .* overlap the training data/);
+    const fees = await runBacktestCommand(flags({ rules, feesBps: '50' }));
+    expect(fees.notes.join('\n')).toMatch(/Warning: fill\/cost model differs from training: .*takerFeeBps: trained \d+(\.\d+)?, now 50/);
+    expect(fees.notes.join('\n')).not.toMatch(/rules differ/);
+    const held = await runBacktestCommand(flags({ rules, heldOut: true }));
+    const heldNotes = held.notes.join('\n');
+    expect(heldNotes).toMatch(/--held-out: the \d+ bars after training's last/);
+    expect(heldNotes).not.toMatch(/overlap the training data/);
+    expect(held.record.bars.length).toBeLessThan(plain.record.bars.length);
+    const trainedLast = JSON.parse(readFileSync(join(run, 'checkpoints', 'last.json'), 'utf8')).provenance.data.lastTimeMs;
+    expect(held.record.bars.time[0]).toBeGreaterThan(trainedLast);
+  });
+
+  it('a_copy_of_the_training_file_counts_as_the_same_data_and_held_out_needs_a_checkpoint_agent', async () => {
+    const copy = join(dir, 'copy.csv');
+    copyFileSync(csv, copy);
+    const r = await runBacktestCommand(flags({ data: copy, rules }));
+    expect(r.notes.join('\n')).toMatch(/overlap the training data .*the same data/);
+    await expect(runBacktestCommand(flags({ agent: 'buy-and-hold', heldOut: true }))).rejects.toThrow(/--held-out: applies to a checkpoint agent/);
+  });
+});
