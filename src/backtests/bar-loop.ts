@@ -134,7 +134,12 @@ export class BarLoop {
         if (t === 0) startEpisode(chain, venue, bars, 0, intervalMs);
         else stepBar(chain, venue, bars, t, intervalMs);
         this.recorder.markBar(this.account.equity, this.account.positionQty);
-        if (t === n - 1) break; // nothing decided now could fill
+        if (t === n - 1) {
+          // Nothing decided now could fill, but the state in force still belongs to the bar: left at its default
+          // the last row of a killed run would read ACTIVE though nothing resumed.
+          this.recorder.recordFinalState(t, this.gatekeeper === null ? null : this.gatekeeper.state());
+          break;
+        }
         const decisionMs = bars.time[t] + intervalMs;
         await this.operatorActionsDue(decisionMs);
         this.decide(t, decisionMs);

@@ -2,12 +2,14 @@
  * The main job (`npm start` → `bulwark demo`), on embedded defaults: no Redis, no network.
  *
  * 1. A seeded regime-switching market (bull, bear, crash); the last quarter is held out.
- * 2. Train plain PPO (no cost term, no mask) and PPO-Lag (Lagrangian cost term, mask-aware) briefly on the
- *    first three quarters.
- * 3. Backtest both, and a small buy-and-hold, on the held-out quarter through the full chain: Constraint
+ * 2. Train three arms briefly on the first three quarters: plain PPO (no cost term, no mask), PPO-Lag unmasked
+ *    (the Lagrangian cost term λ alone) and PPO-Lag on masked envs (both). Unmasked, λ must rise to bring the
+ *    training cost down; masked, the cost stays at 0 and λ with it (the mask alone holds it, so a PPO + mask arm
+ *    would train the same policy). In the backtest the engine masks plain PPO's proposals: the mask alone again.
+ * 3. Backtest them, and a small buy-and-hold, on the held-out quarter through the full chain: Constraint
  *    Logic Engine (the seed design's rules: position 20 %, drawdown 10 %, daily loss 3 %), risk gatekeeper,
- *    sim fills, audit log; then PPO-Lag once more with a scripted soft kill and, later, a hard kill.
- * 4. Print the comparison and write report.html.
+ *    sim fills, audit log; then PPO-Lag + mask once more with a scripted soft kill and, later, a hard kill.
+ * 4. Print the comparison (training cost and final λ beside the backtest figures) and write report.html.
  */
 import { join } from 'node:path';
 import { MS_PER_DAY, sliceBars } from '../core/index.js';
@@ -22,9 +24,9 @@ import { backtestInstrument } from './backtest-job.js';
 import { envObservation, PolicyAgent } from './policy-agent.js';
 import { writeReportHtml } from './report-html.js';
 import { writeRunFiles } from './report-files.js';
-import { openRunAudit } from './run-audit.js';
+import { type RunAuditStatus, openRunAudit } from './run-audit.js';
 import type { BacktestRecord } from './run-record.js';
-import { createRuleAgent } from './rule-agents.js';
+import { type AnyBacktestAgent, createRuleAgent } from './rule-agents.js';
 import type { BulwarkHome } from '../security/index.js';
 import { runBacktest } from './runner.js';
 import { formatMetric, textTable } from './summary-table.js';
@@ -51,6 +53,13 @@ const MAX_DRAWDOWN = 0.1;
 const MAX_DAILY_LOSS = 0.03;
 const EPISODE_BARS = 256;
 const COST_LIMIT = 5;
+/**
+ * Adam learning rate of λ. The default 0.035 is tuned for hundreds of epochs (Adam moves λ by about its rate per
+ * epoch); in a 30-epoch demo 0.1 lets the unmasked arm's λ rise far enough to pull its cost down.
+ */
+const LAMBDA_LR = 0.1;
+/** The training cost the table shows: the mean episode cost over the last epochs of training. */
+const LAST_EPOCHS = 5;
 const WINDOW = 16;
 const TRAIN_FRACTION = 0.75;
 /** Target position levels (shares of equity): 0.5 breaks the 20 % position limit, so the mask matters. */
@@ -63,6 +72,9 @@ const DEMO_COSTS: CostConfig = parseTradingEnvConfig(
 
 export interface DemoRow {
   readonly run: string;
+  /** Training: mean episode cost over the last epochs and λ at the end (null for runs that did not train). */
+  readonly train_cost_per_episode: number | null;
+  readonly final_lambda: number | null;
   readonly total_return: number;
   readonly sharpe: number | null;
   readonly max_drawdown: number;
@@ -74,14 +86,32 @@ export interface DemoRow {
   readonly kill_switch_events: number;
 }
 
+/** The training arms: which of the two levers (the cost term λ, the mask) each one pulls. */
+export type DemoArm = 'ppo' | 'ppoLag' | 'ppoLagMask';
+
+interface DemoArmSpec {
+  readonly arm: DemoArm;
+  readonly algorithm: 'ppo' | 'ppo-lag';
+  readonly useMask: boolean;
+  readonly name: string;
+  /** Output folder of the arm's runs (and of its checkpoint). */
+  readonly slug: string;
+}
+
+const DEMO_ARMS: readonly DemoArmSpec[] = [
+  { arm: 'ppo', algorithm: 'ppo', useMask: false, name: 'PPO (plain, unmasked)', slug: 'ppo' },
+  { arm: 'ppoLag', algorithm: 'ppo-lag', useMask: false, name: 'PPO-Lag, unmasked (λ alone)', slug: 'ppo-lag-unmasked' },
+  { arm: 'ppoLagMask', algorithm: 'ppo-lag', useMask: true, name: 'PPO-Lag + mask', slug: 'ppo-lag' },
+];
+
 export interface DemoResult {
   readonly rows: readonly DemoRow[];
   readonly benchmark_return: number;
   readonly reportPath: string;
   readonly table: string;
-  readonly training: { readonly ppo: readonly EpochStats[]; readonly ppoLag: readonly EpochStats[] };
+  readonly training: Readonly<Record<DemoArm, readonly EpochStats[]>>;
   /** The trained policies' checkpoints (self-describing: `bulwark backtest --agent PATH` runs them again). */
-  readonly checkpoints: { readonly ppo: string; readonly ppoLag: string };
+  readonly checkpoints: Readonly<Record<DemoArm, string>>;
 }
 
 /**
@@ -141,8 +171,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     max_drawdown_pct: MAX_DRAWDOWN,
     daily_loss_limit_pct: MAX_DAILY_LOSS,
   });
-  // Plain PPO trains without the engine; PPO-Lag trains with its masks (the same rules the backtest applies).
-  const train = async (algorithm: 'ppo' | 'ppo-lag', useMask: boolean, name: string, slug: string) => {
+  // Masked arms train with the engine's masks (the same rules the backtest applies); the others without it.
+  const train = async ({ algorithm, useMask, name, slug }: DemoArmSpec) => {
     const started = Date.now();
     const last: { c: PpoLagCheckpoint | null } = { c: null };
     const result = await trainPpoLag({
@@ -156,11 +186,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       algorithm,
       useMask,
       costLimit: COST_LIMIT,
+      lambdaLr: LAMBDA_LR,
       onCheckpoint: (c) => {
         last.c = c;
       },
       onEpoch: (s) => {
-        if (s.epoch === options.epochs || s.epoch % 5 === 0) {
+        if (s.epoch === options.epochs || s.epoch % 10 === 0) {
           log(`  ${name} epoch ${s.epoch}/${options.epochs}: return ${s.episodeReturn.toFixed(3)}, cost ${s.episodeCost.toFixed(1)}, λ ${s.lambda.toFixed(3)}`);
         }
       },
@@ -175,8 +206,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     return { history: result.history, policy: policyFromCheckpoint(checkpoint, path).policy, path };
   };
   log(`Training on bars 0–${cut - 1} of a seeded regime-switching market (seed ${seed}); bars ${cut}–${bars.length - 1} are held out.`);
-  const ppo = await train('ppo', false, 'PPO (plain)', 'ppo');
-  const ppoLag = await train('ppo-lag', true, 'PPO-Lag + mask', 'ppo-lag');
+  const trained = new Map<DemoArm, Awaited<ReturnType<typeof train>>>();
+  for (const spec of DEMO_ARMS) trained.set(spec.arm, await train(spec));
+  const armOf = (arm: DemoArm) => {
+    const t = trained.get(arm);
+    if (t === undefined) throw new Error(`demo: arm ${arm} did not train`);
+    return t;
+  };
 
   // ---- backtests on the held-out segment, through the full chain ---------------------------------------------
   const test = sliceBars(bars, cut);
@@ -189,13 +225,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     { atMs: hourAfter(Math.floor(n * 0.4)), action: 'soft_kill', operator: 'demo-ops', reason: 'scripted soft kill (drill)' },
     { atMs: hourAfter(Math.floor(n * 0.7)), action: 'hard_kill', operator: 'demo-ops', reason: 'scripted hard kill (drill)' },
   ];
-  const runs = [
-    { slug: 'ppo', agent: new PolicyAgent('PPO (plain, unmasked)', ppo.policy, actions, false), schedule: [] },
-    { slug: 'ppo-lag', agent: new PolicyAgent('PPO-Lag + mask', ppoLag.policy, actions, true), schedule: [] },
-    { slug: 'buy-and-hold', agent: createRuleAgent('buy-and-hold:size=0.18'), schedule: [] },
-    { slug: 'ppo-lag-kill', agent: new PolicyAgent('PPO-Lag + mask, soft→hard kill', ppoLag.policy, actions, true), schedule: drill },
+  // A policy trained on masked envs is mask-aware (its masked logits are −∞); the others propose blind and the
+  // engine blocks what breaks a rule.
+  const runs: { slug: string; agent: AnyBacktestAgent; schedule: ScheduledAction[]; arm: DemoArm | null }[] = [
+    ...DEMO_ARMS.map((a) => ({ slug: a.slug, agent: new PolicyAgent(a.name, armOf(a.arm).policy, actions, a.useMask), schedule: [], arm: a.arm })),
+    { slug: 'buy-and-hold', agent: createRuleAgent('buy-and-hold:size=0.18'), schedule: [], arm: null },
+    { slug: 'ppo-lag-kill', agent: new PolicyAgent('PPO-Lag + mask, soft→hard kill', armOf('ppoLagMask').policy, actions, true), schedule: drill, arm: 'ppoLagMask' },
   ];
   const records: BacktestRecord[] = [];
+  const audits: RunAuditStatus[] = [];
   for (const r of runs) {
     const dir = join(options.outDir, r.slug);
     const audit = openRunAudit(dir, options.home === undefined ? {} : { home: options.home });
@@ -217,15 +255,26 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       });
       records.push(rec);
       writeRunFiles(dir, rec);
-      audit.finish();
+      audits.push(audit.verify());
     } finally {
       audit.log.close();
     }
   }
 
   // ---- comparison --------------------------------------------------------------------------------------------
-  const rows: DemoRow[] = records.map((r) => ({
+  const training = (arm: DemoArm | null) => {
+    if (arm === null) return { cost: null, lambda: null };
+    const history = armOf(arm).history;
+    const last = history.slice(-LAST_EPOCHS).filter((e) => Number.isFinite(e.episodeCost));
+    return {
+      cost: last.length === 0 ? null : last.reduce((s, e) => s + e.episodeCost, 0) / last.length,
+      lambda: history.at(-1)?.lambda ?? null,
+    };
+  };
+  const rows: DemoRow[] = records.map((r, i) => ({
     run: r.agent,
+    train_cost_per_episode: training(runs[i].arm).cost,
+    final_lambda: training(runs[i].arm).lambda,
     total_return: r.metrics.total_return,
     sharpe: r.metrics.sharpe,
     max_drawdown: r.metrics.max_drawdown,
@@ -237,9 +286,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     kill_switch_events: r.metrics.kill_switch_events,
   }));
   const bench = records[0].metrics.benchmark;
-  const header = ['run', 'return', 'Sharpe', `max DD (limit ${MAX_DRAWDOWN * 100}%)`, `cost/episode (limit ${COST_LIMIT})`, 'masked', 'rejected', 'kill events'];
+  const trainCostLabel = `train cost/ep (last ${LAST_EPOCHS})`;
+  const header = ['run', trainCostLabel, 'final λ', 'return', 'Sharpe', `max DD (limit ${MAX_DRAWDOWN * 100}%)`, `cost/episode (limit ${COST_LIMIT})`, 'masked', 'rejected', 'kill events'];
+  const fixed = (x: number | null, digits: number) => (x === null ? '' : x.toFixed(digits));
   const body = rows.map((r) => [
     r.run,
+    fixed(r.train_cost_per_episode, 1),
+    fixed(r.final_lambda, 3),
     formatMetric('total_return', r),
     formatMetric('sharpe', r),
     formatMetric('max_drawdown', r),
@@ -248,24 +301,31 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     String(r.rejected),
     String(r.kill_switch_events),
   ]);
-  if (bench) body.push(['buy-and-hold 100%, no limits', formatMetric('total_return', bench), formatMetric('sharpe', bench), formatMetric('max_drawdown', bench), '', '', '', '']);
+  if (bench) body.push(['buy-and-hold 100%, no limits', '', '', formatMetric('total_return', bench), formatMetric('sharpe', bench), formatMetric('max_drawdown', bench), '', '', '', '']);
   const table = textTable(header, body);
   const reportPath = join(options.outDir, 'report.html');
   writeReportHtml(reportPath, records, {
-    title: 'Bulwark demo: plain PPO vs PPO-Lag with masking, on a held-out market segment',
+    title: 'Bulwark demo: the cost term λ and the mask, alone and together, on a held-out market segment',
     notes: [
       `Seeded regime-switching market (seed ${seed}), ${bars.length} hourly bars; trained on the first ${cut}, backtested on the last ${n}.`,
       `Every run goes through the Constraint Logic Engine (position ≤ ${MAX_POSITION * 100}%, drawdown ≤ ${MAX_DRAWDOWN * 100}%, daily loss ≤ ${MAX_DAILY_LOSS * 100}%), the risk gatekeeper and the sim fill model; the last run adds a scripted soft kill and a hard kill.`,
-      `Cost per episode counts bars breaching a limit (per ${EPISODE_BARS}-bar episode); PPO-Lag was trained to keep it ≤ ${COST_LIMIT}.`,
+      `Cost per episode counts bars breaching a limit (per ${EPISODE_BARS}-bar episode); PPO-Lag was trained to keep it ≤ ${COST_LIMIT} (λ learning rate ${LAMBDA_LR}). ` +
+        `Training cost is the mean over the last ${LAST_EPOCHS} epochs. Unmasked, λ alone brings PPO-Lag's training cost down; ` +
+        `masked, the mask alone holds it at 0 and λ never moves; in the backtest the engine masks plain PPO's proposals (the masked column).`,
     ],
-    tables: [{ title: 'Demo comparison', columns: header, rows: body }],
+    extraColumns: [
+      { label: trainCostLabel, values: rows.map((r) => fixed(r.train_cost_per_episode, 1)) },
+      { label: 'final λ', values: rows.map((r) => fixed(r.final_lambda, 3)) },
+      { label: `cost/episode (limit ${COST_LIMIT})`, values: rows.map((r) => r.cost_per_episode.toFixed(1)) },
+    ],
+    audit: audits,
   });
   return {
     rows,
     benchmark_return: bench ? bench.total_return : Number.NaN,
     reportPath,
     table,
-    training: { ppo: ppo.history, ppoLag: ppoLag.history },
-    checkpoints: { ppo: ppo.path, ppoLag: ppoLag.path },
+    training: { ppo: armOf('ppo').history, ppoLag: armOf('ppoLag').history, ppoLagMask: armOf('ppoLagMask').history },
+    checkpoints: { ppo: armOf('ppo').path, ppoLag: armOf('ppoLag').path, ppoLagMask: armOf('ppoLagMask').path },
   };
 }

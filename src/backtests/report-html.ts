@@ -5,8 +5,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { buildChartData, type ChartData } from './chart-data.js';
+import type { RunAuditStatus } from './run-audit.js';
 import type { BacktestRecord } from './run-record.js';
-import { METRIC_COLUMNS, formatMetric } from './summary-table.js';
+import { METRIC_COLUMNS, countsTotal, formatMetric } from './summary-table.js';
 
 export interface ReportTable {
   readonly title: string;
@@ -20,6 +21,13 @@ export interface ReportOptions {
   readonly notes?: readonly string[];
   /** Extra tables shown before the runs (e.g. walk-forward windows). */
   readonly tables?: readonly ReportTable[];
+  /**
+   * Columns appended to the comparison table (one value per run, in run order; the benchmark row leaves them
+   * empty), so that a caller's own figures join the one table instead of a second table restating the first.
+   */
+  readonly extraColumns?: readonly { readonly label: string; readonly values: readonly (string | number | null)[] }[];
+  /** Each run's audit-log status (run order); a run without one says its log was not verified. */
+  readonly audit?: readonly (RunAuditStatus | null)[];
   /** Points per chart after reduction. */
   readonly maxPoints?: number;
 }
@@ -53,16 +61,33 @@ function table(t: ReportTable): string {
   return `<h2>${escapeHtml(t.title)}</h2><table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
-function comparisonTable(runs: readonly BacktestRecord[]): ReportTable {
-  const rows: (string | number | null)[][] = runs.map((r) => [
+/** The one comparison table: headline metrics, the chain's counts, then the caller's extra columns. */
+function comparisonTable(runs: readonly BacktestRecord[], extra: NonNullable<ReportOptions['extraColumns']>): ReportTable {
+  for (const c of extra) {
+    if (c.values.length !== runs.length) throw new RangeError(`report column '${c.label}': ${c.values.length} values for ${runs.length} runs`);
+  }
+  const rows: (string | number | null)[][] = runs.map((r, i) => [
     r.agent,
     ...METRIC_COLUMNS.map((c) => formatMetric(c.key, r.metrics)),
+    countsTotal(r.metrics.masked_actions),
+    countsTotal(r.metrics.rejections),
+    r.metrics.kill_switch_events,
+    ...extra.map((c) => c.values[i]),
   ]);
   const bench = runs.find((r) => r.metrics.benchmark)?.metrics.benchmark;
   if (bench) {
-    rows.push(['buy-and-hold (benchmark)', ...METRIC_COLUMNS.map((c) => formatMetric(c.key, bench))]);
+    rows.push(['buy-and-hold (benchmark)', ...METRIC_COLUMNS.map((c) => formatMetric(c.key, bench)), '', '', '', ...extra.map(() => '')]);
   }
-  return { title: 'Comparison', columns: ['run', ...METRIC_COLUMNS.map((c) => c.label)], rows };
+  return { title: 'Comparison', columns: ['run', ...METRIC_COLUMNS.map((c) => c.label), 'masked', 'rejected', 'kill events', ...extra.map((c) => c.label)], rows };
+}
+
+/** One line on the run's audit log: verified or why not, how far sealed, the sealing key's fingerprint. */
+function auditLine(status: RunAuditStatus | null | undefined): string {
+  if (status === null || status === undefined) return '<p class="note">Audit log: not verified for this report.</p>';
+  const verdict = status.verified ? '<strong class="ok">verified</strong>' : `<strong class="bad">NOT verified</strong>: ${escapeHtml(status.problem)}`;
+  const seal = `${status.events} events, sealed to seq ${status.sealedSeq}${status.closedCleanly ? ' (close checkpoint)' : ' (no close checkpoint)'}`;
+  const witness = status.witness === '' ? 'no witness' : `witness ${escapeHtml(status.witness)}`;
+  return `<p>Audit log: ${verdict}; ${escapeHtml(seal)}; key fingerprint <code>${escapeHtml(status.keyId)}</code>, trusted via ${escapeHtml(status.trustAnchor)}; ${witness}.</p>`;
 }
 
 function countsLine(counts: Record<string, number>): string {
@@ -70,7 +95,7 @@ function countsLine(counts: Record<string, number>): string {
   return parts.length > 0 ? parts.join(', ') : 'none';
 }
 
-function runSection(rec: BacktestRecord, i: number): string {
+function runSection(rec: BacktestRecord, i: number, audit: RunAuditStatus | null | undefined): string {
   const events = rec.killSwitchEvents.map((e) => [
     new Date(e.timeMs).toISOString(),
     e.bar,
@@ -87,6 +112,7 @@ function runSection(rec: BacktestRecord, i: number): string {
 <p class="note">${escapeHtml(rec.limits.note)}</p>
 <p>${rec.decisions.targets === null ? 'Masked proposals' : 'Clipped targets'} per rule: ${escapeHtml(countsLine(rec.decisions.targets === null ? rec.metrics.masked_actions : rec.metrics.clipped_targets))}.
 Gatekeeper rejections per reason: ${escapeHtml(countsLine(rec.metrics.rejections))}.</p>
+${auditLine(audit)}
 ${eventsTable}
 <div class="charts" id="run-${i}"></div>
 </section>`;
@@ -123,11 +149,27 @@ const CLIENT_SCRIPT = `
     }
     chart(el, 'Drawdown (limit dashed)', ddSeries, ddData);
     chart(el, 'Position (base units)', [{ label: 'position', stroke: '#2ca02c', paths: uPlot.paths.stepped({ align: 1 }) }], [d.position], 180);
-    chart(el, 'Price with trades', [
+    // Dense fills arrive aggregated: a marker with a count beside it stands for that many fills (mean price).
+    var counts = function (u) {
+      var ctx = u.ctx;
+      ctx.save();
+      ctx.font = (10 * devicePixelRatio) + 'px system-ui, sans-serif';
+      [[1, d.buyCounts, d.buys], [2, d.sellCounts, d.sells]].forEach(function (s) {
+        if (!u.series[s[0]].show) return;
+        var stroke = u.series[s[0]].stroke;
+        ctx.fillStyle = typeof stroke === 'function' ? stroke(u, s[0]) : stroke;
+        for (var k = 0; k < s[1].length; k++) {
+          if (s[1][k] === null || s[1][k] < 2) continue;
+          ctx.fillText(String(s[1][k]), u.valToPos(d.x[k], 'x', true) + 5 * devicePixelRatio, u.valToPos(s[2][k], 'y', true) - 5 * devicePixelRatio);
+        }
+      });
+      ctx.restore();
+    };
+    chart(el, 'Price with trades' + (d.buyCounts.concat(d.sellCounts).some(function (c) { return c !== null && c > 1; }) ? ' (dense fills grouped: the number is the fills a marker stands for)' : ''), [
       { label: 'close', stroke: '#555' },
       { label: 'buy', stroke: '#2ca02c', paths: function () { return null; }, points: dots('#2ca02c') },
       { label: 'sell', stroke: '#d62728', paths: function () { return null; }, points: dots('#d62728') }
-    ], [d.close, d.buys, d.sells], 260);
+    ], [d.close, d.buys, d.sells], 260, { hooks: { draw: [counts] } });
     chart(el, 'Timeline: masks, rejections, kill-switch', [
       { label: 'masked proposal / clipped target', stroke: '#ff7f0e', paths: function () { return null; }, points: dots('#ff7f0e') },
       { label: 'rejection', stroke: '#9467bd', paths: function () { return null; }, points: dots('#9467bd') },
@@ -145,7 +187,7 @@ export function renderReportHtml(runs: readonly BacktestRecord[], options: Repor
     ddLimitPercent: r.limits.maxDrawdown === null ? null : 100 * r.limits.maxDrawdown,
   }));
   const notes = (options.notes ?? []).map((n) => `<p class="note">${escapeHtml(n)}</p>`).join('\n');
-  const tables = [comparisonTable(runs), ...(options.tables ?? [])].map(table).join('\n');
+  const tables = [comparisonTable(runs, options.extraColumns ?? []), ...(options.tables ?? [])].map(table).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(options.title)}</title>
 <style>${css}
@@ -154,6 +196,8 @@ table { border-collapse: collapse; margin: 8px 0 20px; font-size: 13px; }
 th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 .note { color: #555; }
+.ok { color: #2ca02c; }
+.bad { color: #d62728; }
 section { border-top: 2px solid #ddd; margin-top: 24px; }
 .charts > div { margin: 12px 0; }
 </style></head>
@@ -161,7 +205,7 @@ section { border-top: 2px solid #ddd; margin-top: 24px; }
 <h1>${escapeHtml(options.title)}</h1>
 ${notes}
 ${tables}
-${runs.map(runSection).join('\n')}
+${runs.map((r, i) => runSection(r, i, options.audit?.[i])).join('\n')}
 <script id="bulwark-data" type="application/json">${scriptJson(data)}</script>
 <script>${js}</script>
 <script>${CLIENT_SCRIPT}</script>

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { generateSynthetic } from '../data/index.js';
 import { buildChartData } from './chart-data.js';
 import { renderReportHtml } from './report-html.js';
 import { writeRunFiles } from './report-files.js';
+import { openRunAudit } from './run-audit.js';
 import { createRuleAgent } from './rule-agents.js';
 import { runBacktest } from './runner.js';
 import { summaryTable } from './summary-table.js';
@@ -99,6 +100,69 @@ describe('report.html', () => {
     expect(chart.buys.some((v) => v !== null)).toBe(true);
     expect(chart.kill.filter((v) => v !== null)).toHaveLength(1);
     expect(chart.equity[chart.equity.length - 1]).toBe(rec.equity[rec.equity.length - 1]);
+  });
+});
+
+describe('report.html: dense fills, one comparison table, the audit log', () => {
+  const busy = () =>
+    runBacktest({ bars: data, instrument, agent: createRuleAgent('random:p=1,size=0.1'), initialCash: 10_000, seed: 5 });
+
+  it('groups dense fill markers into at most the marker budget, keeping every fill counted at its mean price', async () => {
+    const rec = await busy();
+    const fills = rec.fills.length;
+    expect(fills).toBeGreaterThan(200);
+    const chart = buildChartData(rec, 4000, 40);
+    const markers = (xs: (number | null)[]) => xs.filter((v) => v !== null).length;
+    expect(markers(chart.buys)).toBeLessThanOrEqual(40);
+    expect(markers(chart.sells)).toBeLessThanOrEqual(40);
+    const counted = [...chart.buyCounts, ...chart.sellCounts].reduce<number>((s, c) => s + (c ?? 0), 0);
+    expect(counted).toBe(fills);
+    expect(chart.buyCounts.some((c) => c !== null && c > 1)).toBe(true);
+    // A marker's price lies within the prices of the fills it stands for.
+    const prices = Array.from(rec.fills.price.subarray(0, fills));
+    for (const p of [...chart.buys, ...chart.sells]) {
+      if (p === null) continue;
+      expect(p).toBeGreaterThanOrEqual(Math.min(...prices) - 1e-9);
+      expect(p).toBeLessThanOrEqual(Math.max(...prices) + 1e-9);
+    }
+  });
+
+  it('keeps one marker per fill when fills are sparse', async () => {
+    const rec = await run();
+    const chart = buildChartData(rec);
+    expect([...chart.buyCounts, ...chart.sellCounts].every((c) => c === null || c === 1)).toBe(true);
+  });
+
+  it('shows one comparison table: the chain counts and the caller columns join it instead of a second table', async () => {
+    const rec = await run();
+    const html = renderReportHtml([rec], { title: 't', extraColumns: [{ label: 'cost/episode', values: ['1.5'] }] });
+    expect(html.match(/<h2>Comparison<\/h2>/g)).toHaveLength(1);
+    const head = /<h2>Comparison<\/h2><table><thead><tr>(.*?)<\/tr>/.exec(html)?.[1] ?? '';
+    for (const col of ['masked', 'rejected', 'kill events', 'cost/episode']) expect(head).toContain(`<th>${col}</th>`);
+    expect(() => renderReportHtml([rec], { title: 't', extraColumns: [{ label: 'x', values: [] }] })).toThrow(/report column 'x': 0 values for 1 runs/);
+  });
+
+  it("shows the audit log's verification status, seal and key fingerprint, and says NOT verified for a tampered log", async () => {
+    const runDir = join(dir, 'audited');
+    const audit = openRunAudit(runDir);
+    const rec = await runBacktest({ bars: data, instrument, agent: createRuleAgent('random:p=0.2,size=0.2'), initialCash: 10_000, seed: 4, audit: audit.log });
+    const status = audit.verify();
+    expect(status.verified).toBe(true);
+    expect(status.keyId).toMatch(/^[0-9a-f]{16}$/);
+    expect(status.sealedSeq).toBe(status.events);
+    const html = renderReportHtml([rec], { title: 't', audit: [status] });
+    expect(html).toContain('verified</strong>');
+    expect(html).toContain(status.keyId);
+    expect(html).toContain(`sealed to seq ${status.sealedSeq} (close checkpoint)`);
+    // Tamper with one event: the same check now fails and the report says so.
+    const path = join(runDir, 'audit.jsonl');
+    const lines = readFileSync(path, 'utf8').split('\n');
+    lines[0] = lines[0].replace(/"seq":1/, '"seq":1,"x":1');
+    writeFileSync(path, lines.join('\n'));
+    const bad = audit.verify();
+    expect(bad.verified).toBe(false);
+    expect(renderReportHtml([rec], { title: 't', audit: [bad] })).toContain('NOT verified');
+    expect(renderReportHtml([rec], { title: 't' })).toContain('Audit log: not verified for this report.');
   });
 });
 

@@ -149,6 +149,14 @@ export class RunRecorder {
     this.decisions.maskBits[t] = packMask(chain.mask);
   }
 
+  /**
+   * The last bar of a finite run, where nothing is decided (nothing decided could fill): only the trading state in
+   * force is recorded, so that a run halted to its end does not read ACTIVE there (issue 15).
+   */
+  recordFinalState(t: number, state: TradingState | null): void {
+    this.decisions.state[t] = state === null ? 0 : tradingStateIndex(state);
+  }
+
   /** Decision `t` as a journal keeps it (`order`: the client order id the decision sent, if any). */
   exportDecision(t: number, order: string | null): RecordedDecision {
     const d = this.decisions;

@@ -4,7 +4,8 @@ import { parseRules } from '../constraints/index.js';
 import { generateSynthetic } from '../data/index.js';
 import { MemoryAuditSink } from '../security/index.js';
 import { backtestInstrument } from './backtest-job.js';
-import { GATE_DENIED } from './decision-log.js';
+import { buildChartData } from './chart-data.js';
+import { GATE_DENIED, TRADING_STATES } from './decision-log.js';
 import { createRuleAgent } from './rule-agents.js';
 import { runBacktest } from './runner.js';
 import { HOUR_MS, hourlyBars } from './test-helpers/bars.js';
@@ -144,6 +145,20 @@ describe('runBacktest: the safety chain', () => {
     expect(audit.events.filter((e) => e.type === 'TRADING_STATE_CHANGED')).toHaveLength(3);
     expect(audit.events.some((e) => e.type === 'FLATTEN_ORDER_SUBMITTED')).toBe(true);
     expect(rec.limits.note).toMatch(/gatekeeper with default limits/);
+  });
+
+  it('records the state in force on the last bar: a run halted to its end never reads ACTIVE there (regression)', async () => {
+    const rec = await runBacktest({
+      bars: data,
+      instrument: INSTRUMENT,
+      agent: createRuleAgent('buy-and-hold:qty=5'),
+      initialCash: 10_000,
+      schedule: drill.slice(0, 2),
+    });
+    const last = data.length - 1;
+    expect(TRADING_STATES[rec.decisions.state[last]]).toBe('HALTED');
+    expect(TRADING_STATES[rec.decisions.state[last - 1]]).toBe('HALTED');
+    expect(buildChartData(rec).state.at(-1)).toBe(2);
   });
 
   it('refuses increasing orders while REDUCING and every order while HALTED', async () => {

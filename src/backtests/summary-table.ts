@@ -53,10 +53,15 @@ export function textTable(header: readonly string[], rows: readonly (readonly st
   return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
-function countsText(counts: Record<string, number>): string {
+/** The total of a per-rule or per-reason count record. */
+export function countsTotal(counts: Record<string, number>): number {
   let total = 0;
   for (const v of Object.values(counts)) total += v;
-  return String(total);
+  return total;
+}
+
+function countsText(counts: Record<string, number>): string {
+  return String(countsTotal(counts));
 }
 
 /**

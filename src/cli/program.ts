@@ -58,7 +58,7 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
     load: async () => (await import('./commands/env.js')).registerEnvCommand,
   },
   {
-    commands: [{ name: 'demo', description: 'the main job: train PPO and PPO-Lag briefly, backtest them through the full safety chain, write report.html' }],
+    commands: [{ name: 'demo', description: 'the main job: train PPO and PPO-Lag, with and without the mask, briefly; backtest them through the full safety chain, write report.html' }],
     load: async () => (await import('./commands/demo.js')).registerDemoCommand,
   },
   {

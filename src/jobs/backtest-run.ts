@@ -109,7 +109,7 @@ async function runAndWrite(o: BacktestRunOptions, prepared: PreparedJob, jobAgen
     if (createdOut) rmSync(out, { recursive: true, force: true });
     throw err;
   }
-  audit.finish();
+  const auditStatus = audit.verify();
   const written = writeRunFiles(out, rec);
   const reportPath = join(out, 'report.html');
   const notes = [`Annualised with ${rec.metrics.calendar}.`, ...(jobAgent.notes ?? []), ...(sandboxed === null ? [] : [sandboxed.summary()])];
@@ -117,6 +117,7 @@ async function runAndWrite(o: BacktestRunOptions, prepared: PreparedJob, jobAgen
   writeReportHtml(reportPath, [rec], {
     title: `Backtest: ${rec.agent}`,
     notes: [`Data: ${prepared.source}, ${rec.bars.length} bars. Seed ${prepared.seed}.`, rec.limits.note, ...notes, ...(caveat === null ? [] : [caveat])],
+    audit: [auditStatus],
   });
   const files = { ...Object.fromEntries(written.files.map((f) => [f.split('/').pop() ?? f, f])), 'report.html': reportPath, 'audit.jsonl': audit.path, 'run.json': join(out, 'run.json') };
   return { record: rec, source: prepared.source, out, notes, files };

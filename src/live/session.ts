@@ -413,6 +413,7 @@ export class PaperSession {
     this.decidedLast = false;
     this.syncJournal();
     if (decide) await this.decideAt(t);
+    else this.recorder.recordFinalState(t, this.gatekeeper.state());
   }
 
   private async decideAt(t: number): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * `bulwark demo` (what `npm start` runs): trains plain PPO and PPO-Lag briefly on a seeded market, backtests
+ * `bulwark demo` (what `npm start` runs): trains PPO and PPO-Lag, each with and without the mask, on a seeded market, backtests
  * them and buy-and-hold on a held-out segment through the full safety chain (once with a scripted soft then
  * hard kill), prints the comparison and where report.html is. Embedded defaults: no Redis, no network.
  */
@@ -12,7 +12,7 @@ import { parseWholeNumberFlag } from '../flags.js';
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('the main job: train PPO and PPO-Lag briefly, backtest them through the full safety chain, write report.html')
+    .description('the main job: train PPO and PPO-Lag, with and without the mask, briefly; backtest them through the full safety chain, write report.html')
     .option('--seed <n>', 'seed of the market and of training', String(DEMO_DEFAULTS.seed))
     .option('--epochs <n>', 'training epochs per agent', String(DEMO_DEFAULTS.epochs))
     .option('--bars <n>', 'bars of market data (the last quarter is held out)', String(DEMO_DEFAULTS.bars))
@@ -44,7 +44,7 @@ export function registerDemoCommand(program: Command): void {
       say(`Done in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
       say('');
       say('Next:');
-      for (const hint of nextStepHints(relative(process.cwd(), dirname(dirname(result.checkpoints.ppoLag))) || '.')) say(`  ${hint}`);
+      for (const hint of nextStepHints(relative(process.cwd(), dirname(dirname(result.checkpoints.ppoLagMask))) || '.')) say(`  ${hint}`);
     });
 }
 
