@@ -10,7 +10,7 @@
  * awaits only when a trading state changed (so a hard kill's cancel-and-flatten completes before the next decision).
  */
 import { type ActionSpec, type Bars, type Instrument, type Ledger, barIntervalMs } from '../core/index.js';
-import { type Rules, auditLockListener } from '../constraints/index.js';
+import { type Rules, auditLockListener, overLimitBits } from '../constraints/index.js';
 import { AccountState, DecisionChain, GatekeeperLink, SimVenue, compileChainRules, startEpisode, stepBar } from '../execution/index.js';
 import type { GatekeeperConfig } from '../risk-gatekeeper/index.js';
 import type { AuditSink } from '../security/index.js';
@@ -134,6 +134,7 @@ export class BarLoop {
         if (t === 0) startEpisode(chain, venue, bars, 0, intervalMs);
         else stepBar(chain, venue, bars, t, intervalMs);
         this.recorder.markBar(this.account.equity, this.account.positionQty);
+        if (chain.rules !== null) this.recorder.countOverLimit(overLimitBits(this.account, chain.rules));
         if (t === n - 1) {
           // Nothing decided now could fill, but the state in force still belongs to the bar: left at its default
           // the last row of a killed run would read ACTIVE though nothing resumed.

@@ -105,7 +105,8 @@ function backtestSteps(rec: BacktestRecord): Step[] {
     out.push({
       maskBits: d.maskBits[k],
       masked: d.gate[k] === GATE_MASKED,
-      maskRule: d.strings.name(d.maskRule[k]),
+      // Only a masked proposal's rule compares with the env's mask reason (a drift trim names its rule too).
+      maskRule: d.gate[k] === GATE_MASKED ? d.strings.name(d.maskRule[k]) : '',
       // Set when the order was submitted (a later venue refusal changes the outcome, not the order sent).
       orderQty: d.orderQty[k],
       fillQty: f === undefined ? 0 : rec.fills.qty[f],
@@ -159,6 +160,7 @@ const rulesArb: fc.Arbitrary<RulesInput | null> = fc.option(
       min_bars_between_trades: fc.integer({ min: 0, max: 4 }),
       long_only: fc.boolean(),
       max_order_pct: fc.double({ min: 0.01, max: 0.5, noNaN: true }),
+      on_drift: fc.constantFrom('hold' as const, 'trim' as const),
     },
     { requiredKeys: ['max_position_pct'] },
   ).map(withLeverageDeclared),
@@ -200,6 +202,18 @@ describe('parity: TradingEnv episode = backtest of a scripted agent', () => {
       }),
       { numRuns: 60, seed: 10 },
     );
+  });
+
+  it('on_drift: trim sends the same trim orders in the env and in the backtest (a rising market over a 20 % limit)', async () => {
+    const closes = Array.from({ length: 30 }, (_, i) => 100 * 1.02 ** i);
+    const bars = hourlyBars(closes, closes.map(() => 0), closes.map(() => 1e6), Date.UTC(2024, 0, 1));
+    const fill = { spreadBps: 1, slippageBps: 1, impactBps: 0, takerFeeBps: 5, makerFeeBps: 0, maxParticipation: 1 };
+    // BUY_SMALL (5 % of equity) four times, masked once it would pass 20 %, then HOLD: the position drifts past
+    // 20 % and is trimmed back.
+    const actions = [...Array.from({ length: 5 }, () => 1), ...Array.from({ length: 25 }, () => 0)];
+    const { env, backtest, rec } = await bothPaths(bars, actions, { max_position_pct: 0.2, max_drawdown_pct: 0.5, daily_loss_limit_pct: 0.5, on_drift: 'trim' }, fill);
+    expectSameSteps(env, backtest);
+    expect(Object.values(rec.metrics.drift_trims)[0] ?? 0).toBeGreaterThan(3);
   });
 
   it('regression: the worst-case move is the venue’s own in both paths (was ~5.2 bps + a tick in the env, 12 bps and no tick in the backtest)', async () => {

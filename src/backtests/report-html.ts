@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { buildChartData, type ChartData } from './chart-data.js';
 import type { RunAuditStatus } from './run-audit.js';
 import type { BacktestRecord } from './run-record.js';
-import { METRIC_COLUMNS, countsTotal, formatMetric } from './summary-table.js';
+import { METRIC_COLUMNS, countsTotal, formatMetric, overLimitLine } from './summary-table.js';
 
 export interface ReportTable {
   readonly title: string;
@@ -113,6 +113,7 @@ function runSection(rec: BacktestRecord, i: number, audit: RunAuditStatus | null
 <p>${rec.decisions.targets === null ? 'Masked proposals' : 'Clipped targets'} per rule: ${escapeHtml(countsLine(rec.decisions.targets === null ? rec.metrics.masked_actions : rec.metrics.clipped_targets))}.
 Gatekeeper rejections per reason: ${escapeHtml(countsLine(rec.metrics.rejections))}.</p>
 ${auditLine(audit)}
+<p>${escapeHtml(overLimitLine(rec) ?? (rec.metrics.limits_applied ? 'Never over a rule limit at a bar close.' : 'No rule limits applied.'))}</p>
 ${eventsTable}
 <div class="charts" id="run-${i}"></div>
 </section>`;

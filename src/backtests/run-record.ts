@@ -26,6 +26,13 @@ export interface BacktestMetrics extends PerformanceMetrics {
    * rule id setting the end the target passed. Empty for agents choosing from an action list.
    */
   clipped_targets: Record<string, number>;
+  /**
+   * Bars the account spent over each limit as marked at the bar's close, per rule id (a position that drifted over
+   * max_position_pct by price moves, a drawdown past max_drawdown_pct, …). Empty without rules or when never over.
+   */
+  bars_over_limit: Record<string, number>;
+  /** Orders the chain sent to trim a drifted position back to its limit (`on_drift: trim`), per rule id that was over. */
+  drift_trims: Record<string, number>;
   /** Orders denied by the risk gatekeeper, per reason code. */
   rejections: Record<string, number>;
   /** Number of trading-state changes (soft kill, hard kill, resume, automatic triggers). */

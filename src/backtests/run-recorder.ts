@@ -53,6 +53,9 @@ export interface RecordedDecision {
   readonly order: string | null;
 }
 
+/** The reason decisions.csv gives an order the chain sent to trim a drifted position (`on_drift: trim`). */
+export const DRIFT_TRIM_REASON = 'DRIFT_TRIM';
+
 export class RunRecorder {
   /** Equity and signed position at each recorded bar's close (the first `length` slots are valid). */
   equity: Float64Array;
@@ -64,6 +67,10 @@ export class RunRecorder {
   /** Proposals masked per rule id (RULE_IDS order); Box: targets clipped per rule id. */
   readonly maskCounts = new Uint32Array(RULE_IDS.length);
   readonly clipCounts = new Uint32Array(RULE_IDS.length);
+  /** Bars the account spent over each limit (RULE_IDS order), as marked at the bar's close: limits that drift. */
+  readonly overLimitCounts = new Uint32Array(RULE_IDS.length);
+  /** Orders the chain sent to trim a drifted position back to its limit (`on_drift: trim`), per rule that was over. */
+  readonly trimCounts = new Uint32Array(RULE_IDS.length);
   readonly actions: readonly ActionSpec[];
   /** Bars recorded so far. */
   length = 0;
@@ -109,6 +116,11 @@ export class RunRecorder {
     if (t + 1 > this.length) this.length = t + 1;
   }
 
+  /** The limits (`RULE_BIT`s, constraints `overLimitBits`) the account was over at the current bar's close. */
+  countOverLimit(bits: number): void {
+    if (bits !== 0) countRuleBits(bits, this.overLimitCounts);
+  }
+
   /** A trading-state change while bar `t` is current. */
   recordStateChange(timeMs: number, from: TradingState, to: TradingState, actor: string, reason: string): void {
     this.killEvents.push({ bar: this.t, timeMs, from, to, actor, reason });
@@ -140,6 +152,7 @@ export class RunRecorder {
       decision = chain.decideAction(proposed, decisionMs);
     } else return null;
     this.recordDecision(t, decision);
+    if (chain.trimmed && decision.outcome === 'SUBMITTED') this.recordTrim(t, decision.clipBits);
     return decision;
   }
 
@@ -196,7 +209,7 @@ export class RunRecorder {
     }
     if (r.maskRule !== '') {
       const k = RULE_IDS.indexOf(r.maskRule as (typeof RULE_IDS)[number]);
-      if (k >= 0) (this.box === null ? this.maskCounts : this.clipCounts)[k]++;
+      if (k >= 0) (r.reason === DRIFT_TRIM_REASON ? this.trimCounts : this.box === null ? this.maskCounts : this.clipCounts)[k]++;
     }
     if (r.order !== null) {
       this.lastOrderId = r.order;
@@ -253,6 +266,14 @@ export class RunRecorder {
     }
   }
 
+  /** A drift trim: counted per rule that was over, the rule in `mask_rule` and DRIFT_TRIM as the decision's reason. */
+  private recordTrim(t: number, bits: number): void {
+    const d = this.decisions;
+    const first = countRuleBits(bits, this.trimCounts);
+    if (first !== null) d.maskRule[t] = d.strings.intern(first);
+    d.gateReason[t] = d.strings.intern(DRIFT_TRIM_REASON);
+  }
+
   /** Box columns: the target proposed, the interval it was judged against, the target sized, the clip. */
   private recordTarget(chain: DecisionChain, t: number, decision: Decision): void {
     const log = this.decisions.targets;
@@ -262,7 +283,7 @@ export class RunRecorder {
     log.lo[t] = chain.rules === null ? low : clamp(chain.interval[0], low);
     log.hi[t] = chain.rules === null ? 1 : clamp(chain.interval[1], low);
     log.executed[t] = decision.executedTarget;
-    if (decision.clipBits !== 0) {
+    if (decision.clipBits !== 0 && !chain.trimmed) {
       const first = countRuleBits(decision.clipBits, this.clipCounts);
       if (first !== null) this.decisions.maskRule[t] = this.decisions.strings.intern(first);
     }

@@ -170,6 +170,8 @@ export function runRecordOf(input: RunRecordInput): BacktestRecord {
     ...perf,
     masked_actions: ruleCounts(recorder.maskCounts),
     clipped_targets: isBoxAgent(agent) ? ruleCounts(recorder.clipCounts) : {},
+    bars_over_limit: ruleCounts(recorder.overLimitCounts),
+    drift_trims: ruleCounts(recorder.trimCounts),
     rejections,
     kill_switch_events: recorder.killEvents.length,
     benchmark: benchmarkEquity === null ? null : returnMetrics(benchmarkEquity, bpy, years),

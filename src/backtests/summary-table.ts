@@ -86,11 +86,25 @@ export function summaryTable(runs: readonly BacktestRecord[]): string {
   return textTable(header, rows);
 }
 
+/**
+ * Bars over each limit and drift trims of one run, one line (null when never over a limit): a limit the
+ * position drifts past is otherwise invisible, since the rules judge only the actions.
+ */
+export function overLimitLine(rec: BacktestRecord): string | null {
+  const over = Object.entries(rec.metrics.bars_over_limit);
+  if (over.length === 0) return null;
+  const n = rec.metrics.bars;
+  const parts = over.map(([id, bars]) => `${id} ${bars} of ${n} bars (${((100 * bars) / n).toFixed(1)}%)`);
+  const trims = Object.entries(rec.metrics.drift_trims).map(([id, k]) => `${id} ${k}`);
+  return `${rec.agent}: over a limit at the close: ${parts.join(', ')}${trims.length > 0 ? `; drift trims: ${trims.join(', ')}` : ''}.`;
+}
+
 /** The terminal output of a run: where the data came from, which limits applied, the table. */
 export function renderSummary(runs: readonly BacktestRecord[], source: string): string {
   const notes = [...new Set(runs.map((r) => r.limits.note))];
   const caveats = [...new Set(runs.map((r) => annualisedCaveat(r.metrics)).filter((c) => c !== null))];
-  return [`Data: ${source}, ${runs[0]?.bars.length ?? 0} bars`, ...notes, '', summaryTable(runs), ...caveats, ''].join('\n');
+  const over = runs.map(overLimitLine).filter((l) => l !== null);
+  return [`Data: ${source}, ${runs[0]?.bars.length ?? 0} bars`, ...notes, '', summaryTable(runs), ...over, ...caveats, ''].join('\n');
 }
 
 const ANNUALISED: ReadonlySet<MetricKey> = new Set(['cagr', 'volatility', 'sharpe', 'sortino', 'calmar']);

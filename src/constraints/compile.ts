@@ -29,6 +29,8 @@ export interface CompiledRules {
   readonly maxLeverage: number;
   /** 1 / initial_margin_pct: the exposure ratio the initial margin allows. */
   readonly marginLeverage: number;
+  /** What a position that drifted over an exposure limit gets: kept (`hold`) or trimmed back (`trim`), see drift.ts. */
+  readonly onDrift: 'hold' | 'trim';
   readonly longOnly: boolean;
   readonly minBarsBetweenTrades: number;
   readonly maxTradesPerDay: number;
@@ -76,6 +78,7 @@ export function compileRules(rules: Rules, options: CompileOptions = {}): Compil
     maxOrderPct: rules.max_order_pct ?? off,
     maxLeverage: rules.max_leverage ?? off,
     marginLeverage: rules.initial_margin_pct === undefined ? off : 1 / rules.initial_margin_pct,
+    onDrift: rules.on_drift,
     longOnly: rules.long_only,
     minBarsBetweenTrades: rules.min_bars_between_trades,
     maxTradesPerDay: rules.max_trades_per_day ?? off,

@@ -21,6 +21,7 @@ export {
 } from './state.js';
 export { type CompiledRules, type CompileOptions, type DrawdownRelease, compileRules } from './compile.js';
 export { type ActionMaskResult, computeActionMask, computeActionMasks, stateJudgeable, writeActionMask } from './mask.js';
+export { actionShare, driftTrimTarget, exposureCap, exposureOverBits, overLimitBits } from './drift.js';
 export {
   type TargetInterval,
   TARGET_TOLERANCE,

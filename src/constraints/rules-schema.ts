@@ -64,6 +64,13 @@ export const rulesSchema = z
     max_leverage: share(0, 1_000).optional(),
     /** Initial margin as a share of position value: the position needs margin ≤ equity; off when absent. */
     initial_margin_pct: fractionSchema({ max: 1, of: 'of position value' }).optional(),
+    /**
+     * A position that drifts over an exposure limit (max_position_pct, max_leverage, initial_margin_pct) by price
+     * moves alone: `hold` (default) keeps it and only blocks increases; `trim` sends an order at the next decision
+     * that brings it back to the tightest of those limits (unless the agent's own proposal already does), through
+     * the gatekeeper like any order, its reason the rule that was over.
+     */
+    on_drift: z.enum(['hold', 'trim']).default('hold'),
     long_only: z.boolean({ error: 'must be true or false' }).default(false),
     min_bars_between_trades: count('bars').default(0),
     max_trades_per_day: count('trades').optional(),

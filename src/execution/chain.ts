@@ -13,7 +13,10 @@ import {
   type CompiledRules,
   type LockListener,
   type Rules,
+  actionShare,
   compileRules,
+  driftTrimTarget,
+  exposureOverBits,
   holdsPosition,
   projectTargetOnto,
   targetBreachBits,
@@ -120,6 +123,8 @@ export class DecisionChain {
   currentTarget = 0;
   /** Bar index the caller is at (recorded in audit events; −1 when the caller has no bars). */
   barIndex = -1;
+  /** True when the last `decideAction`/`decideTarget` trimmed a drifted position (`on_drift: trim`) instead of the proposal. */
+  trimmed = false;
   /** Fees of the fills booked by the last `onVenueEvents`, quote currency. */
   lastFees = 0;
   /**
@@ -230,6 +235,11 @@ export class DecisionChain {
       throw new RangeError(`action: must be an integer in [0, ${this.nActions}), got ${action}`);
     }
     const bits = this.rules === null ? 0 : this.reasonBits[action];
+    this.trimmed = false;
+    if (this.rules !== null && this.rules.onDrift === 'trim') {
+      const trimTo = driftTrimTarget(this.account, this.rules, bits === 0 ? actionShare(this.account, this.rules, action) : Number.NaN);
+      if (!Number.isNaN(trimTo)) return this.trimDrift(nowMs, action, Number.NaN, trimTo);
+    }
     if (bits !== 0) {
       const d = this.masked;
       this.stamp(d, nowMs, action, Number.NaN, Number.NaN, 0);
@@ -251,6 +261,11 @@ export class DecisionChain {
     const low = this.boxLow;
     let target = proposed;
     let clip = 0;
+    this.trimmed = false;
+    if (this.rules !== null && this.rules.onDrift === 'trim') {
+      const trimTo = driftTrimTarget(this.account, this.rules, proposed);
+      if (!Number.isNaN(trimTo)) return this.trimDrift(nowMs, -1, proposed, trimTo);
+    }
     if (this.rules !== null) {
       const lo = this.interval[0];
       const hi = this.interval[1];
@@ -339,6 +354,19 @@ export class DecisionChain {
           break;
       }
     }
+  }
+
+  /**
+   * `on_drift: trim`: the position drifted over an exposure limit and the proposal does not bring it back, so the
+   * chain sends the order that trims it to the limit instead (gatekeeper and venue as for any order); `clipBits`
+   * name the rules that were over, which is how decision logs and the gateway report it.
+   */
+  private trimDrift(nowMs: number, action: number, proposed: number, target: number): Decision {
+    const s = this.account;
+    const bits = this.rules === null ? 0 : exposureOverBits(s, this.rules);
+    const size = sizeTarget(this.size, target, -1, s, s.price, this.lot);
+    this.trimmed = true;
+    return this.send(nowMs, action, proposed, target, bits, 'AT_TARGET', size);
   }
 
   // -- the steps after sizing --

@@ -15,7 +15,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Bars, type Clock, type Instrument, FakeClock } from '../core/index.js';
-import { type Rules, auditLockListener } from '../constraints/index.js';
+import { type Rules, auditLockListener, overLimitBits } from '../constraints/index.js';
 import {
   AccountState,
   type Decision,
@@ -410,6 +410,7 @@ export class PaperSession {
       this.venue.onBar(barOf(bars, 0)); // journals the first bar (nothing can be working yet)
     } else stepBar(this.chain, this.venue, bars, t, intervalMs);
     this.recorder.markBar(this.account.equity, this.account.positionQty);
+    if (this.chain.rules !== null) this.recorder.countOverLimit(overLimitBits(this.account, this.chain.rules));
     this.decidedLast = false;
     this.syncJournal();
     if (decide) await this.decideAt(t);
@@ -526,6 +527,7 @@ export class PaperSession {
         this.account.mark(r.c, r.t + intervalMs);
       }
       recorder.markBar(this.account.equity, this.account.positionQty);
+      if (this.chain.rules !== null) recorder.countOverLimit(overLimitBits(this.account, this.chain.rules));
       this.chain.barIndex = t;
       this.chain.prepare();
       this.decidedLast = false;
