@@ -50,7 +50,11 @@ export function limitsNote(rules: Rules | null, risk: GatekeeperConfig | null, g
     return 'No --rules and no --risk: no limits applied beyond the venue validity checks (lot size, min notional, volume).';
   }
   const parts: string[] = [];
-  parts.push(rules === null ? 'no Constraint Logic Engine rules' : 'Constraint Logic Engine rules applied');
+  parts.push(
+    rules === null
+      ? 'no Constraint Logic Engine rules'
+      : `Constraint Logic Engine rules applied (on_drift: ${rules.on_drift}: a position over an exposure limit by price moves is ${rules.on_drift === 'trim' ? 'trimmed back at the next decision' : 'kept, only increases blocked'})`,
+  );
   if (risk !== null) parts.push('risk gatekeeper applied');
   else if (gatekeeperFromSchedule) parts.push('risk gatekeeper with default limits (the schedule or the sandbox supervisor needs the kill-switch)');
   else parts.push('no risk gatekeeper');
