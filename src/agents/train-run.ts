@@ -503,7 +503,14 @@ class RunMeta {
 
   async start(run: { backend: BackendInfo; seed: number; data: string; resumedFromEpoch: number | null }): Promise<void> {
     const previous = run.resumedFromEpoch === null ? [] : await this.previousSessions();
-    const { bulwarkVersion, gitCommit } = buildInfo();
+    // What ran this session; repeated at the top of the file for the latest session.
+    const runtime = {
+      ...buildInfo(),
+      backend: run.backend.name,
+      backendSkipped: [...run.backend.skipped],
+      tfjs: run.backend.tfjsVersion,
+      node: process.version,
+    };
     const session: Session = {
       startedAt: new Date().toISOString(),
       endedAt: null,
@@ -512,22 +519,12 @@ class RunMeta {
       lastEpoch: null,
       command: this.command,
       cwd: process.cwd(),
-      bulwarkVersion,
-      gitCommit,
-      backend: run.backend.name,
-      backendSkipped: [...run.backend.skipped],
-      tfjs: run.backend.tfjsVersion,
-      node: process.version,
+      ...runtime,
     };
     this.doc = {
       seed: run.seed,
       data: run.data,
-      bulwarkVersion,
-      gitCommit,
-      backend: run.backend.name,
-      backendSkipped: [...run.backend.skipped],
-      tfjs: run.backend.tfjsVersion,
-      node: process.version,
+      ...runtime,
       resumedFromEpoch: run.resumedFromEpoch,
       sessions: [...previous, session],
     };
