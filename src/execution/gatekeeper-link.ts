@@ -179,16 +179,10 @@ export class GatekeeperLink {
     this.gatekeeper.dispose();
   }
 
-  /** The venue's working orders, as the gatekeeper's open-order and same-side checks need them. */
+  /** The venue's working orders, as the gatekeeper's open-order and same-side checks need them (no list built: this runs before every order). */
   private syncOpenOrders(): void {
-    const open = this.venue.openOrders();
-    let buy = 0;
-    let sell = 0;
-    for (const o of open) {
-      if (o.order.side === 'BUY') buy += o.remainingQty;
-      else sell += o.remainingQty;
-    }
-    this.context.setPendingOrders(this.symbol, buy, sell);
-    this.context.setOpenOrderCount(open.length);
+    const venue = this.venue;
+    this.context.setPendingOrders(this.symbol, venue.workingQty('BUY'), venue.workingQty('SELL'));
+    this.context.setOpenOrderCount(venue.openOrderCount);
   }
 }

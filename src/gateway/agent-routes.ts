@@ -36,8 +36,8 @@ export interface AgentRouteOptions {
   readonly mode: TradingMode;
   readonly metrics: GatewayMetrics;
   readonly clock: Clock;
-  /** True when the state store and the revocation list answer; orders are refused otherwise. */
-  readonly ready: () => boolean;
+  /** Why orders are refused now (the state store, revocation list or audit log is unavailable); null when ready. */
+  readonly unready: () => GatewayError | null;
   /** Requests per token per window on agent routes. */
   readonly rateLimit: { readonly max: number; readonly timeWindowMs: number };
 }
@@ -66,7 +66,8 @@ export function registerAgentRoutes(app: FastifyInstance, o: AgentRouteOptions):
     if (!o.desk.symbols().includes(symbol)) throw new GatewayError('UNKNOWN_SYMBOL', `symbol ${symbol}: no session trades it here`);
   };
   const mustBeReady = (): void => {
-    if (!o.ready()) throw new GatewayError('STORE_UNAVAILABLE', 'the trading-state store or revocation list cannot be read: orders are refused');
+    const why = o.unready();
+    if (why !== null) throw why;
   };
   const stateOf = (agentId: string, symbol: string): TradingState => o.store.cache.effectiveState(agentId, symbol);
   // A refusal by the chain (rules, gatekeeper, venue) is an error response with every reason; the first

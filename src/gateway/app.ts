@@ -76,10 +76,17 @@ export async function buildGateway(o: GatewayOptions): Promise<Gateway> {
   app.decorateRequest('refusalCode', null);
 
   const metrics = createGatewayMetrics(o.store, { processMetrics: o.processMetrics });
-  const ready = (): boolean => {
+  // Why orders cannot be taken now (null: ready): the state store or revocation list does not answer, or the
+  // audit log cannot record them.
+  const unready = (): GatewayError | null => {
     const nowMs = o.clock.nowMs();
-    return o.store.health(nowMs) === 'OK' && o.revocations.health(nowMs) === 'OK';
+    if (o.store.health(nowMs) !== 'OK' || o.revocations.health(nowMs) !== 'OK') {
+      return new GatewayError('STORE_UNAVAILABLE', 'the trading-state store or revocation list cannot be read: orders are refused');
+    }
+    if (!o.audit.writable()) return new GatewayError('AUDIT_UNAVAILABLE', 'the audit log cannot record orders: orders are refused until it is repaired');
+    return null;
   };
+  const ready = (): boolean => unready() === null;
   const rateLimit = o.rateLimit ?? { max: 6000, timeWindowMs: 1000 };
 
   await app.register(swaggerPlugin, {
@@ -111,16 +118,36 @@ export async function buildGateway(o: GatewayOptions): Promise<Gateway> {
   app.setErrorHandler((err: FastifyError, request, reply) => sendError(toGatewayError(err, request), request, reply));
   app.setNotFoundHandler((request, reply) => sendError(new GatewayError('NOT_FOUND', `${request.method} ${request.url.split('?')[0]}: no such route`), request, reply));
 
+  // The request's record is written before the answer leaves; a request that changed something is answered
+  // only once its records are on disk (group commit, audit-trail.ts), else it gets AUDIT_UNAVAILABLE.
+  app.addHook('onSend', async (request, reply, payload) => {
+    const status = reply.statusCode;
+    const changed = STATE_CHANGING.has(request.method) && status < 400;
+    if (!changed && status < 400) return payload;
+    const recorded = auditRequest(o.audit, metrics, request, status);
+    if (!changed) return payload;
+    try {
+      if (!recorded) throw new Error('the request record could not be appended');
+      await o.audit.durable();
+      return payload;
+    } catch (err) {
+      metrics.auditFailures.inc();
+      request.log.error({ err: { message: err instanceof Error ? err.message : String(err) } }, 'gateway: audit record not durable, request not acknowledged');
+      const refusal = new GatewayError('AUDIT_UNAVAILABLE', 'the audit log could not make this request durable: it is not acknowledged; the gateway refuses orders until the log is repaired');
+      request.refusalCode = refusal.code;
+      reply.code(refusal.statusCode).header('content-type', 'application/json; charset=utf-8');
+      return JSON.stringify(errorBody(refusal));
+    }
+  });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ route, method: request.method, status: reply.statusCode });
     metrics.latency.observe({ route }, reply.elapsedTime / 1000);
     if (request.refusalCode !== null) metrics.rejections.inc({ reason: request.refusalCode });
-    if (STATE_CHANGING.has(request.method) || reply.statusCode >= 400) auditRequest(o.audit, metrics, request, reply.statusCode);
   });
 
-  registerSystemRoutes(app, metrics, ready);
-  registerAgentRoutes(app, { desk: o.desk, store: o.store, verifier: o.verifier, mode: o.mode, metrics, ready, rateLimit, clock: o.clock });
+  registerSystemRoutes(app, metrics, unready);
+  registerAgentRoutes(app, { desk: o.desk, store: o.store, verifier: o.verifier, mode: o.mode, metrics, unready, rateLimit, clock: o.clock });
   registerOpsRoutes(app, {
     desk: o.desk,
     store: o.store,
@@ -138,13 +165,16 @@ export async function buildGateway(o: GatewayOptions): Promise<Gateway> {
   return { app, metrics, ready };
 }
 
-function registerSystemRoutes(app: FastifyInstance, metrics: GatewayMetrics, ready: () => boolean): void {
+function registerSystemRoutes(app: FastifyInstance, metrics: GatewayMetrics, unready: () => GatewayError | null): void {
   const healthSchema = { type: 'object', required: ['status'], additionalProperties: false, properties: { status: { type: 'string' } } } as const;
   app.get('/healthz', { schema: { tags: ['system'], summary: 'The process answers', security: [], response: { 200: healthSchema } } }, async () => ({ status: 'ok' }));
   app.get(
     '/readyz',
-    { schema: { tags: ['system'], summary: 'Ready when the state store and revocation list answer (else every order is refused)', security: [], response: { 200: healthSchema, 503: healthSchema } } },
-    async (_request, reply) => (ready() ? { status: 'ready' } : reply.code(503).send({ status: 'not ready: state store or revocation list unavailable' })),
+    { schema: { tags: ['system'], summary: 'Ready when the state store and revocation list answer and the audit log is writable (else every order is refused)', security: [], response: { 200: healthSchema, 503: healthSchema } } },
+    async (_request, reply) => {
+      const why = unready();
+      return why === null ? { status: 'ready' } : reply.code(503).send({ status: `not ready: ${why.message}` });
+    },
   );
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);
@@ -186,8 +216,8 @@ function sendError(err: GatewayError, request: FastifyRequest, reply: FastifyRep
   return reply.code(err.statusCode).send(errorBody(err));
 }
 
-/** One record per state-changing or refused request: who (jti, agent or operator), what, and how it ended. */
-function auditRequest(audit: AuditTrail, metrics: GatewayMetrics, request: FastifyRequest, status: number): void {
+/** One record per state-changing or refused request: who (jti, agent or operator), what, and how it ended. False when it could not be appended. */
+function auditRequest(audit: AuditTrail, metrics: GatewayMetrics, request: FastifyRequest, status: number): boolean {
   const grant = request.grant;
   const actor = grant === null ? 'anonymous' : `${grant.role === 'agent' ? 'agent' : 'operator'}:${grant.subject}`;
   try {
@@ -199,8 +229,10 @@ function auditRequest(audit: AuditTrail, metrics: GatewayMetrics, request: Fasti
       ...(grant !== null ? { jti: grant.jti, [grant.role === 'agent' ? 'agentId' : 'operator']: grant.subject } : {}),
       requestId: request.id,
     });
+    return true;
   } catch (err) {
     metrics.auditFailures.inc();
     request.log.error({ err: { message: err instanceof Error ? err.message : String(err) } }, 'gateway: audit record not written');
+    return false;
   }
 }

@@ -41,6 +41,12 @@ export const gatewayConfigSchema = z.strictObject({
   fill: z.record(z.string(), z.unknown()).default({}),
   rateLimit: z.strictObject({ max: z.number().int().positive(), timeWindowMs: z.number().int().positive() }).default({ max: 6000, timeWindowMs: 1000 }),
   bodyLimitBytes: z.number().int().min(256).max(1_048_576).default(16_384),
+  /**
+   * When a request that changed something (an accepted order, a kill) is answered: after its audit records are
+   * fdatasync'd (`fsync`: survives a power loss) or written to the OS (`write`: survives a crash of the gateway,
+   * not of the machine). Either way by group commit, one flush per batch of concurrent requests.
+   */
+  auditAck: z.enum(['fsync', 'write']).default('fsync'),
   /** Key prefix of the trading states (and revocations) in Redis, when --redis is given. */
   redisPrefix: z.string().min(1).default('bulwark:ks:'),
 });

@@ -57,8 +57,9 @@ export async function runGateway(o: RunGatewayOptions): Promise<RunningGateway> 
   mkdirSync(auditDir, { recursive: true, mode: 0o700 });
   const auditPath = join(auditDir, 'gateway.jsonl');
   const replayed = existsSync(auditPath) ? replayTradingStates(readAuditEvents(auditPath, { allowTornTail: true })) : [];
-  const log = AuditLog.open({ path: auditPath, signingKey: join(keysDir, 'audit-signing.pem'), tornTail: 'recover' });
-  const trail = fileAuditTrail(log, loadPublicKey(join(keysDir, 'audit-signing.pub.pem')));
+  // Checkpoints sync in the background; each answer waits for its own batch (group commit, audit-trail.ts).
+  const log = AuditLog.open({ path: auditPath, signingKey: join(keysDir, 'audit-signing.pem'), tornTail: 'recover', fsync: 'checkpoint-async' });
+  const trail = fileAuditTrail(log, loadPublicKey(join(keysDir, 'audit-signing.pub.pem')), cfg.auditAck);
 
   let store: TradingStateStore;
   let revocations: RevocationList;

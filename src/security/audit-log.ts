@@ -137,6 +137,8 @@ export class AuditLog implements AuditSink {
   private syncInFlight = false;
   private syncAgain = false;
   private closeFdWhenSynced = false;
+  /** `syncToDisk` calls whose fdatasync has not answered yet (the fd stays open for them). */
+  private diskSyncs = 0;
   private failure: Error | undefined;
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly keyId: string;
@@ -228,6 +230,11 @@ export class AuditLog implements AuditSink {
   /** Hash of the last event appended. */
   get lastEventHash(): string {
     return this.lastHash;
+  }
+
+  /** Open and no write or sync has failed: an append would be accepted. */
+  get writable(): boolean {
+    return !this.closed && this.failure === undefined;
   }
 
   /** Events not yet covered by a signed checkpoint. */
@@ -327,7 +334,7 @@ export class AuditLog implements AuditSink {
     openLogs.delete(this);
     try {
       // A background fdatasync still holds the fd: its callback closes it (the data is already synced).
-      if (this.syncInFlight) this.closeFdWhenSynced = true;
+      if (this.syncInFlight || this.diskSyncs > 0) this.closeFdWhenSynced = true;
       else closeSync(this.fd);
     } finally {
       releaseWriterLock(this.lockPath);
@@ -347,13 +354,56 @@ export class AuditLog implements AuditSink {
       if (err !== null) this.failure ??= new Error(`background sync failed (${err.code ?? 'error'})`);
       else this.syncedSeq = Math.max(this.syncedSeq, target);
       if (this.closeFdWhenSynced) {
-        this.closeFdWhenSynced = false;
-        closeSync(this.fd);
+        this.closeFdIfIdle();
       } else if (this.syncAgain && !this.closed && this.failure === undefined) {
         this.syncAgain = false;
         this.startBackgroundSync();
       }
     });
+  }
+
+  /**
+   * Writes what is buffered to the OS (no disk flush: it survives a crash of this process, not of the machine);
+   * returns the seq written so far. Throws, like `append`, when the log is closed or a write failed.
+   */
+  writeBuffered(): number {
+    this.assertWritable();
+    this.flush(false);
+    return this.writtenSeq;
+  }
+
+  /**
+   * Group commit: writes what is buffered and fdatasyncs it on the thread pool, so one disk flush covers every
+   * append so far; resolves with the seq now known to be on disk (`durableSeq`; with fsync 'none', the seq
+   * written to the OS). Appends may go on meanwhile.
+   * A failed sync makes the log unusable (every later append throws) and rejects.
+   */
+  syncToDisk(): Promise<number> {
+    let target: number;
+    try {
+      target = this.writeBuffered();
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    if (this.opts.fsync === 'none') return Promise.resolve(target); // written to the OS: all 'none' promises
+    if (this.syncedSeq >= target) return Promise.resolve(this.syncedSeq);
+    this.diskSyncs += 1;
+    return new Promise((resolve, reject) => {
+      fdatasync(this.fd, (err) => {
+        this.diskSyncs -= 1;
+        if (err !== null) this.failure ??= new Error(`sync failed (${err.code ?? 'error'})`);
+        else this.syncedSeq = Math.max(this.syncedSeq, target);
+        if (this.closeFdWhenSynced) this.closeFdIfIdle();
+        if (err !== null) reject(new Error(`audit log '${this.path}': sync failed (${err.code ?? 'error'})`));
+        else resolve(this.syncedSeq);
+      });
+    });
+  }
+
+  private closeFdIfIdle(): void {
+    if (this.syncInFlight || this.diskSyncs > 0) return;
+    this.closeFdWhenSynced = false;
+    closeSync(this.fd);
   }
 
   private tellWitness(cp: AuditCheckpoint): void {

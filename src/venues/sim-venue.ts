@@ -165,6 +165,12 @@ export class SimVenue implements ExecutionVenue {
     return this.working.length;
   }
 
+  workingQty(side: Side): number {
+    let qty = 0;
+    for (const w of this.working) if (w.side === side) qty += w.remainingQty;
+    return qty;
+  }
+
   positions(): readonly VenuePositionRecord[] {
     return [{ symbol: this.instrument.symbol, quantity: this.positionQty }];
   }

@@ -7,7 +7,7 @@
  * a remote exchange) arrives as `VenueEvent`s. A remote venue whose answer is not back yet reports the order
  * as accepted and in flight (an unknown outcome is never retried blindly, as ARCHITECTURE.md requires).
  */
-import type { Fill, Order } from '../core/index.js';
+import type { Fill, Order, Side } from '../core/index.js';
 
 /** Why the venue refused or dropped an order. One closed list; rendered `CODE: key=value …`. */
 export type VenueRejectReason =
@@ -104,6 +104,10 @@ export interface ExecutionVenue {
   cancel(clientOrderId: string, timeMs?: number): VenueEvent | null;
   cancelAll(timeMs?: number): VenueEvent[];
   openOrders(): readonly OpenOrder[];
+  /** Number of working orders, without building the list (the gatekeeper reads it before every order). */
+  readonly openOrderCount: number;
+  /** Remaining quantity of the working orders on `side`, without building the list. */
+  workingQty(side: Side): number;
   positions(): readonly VenuePositionRecord[];
   fills(fromSeq?: number): readonly SequencedFill[];
 }
