@@ -27,7 +27,7 @@ import {
   positionsResponseSchema,
   symbolQuerySchema,
 } from './schemas.js';
-import type { DeskOutcome, TradingDesk } from './trading-desk.js';
+import type { DeskOutcome, Reason, TradingDesk } from './trading-desk.js';
 
 export interface AgentRouteOptions {
   readonly desk: TradingDesk;
@@ -70,15 +70,24 @@ export function registerAgentRoutes(app: FastifyInstance, o: AgentRouteOptions):
     if (why !== null) throw why;
   };
   const stateOf = (agentId: string, symbol: string): TradingState => o.store.cache.effectiveState(agentId, symbol);
+  // A refusal by a kill says who killed which scope and why, so the agent (and its operator) can tell a drill
+  // from a breach without asking ops.
+  const withKillReason = (agentId: string, symbol: string, reason: Reason): Reason => {
+    if (reason.code !== 'TRADING_HALTED' && reason.code !== 'REDUCING_ONLY') return reason;
+    const scope = o.store.cache.decidingScope(agentId, symbol);
+    const record = o.store.cache.record(scope);
+    return record === undefined ? reason : { code: reason.code, message: `${reason.message}; ${scope} is ${record.state} by ${record.actor}: ${record.reason}` };
+  };
   // A refusal by the chain (rules, gatekeeper, venue) is an error response with every reason; the first
   // reason's code decides the status (DUPLICATE_ORDER 409, STATE_UNKNOWN 503, the rest 422).
   const answer = (agentId: string, result: DeskOutcome) => {
     o.metrics.decisions.inc({ outcome: result.outcome });
     if (result.outcome === 'MASKED' || result.outcome === 'DENIED' || result.outcome === 'VENUE_REJECTED') {
-      const first = result.reasons[0];
+      const reasons = result.reasons.map((r) => withKillReason(agentId, result.symbol, r));
+      const first = reasons[0];
       const code = (first !== undefined ? errorCodeOf(first.code) : undefined) ?? 'INTERNAL';
-      const text = result.reasons.map((r) => r.message).join('; ');
-      throw new GatewayError(code, `${result.outcome}: ${text}`, result.reasons);
+      const text = reasons.map((r) => r.message).join('; ');
+      throw new GatewayError(code, `${result.outcome}: ${text}`, reasons);
     }
     return { ...result, tradingState: stateOf(agentId, result.symbol) };
   };

@@ -47,6 +47,7 @@ describe('ops API', () => {
     const refused = await call(f, 'POST', '/v1/orders', agent, { symbol: SYMBOL, side: 'BUY', quantity: 1, type: 'MARKET', clientOrderId: 'b2' });
     expect(refused.status).toBe(422);
     expect(refused.body.code).toBe('TRADING_HALTED');
+    expect(refused.body.message).toContain('global is HALTED by operator:ann: drill');
     await f.desk.advance();
     expect((await call(f, 'GET', '/v1/positions', agent)).body.items[0].quantity).toBe(0);
     const state = await call(f, 'GET', `/v1/state?symbol=${encodeURIComponent(SYMBOL)}`, agent);
