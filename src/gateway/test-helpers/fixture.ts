@@ -3,9 +3,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { pino } from 'pino';
 import { type Bars, type Clock, barsFromRecords, defineInstrument, systemClock } from '../../core/index.js';
 import { parseRules } from '../../constraints/index.js';
-import { MemoryStateStore, parseGatekeeperConfig } from '../../risk-gatekeeper/index.js';
-import { MemoryRevocationList, type TokenRequest, issueCapabilityToken } from '../../security/index.js';
-import { memoryAuditTrail } from '../audit-trail.js';
+import { MemoryStateStore, type TradingStateStore, parseGatekeeperConfig } from '../../risk-gatekeeper/index.js';
+import { MemoryRevocationList, type RevocationList, type TokenRequest, issueCapabilityToken } from '../../security/index.js';
+import { type AuditTrail, memoryAuditTrail } from '../audit-trail.js';
 import { ChainDesk } from '../chain-desk.js';
 import { type GatewayService, createGatewayService } from '../service.js';
 
@@ -25,14 +25,19 @@ export interface FixtureOptions {
   readonly gatekeeper?: Record<string, unknown>;
   readonly actionType?: 'discrete' | 'box';
   readonly clock?: Clock;
+  /** The audit trail (default: in memory). */
+  readonly audit?: AuditTrail;
+  readonly store?: TradingStateStore;
+  readonly revocations?: RevocationList;
 }
 
 export async function gatewayFixture(options: FixtureOptions = {}) {
   const clock = options.clock ?? systemClock;
   const keys = { agent: generateKeyPairSync('ed25519'), ops: generateKeyPairSync('ed25519') };
-  const store = new MemoryStateStore(clock);
-  const revocations = new MemoryRevocationList(clock);
-  const audit = memoryAuditTrail();
+  const store = options.store ?? new MemoryStateStore(clock);
+  const revocations = options.revocations ?? new MemoryRevocationList(clock);
+  const memory = memoryAuditTrail();
+  const audit = options.audit ?? memory;
   const instrument = defineInstrument({ symbol: SYMBOL, tickSize: 0.01, lotSize: 0.001 });
   const gatekeeper = parseGatekeeperConfig({ maxOrdersPerSec: 1000, maxOrdersPerMin: 100_000, circuitBreakerActionsPerMin: 100_000, ...options.gatekeeper });
   const desk = new ChainDesk({
@@ -76,7 +81,7 @@ export async function gatewayFixture(options: FixtureOptions = {}) {
         clock,
       )
     ).token;
-  return { service, app: service.app, desk, store, revocations, audit, keys, agentToken, opsToken, instrument };
+  return { service, app: service.app, desk, store, revocations, audit: memory, trail: audit, keys, agentToken, opsToken, instrument };
 }
 
 export type GatewayFixture = Awaited<ReturnType<typeof gatewayFixture>>;
