@@ -11,8 +11,13 @@ import { generateSynthetic, writeBarsCsv } from '../data/index.js';
 import { parseGatekeeperConfig } from '../risk-gatekeeper/index.js';
 import { AuditLog, generateAuditKeyPair } from '../security/index.js';
 import { backtestInstrument, createRuleAgent } from '../backtests/index.js';
+import type { PpoLagCheckpoint } from '../agents/index.js';
+import { loadLiveCheckpointAgent } from './checkpoint-agent.js';
 import { openFeed } from './open-feed.js';
-import { PaperSession } from './session.js';
+import { type PaperSessionOptions, PaperSession } from './session.js';
+
+/** Bars of the replay the 64×64 policy decides on (each decision recomputes the features over the history so far). */
+const POLICY_BARS = 2_000;
 
 export async function benchPaper(options: { scale: number }): Promise<Record<string, unknown>> {
   const nBars = Math.max(2_000, Math.round(300_000 * options.scale));
@@ -20,8 +25,8 @@ export async function benchPaper(options: { scale: number }): Promise<Record<str
   try {
     const file = join(dir, 'bars.csv');
     await writeBarsCsv(file, generateSynthetic({ model: 'regime', bars: nBars, seed: 7 }));
-    const run = async (name: string, latencies: Float64Array | null): Promise<number> => {
-      const { feed } = await openFeed(`replay:${file},speed=max`);
+    const run = async (name: string, latencies: Float64Array | null, agent?: Pick<PaperSessionOptions, 'agent' | 'observe' | 'obsDim'>, replay = file): Promise<number> => {
+      const { feed } = await openFeed(`replay:${replay},speed=max`);
       const audit = AuditLog.open({ path: join(dir, `${name}.audit.jsonl`), signingKey: generateAuditKeyPair().privateKeyPem, checkpointEvery: 10_000, sealTimer: false });
       let k = 0;
       const session = PaperSession.open({
@@ -30,6 +35,7 @@ export async function benchPaper(options: { scale: number }): Promise<Record<str
         feed,
         instrument: backtestInstrument('DATA/QUOTE'),
         agent: createRuleAgent('sma-cross:fast=10,slow=30,size=0.15'),
+        ...agent,
         initialCash: 10_000,
         rules: parseRules({ max_position_pct: 0.2, max_drawdown_pct: 0.5, daily_loss_limit_pct: 0.1 }),
         risk: parseGatekeeperConfig({ drawdownHaltPct: 0.6, dailyLossLimitPct: 0.2 }),
@@ -49,15 +55,58 @@ export async function benchPaper(options: { scale: number }): Promise<Record<str
     await run('latency', latencies);
     latencies.sort();
     const q = (p: number) => latencies[Math.min(nBars - 1, Math.floor(p * nBars))] / 1000;
+    const policy = await policyLatency(dir, async (replay, agent, out) => {
+      await run('policy', out, agent, replay);
+    });
     return {
       benchmark: 'paper',
       bars: nBars,
       bars_per_sec: Math.round(nBars / seconds),
       decision_p50_us: Number(q(0.5).toFixed(2)),
       decision_p99_us: Number(q(0.99).toFixed(2)),
-      note: 'replay speed=max, sma-cross, rules + gatekeeper, journal (fsync every 4096 bars) and signed audit log; decision_p99_us with a 64x64 policy is not measured yet',
+      decision_p50_us_policy64: policy.p50,
+      decision_p99_us_policy64: policy.p99,
+      note:
+        'replay speed=max, sma-cross, rules + gatekeeper, journal (fsync every 4096 bars) and signed audit log; ' +
+        `*_policy64: a PPO-Lag policy with hidden layers 64x64 (1 seeded training epoch) on a ${POLICY_BARS}-bar replay, features recomputed over the history at each decision`,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Trains a 64×64 PPO-Lag policy for one short seeded epoch, writes its checkpoint and times its decisions. */
+async function policyLatency(
+  dir: string,
+  run: (replay: string, agent: Pick<PaperSessionOptions, 'agent' | 'observe' | 'obsDim'>, latencies: Float64Array) => Promise<void>,
+): Promise<{ p50: number; p99: number }> {
+  const { describeTrainedEnv, regimeDataset, trainPpoLag, tradingVecEnvFactory, writeCheckpointFile } = await import('../agents/index.js');
+  const dataset = regimeDataset(600, 3);
+  const env = { windowSize: 8, episodeLength: 32, actions: { targetLevels: [0, 0.5, 1] } };
+  const last: { c: PpoLagCheckpoint | null } = { c: null };
+  const trained = await trainPpoLag({
+    makeVecEnv: tradingVecEnvFactory(dataset, env),
+    numEnvs: 2,
+    rolloutSteps: 32,
+    epochs: 1,
+    hiddenSizes: [64, 64],
+    updateEpochs: 1,
+    numMinibatches: 2,
+    seed: 5,
+    onCheckpoint: (c) => {
+      last.c = c;
+    },
+  });
+  trained.policy.dispose();
+  if (last.c === null) throw new Error('bench paper: the policy run wrote no checkpoint');
+  const path = join(dir, 'policy64', 'last.json');
+  await writeCheckpointFile(path, { ...last.c, env: describeTrainedEnv(dataset, env, { useMask: true }) });
+  const replay = join(dir, 'policy-bars.csv');
+  await writeBarsCsv(replay, generateSynthetic({ model: 'regime', bars: POLICY_BARS, seed: 8 }));
+  const loaded = await loadLiveCheckpointAgent(path, 3_600_000);
+  const latencies = new Float64Array(POLICY_BARS);
+  await run(replay, { agent: loaded.agent, observe: loaded.observe, obsDim: loaded.obsDim }, latencies);
+  latencies.sort();
+  const q = (p: number): number => Number((latencies[Math.min(POLICY_BARS - 1, Math.floor(p * POLICY_BARS))] / 1000).toFixed(2));
+  return { p50: q(0.5), p99: q(0.99) };
 }
