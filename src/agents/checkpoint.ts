@@ -15,6 +15,9 @@ import type { PpoHyperparams } from './ppo-config.js';
 import type { RunningMeanStd, RunningStatsState } from './running-stats.js';
 import type { TrainingProvenance } from './provenance.js';
 import type { TrainedEnv } from './trained-env.js';
+import { decodeF32 } from './dense-actor.js';
+
+export { decodeF32 } from './dense-actor.js';
 
 export const CHECKPOINT_FORMAT = 'bulwark.ppo-lag.checkpoint.v1';
 
@@ -158,10 +161,3 @@ export function encodeF32(a: Float32Array): string {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
 }
 
-export function decodeF32(s: string): Float32Array {
-  const buf = Buffer.from(s, 'base64');
-  // Copy into a fresh, aligned buffer: Buffer's pool offset need not be a multiple of 4.
-  const out = new Float32Array(buf.byteLength / 4);
-  new Uint8Array(out.buffer).set(buf);
-  return out;
-}

@@ -4,6 +4,7 @@
  * recomputes on the device, so the same masking rule lives in both places (see lagrangian-ppo.ts).
  */
 import type { Rng } from '../core/index.js';
+import { maskedArgmax } from './dense-actor.js';
 
 /** What a masked logit becomes: large and finite, so 0 · logit stays 0 and softmax gives exactly 0. */
 export const MASKED_LOGIT = -1e9;
@@ -27,17 +28,9 @@ export function sampleMaskedCategorical(
   rng: Rng | null,
   deterministic: boolean,
 ): Sampled {
-  let max = -Infinity;
-  let best = -1;
-  for (let a = 0; a < n; a++) {
-    if (mask && mask[maskOffset + a] !== 1) continue;
-    const l = logits[offset + a];
-    if (l > max) {
-      max = l;
-      best = a;
-    }
-  }
+  const best = maskedArgmax(logits, offset, n, mask, maskOffset);
   if (best < 0) throw new RangeError('mask: no action is allowed (HOLD must always be allowed)');
+  const max = logits[offset + best];
   let sum = 0;
   for (let a = 0; a < n; a++) {
     if (mask && mask[maskOffset + a] !== 1) continue;

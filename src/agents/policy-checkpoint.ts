@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ValidationError, parseWithSchema } from '../core/index.js';
 import { CHECKPOINT_FORMAT, decodeF32, type PpoLagCheckpoint } from './checkpoint.js';
-import { CpuPolicy, type DenseLayer } from './cpu-policy.js';
+import { CpuPolicy } from './cpu-policy.js';
+import { actorLayers } from './dense-actor.js';
 import type { ActionKindOf } from './policy.js';
 import { parseProvenance, type TrainingProvenance } from './provenance.js';
 import { parseTrainedEnv, type TrainedEnv } from './trained-env.js';
@@ -106,20 +107,9 @@ function rebuild(
   const nOut = env.actionType === 'discrete' ? env.actions.length : 1;
   if (c.nActions !== nOut) issues.push({ path: 'nActions', message: `${c.nActions}, its env section has ${nOut} ${env.actionType === 'discrete' ? 'actions' : 'box dimension'}` });
   const h = c.hyperparams;
-  const sizes = [c.obsDim, ...h.hiddenSizes, c.nActions];
-  if (c.weights.actor.length !== 2 * (sizes.length - 1)) {
-    issues.push({ path: 'weights.actor', message: `${c.weights.actor.length} tensors, hiddenSizes [${h.hiddenSizes.join(', ')}] need ${2 * (sizes.length - 1)}` });
-  }
   if (issues.length > 0) throw new ValidationError(source, issues);
-  const layers: DenseLayer[] = [];
-  for (let l = 0; l < sizes.length - 1; l++) {
-    const weights = decodeF32(c.weights.actor[2 * l]);
-    const bias = decodeF32(c.weights.actor[2 * l + 1]);
-    if (weights.length !== sizes[l] * sizes[l + 1] || bias.length !== sizes[l + 1]) {
-      throw new ValidationError(source, [{ path: `weights.actor[${2 * l}]`, message: `layer ${l} should be ${sizes[l]} × ${sizes[l + 1]} plus ${sizes[l + 1]} biases, got ${weights.length} and ${bias.length} values` }]);
-    }
-    layers.push({ inputDim: sizes[l], outputDim: sizes[l + 1], weights, bias });
-  }
+  const layers = actorLayers([c.obsDim, ...h.hiddenSizes, c.nActions], c.weights.actor);
+  if (!Array.isArray(layers)) throw new ValidationError(source, [layers]);
   const action: ActionKindOf =
     env.actionType === 'discrete'
       ? { kind: 'discrete', n: c.nActions }

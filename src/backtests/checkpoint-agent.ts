@@ -8,12 +8,21 @@
 import { basename, dirname } from 'node:path';
 import { barIntervalMs } from '../core/index.js';
 import { computeFeatures, resolveFeatureSpec } from '../data/index.js';
+import type { Agent, LoadedPolicy } from '../agents/index.js';
 import { parseSimFillConfig } from '../venues/index.js';
 import { type JobAgent, type PreparedJob, dataIdentityOf } from './backtest-job.js';
 import { BACKTEST_FILL_DEFAULTS } from './runner.js';
 import { BoxPolicyAgent, PolicyAgent, envObservation } from './policy-agent.js';
 
-export async function loadCheckpointAgent(spec: string, prepared: PreparedJob): Promise<JobAgent> {
+/**
+ * Runs a loaded checkpoint's policy somewhere other than this process (a sandbox tier); it is opened only
+ * once the checkpoint and the data have been checked, and must give the same deterministic decisions.
+ */
+export interface PolicyRunner {
+  open(loaded: LoadedPolicy): Promise<Agent>;
+}
+
+export async function loadCheckpointAgent(spec: string, prepared: PreparedJob, runner?: PolicyRunner): Promise<JobAgent> {
   // agents/ (and TensorFlow.js behind it) loads only when a checkpoint is backtested: rule agents never pay for it.
   const { checkObservationLayout, loadPolicyCheckpoint, provenanceWarnings } = await import('../agents/index.js');
   const loaded = await loadPolicyCheckpoint(spec, '--agent');
@@ -32,11 +41,12 @@ export async function loadCheckpointAgent(spec: string, prepared: PreparedJob): 
   const label = `${loaded.algorithm} (${run}, epoch ${loaded.epoch})`;
   const layout = `${env.windowSize} bars × [${env.featureNames.join(', ')}] + [${env.portfolioNames.join(', ')}]`;
   const head = `Policy ${loaded.algorithm} from ${path} (epoch ${loaded.epoch}, seed ${loaded.seed}): ${layout}, `;
+  const policy = runner === undefined ? loaded.policy : await runner.open(loaded);
   let agent: JobAgent['agent'];
   const notes: string[] = [];
   if (env.actionType === 'box') {
     const long = env.env.boxRange === 'long-only';
-    agent = new BoxPolicyAgent(label, loaded.policy, long ? 0 : -1, firstBar);
+    agent = new BoxPolicyAgent(label, policy, long ? 0 : -1, firstBar);
     // The trainer clips a Box sample to whatever interval its env publishes, whatever useMask says: the engine's
     // with rules, else the Box range. So the backtest clips onto the engine's interval whenever --rules are given.
     const clip =
@@ -45,7 +55,7 @@ export async function loadCheckpointAgent(spec: string, prepared: PreparedJob): 
         : "each target is clipped onto the Constraint Logic Engine's allowed interval, as a Box env with these rules clips it, and every clip is recorded (clipped_targets)";
     notes.push(`${head}target position in [${long ? 0 : -1}, 1] of equity (Box, ${env.env.boxRange}); ${clip}.`);
   } else {
-    agent = new PolicyAgent(label, loaded.policy, env.actions, env.useMask, firstBar);
+    agent = new PolicyAgent(label, policy, env.actions, env.useMask, firstBar);
     notes.push(
       `${head}actions [${env.actions.map((a) => a.name).join(', ')}], ${env.useMask ? 'sees the Constraint Logic Engine mask' : 'ignores masks (trained without them)'}.`,
     );

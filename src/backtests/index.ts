@@ -78,7 +78,7 @@ export {
 export { type WorkerReply, type PoolOptions, runPool } from './worker-pool.js';
 export { type BacktestBenchOptions, benchBacktest } from './bench.js';
 export { BoxPolicyAgent, PolicyAgent, envObservation } from './policy-agent.js';
-export { loadCheckpointAgent } from './checkpoint-agent.js';
+export { type PolicyRunner, loadCheckpointAgent } from './checkpoint-agent.js';
 export { type DemoOptions, type DemoRow, type DemoResult, DEMO_DEFAULTS, costPerEpisode, runDemo } from './demo.js';
 export {
   type GridAxis,

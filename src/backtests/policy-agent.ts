@@ -11,8 +11,20 @@ import { observationSize, writeObservation } from '../env/index.js';
 import type { Agent } from '../agents/index.js';
 import type { BacktestAgent, BoxBacktestAgent, DecisionContext, Sizing } from './rule-agents.js';
 
+/** A policy run by a supervisor elsewhere (a sandbox tier) has `takeFault()`: when it was stopped it says why, once. */
+function faultSource(policy: Agent): (() => string | null) | undefined {
+  const takeFault: unknown = Reflect.get(policy, 'takeFault');
+  if (typeof takeFault !== 'function') return undefined;
+  return () => {
+    const reason: unknown = Reflect.apply(takeFault, policy, []);
+    return typeof reason === 'string' ? reason : null;
+  };
+}
+
 export class PolicyAgent implements BacktestAgent {
   readonly sizing: Sizing = { kind: 'action' };
+  /** Set for a sandboxed policy: the bar loop moves the session to REDUCING when it was stopped. */
+  readonly takeFault?: () => string | null;
   constructor(
     readonly label: string,
     private readonly policy: Agent,
@@ -23,6 +35,8 @@ export class PolicyAgent implements BacktestAgent {
     private readonly firstBar = 0,
   ) {
     if (actions[0]?.kind !== 'HOLD') throw new RangeError(`actions[0]: must be HOLD, got ${actions[0]?.kind ?? 'nothing'}`);
+    const takeFault = faultSource(policy);
+    if (takeFault !== undefined) this.takeFault = takeFault;
   }
   reset(): void {
     this.policy.reset();
@@ -39,25 +53,34 @@ export class PolicyAgent implements BacktestAgent {
 /**
  * A Box policy (Gaussian, target position) in a backtest: its deterministic action, the mean clipped to the
  * policy's Box, is the target position share; the runner clips it onto the engine's interval and sizes it.
- * Before `firstBar` (feature warm-up) it proposes the current position share: it holds.
+ * Before `firstBar` (feature warm-up), and when a sandboxed policy gives no answer, it proposes the current
+ * position share: it holds.
  */
 export class BoxPolicyAgent implements BoxBacktestAgent {
   readonly actionType = 'box';
+  /** Set for a sandboxed policy: the bar loop moves the session to REDUCING when it was stopped. */
+  readonly takeFault?: () => string | null;
   constructor(
     readonly label: string,
     private readonly policy: Agent,
     /** −1 (long-short) or 0 (long-only), the env's `boxRange`. */
     readonly boxLow: number,
     private readonly firstBar = 0,
-  ) {}
+  ) {
+    const takeFault = faultSource(policy);
+    if (takeFault !== undefined) this.takeFault = takeFault;
+  }
   reset(): void {
     this.policy.reset();
   }
   target(ctx: DecisionContext): number {
-    if (ctx.t < this.firstBar) return ctx.equity > 0 ? (ctx.positionQty * ctx.bars.close[ctx.t]) / ctx.equity : 0;
+    const current = (): number => (ctx.equity > 0 ? (ctx.positionQty * ctx.bars.close[ctx.t]) / ctx.equity : 0);
+    if (ctx.t < this.firstBar) return current();
     if (ctx.obs === null) throw new Error(`agent ${this.label}: needs observations (give the runner an observe function)`);
     const a = this.policy.act(ctx.obs, null, { deterministic: true });
     if (typeof a === 'number') throw new TypeError(`agent ${this.label}: expected a target position (a Box action), got the discrete action ${a}`);
+    // A sandboxed policy with no answer (late, or stopped) holds: its target is the position it has.
+    if (a.length === 0) return current();
     if (a.length !== 1) throw new TypeError(`agent ${this.label}: expected a target position of 1 value, got ${a.length}`);
     return a[0];
   }

@@ -57,6 +57,8 @@ export interface BoxBacktestAgent {
   reset(seed: number): void;
   /** The target position share; must be a finite number. */
   target(ctx: DecisionContext): number;
+  /** As BacktestAgent.takeFault: a supervised (sandboxed) agent's stop reason, once. */
+  takeFault?(): string | null;
 }
 
 /** What the runner drives: an agent choosing from an action list, or one naming a target position. */

@@ -81,7 +81,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRec
   const schedule = options.schedule ?? [];
   const rules = options.rules ?? null;
   // The kill-switch is needed for a schedule, and for a supervised agent (a stopped agent's session goes REDUCING).
-  const supervised = !isBoxAgent(agent) && agent.takeFault !== undefined;
+  const supervised = agent.takeFault !== undefined;
   const gatekeeperFromSchedule = (options.risk ?? null) === null && (schedule.length > 0 || supervised);
   const risk = options.risk ?? (gatekeeperFromSchedule ? parseGatekeeperConfig({}, 'default gatekeeper config') : null);
   const loop = new BarLoop({

@@ -1,9 +1,9 @@
 /**
  * One backtest run into a directory — the chain, its files, report.html and the signed audit log — with the
  * agent in the sandbox tier it needs. `bulwark backtest` and a queue worker both run backtests through this, so
- * a queued run writes what a local one writes. A JavaScript module agent runs in the tier its risk score and the
- * requested tier give (never in this process); rule agents and checkpoints, which are this package's own code
- * given data, run in-process (tier 0).
+ * a queued run writes what a local one writes. A JavaScript module agent or a policy checkpoint runs in the
+ * tier its risk score and the requested tier give (a module never in this process; a checkpoint in-process only
+ * at tier 0, when signed by a trusted key); rule agents, this package's own code, run in-process.
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -14,6 +14,7 @@ import {
   type PreparedJob,
   annualisedCaveat,
   createJobAgent,
+  isRuleAgentSpec,
   loadCheckpointAgent,
   openRunAudit,
   prepareJob,
@@ -23,23 +24,26 @@ import {
 } from '../backtests/index.js';
 import {
   type CodeOrigin,
+  type SandboxLimits,
   type SandboxTier,
   type SandboxedBacktestAgent,
+  type TierChoice,
+  checkpointTier,
   isModuleAgentSpec,
   openSandboxedBacktestAgent,
   parseSandboxLimits,
 } from '../sandbox/index.js';
-import type { BulwarkHome } from '../security/index.js';
+import type { AuditSink, BulwarkHome } from '../security/index.js';
 
 export interface BacktestRunOptions {
   readonly job: BacktestJob;
   /** Output directory (created; removed again when the run fails and this call created it). */
   readonly out: string;
-  /** Sandbox tier asked for: raises the tier the risk score gives, never lowers it. Module agents only above 0. */
+  /** Sandbox tier asked for: raises the tier the risk score gives, never lowers it. Module agents and checkpoints. */
   readonly tier?: SandboxTier;
-  /** Where a JavaScript module agent comes from (risk score). Default `local`. */
+  /** Where the agent comes from (risk score). Default `local` for a module agent, `own-checkpoint` for a checkpoint. */
   readonly origin?: CodeOrigin;
-  /** Directory of trusted Ed25519 public keys for module-agent signatures. */
+  /** Directory of trusted Ed25519 public keys for module-agent and checkpoint signatures (`FILE.sig`). */
   readonly trustedKeysDir?: string;
   /** Sandboxed agent: a later answer is HOLD and counted (ms; default the sandbox's 250). */
   readonly decisionTimeoutMs?: number;
@@ -63,35 +67,82 @@ export async function runBacktestInto(o: BacktestRunOptions): Promise<BacktestRu
   const prepared = await prepareJob(o.job);
   // Load the agent before creating the output directory, so a bad --agent leaves nothing behind.
   const sandboxed = await openModuleAgent(o);
-  const jobAgent = sandboxed?.jobAgent ?? (await createJobAgent(o.job.agent, prepared, loadCheckpointAgent));
+  const tiered = sandboxed === null ? await checkpointRunner(o) : null;
+  let jobAgent: JobAgent;
   try {
-    return await runAndWrite(o, prepared, jobAgent, sandboxed?.agent ?? null);
+    jobAgent =
+      sandboxed?.jobAgent ??
+      (await createJobAgent(o.job.agent, prepared, tiered === null ? loadCheckpointAgent : (spec, p) => loadCheckpointAgent(spec, p, tiered.runner ?? undefined)));
+  } catch (err) {
+    await tiered?.runner?.policy?.close();
+    throw err;
+  }
+  const supervised = sandboxed?.agent ?? tiered?.runner?.policy ?? null;
+  const notes = tiered === null ? jobAgent.notes : [...(jobAgent.notes ?? []), tierNote(tiered.choice, tiered.signed)];
+  try {
+    return await runAndWrite(o, prepared, { ...jobAgent, ...(notes === undefined ? {} : { notes }) }, supervised);
   } finally {
-    await sandboxed?.agent.close();
+    await supervised?.close();
   }
 }
 
-async function openModuleAgent(o: BacktestRunOptions): Promise<{ agent: SandboxedBacktestAgent; jobAgent: JobAgent } | null> {
-  if (!isModuleAgentSpec(o.job.agent)) {
-    if (o.tier !== undefined && o.tier > 0) {
-      throw new RangeError(`--tier: applies to JavaScript module agents (--agent FILE.mjs); '${o.job.agent}' is built in or a checkpoint and runs in-process`);
-    }
+const MODULE_ORIGINS: readonly CodeOrigin[] = ['local', 'third-party'];
+const CHECKPOINT_ORIGINS: readonly CodeOrigin[] = ['own-checkpoint', 'third-party'];
+
+function sandboxLimits(o: BacktestRunOptions): SandboxLimits {
+  return parseSandboxLimits(o.decisionTimeoutMs === undefined ? {} : { decisionTimeoutMs: o.decisionTimeoutMs }, '--decision-timeout-ms');
+}
+
+function tierNote(choice: TierChoice, signed: boolean): string {
+  return `Agent runs in sandbox tier ${choice.tier} (floor ${choice.floor}, risk score ${choice.score}; ${signed ? 'signed by a trusted key' : 'unsigned'}).`;
+}
+
+/**
+ * A policy checkpoint runs in the tier its risk score (own-checkpoint unless said otherwise, signed or not) and
+ * the requested tier give: tier 0 in-process, tiers 1-3 in a sandbox that reads the checkpoint itself.
+ */
+async function checkpointRunner(o: BacktestRunOptions): Promise<Awaited<ReturnType<typeof checkpointTier>> | null> {
+  const spec = o.job.agent;
+  if (isRuleAgentSpec(spec) || !existsSync(spec)) {
+    // A rule agent runs in-process; any other name is left to createJobAgent to explain (mistyped, missing).
+    if (o.tier !== undefined && o.tier > 0 && isRuleAgentSpec(spec)) throw new RangeError(`--tier: '${spec}' is a built-in rule agent and runs in-process`);
     return null;
   }
-  const limits = parseSandboxLimits(o.decisionTimeoutMs === undefined ? {} : { decisionTimeoutMs: o.decisionTimeoutMs }, '--decision-timeout-ms');
+  const origin = o.origin ?? 'own-checkpoint';
+  if (!CHECKPOINT_ORIGINS.includes(origin)) throw new RangeError(`--origin: a checkpoint is own-checkpoint or third-party, got '${origin}'`);
+  return checkpointTier({
+    spec,
+    ...(o.tier === undefined ? {} : { requestedTier: o.tier }),
+    origin,
+    ...(o.trustedKeysDir === undefined ? {} : { trustedKeysDir: o.trustedKeysDir }),
+    limits: sandboxLimits(o),
+    mode: 'backtest',
+  });
+}
+
+/** A JavaScript module agent runs in the sandbox tier its risk score and the requested tier give. */
+async function openModuleAgent(o: BacktestRunOptions): Promise<{ agent: SandboxedBacktestAgent; jobAgent: JobAgent } | null> {
+  if (!isModuleAgentSpec(o.job.agent)) return null;
+  const origin = o.origin ?? 'local';
+  if (!MODULE_ORIGINS.includes(origin)) throw new RangeError(`--origin: a JavaScript agent is local or third-party, got '${origin}'`);
+  const limits = sandboxLimits(o);
   const { agent, choice, signed } = await openSandboxedBacktestAgent({
     spec: o.job.agent,
     ...(o.tier === undefined ? {} : { requestedTier: o.tier }),
-    origin: o.origin ?? 'local',
+    origin,
     ...(o.trustedKeysDir === undefined ? {} : { trustedKeysDir: o.trustedKeysDir }),
     limits,
     seed: o.job.seed ?? 0,
   });
-  const note = `Agent runs in sandbox tier ${choice.tier} (floor ${choice.floor}, risk score ${choice.score}; ${signed ? 'signed by a trusted key' : 'unsigned'}).`;
-  return { agent, jobAgent: { agent, notes: [note] } };
+  return { agent, jobAgent: { agent, notes: [tierNote(choice, signed)] } };
 }
 
-async function runAndWrite(o: BacktestRunOptions, prepared: PreparedJob, jobAgent: JobAgent, sandboxed: SandboxedBacktestAgent | null): Promise<BacktestRunResult> {
+async function runAndWrite(
+  o: BacktestRunOptions,
+  prepared: PreparedJob,
+  jobAgent: JobAgent,
+  sandboxed: { audit: AuditSink; summary(): string } | null,
+): Promise<BacktestRunResult> {
   const out = resolve(o.out);
   const createdOut = !existsSync(out);
   const audit = openRunAudit(out, {

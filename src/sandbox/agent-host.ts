@@ -14,7 +14,7 @@ import { FrameReader, encodeFrame } from './frame-codec.js';
 import { type AgentMessage, type SupervisorMessage, checkSupervisorMessage } from './protocol.js';
 
 interface AgentModule {
-  init?: (spec: unknown) => unknown;
+  init?: (spec: unknown, context: { workspace: string }) => unknown;
   decide: (observation: unknown, mask: unknown) => unknown;
 }
 
@@ -26,7 +26,7 @@ function asAgent(value: unknown): AgentModule | string {
   if (init !== undefined && typeof init !== 'function') return 'init: must be a function when given';
   return {
     decide: (o, m) => Reflect.apply(decide, value, [o, m]),
-    ...(typeof init === 'function' ? { init: (s: unknown) => Reflect.apply(init, value, [s]) } : {}),
+    ...(typeof init === 'function' ? { init: (s: unknown, c: { workspace: string }) => Reflect.apply(init, value, [s, c]) } : {}),
   };
 }
 
@@ -44,7 +44,7 @@ function serve(send: (m: AgentMessage) => void): (m: SupervisorMessage) => void 
       const loaded = asAgent(typeof mod === 'object' && mod !== null ? Reflect.get(mod, 'default') : undefined);
       if (typeof loaded === 'string') throw new Error(loaded);
       agent = loaded;
-      if (agent.init) await agent.init(m.spec);
+      if (agent.init) await agent.init(m.spec, { workspace: m.workspace });
       send({ t: 'ready' });
       return;
     }
@@ -54,7 +54,8 @@ function serve(send: (m: AgentMessage) => void): (m: SupervisorMessage) => void 
       send({ t: 'decision', id: m.id, action: out });
     } else if (typeof out === 'object' && out !== null) {
       const action: unknown = Reflect.get(out, 'action');
-      send({ t: 'decision', id: m.id, action: typeof action === 'number' ? action : -1, info: Reflect.get(out, 'info') });
+      const target: unknown = Reflect.get(out, 'target');
+      send({ t: 'decision', id: m.id, action: typeof action === 'number' ? action : -1, info: Reflect.get(out, 'info'), ...(target === undefined ? {} : { target: typeof target === 'number' ? target : Number.NaN }) });
     } else {
       send({ t: 'decision', id: m.id, action: -1 });
     }

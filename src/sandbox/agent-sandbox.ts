@@ -17,15 +17,20 @@ import { join } from 'node:path';
 import { hostFilesDir } from './host-files.js';
 import type { SandboxLimits } from './limits.js';
 import { type AgentMessage, type SandboxFaultKind, checkAgentMessage, isFaultKind } from './protocol.js';
-import { SANDBOX_WORKSPACE_DIR, tier2Command, tier3Command } from './sandbox-command.js';
+import { SANDBOX_HOST_DIR, SANDBOX_WORKSPACE_DIR, tier2Command, tier3Command } from './sandbox-command.js';
 import type { SandboxTier } from './tiers.js';
 
-/** The agent to load: a JavaScript module file inside `workspaceDir`, and what its `init` receives. */
+/**
+ * The agent to load: a JavaScript module file inside `workspaceDir` (or one of the sandbox's own host modules,
+ * such as the checkpoint agent), and what its `init(spec, { workspace })` receives.
+ */
 export interface AgentModuleSpec {
   /** Directory the sandbox sees read-only (tiers 2 and 3: the only files of the user's it sees). */
   readonly workspaceDir: string;
   /** Module file, relative to `workspaceDir`. */
   readonly moduleFile: string;
+  /** Load this module of the host directory instead (e.g. CHECKPOINT_AGENT_MODULE); the workspace holds its data. */
+  readonly hostModule?: string;
   readonly spec?: unknown;
 }
 
@@ -41,6 +46,8 @@ export interface Decision {
   readonly late: boolean;
   /** Whatever small JSON the agent attached (`{ action, info }`), or undefined. */
   readonly info?: unknown;
+  /** A target-position agent's answer (`{ action, target }`, a finite number), or undefined. */
+  readonly target?: number;
 }
 
 export interface SandboxOptions {
@@ -82,14 +89,15 @@ class InProcessSandbox implements AgentSandbox {
   }
 
   async open(spec: AgentModuleSpec): Promise<void> {
-    const mod: unknown = await import(pathToFileURL(join(spec.workspaceDir, spec.moduleFile)).href);
+    const file = spec.hostModule === undefined ? join(spec.workspaceDir, spec.moduleFile) : join(await hostFilesDir(), spec.hostModule);
+    const mod: unknown = await import(pathToFileURL(file).href);
     const exported: unknown = typeof mod === 'object' && mod !== null ? Reflect.get(mod, 'default') : undefined;
     const decide: unknown = typeof exported === 'object' && exported !== null ? Reflect.get(exported, 'decide') : undefined;
     if (typeof exported !== 'object' || exported === null || typeof decide !== 'function') {
       throw new Error(`agent ${spec.moduleFile}: the default export has no decide(observation, mask) function`);
     }
     const init: unknown = Reflect.get(exported, 'init');
-    if (typeof init === 'function') await Reflect.apply(init, exported, [spec.spec]);
+    if (typeof init === 'function') await Reflect.apply(init, exported, [spec.spec, { workspace: spec.workspaceDir }]);
     this.agent = { decide: (o, m) => Reflect.apply(decide, exported, [o, m]) };
   }
 
@@ -101,8 +109,14 @@ class InProcessSandbox implements AgentSandbox {
       const out: unknown = this.agent.decide(Array.from(observation), Array.from(mask));
       const action = typeof out === 'number' ? out : typeof out === 'object' && out !== null ? Reflect.get(out, 'action') : undefined;
       const info: unknown = typeof out === 'object' && out !== null ? Reflect.get(out, 'info') : undefined;
-      if (typeof action === 'number' && Number.isInteger(action) && action >= 0 && action < mask.length) return { action, late: false, info };
-      this.stop('agent-error', `decide returned ${JSON.stringify(out) ?? String(out)}, not an action index below ${mask.length}`);
+      const target: unknown = typeof out === 'object' && out !== null ? Reflect.get(out, 'target') : undefined;
+      if (target !== undefined && (typeof target !== 'number' || !Number.isFinite(target))) {
+        this.stop('agent-error', `decide returned target ${JSON.stringify(target) ?? String(target)}, not a finite number`);
+      } else if (typeof action === 'number' && Number.isInteger(action) && action >= 0 && action < mask.length) {
+        return target === undefined ? { action, late: false, info } : { action, late: false, info, target };
+      } else {
+        this.stop('agent-error', `decide returned ${JSON.stringify(out) ?? String(out)}, not an action index below ${mask.length}`);
+      }
     } catch (err) {
       this.stop('agent-error', err instanceof Error ? err.message : String(err));
     }
@@ -147,7 +161,7 @@ class ThreadBridgeSandbox implements AgentSandbox {
     this.port = port1;
     const limits = this.options.limits;
     if (this.tier === 1) {
-      this.worker = new Worker(join(hostDir, 'agent-host.js'), {
+      this.worker = new Worker(join(hostDir, 'sandbox', 'agent-host.js'), {
         workerData: { port: port2, flag: this.flag },
         transferList: [port2],
         resourceLimits: { maxOldGenerationSizeMb: limits.memoryMb, maxYoungGenerationSizeMb: Math.max(8, limits.memoryMb >> 3) },
@@ -164,7 +178,7 @@ class ThreadBridgeSandbox implements AgentSandbox {
     } else {
       const cmd = this.tier === 2 ? tier2Command(hostDir, workspaceDir, limits) : tier3Command(hostDir, workspaceDir, limits);
       this.tempDir = cmd.tempDir ?? null;
-      this.worker = new Worker(join(hostDir, 'relay-worker.js'), {
+      this.worker = new Worker(join(hostDir, 'sandbox', 'relay-worker.js'), {
         workerData: {
           port: port2,
           flag: this.flag,
@@ -186,11 +200,12 @@ class ThreadBridgeSandbox implements AgentSandbox {
 
   async open(agent: AgentModuleSpec): Promise<void> {
     if (this.worker === null) await this.launch(agent.workspaceDir);
-    const module =
-      this.tier === 1
-        ? pathToFileURL(join(agent.workspaceDir, agent.moduleFile)).href
-        : pathToFileURL(join(SANDBOX_WORKSPACE_DIR, agent.moduleFile)).href;
-    this.worker?.postMessage({ t: 'init', module, spec: agent.spec ?? null });
+    // Paths as the agent sees them: tier 1 shares this process's filesystem; tiers 2 and 3 see the mounts.
+    const inside = this.tier === 1;
+    const workspace = inside ? agent.workspaceDir : SANDBOX_WORKSPACE_DIR;
+    const file =
+      agent.hostModule === undefined ? join(workspace, agent.moduleFile) : join(inside ? await hostFilesDir() : SANDBOX_HOST_DIR, agent.hostModule);
+    this.worker?.postMessage({ t: 'init', module: pathToFileURL(file).href, spec: agent.spec ?? null, workspace });
     const deadline = Date.now() + this.options.limits.startTimeoutMs;
     for (;;) {
       const message = this.take();
@@ -258,7 +273,8 @@ class ThreadBridgeSandbox implements AgentSandbox {
             return { action: hold, late: true };
           }
           this.consecutiveLate = 0;
-          return { action: message.action, late: false, info: message.info };
+          const { action, info, target } = message;
+          return target === undefined ? { action, late: false, info } : { action, late: false, info, target };
         }
         continue; // an earlier decision's late answer: already counted
       }

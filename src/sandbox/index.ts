@@ -25,6 +25,13 @@ export {
   isSignedByTrustedKey,
 } from './risk-score.js';
 export { SANDBOX_OBSERVATION_FIELDS, SandboxedBacktestAgent, isModuleAgentSpec } from './sandboxed-agent.js';
-export { type SandboxedBacktestOptions, loadTrustedKeys, openSandboxedBacktestAgent } from './backtest-agent.js';
+export {
+  type SandboxedBacktestOptions,
+  type CheckpointTierOptions,
+  checkpointTier,
+  loadTrustedKeys,
+  openSandboxedBacktestAgent,
+} from './backtest-agent.js';
+export { type SandboxedPolicyOptions, SandboxedPolicy } from './sandboxed-policy.js';
 export { type PoolOptions, SandboxPool } from './pool.js';
 export { benchSandbox } from './bench.js';

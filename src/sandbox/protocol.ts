@@ -5,12 +5,12 @@
  */
 
 export type SupervisorMessage =
-  | { readonly t: 'init'; readonly module: string; readonly spec: unknown }
+  | { readonly t: 'init'; readonly module: string; readonly spec: unknown; readonly workspace: string }
   | { readonly t: 'decide'; readonly id: number; readonly obs: readonly number[]; readonly mask: readonly number[] };
 
 export type AgentMessage =
   | { readonly t: 'ready' }
-  | { readonly t: 'decision'; readonly id: number; readonly action: number; readonly info?: unknown }
+  | { readonly t: 'decision'; readonly id: number; readonly action: number; readonly info?: unknown; readonly target?: number }
   | { readonly t: 'error'; readonly message: string };
 
 /** Ways a sandboxed agent is stopped; each ends its session (REDUCING) and is audited. */
@@ -52,7 +52,10 @@ export function checkAgentMessage(value: unknown): AgentMessage | string {
     if (typeof action !== 'number' || !Number.isInteger(action) || action < 0) {
       return `decision.action: must be a whole number >= 0, got ${JSON.stringify(action) ?? String(action)}`;
     }
-    return { t: 'decision', id, action, info: Reflect.get(value, 'info') };
+    const target: unknown = Reflect.get(value, 'target');
+    if (target === undefined) return { t: 'decision', id, action, info: Reflect.get(value, 'info') };
+    if (typeof target !== 'number' || !Number.isFinite(target)) return `decision.target: must be a finite number, got ${JSON.stringify(target) ?? String(target)}`;
+    return { t: 'decision', id, action, info: Reflect.get(value, 'info'), target };
   }
   return `message.t: must be ready, decision or error, got ${JSON.stringify(t) ?? String(t)}`;
 }
@@ -67,8 +70,10 @@ export function checkSupervisorMessage(value: unknown): SupervisorMessage | stri
   const t: unknown = Reflect.get(value, 't');
   if (t === 'init') {
     const module: unknown = Reflect.get(value, 'module');
+    const workspace: unknown = Reflect.get(value, 'workspace');
     if (typeof module !== 'string') return 'init.module: must be a string';
-    return { t: 'init', module, spec: Reflect.get(value, 'spec') };
+    if (typeof workspace !== 'string') return 'init.workspace: must be a string';
+    return { t: 'init', module, spec: Reflect.get(value, 'spec'), workspace };
   }
   if (t === 'decide') {
     const id: unknown = Reflect.get(value, 'id');

@@ -91,7 +91,7 @@ function nodeArgs(limits: SandboxLimits, nodePath: string): string[] {
     '--',
     nodePath,
     `--max-old-space-size=${limits.memoryMb}`,
-    `${SANDBOX_HOST_DIR}/agent-host.js`,
+    `${SANDBOX_HOST_DIR}/sandbox/agent-host.js`,
     '--max-frame-bytes',
     String(limits.maxFrameBytes),
   ];
@@ -182,7 +182,7 @@ function ociConfig(limits: SandboxLimits, nodePath: string): unknown {
     process: {
       terminal: false,
       user: { uid: 0, gid: 0 },
-      args: [nodePath, `--max-old-space-size=${limits.memoryMb}`, `${SANDBOX_HOST_DIR}/agent-host.js`, '--max-frame-bytes', String(limits.maxFrameBytes)],
+      args: [nodePath, `--max-old-space-size=${limits.memoryMb}`, `${SANDBOX_HOST_DIR}/sandbox/agent-host.js`, '--max-frame-bytes', String(limits.maxFrameBytes)],
       env: ['PATH=/usr/bin:/bin', 'HOME=/tmp', 'OPENSSL_CONF=/dev/null'],
       cwd: SANDBOX_WORKSPACE_DIR,
       rlimits: [

@@ -10,9 +10,9 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { type BacktestAgent, type DecisionContext, type Sizing, parseAgentParams, ruleActions } from '../backtests/index.js';
 import type { ActionSpec } from '../core/index.js';
-import { type AuditSink, discardAuditSink } from '../security/index.js';
-import { type AgentSandbox, createAgentSandbox } from './agent-sandbox.js';
+import type { AuditSink } from '../security/index.js';
 import type { SandboxLimits } from './limits.js';
+import { SupervisedSandbox } from './supervised.js';
 import type { SandboxTier } from './tiers.js';
 
 /** The observation row a sandboxed strategy receives, in this order, then the env features when the run has them. */
@@ -43,19 +43,20 @@ function sizingOf(params: Record<string, number>, spec: string): Sizing {
 
 export class SandboxedBacktestAgent implements BacktestAgent {
   readonly actions: readonly ActionSpec[];
-  /** Where the stop event is written; the command sets it once the run's audit log is open. */
-  audit: AuditSink = discardAuditSink;
-  private pendingFault: string | null = null;
   private row: Float64Array = new Float64Array(0);
 
   private constructor(
     readonly label: string,
     readonly sizing: Sizing,
     readonly tier: SandboxTier,
-    private readonly sandbox: AgentSandbox,
-    private readonly agentId: string,
+    private readonly supervised: SupervisedSandbox,
   ) {
     this.actions = ruleActions(sizing);
+  }
+
+  /** Where the stop event is written; the command sets it once the run's audit log is open. */
+  set audit(sink: AuditSink) {
+    this.supervised.audit = sink;
   }
 
   /** Starts the sandbox and the agent (its `init` receives the action names, the observation fields and the params). */
@@ -65,36 +66,19 @@ export class SandboxedBacktestAgent implements BacktestAgent {
     if (!existsSync(path) || !statSync(path).isFile()) throw new Error(`--agent ${file}: file not found`);
     const sizing = sizingOf(params, options.spec);
     const agentParams = Object.fromEntries(Object.entries(params).filter(([k]) => k !== 'size' && k !== 'qty'));
-    let agent: SandboxedBacktestAgent | null = null;
-    const sandbox = createAgentSandbox({
-      tier: options.tier,
-      limits: options.limits,
-      holdAction: 0,
-      onFault: (fault) => agent?.onFault(`${fault.kind}: ${fault.detail}`),
-    });
-    agent = new SandboxedBacktestAgent(`${basename(file)} (tier ${options.tier})`, sizing, options.tier, sandbox, options.agentId ?? 'backtest');
+    const supervised = new SupervisedSandbox(options.tier, { limits: options.limits, holdAction: 0 }, options.agentId ?? 'backtest');
+    const agent = new SandboxedBacktestAgent(`${basename(file)} (tier ${options.tier})`, sizing, options.tier, supervised);
     try {
-      await sandbox.open({
+      await supervised.sandbox.open({
         workspaceDir: dirname(path),
         moduleFile: basename(path),
         spec: { actions: agent.actions.map((a) => a.name), fields: SANDBOX_OBSERVATION_FIELDS, params: agentParams, seed },
       });
     } catch (err) {
-      await sandbox.close();
+      await supervised.close();
       throw err;
     }
     return agent;
-  }
-
-  private onFault(reason: string): void {
-    this.pendingFault = reason;
-    const s = this.sandbox;
-    this.audit.append('SANDBOX_AGENT_STOPPED', `agent:${this.agentId}`, {
-      tier: this.tier,
-      reason,
-      decisions: s.decisions,
-      lateDecisions: s.lateDecisions,
-    });
   }
 
   reset(): void {
@@ -119,24 +103,19 @@ export class SandboxedBacktestAgent implements BacktestAgent {
     r[8] = ctx.equity;
     r[9] = ctx.cash;
     if (ctx.obs !== null) r.set(ctx.obs, SANDBOX_OBSERVATION_FIELDS.length);
-    return this.sandbox.decide(r, ctx.mask).action;
+    return this.supervised.sandbox.decide(r, ctx.mask).action;
   }
 
   /** The reason the agent was stopped, once (then null): the bar loop moves the session to REDUCING. */
   takeFault(): string | null {
-    const f = this.pendingFault;
-    this.pendingFault = null;
-    return f;
+    return this.supervised.takeFault();
   }
 
-  /** Decisions asked, late ones (HOLD) and why the agent was stopped, for the run's notes. */
   summary(): string {
-    const s = this.sandbox;
-    const fault = s.fault === null ? '' : `; stopped: ${s.fault.kind}: ${s.fault.detail}`;
-    return `Sandbox tier ${this.tier}: ${s.decisions} decisions, ${s.lateDecisions} late (HOLD)${fault}.`;
+    return this.supervised.summary();
   }
 
   close(): Promise<void> {
-    return this.sandbox.close();
+    return this.supervised.close();
   }
 }

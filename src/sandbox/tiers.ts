@@ -8,7 +8,7 @@ export const TIER_DESCRIPTIONS: Readonly<Record<SandboxTier, string>> = {
   0: 'in-process call: no isolation at all (trusted code at training speed)',
   1: 'worker thread with resourceLimits: heap cap and crash containment; NOT a security boundary (same process, same files, same network)',
   2: 'child process under bwrap (namespaces, read-only root with only /usr, private /tmp, read-only workspace, no network, no child processes) with rlimits and deadlines',
-  3: "tier 2's filesystem and namespaces with the agent under gVisor (runsc --rootless --network=none do), a user-space kernel",
+  3: "tier 2's filesystem and namespaces with the agent under gVisor (runsc --rootless --network=none run), a user-space kernel",
 };
 
 export function parseTier(text: string, flag = '--tier'): SandboxTier {

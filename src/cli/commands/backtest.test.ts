@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -84,6 +85,39 @@ describe('bulwark backtest --agent CHECKPOINT', () => {
     expect(cells[0].metrics.final_equity).toBe(single.record.metrics.final_equity);
     expect(cells[0].metrics.n_trades).toBe(single.record.metrics.n_trades);
   });
+
+  it('checkpoint_in_sandbox_tiers_1_2_3_then_decides_exactly_as_in_process_and_the_floor_holds', async () => {
+    // Signed by a trusted key, an own checkpoint's floor is tier 0, so every tier may run it.
+    const keys = join(dir, 'trusted');
+    mkdirSync(keys, { recursive: true });
+    const pair = generateKeyPairSync('ed25519');
+    writeFileSync(join(keys, 'ops.pub.pem'), pair.publicKey.export({ type: 'spki', format: 'pem' }));
+    const signedDir = join(dir, 'signed');
+    mkdirSync(signedDir, { recursive: true });
+    const ckpt = join(signedDir, 'policy.json');
+    copyFileSync(join(run, 'checkpoints', 'last.json'), ckpt);
+    writeFileSync(`${ckpt}.sig`, sign(null, readFileSync(ckpt), pair.privateKey).toString('base64'));
+    const rules = join(dir, 'tier-rules.yaml');
+    writeFileSync(rules, 'max_position_pct: 0.6\n');
+    const runs = [];
+    for (const tier of ['0', '1', '2', '3']) {
+      runs.push(await runBacktestCommand(flags(ckpt, `tier${tier}`, { rules, tier, trustedKeys: keys, decisionTimeoutMs: '5000' })));
+    }
+    expect(runs[0].notes.join(' ')).toContain('sandbox tier 0 (floor 0');
+    const decisions = readFileSync(runs[0].files['decisions.csv'], 'utf8');
+    expect(runs[0].record.fills.length).toBeGreaterThan(0);
+    for (const r of runs.slice(1)) {
+      expect(readFileSync(r.files['decisions.csv'], 'utf8')).toBe(decisions);
+      expect(r.record.metrics).toEqual(runs[0].record.metrics);
+      expect(r.notes.join(' ')).toMatch(/Sandbox tier \d: 449 decisions, 0 late \(HOLD\)\./);
+    }
+    // Unsigned, an own checkpoint runs at its floor, tier 1 (crash containment), and --tier 0 is refused.
+    const unsigned = await runBacktestCommand(flags(run, 'unsigned'));
+    expect(unsigned.notes.join(' ')).toContain('sandbox tier 1 (floor 1, risk score 2; unsigned)');
+    await expect(runBacktestCommand(flags(run, 'refused', { tier: '0' }))).rejects.toThrow(/--tier: 0 is below this agent's floor of tier 1/);
+    await expect(runBacktestCommand(flags(run, 'refused', { origin: 'third-party', tier: '2' }))).rejects.toThrow(/--tier: 2 is below this agent's floor of tier 3/);
+    expect(existsSync(join(dir, 'refused'))).toBe(false);
+  }, 180_000);
 
   it('missing_path_then_names_the_flag_and_the_path', async () => {
     await expect(runBacktestCommand(flags(join(dir, 'nope.json'), 'x'))).rejects.toThrow(/--agent: .*nope\.json: no such file or directory/);
@@ -179,6 +213,14 @@ describe('bulwark backtest --agent CHECKPOINT (Box policy)', () => {
       expect(r.mask_rule !== '').toBe(Math.abs(Number(r.proposed_target) - Number(r.executed_target)) > 1e-6);
     }
   });
+
+  it('box_checkpoint_in_sandbox_tier_2_then_proposes_the_same_targets_as_tier_1', async () => {
+    const t1 = await runBacktestCommand(flags(boxRun, 'box-t1', { rules }));
+    const t2 = await runBacktestCommand(flags(boxRun, 'box-t2', { rules, tier: '2', decisionTimeoutMs: '5000' }));
+    expect(t1.notes.join(' ')).toContain('sandbox tier 1');
+    expect(readFileSync(t2.files['decisions.csv'], 'utf8')).toBe(readFileSync(t1.files['decisions.csv'], 'utf8'));
+    expect(t2.record.metrics).toEqual(t1.record.metrics);
+  }, 120_000);
 
   it('box_checkpoint_wanting_more_than_the_rules_allow_then_every_target_is_clipped_and_counted_by_rule', async () => {
     // The same policy with its mean's bias set to 0.9: it wants 90 % long on every bar.

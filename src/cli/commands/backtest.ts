@@ -84,9 +84,9 @@ export function registerBacktestCommand(program: Command): void {
     .option('--periods-per-year <n>', "bars per year for annualising (default: read from the data's calendar)")
     .option('--out <dir>', 'output directory (default runs/backtest-<time>)')
     .option('--json', 'print one JSON object (the metrics and the output paths) only', false)
-    .option('--tier <n>', 'sandbox tier for a JavaScript agent (FILE.mjs): raises the tier its risk score gives, never lowers it (0-3)')
-    .option('--origin <origin>', 'where a JavaScript agent comes from: local | third-party (risk score)', 'local')
-    .option('--trusted-keys <dir>', 'directory of Ed25519 public keys (*.pub.pem); FILE.mjs.sig signed by one lowers the risk score')
+    .option('--tier <n>', 'sandbox tier for a JavaScript agent (FILE.mjs) or a checkpoint: raises the tier its risk score gives, never lowers it (0-3)')
+    .option('--origin <origin>', 'where the agent comes from (risk score): FILE.mjs local (default) | third-party; a checkpoint own-checkpoint (default) | third-party')
+    .option('--trusted-keys <dir>', 'directory of Ed25519 public keys (*.pub.pem); FILE.sig (FILE.mjs or a checkpoint file) signed by one lowers the risk score')
     .option('--decision-timeout-ms <n>', 'sandboxed agent: a later answer is HOLD and counted (default 250)')
     .option('--home <dir>', 'home whose key signs the audit log and whose witness keeps its checkpoints (default: BULWARK_HOME, else ~/.bulwark)')
     .option('--seal-every <n>', 'seal the audit log every N events (default 1000)')
@@ -106,17 +106,17 @@ export function registerBacktestCommand(program: Command): void {
 
 export type BacktestCommandResult = BacktestRunResult;
 
-const ORIGINS: readonly CodeOrigin[] = ['local', 'third-party'];
+const ORIGINS: readonly CodeOrigin[] = ['local', 'own-checkpoint', 'third-party'];
 
 /** The flags of a run turned into typed options (each error names its flag). */
 export function backtestRunOptions(flags: BacktestFlags, job: BacktestJob = jobFromFlags(flags)): BacktestRunOptions {
-  const origin = ORIGINS.find((o) => o === (flags.origin ?? 'local'));
-  if (origin === undefined) throw new RangeError(`--origin: must be local or third-party, got '${flags.origin ?? ''}'`);
+  const origin = flags.origin === undefined ? undefined : ORIGINS.find((o) => o === flags.origin);
+  if (flags.origin !== undefined && origin === undefined) throw new RangeError(`--origin: must be local, own-checkpoint or third-party, got '${flags.origin}'`);
   return {
     job,
     out: flags.out ?? join('runs', `backtest-${new Date().toISOString().replace(/[:.]/g, '-')}`),
     ...(flags.tier === undefined ? {} : { tier: parseTier(flags.tier) }),
-    origin,
+    ...(origin === undefined ? {} : { origin }),
     ...(flags.trustedKeys === undefined ? {} : { trustedKeysDir: flags.trustedKeys }),
     ...(flags.decisionTimeoutMs === undefined ? {} : { decisionTimeoutMs: parseNumberFlag(flags.decisionTimeoutMs, '--decision-timeout-ms', { atLeast: 1 }) }),
     home: resolveHome(flags.home),
