@@ -168,7 +168,7 @@ export class BarLoop {
 
   /** A sandboxed agent that was stopped: its session goes REDUCING (a soft kill by the supervisor). */
   private async agentFaultDue(decisionMs: number): Promise<void> {
-    const reason = (this.discrete ?? this.box)?.takeFault?.() ?? null;
+    const reason = this.options.agent.takeFault?.() ?? null;
     const gk = this.gatekeeper;
     if (reason === null || gk === null) return;
     gk.update(decisionMs, this.account.price, this.account);
