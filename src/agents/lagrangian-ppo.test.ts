@@ -153,3 +153,30 @@ describe('trainPpoLag with Box actions under the Constraint Logic Engine', () =>
     expect(history.reduce((s, e) => s + e.clippedActions, 0)).toBeGreaterThan(0);
   });
 });
+
+describe('λ with no finished episode (issue 15)', () => {
+  // Episodes of 100 steps, rollouts of 10: no episode ends in any epoch; a random policy pulls the costly arm often.
+  const long = { ...DEFAULT_TWO_ARMED, horizon: 100 };
+  const base: PpoLagConfig = { ...TASK, makeEnv: () => new TwoArmedEnv(long), numEnvs: 4, seed: 2, epochs: 3, costLimit: 1, lambdaLr: 0.1 };
+
+  it('episode_length_given_then_lambda_follows_the_cost_per_step_scaled_to_an_episode_and_warns_once', async () => {
+    const warnings: string[] = [];
+    const { history, policy } = await trainPpoLag({ ...base, episodeLength: 100, onWarning: (m) => warnings.push(m) });
+    policy.dispose();
+    expect(history.every((e) => e.episodes === 0 && Number.isNaN(e.episodeCost))).toBe(true);
+    // The stand-in for J_c: mean cost per step (a share of risky pulls, in (0, 1)) × 100 steps.
+    expect(history.every((e) => e.lambdaCost > 1 && e.lambdaCost < 100)).toBe(true);
+    expect(history[2].lambda).toBeGreaterThan(history[0].lambda);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/epoch 1: no episode finished .*cost per step × the episode length \(100\)/);
+  });
+
+  it('episode_length_unknown_then_lambda_stays_and_the_warning_says_why', async () => {
+    const warnings: string[] = [];
+    const { history, policy } = await trainPpoLag({ ...base, onWarning: (m) => warnings.push(m) });
+    policy.dispose();
+    expect(new Set(history.map((e) => e.lambda)).size).toBe(1);
+    expect(history.every((e) => Number.isNaN(e.lambdaCost))).toBe(true);
+    expect(warnings).toEqual([expect.stringMatching(/episode length is unknown; λ does not move/)]);
+  });
+});

@@ -122,6 +122,8 @@ export async function fitLearnedWindow(
     algorithm: spec.algorithm,
     useMask: spec.useMask,
     costLimit: spec.costLimit,
+    // With rollouts shorter than episodes, λ follows the cost per step × episode length instead of freezing.
+    episodeLength: spec.episodeLength,
     onCheckpoint: (c) => {
       last.c = c;
     },
