@@ -17,7 +17,7 @@ import { type ScheduledAction, loadBacktestConfig } from './backtest-config.js';
 import type { AnyBacktestAgent, BacktestAgent } from './rule-agents.js';
 import { RULE_AGENT_NAMES, createRuleAgent, isRuleAgentSpec } from './rule-agents.js';
 import { unknownAgentMessage } from './agent-names.js';
-import { BACKTEST_FILL_DEFAULTS, runBacktest } from './runner.js';
+import { runBacktest } from './runner.js';
 import type { BacktestRecord } from './run-record.js';
 
 export interface BacktestJob {
@@ -116,7 +116,7 @@ export async function prepareJob(job: BacktestJob): Promise<PreparedJob> {
   const cash = job.cash ?? config?.cash ?? DEFAULT_CASH;
   if (!(cash > 0) || !Number.isFinite(cash)) throw new RangeError(`--cash: must be a number > 0, got ${cash}`);
   // Validate the fill model here, before the caller creates an output directory (the runner parses it again).
-  parseSimFillConfig({ ...BACKTEST_FILL_DEFAULTS, ...fill }, 'fill (--fees-bps, --spread-bps, --slippage-bps or the config file)');
+  parseSimFillConfig(fill, 'fill (--fees-bps, --spread-bps, --slippage-bps or the config file)');
   return {
     bars,
     source,

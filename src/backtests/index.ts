@@ -47,7 +47,7 @@ export {
   loadBacktestConfig,
   parseUtcTime,
 } from './backtest-config.js';
-export { type BacktestOptions, type RunRecordInput, BACKTEST_FILL_DEFAULTS, runBacktest, runRecordOf, limitsInfo, limitsNote } from './runner.js';
+export { type BacktestOptions, type RunRecordInput, runBacktest, runRecordOf, limitsInfo, limitsNote } from './runner.js';
 export { type RecorderContext, type RecordedDecision, RunRecorder } from './run-recorder.js';
 export { type WrittenFiles, csvField, writeRunFiles, writeEquityCsv, writeTradesCsv, writeDecisionsCsv } from './report-files.js';
 export { type ReportOptions, type ReportTable, renderReportHtml, writeReportHtml } from './report-html.js';

@@ -42,8 +42,6 @@ export interface BacktestOptions {
   readonly periodsPerYear?: number;
 }
 
-/** Backtest defaults for the fill model: costs as the venue's defaults, one account takes what the bar trades. */
-export const BACKTEST_FILL_DEFAULTS: SimFillConfigInput = { impactBps: 0, maxParticipation: 1 };
 
 export function limitsNote(rules: Rules | null, risk: GatekeeperConfig | null, gatekeeperFromSchedule: boolean): string {
   if (rules === null && risk === null && !gatekeeperFromSchedule) {
@@ -89,7 +87,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRec
     instrument,
     agent,
     initialCash: options.initialCash,
-    fill: parseSimFillConfig({ ...BACKTEST_FILL_DEFAULTS, ...(options.fill ?? {}) }, 'fill'),
+    fill: parseSimFillConfig(options.fill ?? {}, 'fill'),
     rules,
     risk,
     schedule,

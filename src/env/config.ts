@@ -12,7 +12,7 @@ import {
   targetLevelActions,
   validateActionSet,
 } from '../core/index.js';
-import { simFillConfigSchema } from '../venues/index.js';
+import { SIM_FILL_DEFAULTS, simFillConfigSchema } from '../venues/index.js';
 
 const fraction01 = z.number().gt(0).max(1);
 
@@ -42,7 +42,7 @@ export const tradingEnvConfigSchema = z.strictObject({
   /** Starting cash, in quote currency. */
   initialCash: z.number().gt(0).max(1e15).default(10_000),
   /** Fill model (spread, slippage, impact, fees, participation cap). */
-  fill: simFillConfigSchema.default(simFillConfigSchema.parse({})),
+  fill: simFillConfigSchema.default(SIM_FILL_DEFAULTS),
   /**
    * `discrete`: one of `actions` per step. `box`: a Float32Array [1] holding the target position as a share of
    * equity, clipped to [−1, 1] (`long-short`) or [0, 1] (`long-only`).

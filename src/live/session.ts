@@ -40,7 +40,6 @@ import { type SimFillConfigInput, parseSimFillConfig } from '../venues/index.js'
 import {
   type AnyBacktestAgent,
   type RecorderContext,
-  BACKTEST_FILL_DEFAULTS,
   RunRecorder,
   isBoxAgent,
 } from '../backtests/index.js';
@@ -148,7 +147,7 @@ export class PaperSession {
     this.journal = journal;
     const { instrument, agent } = options;
     this.recorder = new RunRecorder(agent, 1024);
-    const fill = parseSimFillConfig({ ...BACKTEST_FILL_DEFAULTS, ...(options.fill ?? {}) }, 'fill (--fees-bps …)');
+    const fill = parseSimFillConfig(options.fill ?? {}, 'fill (--fees-bps …)');
     this.venue = new PaperVenue({ instrument, fill, initialCash: options.initialCash, journal });
     this.account = new AccountState(options.initialCash, instrument.symbol);
     this.fakeClock = options.feed.timing === 'bar-close' ? new FakeClock(0) : null;

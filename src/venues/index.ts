@@ -5,6 +5,7 @@ export {
   type CompiledSimFill,
   simFillConfigSchema,
   parseSimFillConfig,
+  SIM_FILL_DEFAULTS,
   compileSimFill,
 } from './sim-config.js';
 export {

@@ -34,6 +34,12 @@ export const simFillConfigSchema = z
 export type SimFillConfigInput = z.input<typeof simFillConfigSchema>;
 export type SimFillConfig = z.output<typeof simFillConfigSchema>;
 
+/**
+ * The one set of fill defaults: the training env, the backtest, the paper session, the gateway desks and a bare
+ * `SimVenue` all fill with these unless told otherwise, so a policy is judged under the costs it trained with.
+ */
+export const SIM_FILL_DEFAULTS: SimFillConfig = Object.freeze(simFillConfigSchema.parse({}));
+
 export function parseSimFillConfig(input: unknown = {}, source = 'fill model config'): SimFillConfig {
   return parseWithSchema(simFillConfigSchema, input, source);
 }
