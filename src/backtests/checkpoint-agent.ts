@@ -11,7 +11,6 @@ import { computeFeatures, resolveFeatureSpec } from '../data/index.js';
 import type { Agent, LoadedPolicy } from '../agents/index.js';
 import { parseSimFillConfig } from '../venues/index.js';
 import { type JobAgent, type PreparedJob, dataIdentityOf } from './backtest-job.js';
-import { BACKTEST_FILL_DEFAULTS } from './runner.js';
 import { BoxPolicyAgent, PolicyAgent, envObservation } from './policy-agent.js';
 
 /**
@@ -66,7 +65,7 @@ export async function loadCheckpointAgent(spec: string, prepared: PreparedJob, r
   if (loaded.provenance === null) {
     notes.push(`Warning: ${path} records no provenance (rules, data range, fill model): differences from training cannot be checked.`);
   } else {
-    const fill = parseSimFillConfig({ ...BACKTEST_FILL_DEFAULTS, ...prepared.fill }, 'fill');
+    const fill = parseSimFillConfig(prepared.fill, 'fill');
     notes.push(...provenanceWarnings(loaded.provenance, { rules: prepared.rules, fill, data: await dataIdentityOf(prepared.source), bars: prepared.bars }));
   }
   return { agent, observe, obsDim, notes };
