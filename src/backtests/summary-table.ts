@@ -68,7 +68,16 @@ function countsText(counts: Record<string, number>): string {
  * The summary table of a set of runs, with buy-and-hold on the same data as the last row. A `clipped` column
  * (Box targets clipped onto the engine's interval) appears when a run is a Box run.
  */
-export function summaryTable(runs: readonly BacktestRecord[]): string {
+/** What the summary reads of a run: a whole record, or the summary a queue worker sent back for one. */
+export interface SummaryRun {
+  readonly agent: string;
+  readonly metrics: BacktestRecord['metrics'];
+  readonly limits: { readonly note: string };
+  readonly bars: { readonly length: number };
+  readonly decisions: { readonly targets: unknown };
+}
+
+export function summaryTable(runs: readonly SummaryRun[]): string {
   const box = runs.some((r) => r.decisions.targets !== null);
   const header = ['run', ...METRIC_COLUMNS.map((c) => c.label), 'masked', ...(box ? ['clipped'] : []), 'rejected', 'kill events'];
   const rows = runs.map((r) => [
@@ -100,7 +109,7 @@ export function overLimitLine(rec: BacktestRecord): string | null {
 }
 
 /** The terminal output of a run: where the data came from, which limits applied, the table. */
-export function renderSummary(runs: readonly BacktestRecord[], source: string): string {
+export function renderSummary(runs: readonly SummaryRun[], source: string): string {
   const notes = [...new Set(runs.map((r) => r.limits.note))];
   const caveats = [...new Set(runs.map((r) => annualisedCaveat(r.metrics)).filter((c) => c !== null))];
   const over = runs.map(overLimitLine).filter((l) => l !== null);

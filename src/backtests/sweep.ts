@@ -54,12 +54,17 @@ export function sweepJobs(base: BacktestJob, axes: readonly GridAxis[], seeds: r
   return specs.flatMap((agent) => seeds.map((seed) => ({ ...base, agent, seed })));
 }
 
+/** One cell of a sweep: its backtest's metrics (no benchmark run). The one path of local threads and queue workers. */
+export async function runSweepCell(job: BacktestJob): Promise<BacktestMetrics> {
+  return (await runJob(job, { benchmark: false, loadAgent: loadCheckpointAgent })).metrics;
+}
+
 export async function runSweep(jobs: readonly BacktestJob[], options: SweepOptions): Promise<SweepCell[]> {
   let metrics: BacktestMetrics[];
   if (options.workers === 0) {
     metrics = [];
     for (const job of jobs) {
-      metrics.push((await runJob(job, { benchmark: false, loadAgent: loadCheckpointAgent })).metrics);
+      metrics.push(await runSweepCell(job));
       options.onProgress?.(metrics.length, jobs.length);
     }
   } else {

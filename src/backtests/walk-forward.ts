@@ -61,55 +61,90 @@ function objectiveOf(rec: BacktestRecord, objective: WalkForwardObjective): numb
   return rec.metrics[objective];
 }
 
-export async function runWalkForward(o: WalkForwardOptions): Promise<WalkForwardResult> {
-  const windows = walkForwardWindows({ totalBars: o.bars.length, trainBars: o.trainBars, testBars: o.testBars, mode: o.mode });
+/** What every window of a walk-forward shares: the candidate specs or the learned spec, the dataset, the run settings. */
+interface WalkForwardContext {
+  readonly learned: ReturnType<typeof parseLearnedAgentSpec> | null;
+  readonly specs: readonly string[];
+  readonly dataset: ReturnType<typeof createDataset> | null;
+  readonly common: {
+    readonly instrument: Instrument;
+    readonly initialCash: number;
+    readonly fill: SimFillConfigInput;
+    readonly rules: Rules | null;
+    readonly risk: GatekeeperConfig | null;
+    readonly seed: number;
+    readonly periodsPerYear?: number;
+  };
+}
+
+function walkForwardContext(o: WalkForwardOptions): WalkForwardContext {
   const learned = isLearnedAgentSpec(o.agent) ? parseLearnedAgentSpec(o.agent) : null;
   if (learned !== null && o.axes.length > 0) {
     throw new RangeError('--grid: parameter grids are for rule-based agents; a learned agent (ppo, ppo-lag) is trained in each window');
   }
-  const specs = learned === null ? gridAgentSpecs(o.agent, o.axes) : [];
-  // Features are causal: one matrix over the whole series serves every window without look-ahead.
-  const dataset = learned === null ? null : createDataset({ bars: o.bars });
-  const common = {
-    instrument: o.instrument,
-    initialCash: o.initialCash,
-    fill: o.fill ?? {},
-    rules: o.rules ?? null,
-    risk: o.risk ?? null,
-    seed: o.seed ?? 0,
-    ...(o.periodsPerYear === undefined ? {} : { periodsPerYear: o.periodsPerYear }),
+  return {
+    learned,
+    specs: learned === null ? gridAgentSpecs(o.agent, o.axes) : [],
+    // Features are causal: one matrix over the whole series serves every window without look-ahead.
+    dataset: learned === null ? null : createDataset({ bars: o.bars }),
+    common: {
+      instrument: o.instrument,
+      initialCash: o.initialCash,
+      fill: o.fill ?? {},
+      rules: o.rules ?? null,
+      risk: o.risk ?? null,
+      seed: o.seed ?? 0,
+      ...(o.periodsPerYear === undefined ? {} : { periodsPerYear: o.periodsPerYear }),
+    },
   };
+}
+
+/** Fits the agent on one window's train bars and runs it once on its test bars. */
+async function fitAndTestWindow(o: WalkForwardOptions, ctx: WalkForwardContext, w: WalkForwardWindow): Promise<WalkForwardWindowResult> {
+  const { learned, dataset, common } = ctx;
+  const train = sliceBars(o.bars, w.trainStart, w.trainEnd);
+  if (learned !== null && dataset !== null) {
+    const fit = await fitLearnedWindow(learned, o.agent, dataset, w, { seed: common.seed, rules: common.rules, fill: common.fill });
+    // The in-sample backtest gives the train objective, comparable with a rule agent's.
+    const inSample = await runBacktest({ ...common, bars: train, ...fit.agentFor(w.trainStart), benchmark: false });
+    const test = await runBacktest({ ...common, bars: sliceBars(o.bars, w.testStart, w.testEnd), ...fit.agentFor(w.testStart) });
+    return {
+      window: w,
+      chosenAgent: `${o.agent} (seed ${fit.seed})`,
+      trainObjective: objectiveOf(inSample, o.objective),
+      test,
+      training: { seed: fit.seed, episodeReturn: fit.trainReturn, episodeCost: fit.trainCost },
+    };
+  }
+  let best = ctx.specs[0];
+  let bestScore: number | null = null;
+  for (const spec of ctx.specs) {
+    const rec = await runBacktest({ ...common, bars: train, agent: createRuleAgent(spec), benchmark: false });
+    const score = objectiveOf(rec, o.objective);
+    // Ties and undefined scores keep the earlier candidate: the choice is deterministic.
+    if (score !== null && (bestScore === null || score > bestScore)) {
+      best = spec;
+      bestScore = score;
+    }
+  }
+  const test = await runBacktest({ ...common, bars: sliceBars(o.bars, w.testStart, w.testEnd), agent: createRuleAgent(best) });
+  return { window: w, chosenAgent: best, trainObjective: bestScore, test };
+}
+
+/** One window of a walk-forward on its own (a queue job): the same fit and test as in runWalkForward. */
+export async function runWalkForwardWindow(o: WalkForwardOptions, index: number): Promise<WalkForwardWindowResult> {
+  const windows = walkForwardWindows({ totalBars: o.bars.length, trainBars: o.trainBars, testBars: o.testBars, mode: o.mode });
+  const w = windows[index];
+  if (w === undefined) throw new RangeError(`window: ${index} is past the last of ${windows.length} walk-forward windows`);
+  return fitAndTestWindow(o, walkForwardContext(o), w);
+}
+
+export async function runWalkForward(o: WalkForwardOptions): Promise<WalkForwardResult> {
+  const windows = walkForwardWindows({ totalBars: o.bars.length, trainBars: o.trainBars, testBars: o.testBars, mode: o.mode });
+  const ctx = walkForwardContext(o);
   const results: WalkForwardWindowResult[] = [];
   for (const w of windows) {
-    const train = sliceBars(o.bars, w.trainStart, w.trainEnd);
-    if (learned !== null && dataset !== null) {
-      const fit = await fitLearnedWindow(learned, o.agent, dataset, w, { seed: common.seed, rules: common.rules, fill: common.fill });
-      // The in-sample backtest gives the train objective, comparable with a rule agent's.
-      const inSample = await runBacktest({ ...common, bars: train, ...fit.agentFor(w.trainStart), benchmark: false });
-      const test = await runBacktest({ ...common, bars: sliceBars(o.bars, w.testStart, w.testEnd), ...fit.agentFor(w.testStart) });
-      results.push({
-        window: w,
-        chosenAgent: `${o.agent} (seed ${fit.seed})`,
-        trainObjective: objectiveOf(inSample, o.objective),
-        test,
-        training: { seed: fit.seed, episodeReturn: fit.trainReturn, episodeCost: fit.trainCost },
-      });
-      o.onWindow?.(results.length, windows.length);
-      continue;
-    }
-    let best = specs[0];
-    let bestScore: number | null = null;
-    for (const spec of specs) {
-      const rec = await runBacktest({ ...common, bars: train, agent: createRuleAgent(spec), benchmark: false });
-      const score = objectiveOf(rec, o.objective);
-      // Ties and undefined scores keep the earlier candidate: the choice is deterministic.
-      if (score !== null && (bestScore === null || score > bestScore)) {
-        best = spec;
-        bestScore = score;
-      }
-    }
-    const test = await runBacktest({ ...common, bars: sliceBars(o.bars, w.testStart, w.testEnd), agent: createRuleAgent(best) });
-    results.push({ window: w, chosenAgent: best, trainObjective: bestScore, test });
+    results.push(await fitAndTestWindow(o, ctx, w));
     o.onWindow?.(results.length, windows.length);
   }
   const stitchedEquity = stitchEquity(

@@ -46,6 +46,10 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
     load: async () => (await import('./commands/sweep.js')).registerSweepCommands,
   },
   {
+    commands: [{ name: 'worker', description: 'run queued backtest, sweep, walk-forward and training jobs from Redis (BullMQ) until SIGTERM' }],
+    load: async () => (await import('./commands/worker.js')).registerWorkerCommand,
+  },
+  {
     commands: [{ name: 'constraints', description: 'the Constraint Logic Engine (action masks from hard rules)' }],
     load: async () => (await import('./commands/constraints.js')).registerConstraintsCommand,
   },

@@ -2,11 +2,13 @@
  * `bulwark backtest --data FILE | --synth MODEL[:k=v,…] --agent SPEC [--rules FILE] [--risk FILE] …`:
  * one run through the full chain, its files and report.html in --out, a summary table (or one JSON object).
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { resolveHome } from '../../security/index.js';
-import { type BacktestJob, renderSummary, annualisedCaveat } from '../../backtests/index.js';
+import { z } from 'zod';
+import { type BacktestJob, type BacktestMetrics, type SummaryRun, prepareJob, renderSummary, annualisedCaveat } from '../../backtests/index.js';
 import { type BacktestRunOptions, type BacktestRunResult, runBacktestInto } from '../../jobs/index.js';
+import { queueProgress } from '../queue-progress.js';
 import { type CodeOrigin, parseTier } from '../../sandbox/index.js';
 import { parseNumberFlag, parseWholeNumberFlag } from '../flags.js';
 
@@ -35,6 +37,7 @@ export interface BacktestFlags {
   sealEvery?: string;
   sealIntervalMs?: string;
   heldOut?: boolean;
+  queue?: string;
 }
 
 function numberFlag(value: string | undefined, flag: string): number | undefined {
@@ -91,8 +94,9 @@ export function registerBacktestCommand(program: Command): void {
     .option('--home <dir>', 'home whose key signs the audit log and whose witness keeps its checkpoints (default: BULWARK_HOME, else ~/.bulwark)')
     .option('--seal-every <n>', 'seal the audit log every N events (default 1000)')
     .option('--seal-interval-ms <ms>', 'seal the audit log when its oldest unsealed event is this old (default 1000)')
+    .option('--queue <redis-url>', 'run on a bulwark worker through this Redis (BullMQ) and wait; the files land in --out (storage the workers share)')
     .action(async (flags: BacktestFlags) => {
-      const r = await runBacktestCommand(flags);
+      const r: BacktestCommandResult = flags.queue === undefined ? await runBacktestCommand(flags) : await runBacktestOnQueue(flags, flags.queue);
       if (flags.json) {
         const caveat = annualisedCaveat(r.record.metrics);
         const extra = caveat === null ? {} : { annualised_caveat: caveat.replace(/^\* /, '') };
@@ -104,7 +108,59 @@ export function registerBacktestCommand(program: Command): void {
     });
 }
 
-export type BacktestCommandResult = BacktestRunResult;
+export interface BacktestCommandResult {
+  readonly record: SummaryRun;
+  readonly source: string;
+  readonly out: string;
+  readonly notes: readonly string[];
+  readonly files: Record<string, string>;
+}
+
+const queuedBacktestSchema = z.object({
+  agent: z.string(),
+  source: z.string(),
+  bars: z.number(),
+  box: z.boolean(),
+  limits_note: z.string(),
+  metrics: z.custom<BacktestMetrics>((m) => typeof m === 'object' && m !== null),
+  notes: z.array(z.string()),
+  files: z.record(z.string(), z.string()),
+  out: z.string(),
+});
+
+/** `backtest --queue`: the same run as a backtest job on a worker, which writes the files into --out. */
+async function runBacktestOnQueue(flags: BacktestFlags, redisUrl: string): Promise<BacktestCommandResult> {
+  const o = backtestRunOptions(flags);
+  await prepareJob(o.job); // every input checked here, before a job is queued
+  const { checkRedisUrl, enqueueAndWait } = await import('../../jobs/index.js');
+  const progress = queueProgress('backtest', !flags.json);
+  const run = await enqueueAndWait({
+    redisUrl: checkRedisUrl(redisUrl, '--queue'),
+    kind: 'backtest',
+    items: [
+      {
+        job: o.job,
+        sandbox: {
+          ...(o.tier === undefined ? {} : { tier: o.tier }),
+          // --origin takes only these two (backtestRunOptions refused anything else).
+          origin: o.origin === 'third-party' ? 'third-party' : 'local',
+          ...(o.trustedKeysDir === undefined ? {} : { trustedKeysDir: resolve(o.trustedKeysDir) }),
+          ...(o.decisionTimeoutMs === undefined ? {} : { decisionTimeoutMs: o.decisionTimeoutMs }),
+        },
+      },
+    ],
+    runDir: resolve(o.out),
+    onProgress: (d, t, w) => progress.update(d, t, w),
+  }).finally(() => progress.stop());
+  const r = queuedBacktestSchema.parse(run.results[0]?.output);
+  return {
+    record: { agent: r.agent, metrics: r.metrics, limits: { note: r.limits_note }, bars: { length: r.bars }, decisions: { targets: r.box ? [] : null } },
+    source: r.source,
+    out: r.out,
+    notes: [...r.notes, `Ran as queue job ${run.results[0]?.jobId ?? ''} on worker ${run.results[0]?.worker ?? ''}.`],
+    files: r.files,
+  };
+}
 
 const ORIGINS: readonly CodeOrigin[] = ['local', 'own-checkpoint', 'third-party'];
 
@@ -126,6 +182,6 @@ export function backtestRunOptions(flags: BacktestFlags, job: BacktestJob = jobF
 }
 
 /** The whole `bulwark backtest` command short of printing: load, run the chain, write the files and the report. */
-export async function runBacktestCommand(flags: BacktestFlags): Promise<BacktestCommandResult> {
+export async function runBacktestCommand(flags: BacktestFlags): Promise<BacktestRunResult> {
   return runBacktestInto(backtestRunOptions(flags));
 }

@@ -8,8 +8,11 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
+import { z } from 'zod';
 import {
   type BacktestJob,
+  type BacktestMetrics,
+  type SweepCell,
   type WalkForwardObjective,
   csvField,
   formatMetric,
@@ -24,6 +27,7 @@ import {
 } from '../../backtests/index.js';
 import { jobFromFlags } from './backtest.js';
 import { parseWholeNumberFlag, parseWholeNumberListFlag } from '../flags.js';
+import { queueProgress } from '../queue-progress.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -36,6 +40,27 @@ function progressBar(enabled: boolean, total: number, label: string): { update: 
   bar.start(total, 0);
   return { update: (d) => bar.update(d), stop: () => bar.stop() };
 }
+
+async function runLocally(jobs: readonly BacktestJob[], workers: number, showBar: boolean): Promise<SweepCell[]> {
+  const bar = progressBar(showBar, jobs.length, 'sweep');
+  return runSweep(jobs, { workers, onProgress: (d) => bar.update(d) }).finally(() => bar.stop());
+}
+
+/** One sweep job per cell on the queue; the cells come back in the order of the local sweep. */
+async function runOnQueue(jobs: readonly BacktestJob[], redisUrl: string, out: string, showBar: boolean): Promise<SweepCell[]> {
+  const { checkRedisUrl, enqueueAndWait } = await import('../../jobs/index.js');
+  const progress = queueProgress('sweep', showBar);
+  const run = await enqueueAndWait({
+    redisUrl: checkRedisUrl(redisUrl, '--queue'),
+    kind: 'sweep',
+    items: jobs.map((job) => ({ job })),
+    runDir: out,
+    onProgress: (d, t, w) => progress.update(d, t, w),
+  }).finally(() => progress.stop());
+  return run.results.map((r) => sweepCellSchema.parse(r.output));
+}
+
+const sweepCellSchema = z.object({ agent: z.string(), seed: z.number(), metrics: z.custom<BacktestMetrics>((m) => typeof m === 'object' && m !== null) });
 
 function withDataFlags(cmd: Command, agentHelp = 'base rule-based agent, e.g. sma-cross:size=0.5'): Command {
   return cmd
@@ -64,15 +89,15 @@ export function registerSweepCommands(program: Command): void {
     .option('--seeds <list>', 'comma-separated seeds', '0')
     .option('--workers <n>', 'worker threads (0 = this thread)', String(Math.max(1, availableParallelism())))
     .option('--out <dir>', 'output directory', 'runs/sweep')
-    .action(async (flags: Flags & { seeds: string; workers: string; out: string }) => {
+    .option('--queue <redis-url>', 'run the cells on bulwark worker processes through this Redis (BullMQ), one job per cell, instead of local threads')
+    .action(async (flags: Flags & { seeds: string; workers: string; out: string; queue?: string }) => {
       const base: BacktestJob = jobFromFlags(flags);
       await prepareJob(base); // validates every input once, before any worker starts
       const seeds = parseWholeNumberListFlag(flags.seeds, '--seeds', 0);
       const workers = parseWholeNumberFlag(flags.workers, '--workers', 0);
       const jobs = sweepJobs(base, flags.grid.map(parseGridAxis), seeds);
-      const bar = progressBar(!flags.json, jobs.length, 'sweep');
-      const cells = await runSweep(jobs, { workers, onProgress: (d) => bar.update(d) }).finally(() => bar.stop());
       const out = resolve(flags.out);
+      const cells = flags.queue === undefined ? await runLocally(jobs, workers, !flags.json) : await runOnQueue(jobs, flags.queue, out, !flags.json);
       mkdirSync(out, { recursive: true });
       const keys = ['total_return', 'sharpe', 'max_drawdown', 'n_trades', 'fees_paid', 'final_equity'] as const;
       const csv = [

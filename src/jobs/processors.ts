@@ -1,0 +1,127 @@
+/**
+ * What a worker does with each kind of job. The worker is the trusted supervisor: a payload is validated data,
+ * a module agent (FILE.mjs) runs only in the sandbox tier its risk score and the job's request give, and the
+ * in-process paths (rule agents, checkpoints, training) run this package's own code on the job's data.
+ */
+import { join, resolve } from 'node:path';
+import { parseWithSchema } from '../core/index.js';
+import {
+  type BacktestJob,
+  annualisedCaveat,
+  prepareJob,
+  runSweepCell,
+  runWalkForwardWindow,
+} from '../backtests/index.js';
+import { isModuleAgentSpec } from '../sandbox/index.js';
+import type { BulwarkHome } from '../security/index.js';
+import { runBacktestInto } from './backtest-run.js';
+import { type JobKind, PAYLOAD_SCHEMAS } from './payloads.js';
+
+export interface ProcessorContext {
+  /** The worker's home: its key signs the audit logs of the runs it does. */
+  readonly home: BulwarkHome;
+  /** Where runs go whose payload names no shared run directory. */
+  readonly workDir: string;
+  /** Setup lines of long jobs (training). */
+  readonly log: (line: string) => void;
+}
+
+export type JobOutput = Record<string, unknown>;
+
+/** Sweep cells and walk-forward windows run in-process: their agents must be built in, never a job's code. */
+function requireBuiltInAgent(job: BacktestJob, kind: JobKind): void {
+  if (isModuleAgentSpec(job.agent)) {
+    throw new RangeError(`job.agent: '${job.agent}' is a JavaScript module; ${kind} jobs run built-in agents only — queue it as a backtest job, which runs it in a sandbox tier`);
+  }
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+export async function processJob(kind: JobKind, jobId: string, data: unknown, ctx: ProcessorContext): Promise<JobOutput> {
+  const source = `${kind} job ${jobId}`;
+  switch (kind) {
+    case 'backtest': {
+      const p = parseWithSchema(PAYLOAD_SCHEMAS.backtest, data, source);
+      const out = p.runDir ?? join(ctx.workDir, p.runId);
+      const r = await runBacktestInto({
+        job: stripUndefined(p.job),
+        out,
+        ...(p.sandbox.tier === undefined ? {} : { tier: p.sandbox.tier }),
+        origin: p.sandbox.origin,
+        ...(p.sandbox.trustedKeysDir === undefined ? {} : { trustedKeysDir: p.sandbox.trustedKeysDir }),
+        ...(p.sandbox.decisionTimeoutMs === undefined ? {} : { decisionTimeoutMs: p.sandbox.decisionTimeoutMs }),
+        home: ctx.home,
+      });
+      const caveat = annualisedCaveat(r.record.metrics);
+      return {
+        agent: r.record.agent,
+        source: r.source,
+        bars: r.record.bars.length,
+        box: r.record.decisions.targets !== null,
+        limits_note: r.record.limits.note,
+        metrics: r.record.metrics,
+        notes: r.notes,
+        files: r.files,
+        out: r.out,
+        ...(caveat === null ? {} : { annualised_caveat: caveat }),
+      };
+    }
+    case 'sweep': {
+      const p = parseWithSchema(PAYLOAD_SCHEMAS.sweep, data, source);
+      const job = stripUndefined(p.job);
+      requireBuiltInAgent(job, kind);
+      return { agent: job.agent, seed: job.seed ?? 0, metrics: await runSweepCell(job) };
+    }
+    case 'walk-forward': {
+      const p = parseWithSchema(PAYLOAD_SCHEMAS['walk-forward'], data, source);
+      const job = stripUndefined(p.job);
+      requireBuiltInAgent(job, kind);
+      const prepared = await prepareJob(job);
+      const w = await runWalkForwardWindow(
+        {
+          bars: prepared.bars,
+          instrument: prepared.instrument,
+          agent: job.agent,
+          axes: p.axes,
+          trainBars: p.trainBars,
+          testBars: p.testBars,
+          mode: p.mode,
+          objective: p.objective,
+          initialCash: prepared.cash,
+          fill: prepared.fill,
+          rules: prepared.rules,
+          risk: prepared.risk,
+          seed: prepared.seed,
+          ...(prepared.periodsPerYear === undefined ? {} : { periodsPerYear: prepared.periodsPerYear }),
+        },
+        p.window,
+      );
+      return {
+        window: w.window,
+        chosen: w.chosenAgent,
+        train_objective: w.trainObjective,
+        training: w.training ?? null,
+        test: w.test.metrics,
+        // The test equity, so the enqueuer stitches the out-of-sample series as runWalkForward does.
+        test_equity: Array.from(w.test.equity),
+      };
+    }
+    case 'train': {
+      const p = parseWithSchema(PAYLOAD_SCHEMAS.train, data, source);
+      // Training pulls in TensorFlow.js: loaded only by a worker that gets a training job.
+      const { runTrainJob } = await import('../agents/index.js');
+      const summary = await runTrainJob({
+        config: p.config,
+        out: resolve(p.out),
+        ...(p.seed === undefined ? {} : { seed: p.seed }),
+        ...(p.resume === undefined ? {} : { resume: p.resume }),
+        ...(p.data === undefined ? {} : { data: p.data }),
+        ...(p.rules === undefined ? {} : { rules: p.rules }),
+        log: ctx.log,
+      });
+      return { ...summary };
+    }
+  }
+}
