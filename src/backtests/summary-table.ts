@@ -99,7 +99,7 @@ export function summaryTable(runs: readonly SummaryRun[]): string {
  * Bars over each limit and drift trims of one run, one line (null when never over a limit): a limit the
  * position drifts past is otherwise invisible, since the rules judge only the actions.
  */
-export function overLimitLine(rec: BacktestRecord): string | null {
+export function overLimitLine(rec: Pick<SummaryRun, 'agent' | 'metrics'>): string | null {
   const over = Object.entries(rec.metrics.bars_over_limit);
   if (over.length === 0) return null;
   const n = rec.metrics.bars;
