@@ -5,7 +5,7 @@
  */
 import { sliceBars } from '../core/index.js';
 import { type Rules, loadRulesFile } from '../constraints/index.js';
-import { loadMarketSource, resolveFeatureSpec } from '../data/index.js';
+import { type CsvLoadOptions, loadMarketSource, resolveFeatureSpec } from '../data/index.js';
 import { createDataset } from '../env/index.js';
 import { type EvalSummary, evaluatePolicy } from './evaluate-policy.js';
 import { loadPolicyCheckpoint } from './policy-checkpoint.js';
@@ -16,6 +16,8 @@ export interface EvalRunOptions {
   /** A checkpoint file or a `bulwark train` run directory. */
   checkpoint: string;
   data?: string;
+  /** Options of the CSV loader for `data` (the shared CSV flags). */
+  csv?: CsvLoadOptions;
   synth?: string;
   from?: string;
   to?: string;
@@ -47,6 +49,7 @@ export async function runEvalJob(opts: EvalRunOptions): Promise<EvalRunResult> {
     ...(opts.synth === undefined ? {} : { synth: opts.synth }),
     ...(opts.from === undefined ? {} : { from: opts.from }),
     ...(opts.to === undefined ? {} : { to: opts.to }),
+    ...(opts.csv === undefined ? {} : { csv: opts.csv }),
   });
   const identity: DataIdentity = opts.data !== undefined ? await csvIdentity(opts.data) : synthIdentity(opts.synth ?? '');
   const notes: string[] = [];

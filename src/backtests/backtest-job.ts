@@ -9,7 +9,7 @@ import { type Bars, type Instrument, type Ledger, ValidationError, defineInstrum
 // Types only (erased): agents/ itself loads lazily, for checkpoint agents.
 import type { DataIdentity } from '../agents/index.js';
 import { type Rules, loadRulesFile } from '../constraints/index.js';
-import { loadMarketSource } from '../data/index.js';
+import { type CsvLoadOptions, loadMarketSource } from '../data/index.js';
 import { type GatekeeperConfig, parseGatekeeperConfig } from '../risk-gatekeeper/index.js';
 import type { AuditSink } from '../security/index.js';
 import { type SimFillConfigInput, parseSimFillConfig } from '../venues/index.js';
@@ -25,6 +25,8 @@ export interface BacktestJob {
   readonly data?: string;
   /** Synthetic market spec, e.g. `regime:bars=5000,seed=3`. */
   readonly synth?: string;
+  /** Options of the CSV loader for `data` (duplicates, gaps, outliers, columns, scale, time unit); plain data. */
+  readonly csv?: CsvLoadOptions;
   /** `buy-and-hold`, `sma-cross[:fast=10,slow=30]`, `random`, with `size=` or `qty=`. */
   readonly agent: string;
   readonly rules?: string;
@@ -90,13 +92,14 @@ export function loadRiskFile(path: string): GatekeeperConfig {
 
 /** The bars of a job: its --data or --synth source cut to --from/--to (see data/'s loadMarketSource). */
 export async function loadJobBars(
-  job: Pick<BacktestJob, 'data' | 'synth' | 'from' | 'to'>,
+  job: Pick<BacktestJob, 'data' | 'synth' | 'from' | 'to' | 'csv'>,
 ): Promise<{ bars: Bars; source: string; history: PreparedJob['history'] }> {
   const { bars, source, history } = await loadMarketSource({
     ...(job.data === undefined ? {} : { data: job.data }),
     ...(job.synth === undefined ? {} : { synth: job.synth }),
     ...(job.from === undefined ? {} : { from: job.from }),
     ...(job.to === undefined ? {} : { to: job.to }),
+    ...(job.csv === undefined ? {} : { csv: job.csv }),
   });
   return { bars, source, history };
 }

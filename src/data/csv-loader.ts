@@ -19,6 +19,7 @@ import {
 import { type ColumnMap, looksLikeHeader, mapHeader, positionalColumns, splitCsvLine } from './csv-columns.js';
 import { CsvLoadError } from './csv-errors.js';
 import { detectTimeParser, type TimeParser } from './csv-time.js';
+import { type OutlierPolicy, type OutlierReport, applyOutlierPolicy, outlierNote } from './outliers.js';
 import { formatDurationMs, formatTimeMs } from './time-format.js';
 
 export interface CsvLoadOptions {
@@ -32,6 +33,8 @@ export interface CsvLoadOptions {
   duplicates?: 'error' | 'keep-first' | 'keep-last';
   /** Missing bars: list them in the report (default), reject the file, or fill them flat at the last close with zero volume. */
   gaps?: 'report' | 'error' | 'forward-fill';
+  /** Bars far outside the series' own volatility (outliers.ts): warn and keep (default), refuse the file, or drop them. */
+  outliers?: OutlierPolicy;
 }
 
 const optionsSchema = z.strictObject({
@@ -43,6 +46,7 @@ const optionsSchema = z.strictObject({
   timeUnit: z.enum(['auto', 's', 'ms', 'us', 'ns']).default('auto'),
   duplicates: z.enum(['error', 'keep-first', 'keep-last']).default('error'),
   gaps: z.enum(['report', 'error', 'forward-fill']).default('report'),
+  outliers: z.enum(['error', 'report', 'drop']).default('report'),
 });
 
 export interface CsvLoadReport {
@@ -64,6 +68,7 @@ export interface CsvLoadReport {
   order: OrderReport;
   duplicates: DuplicateReport;
   gaps: GapReport;
+  outliers: OutlierReport;
   /** What was done, one sentence each, in order. */
   notes: string[];
 }
@@ -180,7 +185,10 @@ export function parseBarsCsv(text: string, options: CsvLoadOptions = {}, file = 
   if (g.irregularIntervals > 0) {
     notes.push(`${g.irregularIntervals} spacing(s) are not a whole number of ${formatDurationMs(g.intervalMs)} intervals`);
   }
-  const bars = assembled.bars;
+  const checked = applyOutlierPolicy(assembled.bars, opts.outliers, file);
+  const outlierLine = outlierNote(checked.report);
+  if (outlierLine !== null) notes.push(outlierLine);
+  const bars = checked.bars;
   return {
     bars,
     report: {
@@ -197,6 +205,7 @@ export function parseBarsCsv(text: string, options: CsvLoadOptions = {}, file = 
       order: ordered.report,
       duplicates: dedup.report,
       gaps: g,
+      outliers: checked.report,
       notes,
     },
   };

@@ -17,6 +17,9 @@ export function formatCsvLoadReport(r: CsvLoadReport): string {
     `gaps:      ${r.gaps.count} gap(s), ${r.gaps.missingBars} missing bar(s)` +
       (r.gaps.filledBars > 0 ? `, ${r.gaps.filledBars} filled` : '') +
       ` (policy ${r.gaps.policy})`,
+    `outliers:  ${r.outliers.count} beyond ${r.outliers.k} σ of log returns (σ ${r.outliers.sigma.toPrecision(3)})` +
+      (r.outliers.dropped > 0 ? `, ${r.outliers.dropped} dropped` : '') +
+      ` (policy ${r.outliers.policy})`,
   ];
   for (const g of r.gaps.ranges) {
     lines.push(`           ${formatTimeMs(g.afterMs)} → ${formatTimeMs(g.beforeMs)}: ${g.missingBars} missing (line ${g.line})`);

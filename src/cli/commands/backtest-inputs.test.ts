@@ -47,6 +47,48 @@ describe('backtest inputs', () => {
     expect(text.out).toContain('* annualised from 5.0 hours of data');
   });
 
+  it('csv_flags_then_backtest_sweep_walk_forward_eval_env_and_data_inspect_all_take_the_same_ones', async () => {
+    const { Command } = await import('commander');
+    const { registerSweepCommands } = await import('./sweep.js');
+    const { registerEvalCommand } = await import('./eval.js');
+    const { registerEnvCommand } = await import('./env.js');
+    const { registerDataCommand } = await import('./data.js');
+    const program = new Command();
+    for (const register of [registerBacktestCommand, registerSweepCommands, registerEvalCommand, registerEnvCommand, registerDataCommand]) register(program);
+    const csvFlags = ['--volume-column', '--price-scale', '--time-unit', '--duplicates', '--gaps', '--outliers'];
+    const leaves = (c: InstanceType<typeof Command>): InstanceType<typeof Command>[] => (c.commands.length === 0 ? [c] : c.commands.flatMap(leaves));
+    const loaders = leaves(program).filter((c) => c.options.some((o) => o.long === '--data') || c.name() === 'inspect');
+    expect(loaders.map((c) => c.name()).sort()).toEqual(['backtest', 'eval', 'inspect', 'inspect', 'sweep', 'walk-forward']);
+    for (const c of loaders) expect(c.options.map((o) => o.long).filter((l) => l !== undefined && csvFlags.includes(l)).sort(), c.name()).toEqual([...csvFlags].sort());
+  });
+
+  it('duplicate_timestamps_then_the_flag_the_error_suggests_exists_and_works', async () => {
+    const bars = generateSynthetic({ model: 'gbm', bars: 60, seed: 3 });
+    const lines = formatBarsCsv(bars).trimEnd().split('\n');
+    lines.splice(11, 0, lines[10]);
+    const csv = join(dir, 'dups.csv');
+    writeFileSync(csv, `${lines.join('\n')}\n`);
+    await expect(runBacktestCommand({ ...flags({ out: join(dir, 'd1') }), synth: undefined, data: csv })).rejects.toThrow(/keep-first' or 'keep-last/);
+    const r = await runBacktestCommand({ ...flags({ out: join(dir, 'd2') }), synth: undefined, data: csv, duplicates: 'keep-last' });
+    expect(r.record.bars.length).toBe(60);
+    await expect(runBacktestCommand({ ...flags({ out: join(dir, 'd3') }), synth: undefined, data: csv, duplicates: 'newest' })).rejects.toThrow(
+      "--duplicates: must be one of error, keep-first, keep-last, got 'newest'",
+    );
+  });
+
+  it('price_spike_then_outliers_error_refuses_and_drop_removes_it', async () => {
+    const bars = generateSynthetic({ model: 'gbm', bars: 300, seed: 5 });
+    bars.close[150] = 1e9;
+    bars.high[150] = 1e9;
+    bars.open[151] = bars.close[149];
+    const csv = join(dir, 'spike.csv');
+    writeFileSync(csv, formatBarsCsv(bars));
+    await expect(runBacktestCommand({ ...flags({ out: join(dir, 's1') }), synth: undefined, data: csv, outliers: 'error' })).rejects.toThrow(/outlier bar\(s\).*close 1000000000/);
+    const dropped = await runBacktestCommand({ ...flags({ out: join(dir, 's2') }), synth: undefined, data: csv, outliers: 'drop' });
+    expect(dropped.record.bars.length).toBe(299);
+    expect(dropped.record.metrics.max_drawdown).toBeLessThan(0.5);
+  });
+
   it('long_enough_run_then_no_warning_and_no_caveat', async () => {
     const run = await runCommand(registerBacktestCommand, ['backtest', '--synth', 'regime:bars=2400,seed=4', '--agent', 'sma-cross', '--out', join(dir, 'long'), '--json']);
     const out = JSON.parse(run.out) as { agent_notes: string[]; annualised_caveat?: string };

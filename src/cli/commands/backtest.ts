@@ -10,9 +10,10 @@ import { type BacktestJob, type BacktestMetrics, type SummaryRun, prepareJob, re
 import { type BacktestRunOptions, type BacktestRunResult, runBacktestInto } from '../../jobs/index.js';
 import { queueProgress } from '../queue-progress.js';
 import { type CodeOrigin, parseTier } from '../../sandbox/index.js';
+import { addCsvOptions, type CsvFlags, csvOptionsFromFlags } from '../csv-flags.js';
 import { parseNumberFlag, parseWholeNumberFlag } from '../flags.js';
 
-export interface BacktestFlags {
+export interface BacktestFlags extends CsvFlags {
   data?: string;
   synth?: string;
   agent: string;
@@ -50,6 +51,7 @@ export function jobFromFlags(f: BacktestFlags): BacktestJob {
     agent: f.agent,
     ...(f.data === undefined ? {} : { data: f.data }),
     ...(f.synth === undefined ? {} : { synth: f.synth }),
+    ...(f.data === undefined ? {} : { csv: csvOptionsFromFlags(f) }),
     ...(f.rules === undefined ? {} : { rules: f.rules }),
     ...(f.risk === undefined ? {} : { risk: f.risk }),
     ...(f.config === undefined ? {} : { config: f.config }),
@@ -67,7 +69,7 @@ export function jobFromFlags(f: BacktestFlags): BacktestJob {
 }
 
 export function registerBacktestCommand(program: Command): void {
-  program
+  const cmd = program
     .command('backtest')
     .description('run an agent over history through the full safety chain and write metrics, CSVs and report.html')
     .option('--data <file>', 'OHLCV CSV file')
@@ -106,6 +108,7 @@ export function registerBacktestCommand(program: Command): void {
       const notes = r.notes.map((n) => `${n}\n`).join('');
       process.stdout.write(`${notes}${renderSummary([r.record], r.source)}\nReport: ${r.files['report.html']}\nFiles:  ${r.out}\n`);
     });
+  addCsvOptions(cmd);
 }
 
 export interface BacktestCommandResult {

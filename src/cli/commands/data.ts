@@ -7,7 +7,6 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import {
-  type CsvLoadOptions,
   epochUnitOf,
   fetchOhlcv,
   formatCsvLoadReport,
@@ -22,7 +21,7 @@ import {
   writeBarsCsv,
   writeTextFileAtomic,
 } from '../../data/index.js';
-import { parseNumberFlag } from '../flags.js';
+import { addCsvOptions, type CsvFlags, csvOptionsFromFlags } from '../csv-flags.js';
 
 /** `2024-01-01`, an ISO time, or an epoch number (s or ms by magnitude) → ms; errors name the flag. */
 export function parseTimeArg(text: string, flag: string): number {
@@ -60,15 +59,6 @@ async function writeOrExplain(path: string, flag: string, write: () => Promise<v
   }
 }
 
-const TIME_UNITS = ['auto', 's', 'ms', 'us', 'ns'] as const;
-const DUPLICATE_POLICIES = ['error', 'keep-first', 'keep-last'] as const;
-const GAP_POLICIES = ['report', 'error', 'forward-fill'] as const;
-
-function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
-  const found = allowed.find((a) => a === value);
-  if (found === undefined) throw new Error(`${flag}: must be one of ${allowed.join(', ')}, got '${value}'`);
-  return found;
-}
 
 function kebab(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -184,30 +174,13 @@ export function registerDataCommand(program: Command): void {
     );
   });
 
-  data
+  const inspect = data
     .command('inspect')
     .description('load an OHLCV CSV and print rows, range, interval, gaps and everything the loader did')
     .argument('<file>', 'CSV file')
-    .option('--volume-column <name>', 'which column is the volume (e.g. "Volume USD")')
-    .option('--price-scale <x>', 'multiply prices by this (e.g. 0.0001 for prices in 1/10000 dollar)')
-    .option('--time-unit <unit>', 'unit of epoch times: auto, s, ms, us, ns', 'auto')
-    .option('--duplicates <policy>', 'error | keep-first | keep-last', 'error')
-    .option('--gaps <policy>', 'report | error | forward-fill', 'report')
-    .option('--json', 'print the report as one JSON object', false)
-    .action(
-      async (
-        file: string,
-        opts: { volumeColumn?: string; priceScale?: string; timeUnit: string; duplicates: string; gaps: string; json: boolean },
-      ) => {
-        const options: CsvLoadOptions = {
-          timeUnit: oneOf(opts.timeUnit, TIME_UNITS, '--time-unit'),
-          duplicates: oneOf(opts.duplicates, DUPLICATE_POLICIES, '--duplicates'),
-          gaps: oneOf(opts.gaps, GAP_POLICIES, '--gaps'),
-        };
-        if (opts.volumeColumn !== undefined) options.volumeColumn = opts.volumeColumn;
-        if (opts.priceScale !== undefined) options.priceScale = parseNumberFlag(opts.priceScale, '--price-scale', { above: 0 });
-        const { report } = await loadBarsCsv(file, options);
-        process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatCsvLoadReport(report)}\n`);
-      },
-    );
+    .option('--json', 'print the report as one JSON object', false);
+  addCsvOptions(inspect).action(async (file: string, opts: CsvFlags & { json: boolean }) => {
+    const { report } = await loadBarsCsv(file, csvOptionsFromFlags(opts));
+    process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatCsvLoadReport(report)}\n`);
+  });
 }

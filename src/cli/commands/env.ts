@@ -6,13 +6,12 @@ import type { Command } from 'commander';
 import { type Bars, Rng } from '../../core/index.js';
 import { loadMarketSource } from '../../data/index.js';
 import { TradingEnv, createDataset } from '../../env/index.js';
-import { parseNumberFlag, parseWholeNumberFlag } from '../flags.js';
+import { addCsvOptions, type CsvFlags, csvOptionsFromFlags } from '../csv-flags.js';
+import { parseWholeNumberFlag } from '../flags.js';
 
-interface InspectOptions {
+interface InspectOptions extends CsvFlags {
   data?: string;
   synth?: string;
-  volumeColumn?: string;
-  priceScale?: string;
   seed: string;
   steps: string;
   window: string;
@@ -21,26 +20,24 @@ interface InspectOptions {
 
 export function registerEnvCommand(program: Command): void {
   const env = program.command('env').description('the Gym-style trading environment');
-  env
+  const inspectCmd = env
     .command('inspect')
     .description('print the spaces of a TradingEnv and one short seeded episode')
     .option('--data <file>', 'OHLCV CSV file')
-    .option('--volume-column <name>', 'volume column of the CSV file (e.g. "Volume USD")')
-    .option('--price-scale <x>', 'multiply the CSV prices by this (e.g. 0.0001 for prices in 1/10000)')
     .option('--synth <spec>', 'synthetic market, e.g. regime or regime:bars=5000,drift=0.1')
     .option('--seed <n>', 'seed of the episode (and of the synthetic market unless its spec names one)', '1')
     .option('--steps <n>', 'steps of the sample episode', '20')
     .option('--window <n>', 'bars of features in each observation', '16')
-    .option('--json', 'print one JSON object', false)
-    .action(async (opts: InspectOptions) => {
-      const seed = parseWholeNumberFlag(opts.seed, '--seed', 0);
-      const steps = parseWholeNumberFlag(opts.steps, '--steps', 1);
-      const windowSize = parseWholeNumberFlag(opts.window, '--window', 1);
-      const market = await loadMarket(opts, seed);
-      const dataset = createDataset({ bars: market.bars });
-      const tradingEnv = new TradingEnv({ dataset, config: { seed, windowSize } });
-      process.stdout.write(`${render(inspect(tradingEnv, seed, steps, market), opts.json)}\n`);
-    });
+    .option('--json', 'print one JSON object', false);
+  addCsvOptions(inspectCmd).action(async (opts: InspectOptions) => {
+    const seed = parseWholeNumberFlag(opts.seed, '--seed', 0);
+    const steps = parseWholeNumberFlag(opts.steps, '--steps', 1);
+    const windowSize = parseWholeNumberFlag(opts.window, '--window', 1);
+    const market = await loadMarket(opts, seed);
+    const dataset = createDataset({ bars: market.bars });
+    const tradingEnv = new TradingEnv({ dataset, config: { seed, windowSize } });
+    process.stdout.write(`${render(inspect(tradingEnv, seed, steps, market), opts.json)}\n`);
+  });
 }
 
 interface Market {
@@ -51,14 +48,10 @@ interface Market {
 }
 
 async function loadMarket(opts: InspectOptions, seed: number): Promise<Market> {
-  const priceScale = opts.priceScale === undefined ? undefined : parseNumberFlag(opts.priceScale, '--price-scale', { above: 0 });
   const market = await loadMarketSource({
     ...(opts.data === undefined ? {} : { data: opts.data }),
     ...(opts.synth === undefined ? {} : { synth: opts.synth }),
-    csv: {
-      ...(opts.volumeColumn !== undefined ? { volumeColumn: opts.volumeColumn } : {}),
-      ...(priceScale !== undefined ? { priceScale } : {}),
-    },
+    csv: csvOptionsFromFlags(opts),
     // --seed seeds the market too, unless the spec names its own seed.
     synthSeed: seed,
     minBars: 1,

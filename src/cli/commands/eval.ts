@@ -7,9 +7,10 @@
 import type { Command } from 'commander';
 import type { EvalRunResult, MeanSd } from '../../agents/index.js';
 import { textTable } from '../../backtests/index.js';
+import { addCsvOptions, type CsvFlags, csvOptionsFromFlags } from '../csv-flags.js';
 import { parseWholeNumberFlag } from '../flags.js';
 
-export interface EvalFlags {
+export interface EvalFlags extends CsvFlags {
   data?: string;
   synth?: string;
   from?: string;
@@ -29,7 +30,7 @@ export async function runEval(checkpoint: string, f: EvalFlags): Promise<EvalRun
   const { runEvalJob } = await import('../../agents/index.js');
   return runEvalJob({
     checkpoint,
-    ...(f.data === undefined ? {} : { data: f.data }),
+    ...(f.data === undefined ? {} : { data: f.data, csv: csvOptionsFromFlags(f) }),
     ...(f.synth === undefined ? {} : { synth: f.synth }),
     ...(f.from === undefined ? {} : { from: f.from }),
     ...(f.to === undefined ? {} : { to: f.to }),
@@ -71,7 +72,7 @@ export function formatEval(r: EvalRunResult): string {
 }
 
 export function registerEvalCommand(program: Command): void {
-  program
+  const cmd = program
     .command('eval')
     .description('score a trained checkpoint over N episodes on held-out data: return, cost vs the limit, masked and rejected counts (mean ± sd)')
     .argument('<checkpoint>', 'checkpoint file or bulwark train run directory')
@@ -89,4 +90,5 @@ export function registerEvalCommand(program: Command): void {
       const r = await runEval(checkpoint, flags);
       process.stdout.write(flags.json ? `${JSON.stringify(r)}\n` : `${formatEval(r)}\n`);
     });
+  addCsvOptions(cmd);
 }

@@ -26,6 +26,7 @@ import {
   writeReportHtml,
 } from '../../backtests/index.js';
 import { jobFromFlags } from './backtest.js';
+import { addCsvOptions } from '../csv-flags.js';
 import { parseWholeNumberFlag, parseWholeNumberListFlag } from '../flags.js';
 import { queueProgress } from '../queue-progress.js';
 
@@ -63,8 +64,7 @@ async function runOnQueue(jobs: readonly BacktestJob[], redisUrl: string, out: s
 const sweepCellSchema = z.object({ agent: z.string(), seed: z.number(), metrics: z.custom<BacktestMetrics>((m) => typeof m === 'object' && m !== null) });
 
 function withDataFlags(cmd: Command, agentHelp = 'base rule-based agent, e.g. sma-cross:size=0.5'): Command {
-  return cmd
-    .option('--data <file>', 'OHLCV CSV file')
+  return addCsvOptions(cmd.option('--data <file>', 'OHLCV CSV file'))
     .option('--synth <spec>', 'synthetic market, e.g. regime:bars=5000,seed=3')
     .requiredOption('--agent <spec>', agentHelp)
     .option('--grid <key=v1,v2,…>', 'a parameter axis (repeatable)', collect, [])
