@@ -15,7 +15,7 @@ import { GATE_MASKED, maskAllows } from './decision-log.js';
 import type { BacktestAgent } from './rule-agents.js';
 import { runBacktest } from './runner.js';
 import type { BacktestRecord } from './run-record.js';
-import { withLeverageDeclared } from '../constraints/test-helpers/leverage.js';
+import { withLeverageDeclared } from '../test-support/leverage.js';
 
 const HOUR_MS = 3_600_000;
 const INSTRUMENT = defineInstrument({ symbol: 'PAR/USD', tickSize: 0.01, lotSize: 0.001 });

@@ -15,7 +15,7 @@ import { worstCasePriceRange } from './fill-bound.js';
 import { computeActionMask } from './mask.js';
 import { type Rules, type RulesInput, parseRules } from './rules-schema.js';
 import { type ConstraintState, createConstraintState } from './state.js';
-import { withLeverageDeclared } from './test-helpers/leverage.js';
+import { withLeverageDeclared } from '../test-support/leverage.js';
 
 /** 10^x for x uniform in [lo, hi]: magnitudes spread over many decades. */
 const decades = (lo: number, hi: number) => fc.double({ min: lo, max: hi, noNaN: true }).map((x) => 10 ** x);

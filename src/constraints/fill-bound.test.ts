@@ -12,7 +12,7 @@ import { simFillBoundFrac, worstCaseBoundFrac, worstCasePriceRange } from './fil
 import { computeActionMask } from './mask.js';
 import { parseRules } from './rules-schema.js';
 import { createConstraintState } from './state.js';
-import { withLeverageDeclared } from './test-helpers/leverage.js';
+import { withLeverageDeclared } from '../test-support/leverage.js';
 
 describe('worst-case bound', () => {
   it('rule-file fill model when converted then is half the spread plus the slippage bound', () => {

@@ -11,7 +11,7 @@ import { compileRules } from './compile.js';
 import { computeActionMask } from './mask.js';
 import { type RulesInput, parseRules } from './rules-schema.js';
 import { type ConstraintState, createConstraintState } from './state.js';
-import { withLeverageDeclared } from './test-helpers/leverage.js';
+import { withLeverageDeclared } from '../test-support/leverage.js';
 
 const TOL = 1e-9;
 

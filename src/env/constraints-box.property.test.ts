@@ -10,7 +10,7 @@ import { RULE_BIT, parseRules, simFillBoundFrac } from '../constraints/index.js'
 import { parseSimFillConfig } from '../venues/index.js';
 import { handDataset } from './test-helpers/hand-data.js';
 import { TradingEnv } from './trading-env.js';
-import { withLeverageDeclared } from '../constraints/test-helpers/leverage.js';
+import { withLeverageDeclared } from '../test-support/leverage.js';
 
 const TOL = 1e-9;
 const STEPS = 8;

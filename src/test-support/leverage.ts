@@ -1,4 +1,4 @@
-import type { RulesInput } from '../rules-schema.js';
+import type { RulesInput } from '../constraints/index.js';
 
 /**
  * A generated rule set with a position or order share above 1 declares leverage, as a real one must (the
