@@ -9,7 +9,7 @@
 import { type Bars, type Ledger, sliceBars } from '../core/index.js';
 import { computeFeatures, resolveFeatureSpec } from '../data/index.js';
 import { writeObservation } from '../env/index.js';
-import { type AnyBacktestAgent, BoxPolicyAgent, PolicyAgent } from '../backtests/index.js';
+import { type AnyBacktestAgent, BoxPolicyAgent, type PolicyRunner, PolicyAgent } from '../backtests/index.js';
 
 export interface LiveCheckpointAgent {
   readonly agent: AnyBacktestAgent;
@@ -21,7 +21,7 @@ export interface LiveCheckpointAgent {
 }
 
 /** Loads `path` (a checkpoint file or a run directory) for a feed of `intervalMs` bars. */
-export async function loadLiveCheckpointAgent(path: string, intervalMs: number): Promise<LiveCheckpointAgent> {
+export async function loadLiveCheckpointAgent(path: string, intervalMs: number, runner?: PolicyRunner): Promise<LiveCheckpointAgent> {
   // agents/ (and TensorFlow.js behind it) loads only for a checkpoint: rule agents never pay for it.
   const { checkObservationLayout, loadPolicyCheckpoint } = await import('../agents/index.js');
   const loaded = await loadPolicyCheckpoint(path, '--agent');
@@ -37,10 +37,12 @@ export async function loadLiveCheckpointAgent(path: string, intervalMs: number):
   const warmup = Math.max(spec.returnBars, spec.volatilityBars, spec.slowMaBars - 1, spec.fastMaBars - 1, spec.rsiBars, spec.volumeBars - 1);
   const firstBar = warmup + env.windowSize - 1;
   const label = `${loaded.algorithm} (${loaded.path}, epoch ${loaded.epoch})`;
+  // Above tier 0 the policy runs in a sandbox (runner), opened only once the checkpoint fits the feed.
+  const policy = runner === undefined ? loaded.policy : await runner.open(loaded);
   const agent: AnyBacktestAgent =
     env.actionType === 'box'
-      ? new BoxPolicyAgent(label, loaded.policy, env.env.boxRange === 'long-only' ? 0 : -1, firstBar)
-      : new PolicyAgent(label, loaded.policy, env.actions, env.useMask, firstBar);
+      ? new BoxPolicyAgent(label, policy, env.env.boxRange === 'long-only' ? 0 : -1, firstBar)
+      : new PolicyAgent(label, policy, env.actions, env.useMask, firstBar);
   return {
     agent,
     obsDim: env.obsDim,

@@ -449,6 +449,10 @@ export class PaperSession {
     }
     this.decidedLast = true;
     this.report(t, decisionMs, state, decision);
+    // A sandboxed agent that was stopped (crash, malformed frame, broken limit, too many late answers): the
+    // sandbox audited it; the session goes REDUCING, as a soft kill by the supervisor.
+    const fault = this.options.agent.takeFault?.() ?? null;
+    if (fault !== null) await gk.operate('soft_kill', 'sandbox-supervisor', `agent stopped: ${fault}`);
     if (gk.pendingChange) await gk.settle();
   }
 

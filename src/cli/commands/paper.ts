@@ -15,6 +15,7 @@ import { type TradingStateStore, RedisStateStore } from '../../risk-gatekeeper/i
 import { AuditLog, generateAuditKeyPair, resolveBulwarkHome } from '../../security/index.js';
 import { backtestInstrument, createRuleAgent, isRuleAgentSpec, loadRiskFile } from '../../backtests/index.js';
 import { type DecisionRow, PaperSession, SESSION_FILES, loadLiveCheckpointAgent, openFeed, parseDurationMs } from '../../live/index.js';
+import { type TierChoice, checkpointTier, isModuleAgentSpec, openSandboxedBacktestAgent, parseSandboxLimits, parseTier } from '../../sandbox/index.js';
 import { parseNumberFlag } from '../flags.js';
 
 export interface PaperFlags {
@@ -33,6 +34,10 @@ export interface PaperFlags {
   reportEvery?: string;
   json: boolean;
   seed: string;
+  tier?: string;
+  origin?: string;
+  trustedKeys?: string;
+  decisionTimeoutMs?: string;
 }
 
 export function registerPaperCommand(program: Command): void {
@@ -53,6 +58,10 @@ export function registerPaperCommand(program: Command): void {
     .option('--on-stop <what>', 'open orders at Ctrl-C: cancel or keep', 'cancel')
     .option('--report-every <n|duration>', 'also write the session files every N bars (e.g. 500) or every duration of wall time (e.g. 30s, 5m); always on stop')
     .option('--seed <n>', 'seed for random agents', '0')
+    .option('--tier <n>', 'sandbox tier for a JavaScript agent (FILE.mjs) or a checkpoint: raises the tier its risk score gives, never lowers it (0-3)')
+    .option('--origin <origin>', 'where the agent comes from (risk score): FILE.mjs local (default) | third-party; a checkpoint own-checkpoint (default) | third-party')
+    .option('--trusted-keys <dir>', 'directory of Ed25519 public keys (*.pub.pem); FILE.sig signed by one lowers the risk score')
+    .option('--decision-timeout-ms <n>', 'sandboxed agent: a later answer is HOLD and counted (default 250)')
     .option('--json', 'print one JSON line per decision instead of the status line', false)
     .action(async (flags: PaperFlags) => {
       const out = await runPaperCommand(flags, (line) => process.stdout.write(line), process);
@@ -96,12 +105,21 @@ export async function runPaperCommand(
   // A session resumes after the last bar it journaled; the feed skips what came before.
   const resumeAfter = lastJournaledBarMs(dir);
   const { feed, instrument } = await openFeed(flags.feed, resumeAfter === undefined ? {} : { startAfterMs: resumeAfter });
+  const sandbox = await sandboxedAgent(flags, ruleAgent !== null, sessionId);
   // A checkpoint is loaded against the feed's bar interval (its features are annualised with it).
-  const policy = ruleAgent === null ? await loadLiveCheckpointAgent(flags.agent, feed.intervalMs) : null;
-  const agent = ruleAgent ?? policy?.agent;
+  let policy: Awaited<ReturnType<typeof loadLiveCheckpointAgent>> | null = null;
+  try {
+    if (ruleAgent === null && sandbox?.module === undefined) policy = await loadLiveCheckpointAgent(flags.agent, feed.intervalMs, sandbox?.runner ?? undefined);
+  } catch (err) {
+    await sandbox?.runner?.policy?.close();
+    throw err;
+  }
+  const supervised = sandbox?.module ?? sandbox?.runner?.policy ?? null;
+  const agent = ruleAgent ?? sandbox?.module ?? policy?.agent;
   if (agent === undefined) throw new Error('unreachable: no agent');
   const store = await openStore(flags);
   const audit = openSessionAudit(dir);
+  if (supervised !== null) supervised.audit = audit;
   let decisions = 0;
   let statusShown = 0;
   const session = PaperSession.open({
@@ -153,6 +171,7 @@ export async function runPaperCommand(
     signals.removeListener('SIGINT', stop);
     signals.removeListener('SIGTERM', stop);
     session.close();
+    await supervised?.close();
     audit.close();
     await store?.close();
   }
@@ -162,6 +181,7 @@ export async function runPaperCommand(
     decisions,
     summary:
       `${flags.json ? '' : '\n'}stopped: ${decisions} decisions, position ${b.positionQty}, cash ${b.cash.toFixed(2)}, equity ${b.equity.toFixed(2)}\n` +
+      (sandbox === null ? '' : `${sandbox.note} ${supervised?.summary() ?? ''}\n`) +
       `session files in ${dir}: ${[...SESSION_FILES, 'audit.jsonl', 'journal.jsonl'].join(', ')}`,
   };
 }
@@ -230,4 +250,39 @@ function lastJournaledBarMs(dir: string): number | undefined {
   const path = join(dir, 'journal.jsonl');
   if (!existsSync(path)) return undefined;
   return PaperSession.lastBarInJournal(path);
+}
+
+/**
+ * The sandbox of a paper session's agent: a JavaScript module (FILE.mjs) always runs in one; a checkpoint runs in
+ * the tier its risk score (mode paper) and --tier give, in-process only at tier 0. Rule agents: null.
+ */
+async function sandboxedAgent(flags: PaperFlags, isRuleAgent: boolean, sessionId: string) {
+  const requestedTier = flags.tier === undefined ? undefined : parseTier(flags.tier);
+  if (isRuleAgent) {
+    if (requestedTier !== undefined && requestedTier > 0) throw new RangeError(`--tier: '${flags.agent}' is a built-in rule agent and runs in-process`);
+    return null;
+  }
+  const limits = parseSandboxLimits(
+    flags.decisionTimeoutMs === undefined ? {} : { decisionTimeoutMs: parseNumberFlag(flags.decisionTimeoutMs, '--decision-timeout-ms', { atLeast: 1 }) },
+    '--decision-timeout-ms',
+  );
+  const common = {
+    ...(requestedTier === undefined ? {} : { requestedTier }),
+    ...(flags.trustedKeys === undefined ? {} : { trustedKeysDir: flags.trustedKeys }),
+    limits,
+    mode: 'paper' as const,
+    agentId: sessionId,
+  };
+  const note = (c: TierChoice, signed: boolean): string =>
+    `Agent ran in sandbox tier ${c.tier} (floor ${c.floor}, risk score ${c.score}; ${signed ? 'signed by a trusted key' : 'unsigned'}).`;
+  if (isModuleAgentSpec(flags.agent)) {
+    const origin = flags.origin ?? 'local';
+    if (origin !== 'local' && origin !== 'third-party') throw new RangeError(`--origin: a JavaScript agent is local or third-party, got '${origin}'`);
+    const { agent, choice, signed } = await openSandboxedBacktestAgent({ spec: flags.agent, origin, seed: Number(flags.seed), ...common });
+    return { module: agent, runner: null, note: note(choice, signed) };
+  }
+  const origin = flags.origin ?? 'own-checkpoint';
+  if (origin !== 'own-checkpoint' && origin !== 'third-party') throw new RangeError(`--origin: a checkpoint is own-checkpoint or third-party, got '${origin}'`);
+  const { choice, signed, runner } = await checkpointTier({ spec: flags.agent, origin, ...common });
+  return { module: undefined, runner, note: note(choice, signed) };
 }
