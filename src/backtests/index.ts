@@ -51,7 +51,7 @@ export { type BacktestOptions, type RunRecordInput, runBacktest, runRecordOf, li
 export { type RecorderContext, type RecordedDecision, RunRecorder } from './run-recorder.js';
 export { type WrittenFiles, csvField, writeRunFiles, writeEquityCsv, writeTradesCsv, writeDecisionsCsv } from './report-files.js';
 export { type ReportOptions, type ReportTable, renderReportHtml, writeReportHtml } from './report-html.js';
-export { type SummaryRun, METRIC_COLUMNS, formatMetric, textTable, summaryTable, renderSummary } from './summary-table.js';
+export { type SummaryRun, METRIC_COLUMNS, countsTotal, formatMetric, textTable, summaryTable, renderSummary } from './summary-table.js';
 export { SHORT_RUN_DAYS, annualisedCaveat, runSpanDays } from './short-run.js';
 export { nearestName, unknownAgentMessage } from './agent-names.js';
 export {

@@ -14,6 +14,7 @@ import {
   type BacktestMetrics,
   type SweepCell,
   type WalkForwardObjective,
+  countsTotal,
   csvField,
   formatMetric,
   parseGridAxis,
@@ -24,6 +25,7 @@ import {
   textTable,
   walkForwardWindows,
   writeReportHtml,
+  writeRunFiles,
 } from '../../backtests/index.js';
 import { jobFromFlags } from './backtest.js';
 import { addCsvOptions } from '../csv-flags.js';
@@ -153,7 +155,7 @@ export function registerSweepCommands(program: Command): void {
         ...(p.periodsPerYear === undefined ? {} : { periodsPerYear: p.periodsPerYear }),
         onWindow: (d) => bar.update(d),
       }).finally(() => bar.stop());
-      const header = ['window', 'train bars', 'test bars', 'chosen', `train ${objective}`, 'test return', 'test Sharpe', 'test max DD'];
+      const header = ['window', 'train bars', 'test bars', 'chosen', `train ${objective}`, 'test return', 'test Sharpe', 'test max DD', 'masked', 'fills'];
       const rows = result.windows.map((w) => [
         String(w.window.index + 1),
         `${w.window.trainStart}–${w.window.trainEnd - 1}`,
@@ -163,11 +165,17 @@ export function registerSweepCommands(program: Command): void {
         formatMetric('total_return', w.test.metrics),
         formatMetric('sharpe', w.test.metrics),
         formatMetric('max_drawdown', w.test.metrics),
+        String(countsTotal(w.test.metrics.masked_actions)),
+        String(w.test.fills.length),
       ]);
+      // A window that never traded says nothing about the agent: say so instead of letting a flat row pass.
+      const idle = result.windows.filter((w) => w.test.fills.length === 0).map((w) => String(w.window.index + 1));
       const s = result.stitched;
-      rows.push(['stitched out-of-sample', '', `${result.windows[0]?.window.testStart ?? 0}–${(result.windows.at(-1)?.window.testEnd ?? p.bars.length) - 1}`, '', '', formatMetric('total_return', s), formatMetric('sharpe', s), formatMetric('max_drawdown', s)]);
+      rows.push(['stitched out-of-sample', '', `${result.windows[0]?.window.testStart ?? 0}–${(result.windows.at(-1)?.window.testEnd ?? p.bars.length) - 1}`, '', '', formatMetric('total_return', s), formatMetric('sharpe', s), formatMetric('max_drawdown', s), '', '']);
       const out = resolve(flags.out);
       mkdirSync(out, { recursive: true });
+      // Each window's test run as a backtest writes it: metrics.json, equity.csv, trades.csv, decisions.csv.
+      result.windows.forEach((w) => writeRunFiles(join(out, `window-${w.window.index + 1}`), w.test));
       const reportPath = join(out, 'report.html');
       writeReportHtml(
         reportPath,
@@ -182,6 +190,7 @@ export function registerSweepCommands(program: Command): void {
         process.stdout.write(`${JSON.stringify({ windows: result.windows.map((w) => ({ ...w.window, chosen: w.chosenAgent, test: w.test.metrics })), stitched: s, report: reportPath })}\n`);
         return;
       }
-      process.stdout.write(`${textTable(header, rows)}\n\nReport: ${reportPath}\n`);
+      const warning = idle.length === 0 ? '' : `\nWarning: window(s) ${idle.join(', ')} never traded in their test segment: their figures say nothing about the agent.\n`;
+      process.stdout.write(`${textTable(header, rows)}\n${warning}\nReport: ${reportPath}\nWindow files: ${join(out, 'window-N')}/ (metrics.json, equity.csv, trades.csv, decisions.csv)\n`);
     });
 }
