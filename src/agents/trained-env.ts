@@ -59,7 +59,7 @@ export function describeTrainedEnv(
   if (names.join(',') !== dataset.features.names.join(',')) {
     throw new RangeError(`featureSpec: gives columns [${names.join(', ')}], the dataset has [${dataset.features.names.join(', ')}]`);
   }
-  const { actionList, ...env } = config;
+  const { actionList, accountModel: _account, ...env } = config;
   return {
     obsDim: config.windowSize * names.length + PORTFOLIO_OBS_NAMES.length,
     windowSize: config.windowSize,

@@ -14,7 +14,7 @@ import { type Rules, auditLockListener, overLimitBits } from '../constraints/ind
 import { AccountState, DecisionChain, GatekeeperLink, SimVenue, compileChainRules, startEpisode, stepBar } from '../execution/index.js';
 import type { GatekeeperConfig } from '../risk-gatekeeper/index.js';
 import type { AuditSink } from '../security/index.js';
-import type { SimFillConfig } from '../venues/index.js';
+import type { AccountModel, SimFillConfig } from '../venues/index.js';
 import type { ScheduledAction } from './backtest-config.js';
 import type { DecisionLog } from './decision-log.js';
 import type { AnyBacktestAgent, BacktestAgent } from './rule-agents.js';
@@ -29,6 +29,8 @@ export interface BarLoopOptions {
   readonly agent: AnyBacktestAgent;
   readonly initialCash: number;
   readonly fill: SimFillConfig;
+  /** The account the venue keeps (cash or margin). */
+  readonly account: AccountModel;
   readonly rules: Rules | null;
   readonly risk: GatekeeperConfig | null;
   readonly schedule: readonly ScheduledAction[];
@@ -66,7 +68,7 @@ export class BarLoop {
     this.recorder = new RunRecorder(agent, this.n);
     this.actions = this.recorder.actions;
     this.account = new AccountState(options.initialCash, instrument.symbol);
-    this.venue = new SimVenue({ instrument, fill: options.fill, fillHistory: 0 });
+    this.venue = new SimVenue({ instrument, fill: options.fill, fillHistory: 0, account: options.account, initialCash: options.initialCash });
     this.gatekeeper =
       options.risk === null
         ? null

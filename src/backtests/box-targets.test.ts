@@ -12,6 +12,7 @@ import { backtestInstrument } from './backtest-job.js';
 import { GATE_ACCEPTED, GATE_DENIED, GATE_NO_ORDER } from './decision-log.js';
 import { DECISION_COLUMNS, TARGET_COLUMNS, writeDecisionsCsv } from './report-files.js';
 import type { BoxBacktestAgent } from './rule-agents.js';
+import { parseAccountConfig } from '../venues/index.js';
 import { runBacktest } from './runner.js';
 import { hourlyBars } from './test-helpers/bars.js';
 
@@ -41,7 +42,9 @@ describe('Box agents in the backtest: sizing', () => {
     // Targets exact in float32, so that the env (which takes a Float32Array) sees the very same numbers.
     const targets = [0.25, 0.5, -0.125, 0];
     const bars = hourly([100, 101, 103, 99, 100], [100, 102, 98, 100, 100]);
-    const rec = await runBacktest({ bars, instrument: INSTRUMENT, agent: scripted(targets), initialCash: 10_000, fill: ZERO_COST, benchmark: false });
+    // A margin account: the scripted targets go short, which the default cash account refuses.
+    const account = parseAccountConfig({ type: 'margin', leverage: 2 });
+    const rec = await runBacktest({ bars, instrument: INSTRUMENT, agent: scripted(targets), initialCash: 10_000, fill: ZERO_COST, account, benchmark: false });
 
     // By hand. Bar 0: equity 10,000 at close 100, target 0.25 → buy 25, filled at bar 1's open 101 (cash 7,475).
     expect(rec.decisions.orderQty[0]).toBe(25);
@@ -58,7 +61,7 @@ describe('Box agents in the backtest: sizing', () => {
     const features: FeatureMatrix = { names: ['close'], nFeatures: 1, length: bars.length, data: Float32Array.from(bars.close), warmup: 0 };
     const env = new TradingEnv({
       dataset: createDataset({ bars, features, instrument: INSTRUMENT }),
-      config: { actionType: 'box', windowSize: 1, fill: ZERO_COST, initialCash: 10_000 },
+      config: { actionType: 'box', windowSize: 1, fill: ZERO_COST, initialCash: 10_000, account: { type: 'margin', leverage: 2 } },
     });
     env.reset({ startIndex: 0 });
     expect(rec.fills.length).toBe(targets.length);

@@ -17,6 +17,17 @@ export interface KillSwitchEvent {
   readonly reason: string;
 }
 
+/** The venue liquidated a margin account: at the close of `bar` equity was below the maintenance requirement. */
+export interface LiquidationEvent {
+  readonly bar: number;
+  readonly timeMs: number;
+  /** Signed position the liquidation closes. */
+  readonly positionQty: number;
+  readonly price: number;
+  readonly equity: number;
+  readonly requirement: number;
+}
+
 /** The `--json` output and metrics.json: the performance metrics plus what the safety chain did. */
 export interface BacktestMetrics extends PerformanceMetrics {
   /** Agent proposals blocked by the Constraint Logic Engine, per rule id. */
@@ -37,6 +48,23 @@ export interface BacktestMetrics extends PerformanceMetrics {
   rejections: Record<string, number>;
   /** Number of trading-state changes (soft kill, hard kill, resume, automatic triggers). */
   kill_switch_events: number;
+  /** The account the venue kept: `cash` (spot) or `margin` (with `leverage` and `maintenance_margin`). */
+  account: { type: 'cash' | 'margin'; leverage?: number; maintenance_margin?: number };
+  /** Times the venue liquidated the (margin) account. */
+  liquidations: number;
+  /**
+   * Bar at whose close the account was ruined (equity ≤ 0, or below the minimum order): trading stopped there,
+   * and the risk ratios (Sharpe, Sortino, Calmar) are null. Null when the account survived.
+   */
+  ruined_at_bar: number | null;
+  /** Close time of that bar, ISO-8601 UTC; null when the account survived. */
+  ruined_at: string | null;
+  /** Decisions taken under an engaged drawdown or daily-loss lock (only HOLD and closes allowed). */
+  bars_locked: number;
+  /** Of those, under the drawdown lock. */
+  bars_drawdown_locked: number;
+  /** bars_locked as a share of all decisions (0 … 1). */
+  time_locked_pct: number;
   /** Buy-and-hold on the same bars, with the same costs. */
   benchmark: ReturnMetrics | null;
   agent: string;
@@ -72,6 +100,7 @@ export interface BacktestRecord {
   readonly trades: readonly Trade[];
   readonly decisions: DecisionLog;
   readonly killSwitchEvents: readonly KillSwitchEvent[];
+  readonly liquidations: readonly LiquidationEvent[];
   readonly limits: LimitsInfo;
   readonly metrics: BacktestMetrics;
 }

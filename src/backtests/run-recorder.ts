@@ -22,7 +22,7 @@ import {
 } from './decision-log.js';
 import type { AnyBacktestAgent, BacktestAgent, BoxBacktestAgent, DecisionContext } from './rule-agents.js';
 import { isBoxAgent } from './rule-agents.js';
-import type { KillSwitchEvent } from './run-record.js';
+import type { KillSwitchEvent, LiquidationEvent } from './run-record.js';
 import { FillLog, TradeBook } from './trades.js';
 
 /** The context an agent reads at a decision (one object per run, rewritten per bar). */
@@ -64,6 +64,13 @@ export class RunRecorder {
   readonly fills = new FillLog();
   readonly book = new TradeBook();
   readonly killEvents: KillSwitchEvent[] = [];
+  /** The venue's liquidations of a margin account, in order. */
+  readonly liquidations: LiquidationEvent[] = [];
+  /** First bar at whose close the account was ruined (the chain sent nothing after it), or −1. */
+  ruinedAtBar = -1;
+  /** Decisions taken while a drawdown or daily-loss lock was engaged, and while the drawdown lock was. */
+  barsLocked = 0;
+  barsDrawdownLocked = 0;
   /** Proposals masked per rule id (RULE_IDS order); Box: targets clipped per rule id. */
   readonly maskCounts = new Uint32Array(RULE_IDS.length);
   readonly clipCounts = new Uint32Array(RULE_IDS.length);
@@ -99,7 +106,19 @@ export class RunRecorder {
   readonly listener: ChainListener = {
     onFill: (fill, signedQty) => this.recordFill(fill, signedQty),
     onVenueRefusal: (id, reason) => this.recordVenueRefusal(id, reason),
+    onLiquidation: (e) =>
+      this.liquidations.push({ bar: this.t, timeMs: e.timeMs, positionQty: e.positionQty, price: e.price, equity: e.equity, requirement: e.requirement }),
+    onRuin: () => {
+      if (this.ruinedAtBar < 0) this.ruinedAtBar = this.t;
+    },
   };
+
+  /** Counts a decision taken under a lock (only HOLD and closes allowed). */
+  private countLocks(chain: DecisionChain): void {
+    const a = chain.account;
+    if (a.drawdownLocked) this.barsDrawdownLocked++;
+    if (a.drawdownLocked || a.dailyLossLockDay !== -1) this.barsLocked++;
+  }
 
   /** Bar `t` (open time `timeMs`) begins: the venue's fills at its open belong to it. */
   beginBar(t: number, timeMs: number): void {
@@ -133,6 +152,7 @@ export class RunRecorder {
   decide(chain: DecisionChain, ctx: RecorderContext, decisionMs: number, state: TradingState | null): Decision | null {
     const t = ctx.t;
     const d = this.decisions;
+    this.countLocks(chain);
     d.state[t] = state === null ? 0 : tradingStateIndex(state);
     d.maskBits[t] = packMask(chain.mask);
     let decision: Decision;
@@ -158,6 +178,7 @@ export class RunRecorder {
 
   /** A decision the agent was not asked for (a HALTED session): only the state and mask are recorded. */
   recordSkipped(chain: DecisionChain, t: number, state: TradingState): void {
+    this.countLocks(chain);
     this.decisions.state[t] = tradingStateIndex(state);
     this.decisions.maskBits[t] = packMask(chain.mask);
   }

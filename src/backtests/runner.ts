@@ -6,7 +6,7 @@ import { type Bars, type Instrument, type Ledger, elapsedYears, inferCalendar } 
 import type { Rules } from '../constraints/index.js';
 import { type GatekeeperConfig, parseGatekeeperConfig } from '../risk-gatekeeper/index.js';
 import { type AuditSink, discardAuditSink } from '../security/index.js';
-import { type SimFillConfigInput, parseSimFillConfig } from '../venues/index.js';
+import { type AccountModel, CASH_ACCOUNT, type SimFillConfigInput, parseSimFillConfig } from '../venues/index.js';
 import type { ScheduledAction } from './backtest-config.js';
 import { BarLoop } from './bar-loop.js';
 import { type DecisionLog, GATE_DENIED, GATE_VENUE_REJECTED, MAX_ACTIONS, ruleCounts } from './decision-log.js';
@@ -25,6 +25,8 @@ export interface BacktestOptions {
   readonly initialCash: number;
   /** Fill model; the backtest defaults are the venue's except impact 0 and participation 1 (see README). */
   readonly fill?: SimFillConfigInput;
+  /** The account the venue keeps (venues/account-model.ts); a spot cash account by default. */
+  readonly account?: AccountModel;
   /** Constraint Logic Engine rules; null = no mask. */
   readonly rules?: Rules | null;
   /** Gatekeeper config; null = no gatekeeper (unless a schedule needs the kill-switch). */
@@ -88,6 +90,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRec
     agent,
     initialCash: options.initialCash,
     fill: parseSimFillConfig(options.fill ?? {}, 'fill'),
+    account: options.account ?? CASH_ACCOUNT,
     rules,
     risk,
     schedule,
@@ -108,6 +111,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRec
             agent: createRuleAgent('buy-and-hold'),
             initialCash: options.initialCash,
             fill: options.fill ?? {},
+            ...(options.account === undefined ? {} : { account: options.account }),
             seed,
             benchmark: false,
           })
@@ -119,6 +123,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRec
     recorder: loop.recorder,
     columns: loop.recorder,
     feesPaid: loop.account.ledger.feesPaid,
+    account: options.account ?? CASH_ACCOUNT,
     agent,
     seed,
     limits,
@@ -135,6 +140,8 @@ export interface RunRecordInput {
   /** Equity, position and decisions, one slot per bar (the recorder's own, or its `snapshot()` in a live run). */
   readonly columns: { readonly equity: Float64Array; readonly positionQty: Float64Array; readonly decisions: DecisionLog };
   readonly feesPaid: number;
+  /** The account the venue kept; cash when absent. */
+  readonly account?: AccountModel;
   readonly agent: AnyBacktestAgent;
   readonly seed: number;
   readonly limits: LimitsInfo;
@@ -168,14 +175,29 @@ export function runRecordOf(input: RunRecordInput): BacktestRecord {
     if (decisions.gate[i] !== GATE_DENIED && decisions.gate[i] !== GATE_VENUE_REJECTED) continue;
     for (const code of decisions.strings.name(decisions.gateReason[i]).split('+')) rejections[code] = (rejections[code] ?? 0) + 1;
   }
+  const ruined = recorder.ruinedAtBar >= 0;
+  const decided = Math.max(1, n - 1);
+  const account = input.account ?? CASH_ACCOUNT;
   const metrics: BacktestMetrics = {
     ...perf,
+    // A risk-adjusted ratio of a run that lost everything says nothing: `ruined_at_bar` says what happened.
+    ...(ruined ? { sharpe: null, sortino: null, calmar: null } : {}),
     masked_actions: ruleCounts(recorder.maskCounts),
     clipped_targets: isBoxAgent(agent) ? ruleCounts(recorder.clipCounts) : {},
     bars_over_limit: ruleCounts(recorder.overLimitCounts),
     drift_trims: ruleCounts(recorder.trimCounts),
     rejections,
     kill_switch_events: recorder.killEvents.length,
+    account:
+      account.type === 'cash'
+        ? { type: 'cash' }
+        : { type: 'margin', leverage: account.leverage, maintenance_margin: account.maintenanceMargin },
+    liquidations: recorder.liquidations.length,
+    ruined_at_bar: ruined ? recorder.ruinedAtBar : null,
+    ruined_at: ruined ? new Date(bars.time[recorder.ruinedAtBar] + intervalMs).toISOString() : null,
+    bars_locked: recorder.barsLocked,
+    bars_drawdown_locked: recorder.barsDrawdownLocked,
+    time_locked_pct: recorder.barsLocked / decided,
     benchmark: benchmarkEquity === null ? null : returnMetrics(benchmarkEquity, bpy, years),
     agent: agent.label,
     bars: n,
@@ -196,6 +218,7 @@ export function runRecordOf(input: RunRecordInput): BacktestRecord {
     trades,
     decisions,
     killSwitchEvents: recorder.killEvents,
+    liquidations: recorder.liquidations,
     limits,
     metrics,
   };

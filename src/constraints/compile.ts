@@ -5,7 +5,7 @@
 import { type ActionSpec, DEFAULT_ACTIONS, validateActionSet } from '../core/index.js';
 import type { SimFillConfig } from '../venues/index.js';
 import { simFillBoundFrac, worstCaseBoundFrac } from './fill-bound.js';
-import type { FillModelBound, Rules } from './rules-schema.js';
+import type { DrawdownBreachAction, FillModelBound, Rules } from './rules-schema.js';
 import { compileSessionWindows } from './session.js';
 import { kindCode } from './share-math.js';
 
@@ -37,6 +37,7 @@ export interface CompiledRules {
   readonly maxDrawdownPct: number;
   readonly drawdownReleasePct: number;
   readonly drawdownRelease: DrawdownRelease;
+  readonly drawdownBreachAction: DrawdownBreachAction;
   readonly dailyLossLimitPct: number;
   /** In a lock, closing is exempt from the activity rules (session, frequency, allow-list): `close_in_lock: always`. */
   readonly lockCloseExempt: boolean;
@@ -85,6 +86,7 @@ export function compileRules(rules: Rules, options: CompileOptions = {}): Compil
     maxDrawdownPct: rules.max_drawdown_pct,
     drawdownReleasePct: rules.drawdown_release_pct ?? rules.max_drawdown_pct,
     drawdownRelease: rules.drawdown_lock_release,
+    drawdownBreachAction: rules.drawdown_breach_action,
     dailyLossLimitPct: rules.daily_loss_limit_pct,
     lockCloseExempt: rules.close_in_lock === 'always',
     sessionOpen: rules.session_windows ? compileSessionWindows(rules.session_windows) : null,

@@ -6,6 +6,8 @@ export {
   type RulesInput,
   type SessionWindow,
   type FillModelBound,
+  type DrawdownBreachAction,
+  DRAWDOWN_BREACH_ACTIONS,
   parseRules,
   parseRulesText,
   loadRulesFile,
@@ -45,6 +47,7 @@ export {
   dailyLossLockActive,
   stateDrawdown,
   stateDayLoss,
+  drawdownReason,
 } from './locks.js';
 export { type ActionExplanation, type MaskExplanation, explainActionMask, formatExplanation } from './explain.js';
 export { MaskedActionError, TargetOutsideIntervalError } from './errors.js';

@@ -22,6 +22,17 @@ const count = (what: string) => z.number({ error: 'must be a number' }).int(`mus
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
 export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 
+/**
+ * What the engine does when drawdown passes `max_drawdown_pct`:
+ * - `hold`: the lock masks every action but HOLD and CLOSE_POSITION; the position stays until the agent closes it
+ *   (a lock, not a stop: a losing position can keep losing while the agent holds).
+ * - `close`: as `hold`, and the chain closes the position itself (a reduce-only market order at the next bar).
+ * - `close_and_halt`: as `close`, and the chain sends nothing else for the rest of the run, until an operator
+ *   resets the lock.
+ */
+export const DRAWDOWN_BREACH_ACTIONS = ['hold', 'close', 'close_and_halt'] as const;
+export type DrawdownBreachAction = (typeof DRAWDOWN_BREACH_ACTIONS)[number];
+
 const sessionWindowSchema = z
   .object({
     /** UTC weekdays the window opens on; all seven when absent. */
@@ -54,8 +65,17 @@ export const rulesSchema = z
     max_order_pct: fractionSchema({ max: 100, of: 'of equity' }).optional(),
     /** (peak − equity) / peak beyond which the drawdown lock engages. */
     max_drawdown_pct: fractionSchema({ max: 1, of: 'drawdown from peak' }).default(0.1),
-    /** `recovery`: the lock clears once drawdown ≤ `drawdown_release_pct`; `operator`: only a reset clears it. */
-    drawdown_lock_release: z.enum(['recovery', 'operator']).default('recovery'),
+    /**
+     * What a drawdown breach does (see `DRAWDOWN_BREACH_ACTIONS`): `hold` (default) locks new risk and leaves the
+     * position to the agent; `close` also closes the position at the next bar; `close_and_halt` closes it and
+     * stops trading for the rest of the run (until an operator resets the lock).
+     */
+    drawdown_breach_action: z.enum(DRAWDOWN_BREACH_ACTIONS, { error: 'must be hold, close or close_and_halt' }).default('hold'),
+    /**
+     * `recovery`: the lock clears once drawdown ≤ `drawdown_release_pct`; `operator`: only a reset clears it.
+     * Default `recovery` for `hold`, `operator` for `close` and `close_and_halt` (a flat book cannot recover).
+     */
+    drawdown_lock_release: z.enum(['recovery', 'operator']).optional(),
     /** Drawdown at or below which a recovery clears the lock; defaults to `max_drawdown_pct`. */
     drawdown_release_pct: fractionSchema({ max: 1, zeroAllowed: true, of: 'drawdown from peak' }).optional(),
     /** Loss since the trading day's start / equity at the day's start beyond which the daily-loss lock engages. */
@@ -105,7 +125,19 @@ export const rulesSchema = z
         params: { valueShown: true },
       });
     }
-  });
+  })
+  // Refused, not accepted and never met: after a forced close the book is flat, and a flat account's equity
+  // never moves, so its drawdown can never fall back to the release level.
+  .refine((r) => r.drawdown_breach_action === 'hold' || r.drawdown_lock_release !== 'recovery', {
+    message:
+      'recovery can never clear a lock whose breach action closes the position (a flat account cannot recover its drawdown); ' +
+      'use drawdown_lock_release: operator, or drawdown_breach_action: hold',
+    path: ['drawdown_lock_release'],
+  })
+  .transform((r) => ({
+    ...r,
+    drawdown_lock_release: r.drawdown_lock_release ?? (r.drawdown_breach_action === 'hold' ? ('recovery' as const) : ('operator' as const)),
+  }));
 
 export type RulesInput = z.input<typeof rulesSchema>;
 export type Rules = z.output<typeof rulesSchema>;

@@ -12,7 +12,7 @@ import {
   targetLevelActions,
   validateActionSet,
 } from '../core/index.js';
-import { SIM_FILL_DEFAULTS, simFillConfigSchema } from '../venues/index.js';
+import { type AccountModel, SIM_FILL_DEFAULTS, accountConfigSchema, parseAccountConfig, simFillConfigSchema } from '../venues/index.js';
 
 const fraction01 = z.number().gt(0).max(1);
 
@@ -43,6 +43,11 @@ export const tradingEnvConfigSchema = z.strictObject({
   initialCash: z.number().gt(0).max(1e15).default(10_000),
   /** Fill model (spread, slippage, impact, fees, participation cap). */
   fill: simFillConfigSchema.default(SIM_FILL_DEFAULTS),
+  /**
+   * The account the env's venue keeps, as in a backtest: `cash` (spot, the default: no shorts, no borrowing) or
+   * `margin` with `leverage` and `maintenanceMargin`. A long-short action set needs `{ type: margin }` to short.
+   */
+  account: accountConfigSchema.default({ type: 'cash' }),
   /**
    * `discrete`: one of `actions` per step. `box`: a Float32Array [1] holding the target position as a share of
    * equity, clipped to [−1, 1] (`long-short`) or [0, 1] (`long-only`).
@@ -93,7 +98,11 @@ export const tradingEnvConfigSchema = z.strictObject({
 });
 
 export type TradingEnvConfigInput = z.input<typeof tradingEnvConfigSchema>;
-export type TradingEnvConfig = z.output<typeof tradingEnvConfigSchema> & { readonly actionList: readonly ActionSpec[] };
+export type TradingEnvConfig = z.output<typeof tradingEnvConfigSchema> & {
+  readonly actionList: readonly ActionSpec[];
+  /** `account` with its defaults resolved. */
+  readonly accountModel: AccountModel;
+};
 
 export function parseTradingEnvConfig(input: unknown = {}, source = 'trading env config'): TradingEnvConfig {
   const parsed = parseWithSchema(tradingEnvConfigSchema, input, source);
@@ -112,5 +121,5 @@ export function parseTradingEnvConfig(input: unknown = {}, source = 'trading env
     const path = colon > 0 ? message.slice(0, colon) : 'actions';
     throw new ValidationError(source, [{ path, message: colon > 0 ? message.slice(colon + 2) : message }]);
   }
-  return { ...parsed, actionList };
+  return { ...parsed, actionList, accountModel: parseAccountConfig(parsed.account, `${source}: account`) };
 }

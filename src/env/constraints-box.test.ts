@@ -6,7 +6,8 @@ import { TradingEnv } from './trading-env.js';
 import { TradingVecEnv } from './trading-vec-env.js';
 
 const flat = handDataset(new Array(12).fill(100), new Array(12).fill(100));
-const config = { initialCash: 1_000, windowSize: 1, fill: FREE_FILL, episodeLength: 8, actionType: 'box' as const };
+// A margin account: these tests take short targets, which a (default) cash account refuses.
+const config = { initialCash: 1_000, windowSize: 1, fill: FREE_FILL, episodeLength: 8, actionType: 'box' as const, account: { type: 'margin' as const, leverage: 2 } };
 // The seed document's rules (position 20 %, drawdown 10 %, daily loss 3 %) are the defaults.
 const seedRules = {};
 // FREE_FILL has no spread or slippage; one tick of rounding (0.01 on 100) is the whole worst-case move: a buy

@@ -52,8 +52,8 @@ describe('TradingEnv fills and rewards', () => {
     expect(e.step(BUY_LARGE).reward).toBeCloseTo(-2 / 1_000, 12);
   });
 
-  it('closes the position with CLOSE_POSITION and sells short with SELL', () => {
-    const e = env();
+  it('closes the position with CLOSE_POSITION and sells short with SELL (margin account)', () => {
+    const e = env({ account: { type: 'margin', leverage: 2 } });
     e.reset({ startIndex: 0 });
     e.step(BUY_LARGE);
     expect(e.step(CLOSE).info.positionQty).toBe(0);
@@ -201,7 +201,7 @@ describe('TradingEnv state record', () => {
 describe('TradingEnv Box action', () => {
   const ds = handDataset([100, 100, 100, 100], [100, 100, 100, 100]);
   it('moves the position to the target share of equity', () => {
-    const e = new TradingEnv({ dataset: ds, config: { windowSize: 1, fill: FREE_FILL, actionType: 'box' } });
+    const e = new TradingEnv({ dataset: ds, config: { windowSize: 1, fill: FREE_FILL, actionType: 'box', account: { type: 'margin', leverage: 2 } } });
     expect(e.actionSpace.kind).toBe('box');
     e.reset({ startIndex: 0 });
     expect(e.step(new Float32Array([0.5])).info.positionQty).toBe(50);

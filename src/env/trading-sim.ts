@@ -89,7 +89,7 @@ export class TradingSim {
     const { instrument, features } = dataset;
     this.account = new AccountState(config.initialCash, instrument.symbol);
     // The env keeps no fill history: the trainer reads the account, not the venue's log.
-    this.venue = new SimVenue({ instrument, fill: config.fill, fillHistory: 0 });
+    this.venue = new SimVenue({ instrument, fill: config.fill, fillHistory: 0, account: config.accountModel, initialCash: config.initialCash });
     const discrete = config.actionType === 'discrete';
     const guard = slot.guard;
     const i = slot.index;
@@ -216,7 +216,7 @@ export class TradingSim {
     this.cost = writeCostSignals(this.costSignals, 0, s, this.costs);
 
     // -- episode end: ruin terminates; the length limit or the end of the split truncates --
-    this.terminated = eq < this.ruinEquity || eq <= 0;
+    this.terminated = eq < this.ruinEquity || eq <= 0 || this.chain.ruined;
     this.truncated = !this.terminated && (this.steps >= this.episodeLength || next >= this.range.end - 1);
   }
 

@@ -76,7 +76,7 @@ describe('TradingVecEnv', () => {
   });
 
   it('takes Box actions as a Float32Array of target positions', () => {
-    const vec = new TradingVecEnv({ dataset, numEnvs: 2, config: { ...config, actionType: 'box' } });
+    const vec = new TradingVecEnv({ dataset, numEnvs: 2, config: { ...config, actionType: 'box', account: { type: 'margin', leverage: 2 } } });
     expect(vec.reset().masks).toBeNull();
     vec.step(new Float32Array([0.5, -0.5]));
     expect(vec.sims[0].state.positionQty).toBeGreaterThan(0);

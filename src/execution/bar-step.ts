@@ -31,7 +31,7 @@ const cursor = new BarCursor();
 
 /** Starts an episode at the close of bar `t0`: a flat venue, a fresh account marked there, the first mask. */
 export function startEpisode(chain: DecisionChain, venue: SimVenue, bars: Bars, t0: number, intervalMs: number): void {
-  venue.reset();
+  venue.reset(0, venue.startingCash, bars.close[t0]);
   chain.resetSeq();
   chain.account.reset(bars.time[t0] + intervalMs, bars.close[t0]);
   chain.barIndex = t0;

@@ -12,6 +12,8 @@ import type { ActionSpec, Fill, Instrument, Order } from '../core/index.js';
 import {
   type CompiledRules,
   type LockListener,
+  RULE_BIT,
+  drawdownReason,
   type Rules,
   actionShare,
   compileRules,
@@ -64,6 +66,18 @@ export interface ChainListener {
   onFill?(fill: Fill, signedQty: number): void;
   /** The venue dropped or refused an order after it was submitted. */
   onVenueRefusal?(clientOrderId: string, reason: VenueRejectReason | VenueCancelReason, remainingQty: number): void;
+  /** The venue began liquidating the account (a margin account below its maintenance requirement). */
+  onLiquidation?(event: Extract<VenueEvent, { type: 'LIQUIDATION' }>): void;
+  /** The account was ruined at the last `prepare` (equity ≤ 0, or too small for any order): nothing more is sent. */
+  onRuin?(equity: number, timeMs: number): void;
+}
+
+/**
+ * Ruin: equity at or below zero, or below the instrument's minimum notional (no order of any size can be placed).
+ * An equity that is not a number is not ruin but an unusable state, which the Constraint Logic Engine holds.
+ */
+export function accountRuined(equity: number, minNotional: number): boolean {
+  return Number.isFinite(equity) ? equity <= 0 || equity < minNotional : equity === Number.NEGATIVE_INFINITY;
 }
 
 export interface DecisionChainOptions {
@@ -127,6 +141,18 @@ export class DecisionChain {
   trimmed = false;
   /** Fees of the fills booked by the last `onVenueEvents`, quote currency. */
   lastFees = 0;
+  /** The account was ruined (`accountRuined`) at a `prepare`: every later decision is NO_ORDER `RUINED`. */
+  ruined = false;
+  /** Decision time at which the account was ruined (NaN while it is not). */
+  ruinedAtMs = Number.NaN;
+  /**
+   * A drawdown breach with `drawdown_breach_action: close_and_halt` halted trading: every later decision is
+   * NO_ORDER `HALTED` until an operator resets the drawdown lock (`resumeAfterReset`).
+   */
+  halted = false;
+  /** Client order id of the chain's own closing order after a drawdown breach, while it works (else ''). */
+  private forcedCloseId = '';
+  private forcedCloses = 0;
   /**
    * Largest notional of one order (quote currency) the caller may send, set per call by a gateway from the
    * agent's capability token; a bigger sized order is DENIED with MAX_ORDER_NOTIONAL (`limit=token`). Infinity by default.
@@ -206,15 +232,33 @@ export class DecisionChain {
     this.interval[1] = 1;
   }
 
-  /** A new episode: the lock-free, violation-free start (the account is reset by its owner). */
+  /** A new episode: the lock-free, violation-free, unruined start (the account is reset by its owner). */
   resetSeq(): void {
     this.seq = 0;
+    this.ruined = false;
+    this.ruinedAtMs = Number.NaN;
+    this.halted = false;
+    this.forcedCloseId = '';
   }
 
-  /** Brings the locks up to date and writes the mask (discrete) or interval (Box) for the account as marked. */
+  /** An operator reset the drawdown lock: a `close_and_halt` halt ends with it. */
+  resumeAfterReset(): void {
+    this.halted = false;
+  }
+
+  /**
+   * Checks for ruin, brings the locks up to date, writes the mask (discrete) or interval (Box) for the account as
+   * marked, and carries out a drawdown breach action (`close`, `close_and_halt`).
+   */
   prepare(): void {
     const c = this.rules;
     const s = this.account;
+    if (!this.ruined && accountRuined(s.equity, this.instrument.minNotional)) {
+      this.ruined = true;
+      this.ruinedAtMs = s.timeMs;
+      this.audit?.append('ACCOUNT_RUINED', 'system', { symbol: this.instrument.symbol, bar: this.barIndex, equity: s.equity, timeMs: s.timeMs });
+      this.listener?.onRuin?.(s.equity, s.timeMs);
+    }
     if (c === null) {
       if (this.actionType === 'box') this.currentTarget = s.equity > 0 ? (s.positionQty * s.price) / s.equity : 0;
       return;
@@ -222,9 +266,69 @@ export class DecisionChain {
     updateLocks(s, c, this.onLockEvent);
     if (this.actionType === 'discrete') writeActionMask(s, c, this.mask, 0, this.reasonBits);
     else this.currentTarget = writeTargetInterval(s, c, this.interval, this.intervalBits, 0);
+    if (c.drawdownBreachAction !== 'hold' && s.drawdownLocked) this.enforceDrawdownBreach(c);
+  }
+
+  /**
+   * `close` / `close_and_halt`: the chain closes the position itself with a reduce-only market order (retried at
+   * each bar until the book is flat), and the agent may only HOLD meanwhile, so that its own CLOSE cannot cross
+   * the chain's and open the other side. `close_and_halt` also halts the chain.
+   */
+  private enforceDrawdownBreach(c: CompiledRules): void {
+    const s = this.account;
+    if (c.drawdownBreachAction === 'close_and_halt' && !this.halted) {
+      this.halted = true;
+      this.audit?.append('TRADING_HALTED', 'system', { symbol: this.instrument.symbol, bar: this.barIndex, reason: drawdownReason(s, c) });
+    }
+    if (s.positionQty === 0) return;
+    if (this.forcedCloseId === '') this.submitForcedClose(s.timeMs, drawdownReason(s, c));
+    // Only HOLD until the book is flat: the mask (discrete) or the interval pinned at the position (Box).
+    if (this.actionType === 'discrete') {
+      for (let i = 1; i < this.nActions; i++) {
+        this.mask[i] = 0;
+        this.reasonBits[i] |= RULE_BIT.MAX_DRAWDOWN_PCT;
+      }
+    } else {
+      this.interval[0] = this.currentTarget;
+      this.interval[1] = this.currentTarget;
+      this.intervalBits[0] |= RULE_BIT.MAX_DRAWDOWN_PCT;
+      this.intervalBits[1] |= RULE_BIT.MAX_DRAWDOWN_PCT;
+    }
+  }
+
+  private submitForcedClose(nowMs: number, reason: string): void {
+    const s = this.account;
+    const gk = this.gatekeeper;
+    const qty = -s.positionQty;
+    const order: OrderIntent = {
+      clientOrderId: gk !== null ? gk.nextClientOrderId() : `${this.agentId}-drawdown-close-${++this.forcedCloses}`,
+      symbol: this.instrument.symbol,
+      side: qty > 0 ? 'BUY' : 'SELL',
+      type: 'MARKET',
+      quantity: Math.abs(qty),
+      timeInForce: 'IOC',
+      createdAtMs: nowMs,
+      reduceOnly: true,
+      referencePrice: s.price,
+      agentId: this.agentId,
+    };
+    if (gk !== null) {
+      gk.update(nowMs, s.price, s);
+      if (gk.check(order) !== null) return; // refused (e.g. throttled): tried again at the next bar
+    }
+    if (!this.venue.submit(order).accepted) return;
+    this.forcedCloseId = order.clientOrderId;
+    this.audit?.append('DRAWDOWN_CLOSE_SUBMITTED', 'system', {
+      symbol: order.symbol,
+      bar: this.barIndex,
+      clientOrderId: order.clientOrderId,
+      qty,
+      reason,
+    });
   }
 
   decide(proposal: Proposal, nowMs: number): Decision {
+    if (this.ruined || this.halted) return this.none(nowMs, proposal.kind === 'action' ? proposal.action : -1, Number.NaN, Number.NaN, 0, this.ruined ? 'RUINED' : 'HALTED');
     return proposal.kind === 'action' ? this.decideAction(proposal.action, nowMs) : this.decideTarget(proposal.target, nowMs);
   }
 
@@ -234,6 +338,7 @@ export class DecisionChain {
     if (!(Number.isInteger(action) && action >= 0 && action < this.nActions)) {
       throw new RangeError(`action: must be an integer in [0, ${this.nActions}), got ${action}`);
     }
+    if (this.ruined || this.halted) return this.none(nowMs, action, Number.NaN, Number.NaN, 0, this.ruined ? 'RUINED' : 'HALTED');
     const bits = this.rules === null ? 0 : this.reasonBits[action];
     this.trimmed = false;
     if (this.rules !== null && this.rules.onDrift === 'trim') {
@@ -258,6 +363,7 @@ export class DecisionChain {
   decideTarget(proposed: number, nowMs: number): Decision {
     if (this.actionType !== 'box') throw new TypeError('target: this chain takes discrete actions');
     if (Number.isNaN(proposed)) throw new RangeError('target: must be a number, got NaN');
+    if (this.ruined || this.halted) return this.none(nowMs, -1, proposed, Number.NaN, 0, this.ruined ? 'RUINED' : 'HALTED');
     const low = this.boxLow;
     let target = proposed;
     let clip = 0;
@@ -294,6 +400,7 @@ export class DecisionChain {
    */
   decideOrder(p: OrderProposal, nowMs: number): Decision {
     if (!(Number.isFinite(p.quantity) && p.quantity > 0)) throw new RangeError(`quantity: must be a positive number, got ${p.quantity}`);
+    if (this.ruined || this.halted) return this.none(nowMs, -1, Number.NaN, Number.NaN, 0, this.ruined ? 'RUINED' : 'HALTED');
     const qty = p.side === 'BUY' ? p.quantity : -p.quantity;
     const c = this.rules;
     const s = this.account;
@@ -335,22 +442,38 @@ export class DecisionChain {
           const signed = f.side === 'BUY' ? f.quantity : -f.quantity;
           this.account.applyFill(signed, f.price, f.fee, f.timeMs);
           this.lastFees += f.fee;
-          this.audit?.append('FILL', this.actor, {
+          this.audit?.append('FILL', e.liquidation === true ? 'system' : this.actor, {
             symbol: f.symbol,
             bar: this.barIndex,
             clientOrderId: f.clientOrderId,
             qty: signed,
             price: f.price,
             fee: f.fee,
+            ...(e.liquidation === true ? { liquidation: true } : {}),
           });
+          if (f.clientOrderId === this.forcedCloseId && e.remainingQty <= 0) this.forcedCloseId = '';
           this.listener?.onFill?.(f, signed);
           break;
         }
         case 'CANCELLED':
+          if (e.clientOrderId === this.forcedCloseId) this.forcedCloseId = '';
           this.listener?.onVenueRefusal?.(e.clientOrderId, e.reason, e.remainingQty);
           break;
         case 'REJECTED':
+          if (e.clientOrderId === this.forcedCloseId) this.forcedCloseId = '';
           this.listener?.onVenueRefusal?.(e.clientOrderId, e.reason, 0);
+          break;
+        case 'LIQUIDATION':
+          this.audit?.append('LIQUIDATION', 'system', {
+            symbol: this.instrument.symbol,
+            bar: this.barIndex,
+            clientOrderId: e.clientOrderId,
+            positionQty: e.positionQty,
+            price: e.price,
+            equity: e.equity,
+            requirement: e.requirement,
+          });
+          this.listener?.onLiquidation?.(e);
           break;
       }
     }

@@ -1,7 +1,8 @@
 /**
  * What the chain decided for one proposal: one closed union, each outcome with its reason codes.
  *
- * - `NO_ORDER`: nothing to send (`HOLD`, already at the target, less than one lot).
+ * - `NO_ORDER`: nothing to send (`HOLD`, already at the target, less than one lot), or nothing may be sent: the
+ *   account is ruined (`RUINED`) or a drawdown breach halted trading (`HALTED`).
  * - `MASKED`: the Constraint Logic Engine masked the proposed action (or the Box target had to be projected
  *   onto the allowed interval and the projection keeps the position); `ruleBits` names the rules (`RULE_BIT`).
  * - `DENIED`: the risk gatekeeper refused the order (a local denial, NautilusTrader's `OrderDenied`).
@@ -16,7 +17,7 @@ import { ruleIdsFromBits } from '../constraints/index.js';
 import { type Rejection, renderRejection } from '../risk-gatekeeper/index.js';
 import type { VenueRejectReason } from '../venues/index.js';
 
-export type NoOrderReason = 'HOLD' | 'AT_TARGET' | 'BELOW_ONE_LOT';
+export type NoOrderReason = 'HOLD' | 'AT_TARGET' | 'BELOW_ONE_LOT' | 'RUINED' | 'HALTED';
 
 export type DecisionOutcome = 'NO_ORDER' | 'MASKED' | 'DENIED' | 'SUBMITTED' | 'VENUE_REJECTED';
 export const DECISION_OUTCOMES: readonly DecisionOutcome[] = ['NO_ORDER', 'MASKED', 'DENIED', 'SUBMITTED', 'VENUE_REJECTED'];

@@ -33,7 +33,9 @@ describe('defect 5 (issue 16): an invalid state means hold, in the Box form too'
       for (const proposal of [0.5, 0, -1]) {
         // Not 0 (flat: selling all 5 units): no order goes out, as the discrete mask keeps HOLD only.
         const d = box.decideTarget(proposal, 0);
-        expect(d.outcome).toBe('MASKED');
+        // A negative equity is also ruin: the chain stops sending anything before the engine is asked.
+        if (bad.equity === -5) expect(d).toMatchObject({ outcome: 'NO_ORDER', reason: 'RUINED' });
+        else expect(d.outcome).toBe('MASKED');
         expect(box.venue.openOrders()).toHaveLength(0);
       }
       const discrete = chainOn('discrete', bad);

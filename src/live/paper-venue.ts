@@ -11,11 +11,13 @@
  */
 import type { BarRecord, Fill, Instrument, Order } from '../core/index.js';
 import {
+  type AccountModel,
   type OpenOrder,
   type SequencedFill,
   type SimFillConfigInput,
   type SubmitResult,
   type VenueEvent,
+  CASH_ACCOUNT,
   SimVenue,
 } from '../venues/index.js';
 import type { Journal, JournalCancel, JournalFill, JournalRecord } from './journal.js';
@@ -24,6 +26,8 @@ export interface PaperVenueOptions {
   readonly instrument: Instrument;
   readonly fill?: SimFillConfigInput;
   readonly initialCash: number;
+  /** The account the venue keeps (venues/account-model.ts): a cash account when absent, as in a backtest. */
+  readonly account?: AccountModel;
   /** Where orders, bars and cancellations go; null keeps the account in memory only. */
   readonly journal: Journal | null;
 }
@@ -67,7 +71,14 @@ export class PaperVenue extends SimVenue {
   private restoring = false;
 
   constructor(options: PaperVenueOptions) {
-    super({ instrument: options.instrument, ...(options.fill === undefined ? {} : { fill: options.fill }), fillHistory: 0 });
+    if (!(options.initialCash > 0 && Number.isFinite(options.initialCash))) throw new RangeError(`initialCash: must be a number > 0, got ${options.initialCash}`);
+    super({
+      instrument: options.instrument,
+      ...(options.fill === undefined ? {} : { fill: options.fill }),
+      fillHistory: 0,
+      account: options.account ?? CASH_ACCOUNT,
+      initialCash: options.initialCash,
+    });
     if (!(options.initialCash > 0 && Number.isFinite(options.initialCash))) throw new RangeError(`initialCash: must be a number > 0, got ${options.initialCash}`);
     this.initialCash = options.initialCash;
     this.cash = options.initialCash;
@@ -103,7 +114,7 @@ export class PaperVenue extends SimVenue {
     for (const e of events) {
       // The sim rewrites its fill events on the next bar: book a copy.
       if (e.type === 'FILL') fills.push(this.book({ ...e.fill }));
-      else cancels.push({ clientOrderId: e.clientOrderId, reason: e.reason, remainingQty: e.type === 'CANCELLED' ? e.remainingQty : 0 });
+      else if (e.type !== 'LIQUIDATION') cancels.push({ clientOrderId: e.clientOrderId, reason: e.reason, remainingQty: e.type === 'CANCELLED' ? e.remainingQty : 0 });
     }
     this.lastPrice = bar.close;
     this.lastBarTimeMs = bar.time;
@@ -185,7 +196,7 @@ export class PaperVenue extends SimVenue {
         }
       }
       const position = this.positionQty;
-      this.reset(position);
+      this.reset(position, this.cash, Number.isNaN(this.lastPrice) ? 0 : this.lastPrice);
       const working: string[] = [];
       for (const [id, { order, qty }] of orders) {
         if (finished.has(id)) continue;

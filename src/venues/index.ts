@@ -36,3 +36,14 @@ export {
 } from './venue.js';
 export { SimVenue, type SimVenueOptions } from './sim-venue.js';
 export { type FundingRateSource, fundingPayment } from './funding.js';
+export {
+  type AccountType,
+  type AccountConfigInput,
+  type AccountModel,
+  ACCOUNT_TYPES,
+  CASH_ACCOUNT,
+  accountConfigSchema,
+  parseAccountConfig,
+  accountConfigOf,
+  describeAccount,
+} from './account-model.js';

@@ -17,6 +17,7 @@ import {
   floorToTick,
   isMultipleOf,
 } from '../core/index.js';
+import type { AccountModel } from './account-model.js';
 import { FillResult, FillStatus, fillLimitOrderInto, fillMarketOrderInto, fillQuoteOrderInto, floorLotCompiled } from './fill-model.js';
 import { type CompiledSimFill, type SimFillConfigInput, compileSimFill, parseSimFillConfig } from './sim-config.js';
 import type {
@@ -90,6 +91,8 @@ class WorkingOrder {
 class FillEventSlot {
   readonly type = 'FILL' as const;
   remainingQty = 0;
+  /** True for the venue's own closing order of a liquidation (absent otherwise, as in the port's event type). */
+  liquidation: true | undefined = undefined;
   readonly fill: {
     clientOrderId: string;
     symbol: string;
@@ -118,7 +121,17 @@ export interface SimVenueOptions {
   initialPositionQty?: number;
   /** Fills kept for `fills()` (oldest dropped first); default 10,000. */
   fillHistory?: number;
+  /**
+   * The account the venue keeps (account-model.ts): buying power, holdings, margin and liquidation are checked
+   * against it. Absent: the venue checks no balance (fill-model tests only; every trading path passes one).
+   */
+  account?: AccountModel;
+  /** Starting quote balance of the account; required with `account`. */
+  initialCash?: number;
 }
+
+/** Slack for float noise when a balance is compared with what an order needs. */
+const BALANCE_EPS = 1e-9;
 
 const NO_EVENTS: readonly VenueEvent[] = Object.freeze([]);
 
@@ -140,21 +153,44 @@ export class SimVenue implements ExecutionVenue {
   private readonly fillLog: SequencedFill[] = [];
   private readonly fillHistory: number;
   private fillSeq = 0;
+  /** The account the venue checks orders against, or null (no balance checks). */
+  readonly account: AccountModel | null;
+  readonly startingCash: number;
+  /** Quote-currency balance from this venue's fills: what a cash account may spend, a margin account's collateral. */
+  quoteBalance: number;
+  /** The last close the venue saw (or was reset at): orders without a reference price are valued at it. */
+  private markPrice = 0;
+  /** Client order id of the liquidation order working now, or ''. */
+  private liquidationId = '';
+  private liquidationCount = 0;
 
   constructor(options: SimVenueOptions) {
     this.instrument = options.instrument;
     this.sim = compileSimFill(parseSimFillConfig(options.fill ?? {}, 'SimVenue fill'), options.instrument);
     this.positionQty = options.initialPositionQty ?? 0;
+    this.account = options.account ?? null;
+    const cash = options.initialCash ?? 0;
+    if (this.account !== null && !(cash > 0 && Number.isFinite(cash))) {
+      throw new RangeError(`initialCash: an account needs a finite starting balance > 0, got ${options.initialCash}`);
+    }
+    this.startingCash = cash;
+    this.quoteBalance = cash;
     const history = options.fillHistory ?? 10_000;
     if (!(Number.isInteger(history) && history >= 0)) throw new RangeError(`fillHistory: must be a whole number >= 0, got ${history}`);
     this.fillHistory = history;
   }
 
-  /** Back to a flat venue with nothing working and no fill history (a new episode). */
-  reset(positionQty = 0): void {
+  /**
+   * Back to a venue with nothing working and no fill history (a new episode): `positionQty` held, `cash` in the
+   * account (the starting cash by default), marked at `price` (0: unknown until the next bar).
+   */
+  reset(positionQty = 0, cash = this.startingCash, price = 0): void {
     for (const w of this.working) this.freeSlots.push(w);
     this.working.length = 0;
     this.positionQty = positionQty;
+    this.quoteBalance = cash;
+    this.markPrice = Number.isFinite(price) && price > 0 ? price : 0;
+    this.liquidationId = '';
     this.fillLog.length = 0;
     this.fillSeq = 0;
     this.lastFill.clear();
@@ -226,6 +262,10 @@ export class SimVenue implements ExecutionVenue {
     if (order.reduceOnly && !this.reduces(order.side === 'BUY' ? 1 : -1)) {
       return reject(id, 'REDUCE_ONLY_WOULD_INCREASE', `side=${order.side}, position=${this.positionQty}`);
     }
+    if (this.account !== null && !order.reduceOnly) {
+      const refusal = this.checkBuyingPower(order, quantity, limitPrice);
+      if (refusal !== null) return refusal;
+    }
     const slot = this.freeSlots.pop() ?? new WorkingOrder();
     slot.load(order, quantity, limitPrice);
     this.working.push(slot);
@@ -242,23 +282,146 @@ export class SimVenue implements ExecutionVenue {
    */
   onBar(bar: BarRecord): readonly VenueEvent[] {
     checkBar(bar);
-    if (this.working.length === 0) {
+    this.markPrice = bar.close;
+    const marginAtRisk = this.positionQty !== 0 && this.account !== null && this.account.type === 'margin';
+    if (this.working.length === 0 && !marginAtRisk) {
       this.lastFill.clear();
       return NO_EVENTS;
     }
     const events = this.events;
     while (events.length > 0) events.pop();
-    if (this.working.length === 1) {
-      this.match(this.working[0], bar, events, 0);
-      return events;
+    if (this.working.length === 0) this.lastFill.clear();
+    else if (this.working.length === 1) this.match(this.working[0], bar, events, 0);
+    else {
+      // Matching may finish orders: walk a copy of the book.
+      const matching = this.matching;
+      for (const w of this.working) matching.push(w);
+      let fills = 0;
+      for (const w of matching) fills = this.match(w, bar, events, fills);
+      while (matching.length > 0) matching.pop();
     }
-    // Matching may finish orders: walk a copy of the book.
-    const matching = this.matching;
-    for (const w of this.working) matching.push(w);
-    let fills = 0;
-    for (const w of matching) fills = this.match(w, bar, events, fills);
-    while (matching.length > 0) matching.pop();
-    return events;
+    if (this.account !== null && this.account.type === 'margin') this.checkMaintenance(bar, events);
+    return events.length === 0 ? NO_EVENTS : events;
+  }
+
+  /** True while the venue is closing the position of an account that fell below its maintenance margin. */
+  get liquidating(): boolean {
+    return this.liquidationId !== '';
+  }
+
+  /** Equity of the venue's account at `price`: quote balance plus the position's value. */
+  equityAt(price: number): number {
+    return this.quoteBalance + this.positionQty * price;
+  }
+
+  /**
+   * Refuses an order the account cannot carry, valued at its limit price, its reference price (`referencePrice`,
+   * set by the decision chain) or else the last close: a cash account's buys beyond its cash or sells beyond its
+   * holdings, a margin account's growth beyond `leverage` × equity. Orders still working count against the
+   * balance. Fees are left out here; a fill is capped to what the balance pays, fees included (`accountRoom`).
+   */
+  private checkBuyingPower(order: Order, quantity: number, limitPrice: number): SubmitResult | null {
+    const account = this.account;
+    const id = order.clientOrderId;
+    if (account === null) return null;
+    if (this.liquidationId !== '') return reject(id, 'ACCOUNT_LIQUIDATING', `liquidation=${this.liquidationId}: no new orders until it is done`);
+    const ref = limitPrice > 0 ? limitPrice : referencePriceOf(order) ?? this.markPrice;
+    if (!(ref > 0)) return null; // nothing to value it at before the first bar: the fill-time cap still applies
+    const sign = order.side === 'BUY' ? 1 : -1;
+    const quote = order.quoteQuantity ?? 0;
+    const qty = quote > 0 ? quote / ref : quantity;
+    let workingBuyQuote = 0;
+    let workingSellQty = 0;
+    let workingSigned = 0;
+    for (const w of this.working) {
+      const px = w.type === 'LIMIT' ? w.limitPrice : ref;
+      const remaining = w.quoteQuantity > 0 ? w.quoteQuantity / px : w.remainingQty;
+      workingSigned += w.side === 'BUY' ? remaining : -remaining;
+      if (w.side === 'BUY') workingBuyQuote += w.quoteQuantity > 0 ? w.quoteQuantity : remaining * px;
+      else workingSellQty += remaining;
+    }
+    if (account.type === 'cash') {
+      if (sign > 0) {
+        const spend = quote > 0 ? quote : qty * ref;
+        const available = this.quoteBalance - workingBuyQuote;
+        if (spend > available * (1 + BALANCE_EPS) + BALANCE_EPS) {
+          return reject(id, 'INSUFFICIENT_BALANCE', `cost=${round6(spend)}, available=${round6(available)} (cash account: no borrowing)`);
+        }
+        return null;
+      }
+      const holdings = this.positionQty - workingSellQty;
+      if (qty > holdings * (1 + BALANCE_EPS) + BALANCE_EPS) {
+        return reject(id, 'INSUFFICIENT_BALANCE', `quantity=${round6(qty)}, holdings=${round6(Math.max(0, holdings))} (cash account: no short sales)`);
+      }
+      return null;
+    }
+    const before = this.positionQty + workingSigned;
+    const after = before + sign * qty;
+    if (Math.abs(after) <= Math.abs(before)) return null; // a reduction is always allowed
+    const equity = this.equityAt(ref);
+    const need = Math.abs(after) * ref;
+    if (need > account.leverage * equity * (1 + BALANCE_EPS) + BALANCE_EPS) {
+      return reject(
+        id,
+        'INSUFFICIENT_MARGIN',
+        `position_value=${round6(need)}, max=${round6(Math.max(0, account.leverage * equity))} (leverage=${account.leverage}, equity=${round6(equity)})`,
+      );
+    }
+    return null;
+  }
+
+  /**
+   * Largest quantity of this fill the account can carry at its price and fee: a cash account's cash (fees
+   * included) or holdings, a margin account's leverage × equity after the fill (a reduction always fits).
+   */
+  private accountRoom(sign: number, out: FillResult): number {
+    const account = this.account;
+    if (account === null) return Number.POSITIVE_INFINITY;
+    const q = Math.abs(out.signedQty);
+    const p = out.price;
+    const feeFrac = q > 0 && p > 0 ? out.fee / (q * p) : 0;
+    const pos = this.positionQty;
+    if (account.type === 'cash') {
+      return sign > 0 ? Math.max(0, this.quoteBalance / (p * (1 + feeFrac))) : Math.max(0, pos);
+    }
+    const held = Math.abs(pos);
+    const equity = this.equityAt(p);
+    const L = account.leverage;
+    // Growing: (|pos| + q)·p ≤ L·(equity − fee·q·p); crossing zero: (q − |pos|)·p ≤ L·(equity − fee·q·p).
+    const grows = pos === 0 || Math.sign(pos) === sign;
+    const room = grows ? (L * Math.max(0, equity) / p - held) / (1 + L * feeFrac) : (L * Math.max(0, equity) / p + held) / (1 + L * feeFrac);
+    return grows ? Math.max(0, room) : Math.max(held, room);
+  }
+
+  /**
+   * At a bar's close: a margin account whose equity is below its maintenance requirement is liquidated — every
+   * working order cancelled, and a reduce-only order for the whole position working from the next bar on
+   * (it rests until the position is closed; no new order is accepted meanwhile).
+   */
+  private checkMaintenance(bar: BarRecord, events: VenueEvent[]): void {
+    const account = this.account;
+    const pos = this.positionQty;
+    if (account === null || pos === 0 || this.liquidationId !== '') return;
+    const equity = this.equityAt(bar.close);
+    const requirement = account.maintenanceMargin * Math.abs(pos) * bar.close;
+    if (equity >= requirement) return;
+    for (const w of [...this.working]) this.cancelWorking(w, events, bar.time, 'LIQUIDATION');
+    const id = `liquidation-${++this.liquidationCount}`;
+    const order: Order = {
+      clientOrderId: id,
+      symbol: this.instrument.symbol,
+      side: pos > 0 ? 'SELL' : 'BUY',
+      type: 'MARKET',
+      quantity: Math.abs(pos),
+      timeInForce: 'GTC',
+      createdAtMs: bar.time,
+      reduceOnly: true,
+    };
+    const slot = this.freeSlots.pop() ?? new WorkingOrder();
+    slot.load(order, Math.abs(pos), 0);
+    this.working.push(slot);
+    this.liquidationId = id;
+    events.push({ type: 'LIQUIDATION', clientOrderId: id, positionQty: pos, price: bar.close, equity, requirement, timeMs: bar.time });
   }
 
   openOrders(): OpenOrder[] {
@@ -298,6 +461,7 @@ export class SimVenue implements ExecutionVenue {
 
   /** Takes a working order off the book and returns its slot to the pool. */
   private finish(w: WorkingOrder): void {
+    if (w.clientOrderId === this.liquidationId) this.liquidationId = '';
     const working = this.working;
     // The common case (one order, or the newest) pops; others keep time priority with a splice.
     if (working[working.length - 1] === w) working.pop();
@@ -359,6 +523,24 @@ export class SimVenue implements ExecutionVenue {
       fillMarketOrderInto(out, sign * qty, bar.open, bar.volume, this.sim);
     }
     const gtc = w.timeInForce === 'GTC';
+    let capped: VenueCancelReason | null = null;
+    if (this.account !== null && !w.reduceOnly && (out.status === FillStatus.FILLED || out.status === FillStatus.PARTIAL)) {
+      const room = this.accountRoom(sign, out);
+      if (Math.abs(out.signedQty) > room * (1 + BALANCE_EPS) + BALANCE_EPS) {
+        const reason = this.account.type === 'cash' ? 'INSUFFICIENT_BALANCE' : 'INSUFFICIENT_MARGIN';
+        const detail = `quantity=${Math.abs(out.signedQty)}, room=${round6(room)} at price ${out.price}`;
+        const fit = floorLotCompiled(room * (1 - BALANCE_EPS), this.sim);
+        if (fit > 0) {
+          if (w.type === 'LIMIT') fillLimitOrderInto(out, sign * fit, w.limitPrice, bar.open, bar.high, bar.low, bar.volume, this.sim);
+          else fillMarketOrderInto(out, sign * fit, bar.open, bar.volume, this.sim);
+        }
+        if (!(fit > 0) || (out.status !== FillStatus.FILLED && out.status !== FillStatus.PARTIAL)) {
+          this.reject(w, events, bar.time, reason, detail);
+          return fills;
+        }
+        capped = reason;
+      }
+    }
     switch (out.status) {
       case FillStatus.FILLED:
       case FillStatus.PARTIAL: {
@@ -367,6 +549,7 @@ export class SimVenue implements ExecutionVenue {
         // A quote-sized order is done once it filled: what it buys is set by its quote amount, not a quantity.
         w.remainingQty = quote > 0 ? 0 : Math.max(0, Math.round((w.remainingQty - filled) * this.sim.lotScale) / this.sim.lotScale);
         this.positionQty += out.signedQty;
+        this.quoteBalance -= out.signedQty * out.price + out.fee;
         this.recordFill(w, filled, bar.time);
         const e = this.fillSlots[fills] ?? (this.fillSlots[fills] = new FillEventSlot());
         const f = e.fill;
@@ -379,8 +562,10 @@ export class SimVenue implements ExecutionVenue {
         f.liquidity = out.liquidity === 1 ? 'TAKER' : 'MAKER';
         f.timeMs = bar.time;
         e.remainingQty = w.remainingQty;
+        e.liquidation = w.clientOrderId === this.liquidationId ? true : undefined;
         events.push(e);
         if (w.remainingQty <= 0) this.finish(w);
+        else if (capped !== null) this.cancelWorking(w, events, bar.time, capped);
         else if (clamped) this.cancelWorking(w, events, bar.time, 'REDUCE_ONLY_REMAINDER');
         else if (!gtc) this.cancelWorking(w, events, bar.time, 'IOC_REMAINDER');
         return fills + 1;
@@ -418,6 +603,16 @@ export class SimVenue implements ExecutionVenue {
     this.finish(w);
     events.push({ type: 'REJECTED', clientOrderId: w.clientOrderId, reason, message: `${reason}: ${detail}`, timeMs });
   }
+}
+
+/** The price the decision chain valued an order at (`OrderIntent.referencePrice`), when the order carries one. */
+function referencePriceOf(order: Order): number | undefined {
+  const ref = (order as { readonly referencePrice?: number }).referencePrice;
+  return ref !== undefined && ref > 0 && Number.isFinite(ref) ? ref : undefined;
+}
+
+function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
 }
 
 function reject(clientOrderId: string, reason: VenueRejectReason, detail: string): SubmitResult {

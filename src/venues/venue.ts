@@ -17,7 +17,13 @@ export type VenueRejectReason =
   | 'QTY_BELOW_LOT'
   | 'BELOW_MIN_NOTIONAL'
   | 'DUPLICATE_CLIENT_ORDER_ID'
-  | 'REDUCE_ONLY_WOULD_INCREASE';
+  | 'REDUCE_ONLY_WOULD_INCREASE'
+  /** A cash account's buy beyond its cash (fees included at the fill) or sell beyond its holdings. */
+  | 'INSUFFICIENT_BALANCE'
+  /** A margin account's order that would take |position value| beyond leverage × equity. */
+  | 'INSUFFICIENT_MARGIN'
+  /** The venue is liquidating the account: no new order until the position is closed. */
+  | 'ACCOUNT_LIQUIDATING';
 
 /** Why an accepted order (or its remainder) stopped working without a fill. */
 export type VenueCancelReason =
@@ -27,7 +33,12 @@ export type VenueCancelReason =
   | 'LIMIT_NOT_REACHED'
   | 'NO_VOLUME'
   | 'QTY_BELOW_LOT'
-  | 'BELOW_MIN_NOTIONAL';
+  | 'BELOW_MIN_NOTIONAL'
+  /** The fill was capped to what the account could pay or carry; the rest was cancelled. */
+  | 'INSUFFICIENT_BALANCE'
+  | 'INSUFFICIENT_MARGIN'
+  /** Cancelled by the venue's liquidation of the account. */
+  | 'LIQUIDATION';
 
 export const VENUE_REJECT_REASONS: readonly VenueRejectReason[] = [
   'UNKNOWN_SYMBOL',
@@ -37,6 +48,9 @@ export const VENUE_REJECT_REASONS: readonly VenueRejectReason[] = [
   'BELOW_MIN_NOTIONAL',
   'DUPLICATE_CLIENT_ORDER_ID',
   'REDUCE_ONLY_WOULD_INCREASE',
+  'INSUFFICIENT_BALANCE',
+  'INSUFFICIENT_MARGIN',
+  'ACCOUNT_LIQUIDATING',
 ];
 
 export const VENUE_CANCEL_REASONS: readonly VenueCancelReason[] = [
@@ -47,6 +61,9 @@ export const VENUE_CANCEL_REASONS: readonly VenueCancelReason[] = [
   'NO_VOLUME',
   'QTY_BELOW_LOT',
   'BELOW_MIN_NOTIONAL',
+  'INSUFFICIENT_BALANCE',
+  'INSUFFICIENT_MARGIN',
+  'LIQUIDATION',
 ];
 
 export type SubmitResult =
@@ -54,7 +71,26 @@ export type SubmitResult =
   | { readonly accepted: false; readonly clientOrderId: string; readonly reason: VenueRejectReason; readonly message: string };
 
 export type VenueEvent =
-  | { readonly type: 'FILL'; readonly fill: Fill; readonly remainingQty: number }
+  | {
+      readonly type: 'FILL';
+      readonly fill: Fill;
+      readonly remainingQty: number;
+      /** True for a fill of the venue's own liquidation order. */
+      readonly liquidation?: boolean;
+    }
+  /**
+   * A margin account fell below its maintenance requirement at a bar's close: the venue cancelled every working
+   * order and works `clientOrderId`, a reduce-only order closing the whole position, from the next bar on.
+   */
+  | {
+      readonly type: 'LIQUIDATION';
+      readonly clientOrderId: string;
+      readonly positionQty: number;
+      readonly price: number;
+      readonly equity: number;
+      readonly requirement: number;
+      readonly timeMs: number;
+    }
   | {
       readonly type: 'CANCELLED';
       readonly clientOrderId: string;
