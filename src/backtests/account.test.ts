@@ -7,10 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { type ActionSpec, DEFAULT_ACTIONS, defineInstrument } from '../core/index.js';
 import { parseRules } from '../constraints/index.js';
 import { parseAccountConfig } from '../venues/index.js';
+import { prepareJob } from './backtest-job.js';
 import { GATE_NO_ORDER, GATE_VENUE_REJECTED } from './decision-log.js';
 import type { BacktestAgent } from './rule-agents.js';
 import { createRuleAgent } from './rule-agents.js';
 import { runBacktest } from './runner.js';
+import { renderSummary } from './summary-table.js';
 import { HOUR_MS, hourlyBars } from './test-helpers/bars.js';
 
 const INSTRUMENT = defineInstrument({ symbol: 'ACC/USD', tickSize: 0.01, lotSize: 0.001 });
@@ -70,6 +72,18 @@ describe('margin account', () => {
     for (let t = 3; t < bars.length - 1; t++) expect(rec.decisions.gate[t], `bar ${t}`).toBe(GATE_NO_ORDER);
     // The venue still liquidates what is open at the next open.
     expect(rec.positionQty[4]).toBe(0);
+    const text = renderSummary([rec], 'hand bars');
+    expect(text).toContain('Account: margin 2x, maintenance 25% of position value');
+    expect(text).toContain('ruined at bar 3');
+    expect(text).toMatch(/RUINED: always-1 was ruined at bar 3 \(2024-01-01T04:00:00.000Z\)/);
+  });
+
+  it('takes --account, --leverage and --maintenance-margin, and names the field of a bad combination', async () => {
+    const job = { agent: 'buy-and-hold', synth: 'gbm:bars=50,seed=1' };
+    expect((await prepareJob(job)).account).toEqual({ type: 'cash', leverage: 1, maintenanceMargin: 0 });
+    expect((await prepareJob({ ...job, account: 'margin', leverage: 3 })).account).toEqual({ type: 'margin', leverage: 3, maintenanceMargin: 0.5 / 3 });
+    await expect(prepareJob({ ...job, leverage: 3 })).rejects.toThrow(/leverage: applies to a margin account only/);
+    await expect(prepareJob({ ...job, account: 'margin', leverage: 4, maintenanceMargin: 0.3 })).rejects.toThrow(/maintenanceMargin: must be below the initial margin/);
   });
 });
 

@@ -17,7 +17,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ValidationError, parseWithSchema } from '../core/index.js';
 import { parseUtcTime } from '../data/index.js';
-import { type SimFillConfigInput, simFillConfigSchema } from '../venues/index.js';
+import { type AccountConfigInput, type SimFillConfigInput, accountConfigSchema, simFillConfigSchema } from '../venues/index.js';
 
 export type OperatorActionKind = 'soft_kill' | 'hard_kill' | 'resume';
 
@@ -55,6 +55,8 @@ export const backtestConfigSchema = z
     cash: z.number().gt(0).optional(),
     /** Fill-model settings (venues' SimFillConfig); CLI flags override them. */
     fill: simFillConfigSchema.partial().optional(),
+    /** The venue's account: `{ type: cash }` (default) or `{ type: margin, leverage, maintenanceMargin }`; CLI flags override it. */
+    account: accountConfigSchema.optional(),
     schedule: z.array(scheduledActionSchema).default([]),
   })
   .strict();
@@ -62,6 +64,7 @@ export const backtestConfigSchema = z
 export interface BacktestConfig {
   readonly cash?: number;
   readonly fill: SimFillConfigInput;
+  readonly account?: AccountConfigInput;
   readonly schedule: readonly ScheduledAction[];
 }
 
@@ -70,7 +73,12 @@ export function parseBacktestConfig(input: unknown, source = 'backtest config'):
   const schedule = parsed.schedule
     .map((s) => ({ atMs: s.at, action: s.action, reason: s.reason, operator: s.operator }))
     .sort((a, b) => a.atMs - b.atMs);
-  return { ...(parsed.cash === undefined ? {} : { cash: parsed.cash }), fill: parsed.fill ?? {}, schedule };
+  return {
+    ...(parsed.cash === undefined ? {} : { cash: parsed.cash }),
+    fill: parsed.fill ?? {},
+    ...(parsed.account === undefined ? {} : { account: parsed.account }),
+    schedule,
+  };
 }
 
 export function loadBacktestConfig(path: string): BacktestConfig {

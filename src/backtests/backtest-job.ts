@@ -12,7 +12,7 @@ import { type Rules, loadRulesFile } from '../constraints/index.js';
 import { type CsvLoadOptions, loadMarketSource } from '../data/index.js';
 import { type GatekeeperConfig, parseGatekeeperConfig } from '../risk-gatekeeper/index.js';
 import type { AuditSink } from '../security/index.js';
-import { type SimFillConfigInput, parseSimFillConfig } from '../venues/index.js';
+import { type AccountModel, type SimFillConfigInput, parseAccountConfig, parseSimFillConfig } from '../venues/index.js';
 import { type ScheduledAction, loadBacktestConfig } from './backtest-config.js';
 import type { AnyBacktestAgent, BacktestAgent } from './rule-agents.js';
 import { RULE_AGENT_NAMES, createRuleAgent, isRuleAgentSpec } from './rule-agents.js';
@@ -45,6 +45,10 @@ export interface BacktestJob {
   readonly periodsPerYear?: number;
   /** A checkpoint agent only: keep the bars its training did not see (its provenance says which); error if none. */
   readonly heldOut?: boolean;
+  /** `--account cash|margin`, `--leverage N`, `--maintenance-margin F`: override the config file's `account`. */
+  readonly account?: string;
+  readonly leverage?: number;
+  readonly maintenanceMargin?: number;
 }
 
 export interface PreparedJob {
@@ -62,6 +66,8 @@ export interface PreparedJob {
   readonly periodsPerYear?: number;
   /** With `heldOut`: which bars were kept, for the run's notes. */
   readonly heldOutNote?: string;
+  /** The account the venue keeps (cash by default). */
+  readonly account: AccountModel;
 }
 
 export const DEFAULT_CASH = 10_000;
@@ -120,6 +126,15 @@ export async function prepareJob(job: BacktestJob): Promise<PreparedJob> {
   if (!(cash > 0) || !Number.isFinite(cash)) throw new RangeError(`--cash: must be a number > 0, got ${cash}`);
   // Validate the fill model here, before the caller creates an output directory (the runner parses it again).
   parseSimFillConfig(fill, 'fill (--fees-bps, --spread-bps, --slippage-bps or the config file)');
+  const account = parseAccountConfig(
+    {
+      ...(config?.account ?? {}),
+      ...(job.account === undefined ? {} : { type: job.account }),
+      ...(job.leverage === undefined ? {} : { leverage: job.leverage }),
+      ...(job.maintenanceMargin === undefined ? {} : { maintenanceMargin: job.maintenanceMargin }),
+    },
+    'account (--account, --leverage, --maintenance-margin or the config file)',
+  );
   return {
     bars,
     source,
@@ -130,6 +145,7 @@ export async function prepareJob(job: BacktestJob): Promise<PreparedJob> {
     fill,
     schedule: config?.schedule ?? [],
     cash,
+    account,
     seed: job.seed ?? 0,
     ...(job.periodsPerYear === undefined ? {} : { periodsPerYear: job.periodsPerYear }),
     ...(heldOutNote === undefined ? {} : { heldOutNote }),
@@ -212,6 +228,7 @@ export async function runJob(
     agent,
     initialCash: prepared.cash,
     fill: prepared.fill,
+    account: prepared.account,
     rules: prepared.rules,
     risk: prepared.risk,
     schedule: prepared.schedule,

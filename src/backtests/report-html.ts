@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { buildChartData, type ChartData } from './chart-data.js';
 import type { RunAuditStatus } from './run-audit.js';
 import type { BacktestRecord } from './run-record.js';
-import { METRIC_COLUMNS, countsTotal, formatMetric, overLimitLine } from './summary-table.js';
+import { METRIC_COLUMNS, accountLine, countsTotal, formatMetric, metricCell, overLimitLine, ruinLine } from './summary-table.js';
 
 export interface ReportTable {
   readonly title: string;
@@ -68,7 +68,7 @@ function comparisonTable(runs: readonly BacktestRecord[], extra: NonNullable<Rep
   }
   const rows: (string | number | null)[][] = runs.map((r, i) => [
     r.agent,
-    ...METRIC_COLUMNS.map((c) => formatMetric(c.key, r.metrics)),
+    ...METRIC_COLUMNS.map((c) => metricCell(c.key, r.metrics)),
     countsTotal(r.metrics.masked_actions),
     countsTotal(r.metrics.rejections),
     r.metrics.kill_switch_events,
@@ -109,7 +109,9 @@ function runSection(rec: BacktestRecord, i: number, audit: RunAuditStatus | null
       : '<p>No kill-switch events.</p>';
   return `<section>
 <h2>${escapeHtml(rec.agent)}</h2>
-<p class="note">${escapeHtml(rec.limits.note)}</p>
+<p class="note">${escapeHtml(accountLine(rec.metrics))}. ${escapeHtml(rec.limits.note)}</p>
+${rec.metrics.ruined_at_bar === null ? '' : `<p class="note"><strong>${escapeHtml(ruinLine(rec.metrics))}</strong></p>`}
+<p>Time under a drawdown or daily-loss lock: ${rec.metrics.bars_locked} of ${Math.max(1, rec.metrics.bars - 1)} decisions (${(100 * rec.metrics.time_locked_pct).toFixed(1)}%)${rec.metrics.liquidations > 0 ? `; liquidations: ${rec.metrics.liquidations}` : ''}.</p>
 <p>${rec.decisions.targets === null ? 'Masked proposals' : 'Clipped targets'} per rule: ${escapeHtml(countsLine(rec.decisions.targets === null ? rec.metrics.masked_actions : rec.metrics.clipped_targets))}.
 Gatekeeper rejections per reason: ${escapeHtml(countsLine(rec.metrics.rejections))}.</p>
 ${auditLine(audit)}

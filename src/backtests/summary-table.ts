@@ -1,6 +1,6 @@
 /** The terminal summary: one row per run, the headline metrics as columns. */
 import type { PerformanceMetrics } from './metrics.js';
-import type { BacktestRecord } from './run-record.js';
+import type { BacktestMetrics, BacktestRecord } from './run-record.js';
 import { annualisedCaveat } from './short-run.js';
 
 type Format = 'pct' | 'ratio' | 'int' | 'money';
@@ -79,14 +79,28 @@ export interface SummaryRun {
 
 export function summaryTable(runs: readonly SummaryRun[]): string {
   const box = runs.some((r) => r.decisions.targets !== null);
-  const header = ['run', ...METRIC_COLUMNS.map((c) => c.label), 'masked', ...(box ? ['clipped'] : []), 'rejected', 'kill events'];
+  // Shown when they say something: time under a lock (rules set), liquidations (a margin account).
+  const locked = runs.some((r) => (r.metrics.bars_locked ?? 0) > 0);
+  const liquidated = runs.some((r) => (r.metrics.liquidations ?? 0) > 0);
+  const header = [
+    'run',
+    ...METRIC_COLUMNS.map((c) => c.label),
+    'masked',
+    ...(box ? ['clipped'] : []),
+    'rejected',
+    'kill events',
+    ...(locked ? ['locked'] : []),
+    ...(liquidated ? ['liquidations'] : []),
+  ];
   const rows = runs.map((r) => [
     r.agent,
-    ...METRIC_COLUMNS.map((c) => markAnnualised(c.key, formatMetric(c.key, r.metrics), r.metrics)),
+    ...METRIC_COLUMNS.map((c) => metricCell(c.key, r.metrics)),
     countsText(r.metrics.masked_actions),
     ...(box ? [countsText(r.metrics.clipped_targets)] : []),
     countsText(r.metrics.rejections),
     String(r.metrics.kill_switch_events),
+    ...(locked ? [`${(100 * (r.metrics.time_locked_pct ?? 0)).toFixed(1)}%`] : []),
+    ...(liquidated ? [String(r.metrics.liquidations ?? 0)] : []),
   ]);
   const bench = runs.find((r) => r.metrics.benchmark)?.metrics.benchmark;
   const benchRun = runs.find((r) => r.metrics.benchmark)?.metrics;
@@ -108,13 +122,36 @@ export function overLimitLine(rec: Pick<SummaryRun, 'agent' | 'metrics'>): strin
   return `${rec.agent}: over a limit at the close: ${parts.join(', ')}${trims.length > 0 ? `; drift trims: ${trims.join(', ')}` : ''}.`;
 }
 
-/** The terminal output of a run: where the data came from, which limits applied, the table. */
+/** The terminal output of a run: where the data came from, which limits applied, the table, and any ruin. */
 export function renderSummary(runs: readonly SummaryRun[], source: string): string {
   const notes = [...new Set(runs.map((r) => r.limits.note))];
+  const accounts = [...new Set(runs.map((r) => accountLine(r.metrics)))];
   const caveats = [...new Set(runs.map((r) => annualisedCaveat(r.metrics)).filter((c) => c !== null))];
   const over = runs.map(overLimitLine).filter((l) => l !== null);
-  return [`Data: ${source}, ${runs[0]?.bars.length ?? 0} bars`, ...notes, '', summaryTable(runs), ...over, ...caveats, ''].join('\n');
+  const ruins = runs.filter((r) => r.metrics.ruined_at_bar != null).map((r) => ruinLine(r.metrics));
+  return [`Data: ${source}, ${runs[0]?.bars.length ?? 0} bars`, ...accounts, ...notes, '', summaryTable(runs), ...over, ...caveats, ...ruins, ''].join('\n');
 }
+
+/** `Account: cash (spot: …)` or `Account: margin 3x, maintenance …`. */
+export function accountLine(m: Pick<BacktestMetrics, 'account'>): string {
+  const a = m.account ?? { type: 'cash' };
+  return a.type === 'cash'
+    ? 'Account: cash (spot: no shorts, no borrowing)'
+    : `Account: margin ${a.leverage ?? 1}x, maintenance ${+(100 * (a.maintenance_margin ?? 0)).toFixed(3)}% of position value (liquidated below it)`;
+}
+
+/** What a ruined run says instead of its risk ratios. */
+export function ruinLine(m: Pick<BacktestMetrics, 'agent' | 'ruined_at_bar' | 'ruined_at'>): string {
+  return `RUINED: ${m.agent} was ruined at bar ${m.ruined_at_bar ?? '?'} (${m.ruined_at ?? '?'}): equity fell to zero or below the smallest order, and trading stopped there.`;
+}
+
+/** A metric's table cell: a ruined run reads `ruined at bar N` where its Sharpe would be, `-` for the other ratios. */
+export function metricCell(key: MetricKey, metrics: BacktestMetrics): string {
+  if (metrics.ruined_at_bar != null && RUIN_HIDES.has(key)) return key === 'sharpe' ? `ruined at bar ${metrics.ruined_at_bar}` : '-';
+  return markAnnualised(key, formatMetric(key, metrics), metrics);
+}
+
+const RUIN_HIDES: ReadonlySet<MetricKey> = new Set(['sharpe', 'sortino', 'calmar']);
 
 const ANNUALISED: ReadonlySet<MetricKey> = new Set(['cagr', 'volatility', 'sharpe', 'sortino', 'calmar']);
 

@@ -112,8 +112,24 @@ export type AuditEventPayloads = {
     readonly qty: number;
     readonly price: number;
     readonly fee: number;
+    /** Present (true) on a fill of the venue's own liquidation order. */
+    readonly liquidation?: true;
   };
   readonly ORDER_CANCELLED: { readonly symbol: string; readonly clientOrderId: string };
+  // The account (venues/account-model.ts): a margin account liquidated below its maintenance margin, ruin.
+  readonly LIQUIDATION: {
+    readonly symbol: string;
+    readonly bar: number;
+    readonly clientOrderId: string;
+    readonly positionQty: number;
+    readonly price: number;
+    readonly equity: number;
+    readonly requirement: number;
+  };
+  readonly ACCOUNT_RUINED: { readonly symbol: string; readonly bar: number; readonly equity: number; readonly timeMs: number };
+  // A drawdown breach action (`drawdown_breach_action: close | close_and_halt`).
+  readonly DRAWDOWN_CLOSE_SUBMITTED: { readonly symbol: string; readonly bar: number; readonly clientOrderId: string; readonly qty: number; readonly reason: string };
+  readonly TRADING_HALTED: { readonly symbol: string; readonly bar: number; readonly reason: string };
 
   // Gateway.
   readonly GATEWAY_STARTED: { readonly mode: string; readonly symbols: readonly string[]; readonly restoredScopes: number };
@@ -176,6 +192,10 @@ const TYPES: { readonly [K in AuditEventType]: true } = {
   ORDER_SUBMITTED: true,
   FILL: true,
   ORDER_CANCELLED: true,
+  LIQUIDATION: true,
+  ACCOUNT_RUINED: true,
+  DRAWDOWN_CLOSE_SUBMITTED: true,
+  TRADING_HALTED: true,
   GATEWAY_STARTED: true,
   GATEWAY_STOPPED: true,
   GATEWAY_REQUEST: true,

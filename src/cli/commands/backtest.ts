@@ -28,6 +28,9 @@ export interface BacktestFlags extends CsvFlags {
   to?: string;
   seed: string;
   periodsPerYear?: string;
+  account?: string;
+  leverage?: string;
+  maintenanceMargin?: string;
   out?: string;
   json: boolean;
   tier?: string;
@@ -65,6 +68,19 @@ export function jobFromFlags(f: BacktestFlags): BacktestJob {
     ...(seed === undefined ? {} : { seed }),
     ...(f.periodsPerYear === undefined ? {} : { periodsPerYear: parseNumberFlag(f.periodsPerYear, '--periods-per-year', { above: 0 }) }),
     ...(f.heldOut === true ? { heldOut: true } : {}),
+    ...accountFromFlags(f),
+  };
+}
+
+/** `--account cash|margin`, `--leverage N`, `--maintenance-margin F` (validated with the config file's account). */
+export function accountFromFlags(f: Pick<BacktestFlags, 'account' | 'leverage' | 'maintenanceMargin'>): Pick<BacktestJob, 'account' | 'leverage' | 'maintenanceMargin'> {
+  if (f.account !== undefined && f.account !== 'cash' && f.account !== 'margin') {
+    throw new RangeError(`--account: must be cash or margin, got '${f.account}'`);
+  }
+  return {
+    ...(f.account === undefined ? {} : { account: f.account }),
+    ...(f.leverage === undefined ? {} : { leverage: parseNumberFlag(f.leverage, '--leverage', { above: 0 }) }),
+    ...(f.maintenanceMargin === undefined ? {} : { maintenanceMargin: parseNumberFlag(f.maintenanceMargin, '--maintenance-margin', { above: 0 }) }),
   };
 }
 
@@ -87,6 +103,9 @@ export function registerBacktestCommand(program: Command): void {
     .option('--held-out', "checkpoint agent: keep only the bars its training did not see (error if none)", false)
     .option('--seed <n>', 'seed for random agents', '0')
     .option('--periods-per-year <n>', "bars per year for annualising (default: read from the data's calendar)")
+    .option('--account <type>', 'the venue account: cash (spot: no shorts, no borrowing; default) or margin')
+    .option('--leverage <n>', 'margin account: largest |position value| / equity an order may open (default 1)')
+    .option('--maintenance-margin <f>', 'margin account: maintenance requirement as a share of position value; below it the venue liquidates (default 0.5 / leverage)')
     .option('--out <dir>', 'output directory (default runs/backtest-<time>)')
     .option('--json', 'print one JSON object (the metrics and the output paths) only', false)
     .option('--tier <n>', 'sandbox tier for a JavaScript agent (FILE.mjs) or a checkpoint: raises the tier its risk score gives, never lowers it (0-3)')

@@ -81,6 +81,9 @@ function withDataFlags(cmd: Command, agentHelp = 'base rule-based agent, e.g. sm
     .option('--to <date>', 'last bar (UTC)')
     .option('--seed <n>', 'seed', '0')
     .option('--periods-per-year <n>', "bars per year for annualising (default: read from the data's calendar)")
+    .option('--account <type>', 'the venue account: cash (default) or margin')
+    .option('--leverage <n>', 'margin account: largest |position value| / equity (default 1)')
+    .option('--maintenance-margin <f>', 'margin account: maintenance requirement as a share of position value (default 0.5 / leverage)')
     .option('--json', 'print one JSON object only', false);
 }
 
