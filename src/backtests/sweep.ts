@@ -7,7 +7,7 @@ import type { BacktestJob } from './backtest-job.js';
 import { runJob } from './backtest-job.js';
 import { loadCheckpointAgent } from './checkpoint-agent.js';
 import type { BacktestMetrics } from './run-record.js';
-import { parseAgentParams } from './rule-agents.js';
+import { isRuleAgentSpec, parseAgentParams } from './rule-agents.js';
 import { runPool } from './worker-pool.js';
 
 export interface GridAxis {
@@ -52,6 +52,80 @@ export interface SweepOptions {
 export function sweepJobs(base: BacktestJob, axes: readonly GridAxis[], seeds: readonly number[]): BacktestJob[] {
   const specs = gridAgentSpecs(base.agent, axes);
   return specs.flatMap((agent) => seeds.map((seed) => ({ ...base, agent, seed })));
+}
+
+/**
+ * Whether an agent's decisions depend on the run's seed. The seed reaches only the agent (the fill model is
+ * deterministic): of the rule agents only `random` draws from it, and a checkpoint acts on its policy's
+ * deterministic action.
+ */
+export function agentUsesSeed(spec: string): boolean {
+  return isRuleAgentSpec(spec) && parseAgentParams(spec).name === 'random';
+}
+
+export interface SweepPlan {
+  readonly jobs: BacktestJob[];
+  /** What the plan changed from what was asked, for the terminal and the JSON output. */
+  readonly notes: string[];
+}
+
+/**
+ * The jobs of a sweep over one or more base agents (rule specs or checkpoint paths). An agent that uses no
+ * randomness runs once, on the first seed, with a note: the other seeds would only repeat its row.
+ */
+export function planSweep(base: BacktestJob, agents: readonly string[], axes: readonly GridAxis[], seeds: readonly number[]): SweepPlan {
+  if (agents.length === 0) throw new RangeError('--agent: give at least one agent');
+  if (seeds.length === 0) throw new RangeError('--seeds: give at least one seed');
+  const notes: string[] = [];
+  const jobs = agents.flatMap((agent) => {
+    if (!isRuleAgentSpec(agent) && axes.length > 0) {
+      throw new RangeError(`--grid: ${agent} is a checkpoint, which has no parameters to sweep; give several --agent checkpoints instead`);
+    }
+    if (agentUsesSeed(agent) || seeds.length === 1) return sweepJobs({ ...base, agent }, axes, seeds);
+    notes.push(
+      `${agent} uses no randomness: every seed gives the same result, so it ran once (seed ${seeds[0]}) instead of ${seeds.length} times.`,
+    );
+    return sweepJobs({ ...base, agent }, axes, seeds.slice(0, 1));
+  });
+  return { jobs, notes };
+}
+
+/** The metrics a sweep reports and summarises, in column order. */
+export const SWEEP_METRIC_KEYS = ['total_return', 'sharpe', 'max_drawdown', 'n_trades', 'fees_paid', 'final_equity'] as const;
+export type SweepMetricKey = (typeof SWEEP_METRIC_KEYS)[number];
+
+export interface MeanSd {
+  readonly mean: number | null;
+  /** Sample standard deviation (n − 1); null with fewer than two finite values. */
+  readonly sd: number | null;
+  /** How many seeds gave a finite value (a ruined run has no Sharpe). */
+  readonly n: number;
+}
+
+export interface SweepSummaryRow {
+  readonly agent: string;
+  readonly seeds: number[];
+  readonly metrics: Record<SweepMetricKey, MeanSd>;
+}
+
+export function meanSd(values: readonly (number | null | undefined)[]): MeanSd {
+  const xs = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  if (xs.length === 0) return { mean: null, sd: null, n: 0 };
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  if (xs.length < 2) return { mean, sd: null, n: 1 };
+  const variance = xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1);
+  return { mean, sd: Math.sqrt(variance), n: xs.length };
+}
+
+/** One row per parameter combination (agent spec), in the sweep's order: mean ± sd of each metric across its seeds. */
+export function summarizeSweep(cells: readonly SweepCell[]): SweepSummaryRow[] {
+  const groups = new Map<string, SweepCell[]>();
+  for (const cell of cells) groups.set(cell.agent, [...(groups.get(cell.agent) ?? []), cell]);
+  return [...groups].map(([agent, group]) => ({
+    agent,
+    seeds: group.map((c) => c.seed),
+    metrics: Object.fromEntries(SWEEP_METRIC_KEYS.map((k) => [k, meanSd(group.map((c) => c.metrics[k]))])) as Record<SweepMetricKey, MeanSd>,
+  }));
 }
 
 /** One cell of a sweep: its backtest's metrics (no benchmark run). The one path of local threads and queue workers. */

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runSweep, sweepJobs } from '../../backtests/index.js';
 import { runBacktestCommand, type BacktestFlags } from './backtest.js';
+import { runSweepCommand } from './sweep.js';
 import { runTrain } from './train.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bulwark-cli-backtest-'));
@@ -84,6 +85,26 @@ describe('bulwark backtest --agent CHECKPOINT', () => {
     const cells = await runSweep(sweepJobs({ agent: run, synth: SYNTH }, [], [0]), { workers: 0 });
     expect(cells[0].metrics.final_equity).toBe(single.record.metrics.final_equity);
     expect(cells[0].metrics.n_trades).toBe(single.record.metrics.n_trades);
+  });
+
+  it('sweep_command_with_checkpoints_then_runs_each_once_with_a_note_and_writes_the_summary', async () => {
+    const single = await runBacktestCommand(flags(run, 'single-for-sweep'));
+    // Two learned agents: the run's last checkpoint and its first epoch's (written with checkpointEvery: 1).
+    const agents = [run, join(run, 'checkpoints', 'epoch-00001.json')];
+    const r = await runSweepCommand({ synth: SYNTH, agent: agents, seed: '0', seeds: '0,1,2', workers: '0', grid: [], out: join(dir, 'sweep'), json: true });
+    expect(r.cells.map((c) => [c.agent, c.seed])).toEqual(agents.map((a) => [a, 0]));
+    expect(r.cells[0].metrics.final_equity).toBe(single.record.metrics.final_equity);
+    expect(r.notes).toHaveLength(agents.length);
+    expect(r.notes[0]).toContain('uses no randomness');
+    expect(r.summary[0].metrics.final_equity).toEqual({ mean: single.record.metrics.final_equity, sd: null, n: 1 });
+    const summaryCsv = readFileSync(r.files.summaryCsv, 'utf8').trim().split('\n');
+    expect(summaryCsv[0]).toBe('agent,seeds,total_return_mean,total_return_sd,sharpe_mean,sharpe_sd,max_drawdown_mean,max_drawdown_sd,n_trades_mean,n_trades_sd,fees_paid_mean,fees_paid_sd,final_equity_mean,final_equity_sd');
+    expect(summaryCsv).toHaveLength(1 + agents.length);
+    expect(JSON.parse(readFileSync(r.files.summaryJson, 'utf8')).notes).toEqual(r.notes);
+    await expect(
+      runSweepCommand({ synth: SYNTH, agent: [run], seed: '0', seeds: '0', workers: '0', grid: ['fast=5,10'], out: join(dir, 'sweep-bad'), json: true }),
+    ).rejects.toThrow(/--grid: .* is a checkpoint, which has no parameters to sweep/);
+    expect(existsSync(join(dir, 'sweep-bad'))).toBe(false);
   });
 
   it('checkpoint_in_sandbox_tiers_1_2_3_then_decides_exactly_as_in_process_and_the_floor_holds', async () => {

@@ -12,7 +12,11 @@ import { z } from 'zod';
 import {
   type BacktestJob,
   type BacktestMetrics,
+  type MeanSd,
   type SweepCell,
+  type SweepMetricKey,
+  type SweepSummaryRow,
+  SWEEP_METRIC_KEYS,
   type WalkForwardObjective,
   countsTotal,
   csvField,
@@ -20,8 +24,9 @@ import {
   parseGridAxis,
   prepareJob,
   runSweep,
+  planSweep,
   runWalkForward,
-  sweepJobs,
+  summarizeSweep,
   textTable,
   walkForwardWindows,
   writeReportHtml,
@@ -65,10 +70,9 @@ async function runOnQueue(jobs: readonly BacktestJob[], redisUrl: string, out: s
 
 const sweepCellSchema = z.object({ agent: z.string(), seed: z.number(), metrics: z.custom<BacktestMetrics>((m) => typeof m === 'object' && m !== null) });
 
-function withDataFlags(cmd: Command, agentHelp = 'base rule-based agent, e.g. sma-cross:size=0.5'): Command {
-  return addCsvOptions(cmd.option('--data <file>', 'OHLCV CSV file'))
-    .option('--synth <spec>', 'synthetic market, e.g. regime:bars=5000,seed=3')
-    .requiredOption('--agent <spec>', agentHelp)
+function withDataFlags(cmd: Command, agentHelp: string, repeatableAgent = false): Command {
+  const withAgent = addCsvOptions(cmd.option('--data <file>', 'OHLCV CSV file')).option('--synth <spec>', 'synthetic market, e.g. regime:bars=5000,seed=3');
+  return (repeatableAgent ? withAgent.option('--agent <spec>', agentHelp, collect, []) : withAgent.requiredOption('--agent <spec>', agentHelp))
     .option('--grid <key=v1,v2,…>', 'a parameter axis (repeatable)', collect, [])
     .option('--rules <file>', 'Constraint Logic Engine rule set')
     .option('--risk <file>', 'risk gatekeeper config')
@@ -89,35 +93,84 @@ function withDataFlags(cmd: Command, agentHelp = 'base rule-based agent, e.g. sm
 
 type Flags = Parameters<typeof jobFromFlags>[0] & { grid: string[]; json: boolean };
 
+export type SweepFlags = Omit<Flags, 'agent'> & { agent: string[]; seeds: string; workers: string; out: string; queue?: string };
+
+export interface SweepCommandResult {
+  readonly cells: SweepCell[];
+  readonly summary: SweepSummaryRow[];
+  readonly notes: string[];
+  readonly out: string;
+  readonly files: { readonly csv: string; readonly json: string; readonly summaryCsv: string; readonly summaryJson: string };
+}
+
+const meanSdCell = (key: SweepMetricKey, m: MeanSd): string => {
+  const one = (v: number): string => (key === 'n_trades' ? v.toFixed(1) : formatMetric(key, { [key]: v }));
+  if (m.mean === null) return 'n/a';
+  return m.sd === null ? one(m.mean) : `${one(m.mean)} ± ${one(m.sd)}`;
+};
+
+/** Runs `bulwark sweep` and writes its files: every cell (sweep.csv/json) and mean ± sd per combination (sweep-summary.csv/json). */
+export async function runSweepCommand(flags: SweepFlags): Promise<SweepCommandResult> {
+  if (flags.agent.length === 0) throw new RangeError('--agent: required (a rule agent spec or a checkpoint; repeat it to sweep several)');
+  const base: BacktestJob = jobFromFlags({ ...flags, agent: flags.agent[0] });
+  await prepareJob(base); // validates every input once, before any worker starts
+  const seeds = parseWholeNumberListFlag(flags.seeds, '--seeds', 0);
+  const workers = parseWholeNumberFlag(flags.workers, '--workers', 0);
+  const { jobs, notes } = planSweep(base, flags.agent, flags.grid.map(parseGridAxis), seeds);
+  const out = resolve(flags.out);
+  const cells = flags.queue === undefined ? await runLocally(jobs, workers, !flags.json) : await runOnQueue(jobs, flags.queue, out, !flags.json);
+  const summary = summarizeSweep(cells);
+  mkdirSync(out, { recursive: true });
+  const keys = SWEEP_METRIC_KEYS;
+  const files = {
+    csv: join(out, 'sweep.csv'),
+    json: join(out, 'sweep.json'),
+    summaryCsv: join(out, 'sweep-summary.csv'),
+    summaryJson: join(out, 'sweep-summary.json'),
+  };
+  const csv = [
+    ['agent', 'seed', ...keys].join(','),
+    ...cells.map((c) => [csvField(c.agent), c.seed, ...keys.map((k) => c.metrics[k] ?? '')].join(',')),
+  ].join('\n');
+  writeFileSync(files.csv, `${csv}\n`);
+  writeFileSync(files.json, `${JSON.stringify(cells, null, 2)}\n`);
+  const summaryCsv = [
+    ['agent', 'seeds', ...keys.flatMap((k) => [`${k}_mean`, `${k}_sd`])].join(','),
+    ...summary.map((r) => [csvField(r.agent), r.seeds.length, ...keys.flatMap((k) => [r.metrics[k].mean ?? '', r.metrics[k].sd ?? ''])].join(',')),
+  ].join('\n');
+  writeFileSync(files.summaryCsv, `${summaryCsv}\n`);
+  writeFileSync(files.summaryJson, `${JSON.stringify({ summary, notes }, null, 2)}\n`);
+  return { cells, summary, notes, out, files };
+}
+
 export function registerSweepCommands(program: Command): void {
-  withDataFlags(program.command('sweep').description('backtest every parameter combination × seed on local worker threads'))
-    .option('--seeds <list>', 'comma-separated seeds', '0')
+  withDataFlags(
+    program.command('sweep').description('backtest every parameter combination × seed on local worker threads; mean ± sd per combination across seeds'),
+    'base agent: a rule agent spec (sma-cross:size=0.5, with --grid) or a checkpoint (a train run directory or checkpoint file); repeatable',
+    true,
+  )
+    .option('--seeds <list>', 'comma-separated seeds (an agent that uses no randomness runs once, with a note)', '0')
     .option('--workers <n>', 'worker threads (0 = this thread)', String(Math.max(1, availableParallelism())))
     .option('--out <dir>', 'output directory', 'runs/sweep')
     .option('--queue <redis-url>', 'run the cells on bulwark worker processes through this Redis (BullMQ), one job per cell, instead of local threads')
-    .action(async (flags: Flags & { seeds: string; workers: string; out: string; queue?: string }) => {
-      const base: BacktestJob = jobFromFlags(flags);
-      await prepareJob(base); // validates every input once, before any worker starts
-      const seeds = parseWholeNumberListFlag(flags.seeds, '--seeds', 0);
-      const workers = parseWholeNumberFlag(flags.workers, '--workers', 0);
-      const jobs = sweepJobs(base, flags.grid.map(parseGridAxis), seeds);
-      const out = resolve(flags.out);
-      const cells = flags.queue === undefined ? await runLocally(jobs, workers, !flags.json) : await runOnQueue(jobs, flags.queue, out, !flags.json);
-      mkdirSync(out, { recursive: true });
-      const keys = ['total_return', 'sharpe', 'max_drawdown', 'n_trades', 'fees_paid', 'final_equity'] as const;
-      const csv = [
-        ['agent', 'seed', ...keys].join(','),
-        ...cells.map((c) => [csvField(c.agent), c.seed, ...keys.map((k) => c.metrics[k] ?? '')].join(',')),
-      ].join('\n');
-      writeFileSync(join(out, 'sweep.csv'), `${csv}\n`);
-      writeFileSync(join(out, 'sweep.json'), `${JSON.stringify(cells, null, 2)}\n`);
+    .action(async (flags: SweepFlags) => {
+      const { cells, summary, notes, out } = await runSweepCommand(flags);
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ cells: cells.map((c) => ({ ...c.metrics, agent: c.agent, seed: c.seed })), out })}\n`);
+        process.stdout.write(`${JSON.stringify({ cells: cells.map((c) => ({ ...c.metrics, agent: c.agent, seed: c.seed })), summary, notes, out })}\n`);
         return;
       }
+      const keys = SWEEP_METRIC_KEYS;
       const ranked = [...cells].sort((a, b) => (b.metrics.sharpe ?? -Infinity) - (a.metrics.sharpe ?? -Infinity));
       const rows = ranked.map((c) => [c.agent, String(c.seed), ...keys.map((k) => formatMetric(k, c.metrics))]);
-      process.stdout.write(`${textTable(['agent', 'seed', ...keys], rows)}\n\nFiles: ${out}/sweep.csv, sweep.json\n`);
+      const parts = [textTable(['agent', 'seed', ...keys], rows)];
+      // The summary answers "is this combination better, or was it one lucky seed?": only worth a table with several seeds.
+      if (summary.some((r) => r.seeds.length > 1)) {
+        const summaryRows = summary.map((r) => [r.agent, String(r.seeds.length), ...keys.map((k) => meanSdCell(k, r.metrics[k]))]);
+        parts.push(`Mean ± sd across seeds (sample sd):\n${textTable(['agent', 'seeds', ...keys], summaryRows)}`);
+      }
+      if (notes.length > 0) parts.push(notes.map((n) => `Note: ${n}`).join('\n'));
+      parts.push(`Files: ${out}/sweep.csv, sweep.json, sweep-summary.csv, sweep-summary.json`);
+      process.stdout.write(`${parts.join('\n\n')}\n`);
     });
 
   withDataFlags(
