@@ -37,7 +37,7 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   },
   {
     commands: [
-      { name: 'sweep', description: 'backtest every parameter combination × seed on local worker threads' },
+      { name: 'sweep', description: 'backtest every parameter combination × seed on local worker threads; mean ± sd per combination across seeds' },
       {
         name: 'walk-forward',
         description: 'fit the agent on rolling/expanding train windows (parameter search, or PPO/PPO-Lag training), evaluate on the test windows after them',
