@@ -5,8 +5,11 @@
  * (a `kill -9` loses none that were appended) and forced to disk with fsync at each `sync()` (after every bar
  * of a live feed; in batches on a `speed=max` replay, where a lost tail is simply replayed again).
  *
- * On open, a torn last line (a crash mid-write) is cut off and kept beside the file; records are read back in
- * order, fills deduplicated by trade id and orders by client order id, so nothing is counted twice.
+ * On open, a torn last line (a crash mid-write) is cut off and kept beside the file; so is a decision's order
+ * without its decision line (the decision line commits the pair: a write cut short by a kill can split them, and a
+ * half-taken decision is taken again on resume, the same order under the same id). Records are read back in order,
+ * fills deduplicated by trade id and orders by client order id, so nothing is counted twice. A malformed line
+ * anywhere but at the end fails closed.
  */
 import { closeSync, fsyncSync, openSync, readFileSync, statSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
 import { z } from 'zod';
@@ -89,6 +92,9 @@ export interface JournalContents {
   /** Bytes of a torn last line cut off (0 when the file ended cleanly), and where they were kept. */
   readonly tornBytes: number;
   readonly tornSavedTo: string | null;
+  /** The client order id of a decision's order cut off without its decision line (null: none), and where it was kept. */
+  readonly uncommittedOrder: string | null;
+  readonly uncommittedSavedTo: string | null;
   /** Records dropped as repeats: fills by trade id, orders by client order id. */
   readonly duplicatesDropped: number;
 }
@@ -151,15 +157,18 @@ export class Journal {
 
 /**
  * Reads a journal: whole lines in order, repeats dropped. With `repair`, a torn last line is moved to
- * `<path>.torn-<offset>` and cut off; without it, a torn line is an error. A malformed whole line is always
+ * `<path>.torn-<offset>` and cut off (`dryRun`: left in the file, only skipped); without it, a torn line is an
+ * error. So is a decision's order without its decision line (`<path>.uncommitted-<offset>`). A malformed whole line is always
  * an error (the file was edited or corrupted: refusing is the only safe answer for an account).
  */
-export function readJournal(path: string, options: { repair: boolean }): JournalContents {
+export function readJournal(path: string, options: { repair: boolean; dryRun?: boolean }): JournalContents {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    if (err instanceof Error && 'code' in err && err.code === 'ENOENT') return { records: [], tornBytes: 0, tornSavedTo: null, duplicatesDropped: 0 };
+    if (err instanceof Error && 'code' in err && err.code === 'ENOENT') {
+      return { records: [], tornBytes: 0, tornSavedTo: null, uncommittedOrder: null, uncommittedSavedTo: null, duplicatesDropped: 0 };
+    }
     throw err;
   }
   let tornBytes = 0;
@@ -170,14 +179,7 @@ export function readJournal(path: string, options: { repair: boolean }): Journal
     if (!options.repair) throw new JournalError(path, null, `ends with a torn line at byte ${offset}`);
     tornBytes = statSync(path).size - offset;
     tornSavedTo = `${path}.torn-${offset}`;
-    writeFileSync(tornSavedTo, text.slice(end));
-    const fd = openSync(path, 'r+');
-    try {
-      ftruncateSync(fd, offset);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    if (options.dryRun !== true) cutTail(path, offset, tornSavedTo, text.slice(end));
     text = text.slice(0, end);
   }
   const records: JournalRecord[] = [];
@@ -207,7 +209,42 @@ export function readJournal(path: string, options: { repair: boolean }): Journal
     }
     records.push(record);
   }
-  return { records, tornBytes, tornSavedTo, duplicatesDropped };
+  // The last record is the order of the decision at the last bar, but the decision line that commits it is missing.
+  let uncommittedOrder: string | null = null;
+  let uncommittedSavedTo: string | null = null;
+  const last = records[records.length - 1];
+  const open = records[0];
+  if (last?.k === 'order' && open?.k === 'open') {
+    let bars = 0;
+    for (const r of records) if (r.k === 'bar') bars++;
+    if (last.order.clientOrderId === decisionOrderId(open.sessionId, bars - 1)) {
+      const start = text.lastIndexOf('\n', text.length - 2) + 1;
+      const offset = Buffer.byteLength(text.slice(0, start));
+      if (!options.repair) throw new JournalError(path, null, `ends with the order ${last.order.clientOrderId} without its decision line (byte ${offset})`);
+      uncommittedOrder = last.order.clientOrderId;
+      uncommittedSavedTo = `${path}.uncommitted-${offset}`;
+      if (options.dryRun !== true) cutTail(path, offset, uncommittedSavedTo, text.slice(start));
+      records.pop();
+    }
+  }
+  return { records, tornBytes, tornSavedTo, uncommittedOrder, uncommittedSavedTo, duplicatesDropped };
+}
+
+/** The client order id of the decision taken at the close of the session's bar `t` (0-based). */
+export function decisionOrderId(sessionId: string, t: number): string {
+  return `${sessionId}-${t}`;
+}
+
+/** Keeps `tail` in `savedTo`, then cuts the journal at byte `offset` (durably). */
+function cutTail(path: string, offset: number, savedTo: string, tail: string): void {
+  writeFileSync(savedTo, tail);
+  const fd = openSync(path, 'r+');
+  try {
+    ftruncateSync(fd, offset);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');

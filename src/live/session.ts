@@ -46,7 +46,7 @@ import {
 import { BarHistory } from './bar-history.js';
 import { writeSessionFiles } from './session-files.js';
 import type { BarFeed } from './feed.js';
-import { type JournalRecord, Journal, JOURNAL_VERSION, readJournal } from './journal.js';
+import { type JournalContents, type JournalRecord, Journal, JOURNAL_VERSION, decisionOrderId, readJournal } from './journal.js';
 import { type PaperBalances, PaperVenue, type RestoreSummary } from './paper-venue.js';
 
 export interface PaperSessionOptions {
@@ -114,6 +114,8 @@ export class PaperSession {
   readonly gatekeeper: GatekeeperLink;
   readonly history = new BarHistory();
   readonly restored: RestoreSummary;
+  /** What was cut off the journal's end on open, one line each (empty: it ended cleanly). */
+  readonly journalRepairs: readonly string[];
   readonly journal: Journal;
   /** Decisions, equity, fills, trades and state changes, recorded as a backtest records them (the session files). */
   readonly recorder: RunRecorder;
@@ -140,8 +142,10 @@ export class PaperSession {
   private decidedLast = false;
   private pauseUntil: Promise<unknown> | null = null;
 
-  private constructor(options: PaperSessionOptions, journal: Journal, records: Parameters<PaperVenue['restore']>[0]) {
+  private constructor(options: PaperSessionOptions, journal: Journal, contents: JournalContents) {
     this.options = options;
+    this.journalRepairs = journalRepairs(contents);
+    const records = contents.records;
     this.sessionId = options.sessionId;
     this.feed = options.feed;
     this.journal = journal;
@@ -170,7 +174,7 @@ export class PaperSession {
         this.journal.append({ k: 'state', t, scope: r.scope, timeMs: r.changedAtMs, from: r.previous, to: r.state, actor: r.actor, reason: r.reason });
         options.onStateChange?.(r.previous, r.state, r.actor, r.reason);
       },
-      clientOrderIds: () => `${this.sessionId}-${this.seq}`,
+      clientOrderIds: () => decisionOrderId(this.sessionId, this.seq),
     });
     const box = isBoxAgent(agent) ? agent : null;
     const actions = box === null && !isBoxAgent(agent) ? agent.actions : [];
@@ -222,7 +226,7 @@ export class PaperSession {
         throw new RangeError(`--session ${options.dir}: this session was started with ${problems.join(', ')}; resume it with the same settings or choose a new --session`);
       }
     }
-    const session = new PaperSession({ ...options, sessionId: first?.k === 'open' ? first.sessionId : options.sessionId }, journal, contents.records);
+    const session = new PaperSession({ ...options, sessionId: first?.k === 'open' ? first.sessionId : options.sessionId }, journal, contents);
     options.audit.append('SESSION_STARTED', 'system', {
       session: session.sessionId,
       feed: options.feed.spec,
@@ -230,13 +234,15 @@ export class PaperSession {
       restoredFills: session.restored.fills,
       adoptedOrders: session.restored.working,
       positionQty: session.venue.positionQty,
+      journalRepairs: session.journalRepairs,
     });
     return session;
   }
 
   /** Open time of the last bar a journal holds (a resumed feed starts after it), or undefined. */
   static lastBarInJournal(path: string): number | undefined {
-    const records = readJournal(path, { repair: true }).records;
+    // Read only: the session's open repairs the file and reports what it cut.
+    const records = readJournal(path, { repair: true, dryRun: true }).records;
     for (let i = records.length - 1; i >= 0; i--) {
       const r = records[i];
       if (r.k === 'bar') return r.t;
@@ -551,6 +557,15 @@ export class PaperSession {
     if (isBoxAgent(agent)) agent.target(ctx);
     else agent.act(ctx);
   }
+}
+
+function journalRepairs(c: JournalContents): string[] {
+  const out: string[] = [];
+  if (c.tornSavedTo !== null) out.push(`journal: a torn last line (${c.tornBytes} bytes, a crash mid-write) was cut off and kept in ${c.tornSavedTo}`);
+  if (c.uncommittedSavedTo !== null) {
+    out.push(`journal: the order ${c.uncommittedOrder ?? ''} was journaled without its decision line (a crash between them): cut off, kept in ${c.uncommittedSavedTo}; the decision is taken again`);
+  }
+  return out;
 }
 
 function barOf(bars: Bars, i: number): { time: number; open: number; high: number; low: number; close: number; volume: number } {

@@ -59,7 +59,7 @@ const SAMPLES: { readonly [T in AuditEventType]: AuditEventPayloads[T] } = {
   GATEWAY_REQUEST_REFUSED: { ...request, status: 403, code: 'SCOPE_DENIED' },
   TOKEN_ISSUED: { jti: 'j-1', agentId: 'alpha', tools: ['place_order'], symbols: ['BTC/USDT'], notionalCap: 10_000, expiresAtMs: 2 },
   TOKEN_REVOKED: { jti: 'j-1', expiresAtMs: 2 },
-  SESSION_STARTED: { session: 's-1', feed: 'replay:btc.csv,speed=max', restoredBars: 0, restoredFills: 0, adoptedOrders: [], positionQty: 0 },
+  SESSION_STARTED: { session: 's-1', feed: 'replay:btc.csv,speed=max', restoredBars: 0, restoredFills: 0, adoptedOrders: [], positionQty: 0, journalRepairs: [] },
   SANDBOX_AGENT_STOPPED: { tier: 1, reason: 'TIMEOUT', decisions: 10, lateDecisions: 1 },
   AUDIT_TORN_TAIL_RECOVERED: { offset: 100, bytes: 12, sha256: 'ab'.repeat(32), savedTo: 'audit.jsonl.torn-100' },
 };

@@ -155,6 +155,8 @@ export type AuditEventPayloads = {
     /** Client order ids of the journal's open orders the session took over. */
     readonly adoptedOrders: readonly string[];
     readonly positionQty: number;
+    /** What was cut off the journal's end on open (a torn line, a decision's order without its decision line). */
+    readonly journalRepairs: readonly string[];
   };
 
   // Sandbox.

@@ -157,6 +157,8 @@ export async function runPaperCommand(
         : `resumed ${sessionId}: ${r.bars} bars, ${r.fills} fills, position ${session.venue.positionQty} from the journal; adopted open orders: ${r.working.join(', ') || 'none'}\n`,
     );
   }
+  // Always on stderr (a --json consumer reads stdout): what a crash left at the journal's end and what was done.
+  for (const line of session.journalRepairs) process.stderr.write(`warning: ${line}\n`);
   const storeProblem = session.storeProblem();
   if (storeProblem !== null) {
     if (flags.json) process.stderr.write(`${storeProblem}\n`);
