@@ -95,5 +95,5 @@ describe('bulwark paper: kill -9 at any point, then restart', () => {
       }),
       { seed: 12, numRuns: 1, endOnFailure: true },
     );
-  }, 240_000);
+  }, 420_000);
 });
