@@ -49,7 +49,7 @@ export {
 } from './backtest-config.js';
 export { type BacktestOptions, type RunRecordInput, runBacktest, runRecordOf, limitsInfo, limitsNote } from './runner.js';
 export { type RecorderContext, type RecordedDecision, RunRecorder } from './run-recorder.js';
-export { type WrittenFiles, csvField, writeRunFiles, writeEquityCsv, writeTradesCsv, writeDecisionsCsv } from './report-files.js';
+export { type WrittenFiles, csvField, writeRunFiles, writeEquityCsv, writeStitchedEquityCsv, writeTradesCsv, writeDecisionsCsv } from './report-files.js';
 export { type ReportOptions, type ReportTable, renderReportHtml, writeReportHtml } from './report-html.js';
 export { type SummaryRun, METRIC_COLUMNS, countsTotal, formatMetric, textTable, summaryTable, renderSummary } from './summary-table.js';
 export { SHORT_RUN_DAYS, annualisedCaveat, runSpanDays } from './short-run.js';

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { GATE_OUTCOMES, TRADING_STATES, maskAllows } from './decision-log.js';
 import { drawdownSeries } from './metrics.js';
 import type { BacktestRecord } from './run-record.js';
+import type { Bars } from '../core/index.js';
+import type { WalkForwardResult } from './walk-forward.js';
 
 const CHUNK_ROWS = 8192;
 
@@ -139,6 +141,26 @@ export function writeDecisionsCsv(path: string, rec: BacktestRecord): void {
 export interface WrittenFiles {
   readonly dir: string;
   readonly files: readonly string[];
+}
+
+/**
+ * The stitched out-of-sample equity of a walk-forward, one row per point: point 0 is the first test window's
+ * first bar; every later point is a test bar, from the window named. Each window's test run starts flat at its
+ * first bar, which carries no return of its own, so later windows' first bars are left out (as stitchEquity does).
+ */
+export function writeStitchedEquityCsv(path: string, result: WalkForwardResult, bars: Bars): void {
+  const points: { bar: number; window: number }[] = [];
+  result.windows.forEach((w, i) => {
+    if (i === 0) points.push({ bar: w.window.testStart, window: w.window.index + 1 });
+    for (let b = w.window.testStart + 1; b < w.window.testEnd; b++) points.push({ bar: b, window: w.window.index + 1 });
+  });
+  if (points.length !== result.stitchedEquity.length) {
+    throw new Error(`stitched equity: ${result.stitchedEquity.length} points for ${points.length} test bars`);
+  }
+  const dd = drawdownSeries(result.stitchedEquity);
+  writeCsv(path, ['bar', 'time', 'window', 'close', 'equity', 'drawdown'], points.length, (i) =>
+    [points[i].bar, iso(bars.time[points[i].bar]), points[i].window, bars.close[points[i].bar], result.stitchedEquity[i], dd[i]].join(','),
+  );
 }
 
 /** Writes metrics.json and the three CSVs into `dir` (created if missing). */

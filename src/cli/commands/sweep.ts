@@ -18,6 +18,7 @@ import {
   type SweepSummaryRow,
   SWEEP_METRIC_KEYS,
   type WalkForwardObjective,
+  type WalkForwardResult,
   countsTotal,
   csvField,
   formatMetric,
@@ -31,6 +32,7 @@ import {
   walkForwardWindows,
   writeReportHtml,
   writeRunFiles,
+  writeStitchedEquityCsv,
 } from '../../backtests/index.js';
 import { jobFromFlags } from './backtest.js';
 import { addCsvOptions } from '../csv-flags.js';
@@ -143,6 +145,89 @@ export async function runSweepCommand(flags: SweepFlags): Promise<SweepCommandRe
   return { cells, summary, notes, out, files };
 }
 
+export type WalkForwardFlags = Flags & { trainBars: string; testBars: string; mode: string; objective: string; out: string };
+
+export interface WalkForwardCommandResult {
+  readonly result: WalkForwardResult;
+  readonly out: string;
+  /** The windows table as printed. */
+  readonly table: string;
+  /** Windows (1-based) whose test segment never traded, and the warning about them (null when none). */
+  readonly idleWindows: number[];
+  readonly warning: string | null;
+  readonly files: { readonly report: string; readonly json: string; readonly stitchedEquity: string; readonly windowDirs: string[] };
+}
+
+/**
+ * Runs `bulwark walk-forward` and writes its files: report.html, walk-forward.json, stitched-equity.csv and,
+ * per window, its test run's metrics.json, equity.csv, trades.csv and decisions.csv in window-N/.
+ */
+export async function runWalkForwardCommand(flags: WalkForwardFlags): Promise<WalkForwardCommandResult> {
+  if (flags.mode !== 'rolling' && flags.mode !== 'expanding') throw new RangeError(`--mode: must be rolling or expanding, got '${flags.mode}'`);
+  const objectives: readonly WalkForwardObjective[] = ['sharpe', 'total_return', 'calmar'];
+  const objective = objectives.find((x) => x === flags.objective);
+  if (objective === undefined) throw new RangeError(`--objective: must be one of ${objectives.join(', ')}, got '${flags.objective}'`);
+  const job = jobFromFlags(flags);
+  const p = await prepareJob(job);
+  const axes = flags.grid.map(parseGridAxis);
+  const trainBars = parseWholeNumberFlag(flags.trainBars, '--train-bars', 1);
+  const testBars = parseWholeNumberFlag(flags.testBars, '--test-bars', 1);
+  const nWindows = walkForwardWindows({ totalBars: p.bars.length, trainBars, testBars, mode: flags.mode }).length;
+  const bar = progressBar(!flags.json, nWindows, 'walk-forward');
+  const result = await runWalkForward({
+    bars: p.bars,
+    instrument: p.instrument,
+    agent: job.agent,
+    axes,
+    trainBars,
+    testBars,
+    mode: flags.mode,
+    objective,
+    initialCash: p.cash,
+    fill: p.fill,
+    rules: p.rules,
+    risk: p.risk,
+    seed: p.seed,
+    ...(p.periodsPerYear === undefined ? {} : { periodsPerYear: p.periodsPerYear }),
+    onWindow: (d) => bar.update(d),
+  }).finally(() => bar.stop());
+  const header = ['window', 'train bars', 'test bars', 'chosen', `train ${objective}`, 'test return', 'test Sharpe', 'test max DD', 'masked', 'fills'];
+  const rows = result.windows.map((w) => [
+    String(w.window.index + 1),
+    `${w.window.trainStart}–${w.window.trainEnd - 1}`,
+    `${w.window.testStart}–${w.window.testEnd - 1}`,
+    w.chosenAgent,
+    w.trainObjective === null ? 'n/a' : w.trainObjective.toFixed(3),
+    formatMetric('total_return', w.test.metrics),
+    formatMetric('sharpe', w.test.metrics),
+    formatMetric('max_drawdown', w.test.metrics),
+    String(countsTotal(w.test.metrics.masked_actions)),
+    String(w.test.fills.length),
+  ]);
+  // A window that never traded says nothing about the agent: say so instead of letting a flat row pass.
+  const idleWindows = result.windows.filter((w) => w.test.fills.length === 0).map((w) => w.window.index + 1);
+  const s = result.stitched;
+  rows.push(['stitched out-of-sample', '', `${result.windows[0]?.window.testStart ?? 0}–${(result.windows.at(-1)?.window.testEnd ?? p.bars.length) - 1}`, '', '', formatMetric('total_return', s), formatMetric('sharpe', s), formatMetric('max_drawdown', s), '', '']);
+  const out = resolve(flags.out);
+  mkdirSync(out, { recursive: true });
+  // Each window's test run as a backtest writes it: metrics.json, equity.csv, trades.csv, decisions.csv.
+  const windowDirs = result.windows.map((w) => writeRunFiles(join(out, `window-${w.window.index + 1}`), w.test).dir);
+  const files = { report: join(out, 'report.html'), json: join(out, 'walk-forward.json'), stitchedEquity: join(out, 'stitched-equity.csv'), windowDirs };
+  writeStitchedEquityCsv(files.stitchedEquity, result, p.bars);
+  writeReportHtml(
+    files.report,
+    result.windows.map((w) => ({ ...w.test, agent: `window ${w.window.index + 1}: ${w.chosenAgent}` })),
+    { title: `Walk-forward (${flags.mode}): ${job.agent}`, notes: [`Data: ${p.source}. Objective: ${objective}.`], tables: [{ title: 'Windows', columns: header, rows }] },
+  );
+  writeFileSync(
+    files.json,
+    `${JSON.stringify({ windows: result.windows.map((w) => ({ ...w.window, chosen: w.chosenAgent, train_objective: w.trainObjective, training: w.training ?? null, test: w.test.metrics })), stitched: s }, null, 2)}\n`,
+  );
+  const warning =
+    idleWindows.length === 0 ? null : `window(s) ${idleWindows.join(', ')} never traded in their test segment: their figures say nothing about the agent.`;
+  return { result, out, table: textTable(header, rows), idleWindows, warning, files };
+}
+
 export function registerSweepCommands(program: Command): void {
   withDataFlags(
     program.command('sweep').description('backtest every parameter combination × seed on local worker threads; mean ± sd per combination across seeds'),
@@ -182,71 +267,15 @@ export function registerSweepCommands(program: Command): void {
     .option('--mode <mode>', 'rolling | expanding', 'rolling')
     .option('--objective <name>', 'sharpe | total_return | calmar', 'sharpe')
     .option('--out <dir>', 'output directory', 'runs/walk-forward')
-    .action(async (flags: Flags & { trainBars: string; testBars: string; mode: string; objective: string; out: string }) => {
-      if (flags.mode !== 'rolling' && flags.mode !== 'expanding') throw new RangeError(`--mode: must be rolling or expanding, got '${flags.mode}'`);
-      const objectives: readonly WalkForwardObjective[] = ['sharpe', 'total_return', 'calmar'];
-      const objective = objectives.find((x) => x === flags.objective);
-      if (objective === undefined) throw new RangeError(`--objective: must be one of ${objectives.join(', ')}, got '${flags.objective}'`);
-      const job = jobFromFlags(flags);
-      const p = await prepareJob(job);
-      const axes = flags.grid.map(parseGridAxis);
-      const trainBars = parseWholeNumberFlag(flags.trainBars, '--train-bars', 1);
-      const testBars = parseWholeNumberFlag(flags.testBars, '--test-bars', 1);
-      const nWindows = walkForwardWindows({ totalBars: p.bars.length, trainBars, testBars, mode: flags.mode }).length;
-      const bar = progressBar(!flags.json, nWindows, 'walk-forward');
-      const result = await runWalkForward({
-        bars: p.bars,
-        instrument: p.instrument,
-        agent: job.agent,
-        axes,
-        trainBars,
-        testBars,
-        mode: flags.mode,
-        objective,
-        initialCash: p.cash,
-        fill: p.fill,
-        rules: p.rules,
-        risk: p.risk,
-        seed: p.seed,
-        ...(p.periodsPerYear === undefined ? {} : { periodsPerYear: p.periodsPerYear }),
-        onWindow: (d) => bar.update(d),
-      }).finally(() => bar.stop());
-      const header = ['window', 'train bars', 'test bars', 'chosen', `train ${objective}`, 'test return', 'test Sharpe', 'test max DD', 'masked', 'fills'];
-      const rows = result.windows.map((w) => [
-        String(w.window.index + 1),
-        `${w.window.trainStart}–${w.window.trainEnd - 1}`,
-        `${w.window.testStart}–${w.window.testEnd - 1}`,
-        w.chosenAgent,
-        w.trainObjective === null ? 'n/a' : w.trainObjective.toFixed(3),
-        formatMetric('total_return', w.test.metrics),
-        formatMetric('sharpe', w.test.metrics),
-        formatMetric('max_drawdown', w.test.metrics),
-        String(countsTotal(w.test.metrics.masked_actions)),
-        String(w.test.fills.length),
-      ]);
-      // A window that never traded says nothing about the agent: say so instead of letting a flat row pass.
-      const idle = result.windows.filter((w) => w.test.fills.length === 0).map((w) => String(w.window.index + 1));
-      const s = result.stitched;
-      rows.push(['stitched out-of-sample', '', `${result.windows[0]?.window.testStart ?? 0}–${(result.windows.at(-1)?.window.testEnd ?? p.bars.length) - 1}`, '', '', formatMetric('total_return', s), formatMetric('sharpe', s), formatMetric('max_drawdown', s), '', '']);
-      const out = resolve(flags.out);
-      mkdirSync(out, { recursive: true });
-      // Each window's test run as a backtest writes it: metrics.json, equity.csv, trades.csv, decisions.csv.
-      result.windows.forEach((w) => writeRunFiles(join(out, `window-${w.window.index + 1}`), w.test));
-      const reportPath = join(out, 'report.html');
-      writeReportHtml(
-        reportPath,
-        result.windows.map((w) => ({ ...w.test, agent: `window ${w.window.index + 1}: ${w.chosenAgent}` })),
-        { title: `Walk-forward (${flags.mode}): ${job.agent}`, notes: [`Data: ${p.source}. Objective: ${objective}.`], tables: [{ title: 'Windows', columns: header, rows }] },
-      );
-      writeFileSync(
-        join(out, 'walk-forward.json'),
-        `${JSON.stringify({ windows: result.windows.map((w) => ({ ...w.window, chosen: w.chosenAgent, train_objective: w.trainObjective, training: w.training ?? null, test: w.test.metrics })), stitched: s }, null, 2)}\n`,
-      );
+    .action(async (flags: WalkForwardFlags) => {
+      const r = await runWalkForwardCommand(flags);
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ windows: result.windows.map((w) => ({ ...w.window, chosen: w.chosenAgent, test: w.test.metrics })), stitched: s, report: reportPath })}\n`);
+        process.stdout.write(`${JSON.stringify({ windows: r.result.windows.map((w) => ({ ...w.window, chosen: w.chosenAgent, test: w.test.metrics })), stitched: r.result.stitched, never_traded: r.idleWindows, report: r.files.report, stitched_equity: r.files.stitchedEquity })}\n`);
         return;
       }
-      const warning = idle.length === 0 ? '' : `\nWarning: window(s) ${idle.join(', ')} never traded in their test segment: their figures say nothing about the agent.\n`;
-      process.stdout.write(`${textTable(header, rows)}\n${warning}\nReport: ${reportPath}\nWindow files: ${join(out, 'window-N')}/ (metrics.json, equity.csv, trades.csv, decisions.csv)\n`);
+      const warning = r.warning === null ? '' : `\nWarning: ${r.warning}\n`;
+      process.stdout.write(
+        `${r.table}\n${warning}\nReport: ${r.files.report}\nStitched equity: ${r.files.stitchedEquity}\nWindow files: ${join(r.out, 'window-N')}/ (metrics.json, equity.csv, trades.csv, decisions.csv)\n`,
+      );
     });
 }
