@@ -3,12 +3,13 @@
  * `RULE_ID: key=value, …` with the numbers it judged. The decision itself always comes from the hot
  * path (`writeActionMask`); this file only renders it.
  */
+import { renderReason } from '../core/index.js';
 import type { CompiledRules } from './compile.js';
 import { type TargetInterval, allowedTargetInterval } from './box.js';
 import { worstCasePriceRange, worstMoveDown, worstMoveUp } from './fill-bound.js';
 import { dailyLossLockActive, dailyLossReason, drawdownLockActive, drawdownReason, stateDayLoss, stateDrawdown } from './locks.js';
 import { computeActionMask, stateJudgeable } from './mask.js';
-import { type RuleId, formatReason } from './rule-ids.js';
+import type { RuleId } from './rule-ids.js';
 import { resultingShare, worstExposureRatio } from './share-math.js';
 import { type ConstraintState, invalidStateField } from './state.js';
 
@@ -39,35 +40,35 @@ function reasonText(id: RuleId, s: ConstraintState, c: CompiledRules, u: number,
   switch (id) {
     case 'INVALID_STATE': {
       const bad = invalidStateField(s);
-      if (bad !== null) return formatReason(id, { field: bad.field, value: bad.value });
+      if (bad !== null) return renderReason(id, { field: bad.field, value: bad.value });
       // Usable figures, but the next bar's worst-case price reaches zero (a price within about a tick of it).
-      return formatReason(id, { field: 'price', value: s.price, worst_case_low: s.price * rLo, problem: 'worst-case next price <= 0' });
+      return renderReason(id, { field: 'price', value: s.price, worst_case_low: s.price * rLo, problem: 'worst-case next price <= 0' });
     }
     case 'INSTRUMENT_ALLOW_LIST':
-      return formatReason(id, { symbol: s.symbol || '(none)', allowed: [...(c.allowedInstruments ?? [])].join('|') });
+      return renderReason(id, { symbol: s.symbol || '(none)', allowed: [...(c.allowedInstruments ?? [])].join('|') });
     case 'SESSION_WINDOWS':
-      return formatReason(id, { time: new Date(s.timeMs).toISOString() });
+      return renderReason(id, { time: new Date(s.timeMs).toISOString() });
     case 'MIN_BARS_BETWEEN_TRADES':
-      return formatReason(id, { min: c.minBarsBetweenTrades, bars_since_last_trade: s.barsSinceLastTrade });
+      return renderReason(id, { min: c.minBarsBetweenTrades, bars_since_last_trade: s.barsSinceLastTrade });
     case 'MAX_TRADES_PER_DAY':
-      return formatReason(id, { max: c.maxTradesPerDay, trades_today: s.tradesToday });
+      return renderReason(id, { max: c.maxTradesPerDay, trades_today: s.tradesToday });
     case 'MAX_DRAWDOWN_PCT':
       return drawdownReason(s, c);
     case 'DAILY_LOSS_LIMIT_PCT':
       return dailyLossReason(s, c);
     case 'MAX_POSITION_PCT':
-      return formatReason(id, { max: c.maxPositionPct, got: worstExposureRatio(u, t, rLo, rHi, c.feeFrac) });
+      return renderReason(id, { max: c.maxPositionPct, got: worstExposureRatio(u, t, rLo, rHi, c.feeFrac) });
     case 'MAX_LEVERAGE':
-      return formatReason(id, { max: c.maxLeverage, got: worstExposureRatio(u, t, rLo, rHi, c.feeFrac) });
+      return renderReason(id, { max: c.maxLeverage, got: worstExposureRatio(u, t, rLo, rHi, c.feeFrac) });
     case 'INITIAL_MARGIN_PCT':
-      return formatReason(id, {
+      return renderReason(id, {
         initial_margin_pct: 1 / c.marginLeverage,
         margin_over_equity: worstExposureRatio(u, t, rLo, rHi, c.feeFrac) / c.marginLeverage,
       });
     case 'MAX_ORDER_PCT':
-      return formatReason(id, { max: c.maxOrderPct, got: Math.abs(t - u) * rHi });
+      return renderReason(id, { max: c.maxOrderPct, got: Math.abs(t - u) * rHi });
     case 'LONG_ONLY':
-      return formatReason(id, { target_pct: t });
+      return renderReason(id, { target_pct: t });
   }
 }
 

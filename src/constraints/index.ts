@@ -1,5 +1,5 @@
 /** Layer 2, the Constraint Logic Engine: a validated rule set compiled into an action mask with reasons. */
-export { RULE_IDS, RULE_BIT, type RuleId, ruleIdsFromBits, formatReason } from './rule-ids.js';
+export { RULE_IDS, RULE_BIT, type RuleId, ruleIdsFromBits } from './rule-ids.js';
 export {
   rulesSchema,
   type Rules,

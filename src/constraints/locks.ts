@@ -4,10 +4,10 @@
  * stays pure); `updateLocks` writes the result back into the record's lock fields and emits an event for
  * each change, which is what the audit log records.
  */
-import { utcDayIndex } from '../core/index.js';
+import { renderReason, utcDayIndex } from '../core/index.js';
 import type { AuditSink } from '../security/index.js';
 import type { CompiledRules } from './compile.js';
-import { type RuleId, formatReason } from './rule-ids.js';
+import type { RuleId } from './rule-ids.js';
 import { type ConstraintState, stateIsValid } from './state.js';
 
 export type LockKind = 'DRAWDOWN' | 'DAILY_LOSS';
@@ -55,7 +55,7 @@ export function dailyLossLockActive(s: ConstraintState, c: CompiledRules): boole
 }
 
 export function drawdownReason(s: ConstraintState, c: CompiledRules): string {
-  return formatReason('MAX_DRAWDOWN_PCT', {
+  return renderReason('MAX_DRAWDOWN_PCT', {
     max: c.maxDrawdownPct,
     drawdown: stateDrawdown(s),
     release: c.drawdownRelease,
@@ -64,7 +64,7 @@ export function drawdownReason(s: ConstraintState, c: CompiledRules): string {
 }
 
 export function dailyLossReason(s: ConstraintState, c: CompiledRules): string {
-  return formatReason('DAILY_LOSS_LIMIT_PCT', { max: c.dailyLossLimitPct, day_loss: stateDayLoss(s), day: utcDayIndex(s.timeMs) });
+  return renderReason('DAILY_LOSS_LIMIT_PCT', { max: c.dailyLossLimitPct, day_loss: stateDayLoss(s), day: utcDayIndex(s.timeMs) });
 }
 
 function emit(

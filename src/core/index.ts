@@ -37,3 +37,22 @@ export {
 } from './actions.js';
 export { type FractionBounds, fractionSchema, unitMistakeMessage } from './fraction.js';
 export { type ValidationIssue, ValidationError, describeValue, parseWithSchema, requireNonEmptyDocument } from './validation.js';
+export {
+  RULE_IDS,
+  type RuleId,
+  RULE_REASONS,
+  GATEKEEPER_REASONS,
+  type GatekeeperCode,
+  VENUE_REJECT_REASONS,
+  type VenueRejectCode,
+  VENUE_CANCEL_REASONS,
+  type VenueCancelCode,
+  NO_ORDER_REASONS,
+  type NoOrderCode,
+  REASONS,
+  type ReasonCode,
+  type ReasonFields,
+  isReasonCode,
+  describeReason,
+  renderReason,
+} from './reasons.js';

@@ -12,12 +12,13 @@
  * A `Box` target outside the allowed interval that still leads to an order is `SUBMITTED` with `clipBits` set:
  * the order went out, for the projected target.
  */
-import type { Order } from '../core/index.js';
+import type { NoOrderCode, Order } from '../core/index.js';
 import { ruleIdsFromBits } from '../constraints/index.js';
 import { type Rejection, renderRejection } from '../risk-gatekeeper/index.js';
 import type { VenueRejectReason } from '../venues/index.js';
 
-export type NoOrderReason = 'HOLD' | 'AT_TARGET' | 'BELOW_ONE_LOT' | 'RUINED' | 'HALTED';
+/** Why no order went out although nothing refused one: the chain's section of the one reason list. */
+export type NoOrderReason = NoOrderCode;
 
 export type DecisionOutcome = 'NO_ORDER' | 'MASKED' | 'DENIED' | 'SUBMITTED' | 'VENUE_REJECTED';
 export const DECISION_OUTCOMES: readonly DecisionOutcome[] = ['NO_ORDER', 'MASKED', 'DENIED', 'SUBMITTED', 'VENUE_REJECTED'];

@@ -9,10 +9,16 @@
  * 413 body too large, 415 not JSON, 422 well-formed and allowed but refused by the rules, the gatekeeper or
  * the venue, 429 rate limited, 503 the state store or revocation list cannot be read (every order refused).
  */
-import { RULE_IDS } from '../constraints/index.js';
-import { REJECT_REASONS, type RejectCode } from '../risk-gatekeeper/index.js';
+import {
+  GATEKEEPER_REASONS,
+  type GatekeeperCode,
+  RULE_IDS,
+  type RuleId,
+  VENUE_REJECT_REASONS,
+  type VenueRejectCode,
+  describeReason,
+} from '../core/index.js';
 import { TOKEN_REASONS, type TokenErrorCode } from '../security/index.js';
-import { VENUE_REJECT_REASONS } from '../venues/index.js';
 
 /** The gateway's own codes (request shape, grants, routing, service state). */
 export const GATEWAY_REASONS = {
@@ -39,7 +45,8 @@ export const GATEWAY_REASONS = {
 } as const;
 
 export type GatewayCode = keyof typeof GATEWAY_REASONS;
-export type ErrorCode = GatewayCode | TokenErrorCode | RejectCode | (typeof RULE_IDS)[number] | (typeof VENUE_REJECT_REASONS)[number];
+/** The gateway's and the token checks' own codes, and the codes of the one reason list an order can be refused for. */
+export type ErrorCode = GatewayCode | TokenErrorCode | GatekeeperCode | RuleId | VenueRejectCode;
 
 const STATUS_OF_GATEWAY: Readonly<Record<GatewayCode, number>> = {
   VALIDATION_FAILED: 400,
@@ -65,7 +72,7 @@ const STATUS_OF_GATEWAY: Readonly<Record<GatewayCode, number>> = {
 };
 
 /** Gatekeeper codes that are not a plain 422. */
-const STATUS_OF_REJECT: Partial<Record<RejectCode, number>> = {
+const STATUS_OF_REJECT: Partial<Record<GatekeeperCode, number>> = {
   DUPLICATE_ORDER: 409,
   RATE_LIMIT: 429,
   STATE_UNKNOWN: 503,
@@ -80,7 +87,7 @@ function isKeyOf<T extends object>(obj: T, key: string): key is Extract<keyof T,
 export function statusOf(code: ErrorCode): number {
   if (isKeyOf(STATUS_OF_GATEWAY, code)) return STATUS_OF_GATEWAY[code];
   if (isKeyOf(TOKEN_REASONS, code)) return code === 'REVOCATION_UNAVAILABLE' ? 503 : 401;
-  if (isKeyOf(REJECT_REASONS, code)) return STATUS_OF_REJECT[code] ?? 422;
+  if (isKeyOf(GATEKEEPER_REASONS, code)) return STATUS_OF_REJECT[code] ?? 422;
   return 422; // rule ids and venue reasons: well-formed, allowed, refused
 }
 
@@ -88,8 +95,7 @@ export function statusOf(code: ErrorCode): number {
 export function describeCode(code: ErrorCode): string {
   if (isKeyOf(GATEWAY_REASONS, code)) return GATEWAY_REASONS[code];
   if (isKeyOf(TOKEN_REASONS, code)) return TOKEN_REASONS[code];
-  if (isKeyOf(REJECT_REASONS, code)) return REJECT_REASONS[code];
-  return (RULE_IDS as readonly string[]).includes(code) ? 'masked by the Constraint Logic Engine' : 'refused by the venue';
+  return describeReason(code);
 }
 
 /** Every code with its status and meaning, for `/openapi.json` and the README. */
@@ -97,9 +103,9 @@ export function errorRegistry(): { code: ErrorCode; status: number; meaning: str
   const codes: ErrorCode[] = [
     ...(Object.keys(GATEWAY_REASONS) as GatewayCode[]),
     ...(Object.keys(TOKEN_REASONS) as TokenErrorCode[]),
-    ...(Object.keys(REJECT_REASONS) as RejectCode[]),
+    ...(Object.keys(GATEKEEPER_REASONS) as GatekeeperCode[]),
     ...RULE_IDS,
-    ...VENUE_REJECT_REASONS,
+    ...(Object.keys(VENUE_REJECT_REASONS) as VenueRejectCode[]),
   ];
   return [...new Set(codes)].map((code) => ({ code, status: statusOf(code), meaning: describeCode(code) }));
 }

@@ -9,7 +9,7 @@
  * A client order id is accepted once per session, ever: a retried submit (after a crash, the same decision
  * again) is refused as DUPLICATE_CLIENT_ORDER_ID, never a second order.
  */
-import type { BarRecord, Fill, Instrument, Order } from '../core/index.js';
+import { type BarRecord, type Fill, type Instrument, type Order, renderReason } from '../core/index.js';
 import {
   type AccountModel,
   type OpenOrder,
@@ -88,7 +88,7 @@ export class PaperVenue extends SimVenue {
   override submit(order: Order): SubmitResult {
     const id = order.clientOrderId;
     if (this.seenIds.has(id)) {
-      return { accepted: false, clientOrderId: id, reason: 'DUPLICATE_CLIENT_ORDER_ID', message: `DUPLICATE_CLIENT_ORDER_ID: clientOrderId=${id} was used before in this session` };
+      return { accepted: false, clientOrderId: id, reason: 'DUPLICATE_CLIENT_ORDER_ID', message: renderReason('DUPLICATE_CLIENT_ORDER_ID', { clientOrderId: id, problem: 'used before in this session' }) };
     }
     const result = super.submit(order);
     if (!result.accepted) return result;

@@ -56,7 +56,7 @@ describe('reasons and scopes', () => {
   it('every_reason_code_is_documented_and_renders_as_code_key_value', () => {
     for (const [code, doc] of Object.entries(REJECT_REASONS)) expect(doc.length, code).toBeGreaterThan(10);
     expect(renderRejection({ code: 'PRICE_COLLAR', detail: { trusted: 100, got: 106.5, maxPct: 0.05 } })).toBe(
-      'PRICE_COLLAR: trusted=100 got=106.5 maxPct=0.05',
+      'PRICE_COLLAR: trusted=100, got=106.5, maxPct=0.05',
     );
   });
 

@@ -20,13 +20,13 @@ describe('defect 1: per-order notional at the worse of the order price and the t
     const f = makeFixture(NOTIONAL_CAP);
     // 2.1 × 47,500 = 99,750 looked under the cap; it fills near 50,000: 105,000.
     const r = f.gk.check(f.order({ quantity: 2.1, referencePrice: 47_500 }), f.ctx);
-    expect(rendered(r)).toEqual(['MAX_ORDER_NOTIONAL: max=100000 got=105000 price=50000']);
+    expect(rendered(r)).toEqual(['MAX_ORDER_NOTIONAL: max=100000, got=105000, price=50000']);
     // With the collar opened to 99 % a reference price of 1 made the cap void.
     const g = makeFixture({ ...NOTIONAL_CAP, collarPct: 0.99 });
     expect(codes(g.gk.check(g.order({ side: 'SELL', quantity: 2.1, referencePrice: 1_000 }), g.ctx))).toEqual(['MAX_ORDER_NOTIONAL']);
     // A reference price above the trusted one is the worse price: judged at it.
     expect(rendered(f.gk.check(f.order({ quantity: 1.95, referencePrice: 52_500 }), f.ctx))).toEqual([
-      'MAX_ORDER_NOTIONAL: max=100000 got=102375 price=52500',
+      'MAX_ORDER_NOTIONAL: max=100000, got=102375, price=52500',
     ]);
     expect(f.gk.check(f.order({ quantity: 2, referencePrice: 47_500 }), f.ctx).allowed).toBe(true); // 100,000: at the cap
   });
@@ -35,7 +35,7 @@ describe('defect 1: per-order notional at the worse of the order price and the t
     const f = makeFixture(NOTIONAL_CAP);
     f.ctx.setPosition('BTC/USD', 10);
     expect(rendered(f.gk.check(f.order({ side: 'SELL', type: 'LIMIT', limitPrice: 47_500, quantity: 2.1 }), f.ctx))).toEqual([
-      'MAX_ORDER_NOTIONAL: max=100000 got=105000 price=50000',
+      'MAX_ORDER_NOTIONAL: max=100000, got=105000, price=50000',
     ]);
     // Above the market a sell fills at its limit or better: the limit is the worse price.
     expect(f.gk.check(f.order({ side: 'SELL', type: 'LIMIT', limitPrice: 52_500, quantity: 1.9 }), f.ctx).allowed).toBe(true);
@@ -55,7 +55,7 @@ describe('defect 1: per-order notional at the worse of the order price and the t
     const f = makeFixture();
     f.ctx.setPrice('BTC/USD', 9_500, T0_MS);
     // 0.001 × 10,000 = 10 on the caller's word; the venue sees 0.001 × 9,500 = 9.5.
-    expect(rendered(f.gk.check(f.order({ quantity: 0.001, referencePrice: 9_900 }), f.ctx))).toEqual(['MIN_NOTIONAL: min=10 got=9.5']);
+    expect(rendered(f.gk.check(f.order({ quantity: 0.001, referencePrice: 9_900 }), f.ctx))).toEqual(['MIN_NOTIONAL: min=10, got=9.5']);
   });
 });
 
@@ -64,7 +64,7 @@ describe('defect 2: timestamps ahead of the clock', () => {
     const f = makeFixture({ maxClockSkewMs: 1_000 });
     f.ctx.setPrice('BTC/USD', 50_000, T0_MS + 3_600_000);
     expect(rendered(f.gk.check(f.order(), f.ctx))).toEqual([
-      'NO_TRUSTED_PRICE: symbol=BTC/USD problem=stamped ahead of the clock aheadMs=3600000 maxClockSkewMs=1000',
+      'NO_TRUSTED_PRICE: symbol=BTC/USD, problem=stamped ahead of the clock, aheadMs=3600000, maxClockSkewMs=1000',
     ]);
     f.ctx.setPrice('BTC/USD', 50_000, T0_MS + 1_001);
     expect(codes(f.gk.check(f.order(), f.ctx))).toEqual(['NO_TRUSTED_PRICE']);
@@ -76,7 +76,7 @@ describe('defect 2: timestamps ahead of the clock', () => {
     const f = makeFixture();
     f.ctx.setPosition('ETH/USD', 1).setPrice('ETH/USD', 2_000, T0_MS + 60_000);
     expect(rendered(f.gk.check(f.order(), f.ctx))).toEqual([
-      'NO_TRUSTED_PRICE: symbol=ETH/USD problem=stamped ahead of the clock aheadMs=60000 maxClockSkewMs=1000',
+      'NO_TRUSTED_PRICE: symbol=ETH/USD, problem=stamped ahead of the clock, aheadMs=60000, maxClockSkewMs=1000',
     ]);
   });
 
@@ -84,7 +84,7 @@ describe('defect 2: timestamps ahead of the clock', () => {
     const f = makeFixture({ maxClockSkewMs: 500 });
     f.ctx.setAccount({ equity: 100_000, peakEquity: 100_000, dayStartEquity: 100_000, timeMs: T0_MS + 3_600_000 });
     expect(rendered(f.gk.check(f.order(), f.ctx))).toEqual([
-      'NO_ACCOUNT: problem=stamped ahead of the clock aheadMs=3600000 maxClockSkewMs=500',
+      'NO_ACCOUNT: problem=stamped ahead of the clock, aheadMs=3600000, maxClockSkewMs=500',
     ]);
     f.ctx.setAccount({ equity: 100_000, peakEquity: 100_000, dayStartEquity: 100_000, timeMs: T0_MS + 500 });
     expect(f.gk.check(f.order(), f.ctx).allowed).toBe(true);
@@ -104,7 +104,7 @@ describe('defect 3: every account figure finite', () => {
     ] as const) {
       const f = makeFixture();
       f.ctx.setAccount({ ...good, [field]: value });
-      expect(rendered(f.gk.check(f.order(), f.ctx))).toEqual([`NO_ACCOUNT: problem=invalid field=${field} got=${String(value)}`]);
+      expect(rendered(f.gk.check(f.order(), f.ctx))).toEqual([`NO_ACCOUNT: problem=invalid, field=${field}, got=${String(value)}`]);
     }
   });
 });
@@ -139,7 +139,7 @@ describe('defect 7: minor holes', () => {
     for (const n of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
       const f = makeFixture();
       f.ctx.setOpenOrderCount(n);
-      expect(rendered(f.gk.check(f.order(), f.ctx))).toEqual([`NO_ACCOUNT: problem=open order count unreadable got=${String(n)}`]);
+      expect(rendered(f.gk.check(f.order(), f.ctx))).toEqual([`NO_ACCOUNT: problem=open order count unreadable, got=${String(n)}`]);
     }
   });
 
@@ -148,7 +148,7 @@ describe('defect 7: minor holes', () => {
       const f = makeFixture();
       f.ctx.setPosition('BTC/USD', 0.5).setPendingOrders('BTC/USD', bad, 0);
       expect(rendered(f.gk.check(f.order({ side: 'SELL' }), f.ctx))).toEqual([
-        `NO_ACCOUNT: problem=open orders unreadable symbol=BTC/USD side=BUY got=${String(bad)}`,
+        `NO_ACCOUNT: problem=open orders unreadable, symbol=BTC/USD, side=BUY, got=${String(bad)}`,
       ]);
     }
   });
@@ -164,12 +164,12 @@ describe('defect 7: minor holes', () => {
       ['createdAtMs', { ...real, createdAtMs: real.createdAtMs + 1 }],
     ] as const) {
       expect(rendered(f.gk.check(copy, f.ctx))).toEqual([
-        `INVALID_ORDER: field=${field} problem=differs from the flattening order the kill-switch issued`,
+        `INVALID_ORDER: field=${field}, problem=differs from the flattening order the kill-switch issued`,
       ]);
     }
     // The order as issued still passes, once.
     expect(f.gk.check({ ...real }, f.ctx).allowed).toBe(true);
-    expect(rendered(f.gk.check({ ...real }, f.ctx))).toEqual(['INVALID_ORDER: field=flattening problem=not issued by the kill-switch']);
+    expect(rendered(f.gk.check({ ...real }, f.ctx))).toEqual(['INVALID_ORDER: field=flattening, problem=not issued by the kill-switch']);
     expect(f.gk.issuedFlattenCount()).toBe(0);
   });
 
@@ -188,7 +188,7 @@ describe('design: the agent id comes from the caller identity', () => {
   it('an_order_whose_body_names_another_agent_than_the_authenticated_caller_is_refused', () => {
     const f = makeFixture();
     const r = f.gk.check(f.order({ agentId: 'a2' }), f.ctx, { agentId: 'a1' });
-    expect(rendered(r)).toEqual(['AGENT_MISMATCH: authenticated=a1 claimed=a2']);
+    expect(rendered(r)).toEqual(['AGENT_MISMATCH: authenticated=a1, claimed=a2']);
     const denied = f.audit.events.at(-1);
     expect(denied?.actor).toBe('agent:a1');
     expect(denied?.payload).toMatchObject({ agentId: 'a1', claimedAgentId: 'a2' });
@@ -217,7 +217,7 @@ describe('design: the agent id comes from the caller identity', () => {
     const f = makeFixture();
     const real = f.gk.issueFlatteningOrder('BTC/USD', 0.5, 'a1');
     expect(rendered(f.gk.check(real, f.ctx, { agentId: 'a1' }))).toEqual([
-      'INVALID_ORDER: field=flattening problem=only the kill-switch submits flattening orders',
+      'INVALID_ORDER: field=flattening, problem=only the kill-switch submits flattening orders',
     ]);
   });
 
@@ -230,7 +230,7 @@ describe('design: the agent id comes from the caller identity', () => {
     for (let i = 0; i < 5; i++) expect(f.gk.check(unattributed(), f.ctx).allowed).toBe(true);
     for (let i = 0; i < 3; i++) {
       expect(rendered(f.gk.check(unattributed(), f.ctx))).toEqual([
-        'CIRCUIT_BREAKER: scope=none agent=unattributed maxActionsPerMin=5',
+        'CIRCUIT_BREAKER: scope=none, agent=unattributed, maxActionsPerMin=5',
       ]);
     }
     await flush();

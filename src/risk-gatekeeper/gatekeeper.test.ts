@@ -56,8 +56,8 @@ describe('RiskGatekeeper pre-trade checks', () => {
     const r = f.gk.check(f.order({ quantity: 1.001 }), f.ctx);
     expect(codes(r)).toEqual(['MAX_ORDER_QUANTITY', 'MAX_ORDER_NOTIONAL']);
     expect(r.allowed ? [] : r.rejections.map(renderRejection)).toEqual([
-      'MAX_ORDER_QUANTITY: max=1 got=1.001',
-      'MAX_ORDER_NOTIONAL: max=20000 got=20020 price=20000',
+      'MAX_ORDER_QUANTITY: max=1, got=1.001',
+      'MAX_ORDER_NOTIONAL: max=20000, got=20020, price=20000',
     ]);
   });
 
@@ -149,7 +149,7 @@ describe('RiskGatekeeper pre-trade checks', () => {
       const r = f.gk.check(f.order({ side: 'SELL' }), f.ctx);
       expect(codes(r)).toEqual(['NO_ACCOUNT']);
       expect(r.allowed ? '' : renderRejection(r.rejections[0])).toBe(
-        `NO_ACCOUNT: problem=position unreadable symbol=${symbol} got=${String(qty)}`,
+        `NO_ACCOUNT: problem=position unreadable, symbol=${symbol}, got=${String(qty)}`,
       );
     }
   });

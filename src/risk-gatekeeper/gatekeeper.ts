@@ -3,7 +3,7 @@
  * Denials are results (and ORDER_DENIED audit events), never exceptions. Missing data fails closed.
  * Automatic triggers (circuit breaker, daily loss, drawdown) only ever make a state stricter.
  */
-import type { Clock, Instrument } from '../core/index.js';
+import { type Clock, type Instrument, renderReason } from '../core/index.js';
 import type { AuditEventType, AuditOrderPayload, AuditSink } from '../security/index.js';
 import { type GatekeeperConfig, type InstrumentLimits, limitsFor } from './config.js';
 import type { AccountRisk, CallerIdentity, OrderIntent, RiskContext, TrustedPrice } from './context.js';
@@ -326,14 +326,14 @@ export class RiskGatekeeper {
     }
     const dayLossPct = (acc.dayStartEquity - acc.equity) / acc.dayStartEquity;
     if (dayLossPct >= this.config.dailyLossLimitPct) {
-      this.trigger('global', this.config.dailyLossState, `DAILY_LOSS_LIMIT: lossPct=${round6(dayLossPct)} maxPct=${this.config.dailyLossLimitPct}`);
+      this.trigger('global', this.config.dailyLossState, renderReason('DAILY_LOSS_LIMIT', { lossPct: round6(dayLossPct), maxPct: this.config.dailyLossLimitPct }));
       if (!reducing || this.config.dailyLossState === 'HALTED') {
         out.push({ code: 'DAILY_LOSS_LIMIT', detail: { lossPct: dayLossPct, maxPct: this.config.dailyLossLimitPct } });
       }
     }
     const drawdownPct = (acc.peakEquity - acc.equity) / acc.peakEquity;
     if (drawdownPct >= this.config.drawdownHaltPct) {
-      this.trigger('global', 'HALTED', `DRAWDOWN_HALT: drawdownPct=${round6(drawdownPct)} maxPct=${this.config.drawdownHaltPct}`);
+      this.trigger('global', 'HALTED', renderReason('DRAWDOWN_HALT', { drawdownPct: round6(drawdownPct), maxPct: this.config.drawdownHaltPct }));
       out.push({ code: 'DRAWDOWN_HALT', detail: { drawdownPct, maxPct: this.config.drawdownHaltPct } });
     }
   }

@@ -12,7 +12,7 @@ export {
   isTradingState,
   parseScope,
 } from './trading-state.js';
-export { type RejectCode, type RejectDetail, type Rejection, REJECT_REASONS, renderRejection, describeRejectCode } from './reasons.js';
+export { type RejectCode, type RejectDetail, type Rejection, REJECT_REASONS, renderRejection } from './reasons.js';
 export {
   type GatekeeperConfig,
   type GatekeeperConfigInput,

@@ -20,7 +20,7 @@ describe('open orders count in the resulting position', () => {
     f.ctx.setPosition('BTC/USD', 1).setPendingOrders('BTC/USD', 0, 0.6);
     const r = f.gk.check(f.order({ side: 'SELL', quantity: 0.6 }), f.ctx);
     expect(codes(r)).toEqual(['REDUCING_ONLY']);
-    expect(r.allowed ? '' : renderRejection(r.rejections[0])).toBe('REDUCING_ONLY: scope=global pendingQty=-0.6');
+    expect(r.allowed ? '' : renderRejection(r.rejections[0])).toBe('REDUCING_ONLY: scope=global, pendingQty=-0.6');
     // Exactly down to flat with the open sell filled is a reduction; one lot more is not.
     expect(codes(f.gk.check(f.order({ side: 'SELL', quantity: 0.4 }), f.ctx))).toEqual([]);
     expect(codes(f.gk.check(f.order({ side: 'SELL', quantity: 0.401 }), f.ctx))).toEqual(['REDUCING_ONLY']);
@@ -58,7 +58,7 @@ describe('open orders count in the resulting position', () => {
     expect(codes(f.gk.check(f.order({ quantity: 0.5 }), f.ctx))).toEqual([]);
     const r = f.gk.check(f.order({ quantity: 0.501 }), f.ctx);
     expect(codes(r)).toEqual(['MAX_POSITION']);
-    expect(r.allowed ? '' : renderRejection(r.rejections[0])).toBe('MAX_POSITION: symbol=BTC/USD maxQty=2 gotQty=2.001 pendingQty=1');
+    expect(r.allowed ? '' : renderRejection(r.rejections[0])).toBe('MAX_POSITION: symbol=BTC/USD, maxQty=2, gotQty=2.001, pendingQty=1');
     // Open orders on the other side are not counted: they may never fill.
     f.ctx.setPendingOrders('BTC/USD', 0, 1);
     expect(codes(f.gk.check(f.order({ quantity: 0.9 }), f.ctx))).toEqual([]);
@@ -79,7 +79,7 @@ describe('open orders count in the resulting position', () => {
       const r = f.gk.check(f.order({ side: 'SELL' }), f.ctx);
       expect(codes(r)).toEqual(['NO_ACCOUNT']);
       expect(r.allowed ? '' : renderRejection(r.rejections[0])).toBe(
-        `NO_ACCOUNT: problem=open orders unreadable symbol=BTC/USD side=SELL got=${String(bad)}`,
+        `NO_ACCOUNT: problem=open orders unreadable, symbol=BTC/USD, side=SELL, got=${String(bad)}`,
       );
       // Another instrument's unreadable open orders make the gross exposure unknown.
       const g = makeFixture();

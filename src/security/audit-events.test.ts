@@ -25,7 +25,7 @@ const request = { method: 'POST', route: '/v1/orders', status: 201, jti: 'j-1', 
 /** One event of every type as its writer states it; the mapped type makes a new member without a sample fail to compile. */
 const SAMPLES: { readonly [T in AuditEventType]: AuditEventPayloads[T] } = {
   ORDER_APPROVED: order,
-  ORDER_DENIED: { ...order, reasons: ['PRICE_COLLAR: trusted=100 got=106.5 offPct=0.065 maxPct=0.05'] },
+  ORDER_DENIED: { ...order, reasons: ['PRICE_COLLAR: trusted=100, got=106.5, offPct=0.065, maxPct=0.05'] },
   FLATTEN_ORDER_ISSUED: { ...order, agentId: null, reduceOnly: true },
   REPEATED_ORDER_ALERT: { ...order, earlier: 5 },
   CIRCUIT_BREAKER_TRIPPED: { scope: 'agent:alpha', maxActionsPerMin: 100, atMs: 1 },

@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { renderReason } from '../core/index.js';
 import { generateAuditKeyPair } from './audit-keys.js';
 import type { AuditEventPayloads } from './audit-events.js';
 import { AuditLog, type AuditFsyncPolicy } from './audit-log.js';
@@ -30,7 +31,8 @@ function decision(i: number): AuditEventPayloads['ORDER_DENIED'] {
     quantity: 0.25 + (i % 7) * 0.05,
     limitPrice: 43_000 + (i % 100) * 0.5,
     reduceOnly: false,
-    reasons: i % 11 === 0 ? ['PRICE_COLLAR: trusted=43000 got=43049.5 offPct=0.00115 maxPct=0.001'] : ['MAX_OPEN_ORDERS: max=50 got=50'],
+    reasons: i % 11 === 0 ? [renderReason('PRICE_COLLAR', { trusted: 43_000, got: 43_049.5, offPct: 0.00115, maxPct: 0.001 })]
+        : [renderReason('MAX_OPEN_ORDERS', { max: 50, got: 50 })],
   };
 }
 

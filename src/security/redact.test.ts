@@ -81,7 +81,7 @@ describe('redactSecrets', () => {
 
   it('leaves text without secrets as the same string, prose and innocent pairs included', () => {
     for (const text of [
-      'MAX_POSITION: symbol=BTC/USD maxQty=2 gotQty=2.001 pendingQty=1',
+      'MAX_POSITION: symbol=BTC/USD, maxQty=2, gotQty=2.001, pendingQty=1',
       'scope: global, tokenBucket=5, keyId=k1',
       'Basic strategy: buy the dip',
       'mailto:alice@example.com and https://example.com/a@b',

@@ -13,7 +13,7 @@
  *   the rest (IOC cancel, GTC rest). A fill whose notional after rounding is under the instrument's minimum
  *   is rejected, never silently filled.
  */
-import { type Side, ceilToTick, floorToTick } from '../core/index.js';
+import { type Side, ceilToTick, floorToTick, renderReason } from '../core/index.js';
 import type { CompiledSimFill, SimFillConfig } from './sim-config.js';
 
 /** Outcome codes of one matching attempt. Numbers, so that the hot path compares integers. */
@@ -91,9 +91,9 @@ export class FillResult {
   describe(minNotional = 0): string {
     switch (this.status) {
       case FillStatus.BELOW_MIN_NOTIONAL:
-        return `BELOW_MIN_NOTIONAL: notional=${this.notional}, min=${minNotional}`;
+        return renderReason('BELOW_MIN_NOTIONAL', { notional: this.notional, min: minNotional });
       case FillStatus.QTY_BELOW_LOT:
-        return `QTY_BELOW_LOT: qty=${this.requestedQty}`;
+        return renderReason('QTY_BELOW_LOT', { qty: this.requestedQty });
       case FillStatus.PARTIAL:
         return `PARTIAL: filled=${Math.abs(this.signedQty)}, remaining=${this.remainingQty}`;
       default:

@@ -31,8 +31,6 @@ export {
   type OpenOrder,
   type VenuePositionRecord,
   type SequencedFill,
-  VENUE_REJECT_REASONS,
-  VENUE_CANCEL_REASONS,
 } from './venue.js';
 export { SimVenue, type SimVenueOptions } from './sim-venue.js';
 export { type FundingRateSource, fundingPayment } from './funding.js';

@@ -79,7 +79,7 @@ describe('reduce-only and flattening orders at the venue', () => {
     expect(v.submit(flatten('q', 'BUY', 1, { quoteQuantity: 200_000 }))).toMatchObject({
       accepted: false,
       reason: 'REDUCE_ONLY_WOULD_INCREASE',
-      message: 'REDUCE_ONLY_WOULD_INCREASE: quoteQuantity=200000: a reduce-only order is sized in base units',
+      message: 'REDUCE_ONLY_WOULD_INCREASE: quoteQuantity=200000, problem=a reduce-only order is sized in base units',
     });
     expect(v.onBar(bar(1, 50_000))).toEqual([]);
     expect(v.positionQty).toBe(-1);

@@ -11,11 +11,13 @@ import {
   type Liquidity,
   type Order,
   type OrderType,
+  type ReasonFields,
   type Side,
   type TimeInForce,
   ceilToTick,
   floorToTick,
   isMultipleOf,
+  renderReason,
 } from '../core/index.js';
 import type { AccountModel } from './account-model.js';
 import { FillResult, FillStatus, fillLimitOrderInto, fillMarketOrderInto, fillQuoteOrderInto, floorLotCompiled } from './fill-model.js';
@@ -224,43 +226,43 @@ export class SimVenue implements ExecutionVenue {
   submit(order: Order): SubmitResult {
     const id = order.clientOrderId;
     const inst = this.instrument;
-    if (order.symbol !== inst.symbol) return reject(id, 'UNKNOWN_SYMBOL', `symbol=${order.symbol}, venue=${inst.symbol}`);
-    if (this.find(id) >= 0) return reject(id, 'DUPLICATE_CLIENT_ORDER_ID', `clientOrderId=${id}`);
+    if (order.symbol !== inst.symbol) return reject(id, 'UNKNOWN_SYMBOL', { symbol: order.symbol, venue: inst.symbol });
+    if (this.find(id) >= 0) return reject(id, 'DUPLICATE_CLIENT_ORDER_ID', { clientOrderId: id });
     if (!(order.quantity > 0) || !Number.isFinite(order.quantity)) {
-      return reject(id, 'INVALID_QUANTITY', `quantity=${order.quantity}`);
+      return reject(id, 'INVALID_QUANTITY', { quantity: order.quantity });
     }
     const quote = order.quoteQuantity;
     if (quote !== undefined) {
-      if (!(quote > 0) || !Number.isFinite(quote)) return reject(id, 'INVALID_QUANTITY', `quoteQuantity=${quote}`);
+      if (!(quote > 0) || !Number.isFinite(quote)) return reject(id, 'INVALID_QUANTITY', { quoteQuantity: quote });
       if (order.type !== 'MARKET' || order.timeInForce !== 'IOC') {
-        return reject(id, 'INVALID_QUANTITY', `quoteQuantity needs a MARKET IOC order, got ${order.type} ${order.timeInForce}`);
+        return reject(id, 'INVALID_QUANTITY', { problem: 'quoteQuantity needs a MARKET IOC order', got: `${order.type} ${order.timeInForce}` });
       }
     }
     const quantity = floorLotCompiled(order.quantity, this.sim);
-    if (!(quantity > 0)) return reject(id, 'QTY_BELOW_LOT', `quantity=${order.quantity}, lot=${inst.lotSize}`);
+    if (!(quantity > 0)) return reject(id, 'QTY_BELOW_LOT', { quantity: order.quantity, lot: inst.lotSize });
     let limitPrice = 0;
     if (order.type === 'LIMIT') {
       const lp = order.limitPrice;
-      if (lp === undefined || !(lp > 0) || !Number.isFinite(lp)) return reject(id, 'INVALID_PRICE', `limitPrice=${lp}`);
+      if (lp === undefined || !(lp > 0) || !Number.isFinite(lp)) return reject(id, 'INVALID_PRICE', { limitPrice: String(lp) });
       limitPrice = isMultipleOf(lp, inst.tickSize)
         ? lp
         : order.side === 'BUY'
           ? floorToTick(lp, inst.tickSize)
           : ceilToTick(lp, inst.tickSize);
-      if (!(limitPrice > 0)) return reject(id, 'INVALID_PRICE', `limitPrice=${lp}, tick=${inst.tickSize}`);
+      if (!(limitPrice > 0)) return reject(id, 'INVALID_PRICE', { limitPrice: lp, tick: inst.tickSize });
       const notional = quantity * limitPrice;
       if (notional < inst.minNotional) {
-        return reject(id, 'BELOW_MIN_NOTIONAL', `notional=${notional}, min=${inst.minNotional}`);
+        return reject(id, 'BELOW_MIN_NOTIONAL', { notional, min: inst.minNotional });
       }
     }
     // A reduce-only order (the kill-switch's flattening orders among them) never opens or grows a position: refused
     // when it cannot reduce now, clamped to the position when it matches (`match`). Sized in quote currency it
     // could buy more than the position at a lower fill price, so it must be sized in base units.
     if (order.reduceOnly && quote !== undefined) {
-      return reject(id, 'REDUCE_ONLY_WOULD_INCREASE', `quoteQuantity=${quote}: a reduce-only order is sized in base units`);
+      return reject(id, 'REDUCE_ONLY_WOULD_INCREASE', { quoteQuantity: quote, problem: 'a reduce-only order is sized in base units' });
     }
     if (order.reduceOnly && !this.reduces(order.side === 'BUY' ? 1 : -1)) {
-      return reject(id, 'REDUCE_ONLY_WOULD_INCREASE', `side=${order.side}, position=${this.positionQty}`);
+      return reject(id, 'REDUCE_ONLY_WOULD_INCREASE', { side: order.side, position: this.positionQty });
     }
     if (this.account !== null && !order.reduceOnly) {
       const refusal = this.checkBuyingPower(order, quantity, limitPrice);
@@ -324,7 +326,7 @@ export class SimVenue implements ExecutionVenue {
     const account = this.account;
     const id = order.clientOrderId;
     if (account === null) return null;
-    if (this.liquidationId !== '') return reject(id, 'ACCOUNT_LIQUIDATING', `liquidation=${this.liquidationId}: no new orders until it is done`);
+    if (this.liquidationId !== '') return reject(id, 'ACCOUNT_LIQUIDATING', { liquidation: this.liquidationId, problem: 'no new orders until it is done' });
     const ref = limitPrice > 0 ? limitPrice : referencePriceOf(order) ?? this.markPrice;
     if (!(ref > 0)) return null; // nothing to value it at before the first bar: the fill-time cap still applies
     const sign = order.side === 'BUY' ? 1 : -1;
@@ -345,13 +347,13 @@ export class SimVenue implements ExecutionVenue {
         const spend = quote > 0 ? quote : qty * ref;
         const available = this.quoteBalance - workingBuyQuote;
         if (spend > available * (1 + BALANCE_EPS) + BALANCE_EPS) {
-          return reject(id, 'INSUFFICIENT_BALANCE', `cost=${round6(spend)}, available=${round6(available)} (cash account: no borrowing)`);
+          return reject(id, 'INSUFFICIENT_BALANCE', { cost: round6(spend), available: round6(available), account: 'cash (no borrowing)' });
         }
         return null;
       }
       const holdings = this.positionQty - workingSellQty;
       if (qty > holdings * (1 + BALANCE_EPS) + BALANCE_EPS) {
-        return reject(id, 'INSUFFICIENT_BALANCE', `quantity=${round6(qty)}, holdings=${round6(Math.max(0, holdings))} (cash account: no short sales)`);
+        return reject(id, 'INSUFFICIENT_BALANCE', { quantity: round6(qty), holdings: round6(Math.max(0, holdings)), account: 'cash (no short sales)' });
       }
       return null;
     }
@@ -364,7 +366,7 @@ export class SimVenue implements ExecutionVenue {
       return reject(
         id,
         'INSUFFICIENT_MARGIN',
-        `position_value=${round6(need)}, max=${round6(Math.max(0, account.leverage * equity))} (leverage=${account.leverage}, equity=${round6(equity)})`,
+        { position_value: round6(need), max: round6(Math.max(0, account.leverage * equity)), leverage: account.leverage, equity: round6(equity) },
       );
     }
     return null;
@@ -505,7 +507,7 @@ export class SimVenue implements ExecutionVenue {
     let clamped = false;
     if (w.reduceOnly) {
       if (!this.reduces(sign)) {
-        this.reject(w, events, bar.time, 'REDUCE_ONLY_WOULD_INCREASE', `position=${this.positionQty}`);
+        this.reject(w, events, bar.time, 'REDUCE_ONLY_WOULD_INCREASE', { position: this.positionQty });
         return fills;
       }
       if (qty > Math.abs(this.positionQty)) {
@@ -528,7 +530,7 @@ export class SimVenue implements ExecutionVenue {
       const room = this.accountRoom(sign, out);
       if (Math.abs(out.signedQty) > room * (1 + BALANCE_EPS) + BALANCE_EPS) {
         const reason = this.account.type === 'cash' ? 'INSUFFICIENT_BALANCE' : 'INSUFFICIENT_MARGIN';
-        const detail = `quantity=${Math.abs(out.signedQty)}, room=${round6(room)} at price ${out.price}`;
+        const detail = { quantity: Math.abs(out.signedQty), room: round6(room), price: out.price };
         const fit = floorLotCompiled(room * (1 - BALANCE_EPS), this.sim);
         if (fit > 0) {
           if (w.type === 'LIMIT') fillLimitOrderInto(out, sign * fit, w.limitPrice, bar.open, bar.high, bar.low, bar.volume, this.sim);
@@ -574,7 +576,7 @@ export class SimVenue implements ExecutionVenue {
         // The whole remainder is too small to ever fill: reject. A capped slice too small: wait (GTC) or cancel.
         const whole = out.attemptedQty >= qty;
         if (whole) {
-          this.reject(w, events, bar.time, 'BELOW_MIN_NOTIONAL', `notional=${out.notional}, min=${this.sim.minNotional}`);
+          this.reject(w, events, bar.time, 'BELOW_MIN_NOTIONAL', { notional: out.notional, min: this.sim.minNotional });
         } else if (!gtc) this.cancelWorking(w, events, bar.time, 'BELOW_MIN_NOTIONAL');
         return fills;
       }
@@ -599,9 +601,9 @@ export class SimVenue implements ExecutionVenue {
     events.push({ type: 'CANCELLED', clientOrderId: w.clientOrderId, reason, remainingQty: w.remainingQty, timeMs });
   }
 
-  private reject(w: WorkingOrder, events: VenueEvent[], timeMs: number, reason: VenueRejectReason, detail: string): void {
+  private reject(w: WorkingOrder, events: VenueEvent[], timeMs: number, reason: VenueRejectReason, detail: ReasonFields): void {
     this.finish(w);
-    events.push({ type: 'REJECTED', clientOrderId: w.clientOrderId, reason, message: `${reason}: ${detail}`, timeMs });
+    events.push({ type: 'REJECTED', clientOrderId: w.clientOrderId, reason, message: renderReason(reason, detail), timeMs });
   }
 }
 
@@ -615,8 +617,8 @@ function round6(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
 
-function reject(clientOrderId: string, reason: VenueRejectReason, detail: string): SubmitResult {
-  return { accepted: false, clientOrderId, reason, message: `${reason}: ${detail}` };
+function reject(clientOrderId: string, reason: VenueRejectReason, detail: ReasonFields): SubmitResult {
+  return { accepted: false, clientOrderId, reason, message: renderReason(reason, detail) };
 }
 
 function badBar(field: string, rule: string, value: number): never {

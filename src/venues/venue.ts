@@ -7,64 +7,13 @@
  * a remote exchange) arrives as `VenueEvent`s. A remote venue whose answer is not back yet reports the order
  * as accepted and in flight (an unknown outcome is never retried blindly, as ARCHITECTURE.md requires).
  */
-import type { Fill, Order, Side } from '../core/index.js';
+import type { Fill, Order, Side, VenueCancelCode, VenueRejectCode } from '../core/index.js';
 
-/** Why the venue refused or dropped an order. One closed list; rendered `CODE: key=value …`. */
-export type VenueRejectReason =
-  | 'UNKNOWN_SYMBOL'
-  | 'INVALID_QUANTITY'
-  | 'INVALID_PRICE'
-  | 'QTY_BELOW_LOT'
-  | 'BELOW_MIN_NOTIONAL'
-  | 'DUPLICATE_CLIENT_ORDER_ID'
-  | 'REDUCE_ONLY_WOULD_INCREASE'
-  /** A cash account's buy beyond its cash (fees included at the fill) or sell beyond its holdings. */
-  | 'INSUFFICIENT_BALANCE'
-  /** A margin account's order that would take |position value| beyond leverage × equity. */
-  | 'INSUFFICIENT_MARGIN'
-  /** The venue is liquidating the account: no new order until the position is closed. */
-  | 'ACCOUNT_LIQUIDATING';
+/** Why the venue refused or dropped an order: the venue section of the one reason list (core/reasons.ts). */
+export type VenueRejectReason = VenueRejectCode;
 
 /** Why an accepted order (or its remainder) stopped working without a fill. */
-export type VenueCancelReason =
-  | 'USER'
-  | 'IOC_REMAINDER'
-  | 'REDUCE_ONLY_REMAINDER'
-  | 'LIMIT_NOT_REACHED'
-  | 'NO_VOLUME'
-  | 'QTY_BELOW_LOT'
-  | 'BELOW_MIN_NOTIONAL'
-  /** The fill was capped to what the account could pay or carry; the rest was cancelled. */
-  | 'INSUFFICIENT_BALANCE'
-  | 'INSUFFICIENT_MARGIN'
-  /** Cancelled by the venue's liquidation of the account. */
-  | 'LIQUIDATION';
-
-export const VENUE_REJECT_REASONS: readonly VenueRejectReason[] = [
-  'UNKNOWN_SYMBOL',
-  'INVALID_QUANTITY',
-  'INVALID_PRICE',
-  'QTY_BELOW_LOT',
-  'BELOW_MIN_NOTIONAL',
-  'DUPLICATE_CLIENT_ORDER_ID',
-  'REDUCE_ONLY_WOULD_INCREASE',
-  'INSUFFICIENT_BALANCE',
-  'INSUFFICIENT_MARGIN',
-  'ACCOUNT_LIQUIDATING',
-];
-
-export const VENUE_CANCEL_REASONS: readonly VenueCancelReason[] = [
-  'USER',
-  'IOC_REMAINDER',
-  'REDUCE_ONLY_REMAINDER',
-  'LIMIT_NOT_REACHED',
-  'NO_VOLUME',
-  'QTY_BELOW_LOT',
-  'BELOW_MIN_NOTIONAL',
-  'INSUFFICIENT_BALANCE',
-  'INSUFFICIENT_MARGIN',
-  'LIQUIDATION',
-];
+export type VenueCancelReason = VenueCancelCode;
 
 export type SubmitResult =
   | { readonly accepted: true; readonly clientOrderId: string; readonly quantity: number; readonly limitPrice?: number }
