@@ -87,9 +87,9 @@ describe('renderReason: the one rendering', () => {
   });
 
   it('no source outside core/reasons.ts renders a reason by hand', () => {
-    // A template or string that starts with a known code followed by `: key=` is a second renderer.
+    // A string that starts with a known code and `: key=`, or a template `${reason}: …`, is a second renderer.
     const codes = Object.keys(REASONS).join('|');
-    const handBuilt = new RegExp(`[\`'"](?:${codes}): (?:[a-zA-Z_]+=|\\$\\{)`);
+    const handBuilt = new RegExp(`[\`'"](?:(?:${codes}): [a-zA-Z_]+=|\\$\\{(?:reason|code|id|r\\.code)\\}: )`);
     const offenders: string[] = [];
     for (const file of sourceFiles(srcDir)) {
       if (file.endsWith(join('core', 'reasons.ts'))) continue;

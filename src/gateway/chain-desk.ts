@@ -8,7 +8,7 @@
  * open when `advance` replays it — exactly the bar step a backtest takes.
  */
 import type { ActionSpec, Bars, Instrument } from '../core/index.js';
-import { DEFAULT_ACTIONS } from '../core/index.js';
+import { DEFAULT_ACTIONS, describeReason, renderReason } from '../core/index.js';
 import {
   type CompiledRules,
   type LockEvent,
@@ -86,8 +86,6 @@ interface MarketState {
   t: number;
   readonly books: Map<string, Book>;
 }
-
-const RULE_MESSAGE = 'masked by the Constraint Logic Engine';
 
 export class ChainDesk implements TradingDesk {
   readonly mode: TradingMode;
@@ -350,5 +348,5 @@ export class ChainDesk implements TradingDesk {
 }
 
 function ruleReasons(bits: number): Reason[] {
-  return ruleIdsFromBits(bits).map((id: RuleId) => ({ code: id, message: `${id}: ${RULE_MESSAGE} (bit ${RULE_BIT[id]})` }));
+  return ruleIdsFromBits(bits).map((id: RuleId) => ({ code: id, message: renderReason(id, { bit: RULE_BIT[id], meaning: describeReason(id) }) }));
 }

@@ -56,7 +56,7 @@ describe('cash account (spot)', () => {
     // No short sale from a flat account.
     const short = v.submit(order({ clientOrderId: 'short', side: 'SELL', quantity: 1 }));
     expect(short).toMatchObject({ accepted: false, reason: 'INSUFFICIENT_BALANCE' });
-    expect(!short.accepted && short.message).toMatch(/holdings=0 \(cash account: no short sales\)/);
+    expect(!short.accepted && short.message).toMatch(/holdings=0, account=cash \(no short sales\)/);
     // Working orders count against the balance: two buys of 6 × 100 cannot both be accepted.
     expect(v.submit(order({ clientOrderId: 'b1', side: 'BUY', quantity: 6 }))).toMatchObject({ accepted: true });
     expect(v.submit(order({ clientOrderId: 'b2', side: 'BUY', quantity: 6 }))).toMatchObject({ accepted: false, reason: 'INSUFFICIENT_BALANCE' });
