@@ -26,8 +26,11 @@ const marketSchema = z
   .refine((m) => (m.csv === undefined) !== (m.synth === undefined), { message: 'give exactly one of csv or synth' });
 
 export const gatewayConfigSchema = z.strictObject({
-  /** Only paper runs here: testnet and live need the ccxt venue. */
-  mode: z.literal('paper').default('paper'),
+  /** The sessions' mode; a token's mode must match it. Only paper runs here: testnet and live need the ccxt venue. */
+  mode: z
+    .enum(['paper', 'testnet', 'live'])
+    .default('paper')
+    .refine((m) => m === 'paper', { message: 'testnet and live sessions need the ccxt venue, which this gateway does not have yet: only paper' }),
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65_535).default(8787),
   markets: z.array(marketSchema).min(1).default([{ symbol: 'BTC/USDT', tickSize: 0.01, lotSize: 0.0001, minNotional: 0, synth: 'regime:bars=5000,seed=1' }]),

@@ -1,5 +1,6 @@
 /** A gateway on embedded defaults for specs: in-memory store, revocations and audit, a flat replayed feed. */
-import { generateKeyPairSync } from 'node:crypto';
+import { type KeyObject, generateKeyPairSync } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { type Bars, type Clock, barsFromRecords, defineInstrument, systemClock } from '../../core/index.js';
 import { parseRules } from '../../constraints/index.js';
@@ -29,11 +30,15 @@ export interface FixtureOptions {
   readonly audit?: AuditTrail;
   readonly store?: TradingStateStore;
   readonly revocations?: RevocationList;
+  /** Rate-limit counters in this Redis (shared by every gateway on it). */
+  readonly rateLimitRedis?: Redis;
+  /** Issuer keys (another fixture's, so two gateways accept the same tokens). */
+  readonly keys?: { readonly agent: { publicKey: KeyObject; privateKey: KeyObject }; readonly ops: { publicKey: KeyObject; privateKey: KeyObject } };
 }
 
 export async function gatewayFixture(options: FixtureOptions = {}) {
   const clock = options.clock ?? systemClock;
-  const keys = { agent: generateKeyPairSync('ed25519'), ops: generateKeyPairSync('ed25519') };
+  const keys = options.keys ?? { agent: generateKeyPairSync('ed25519'), ops: generateKeyPairSync('ed25519') };
   const store = options.store ?? new MemoryStateStore(clock);
   const revocations = options.revocations ?? new MemoryRevocationList(clock);
   const memory = memoryAuditTrail();
@@ -63,6 +68,7 @@ export async function gatewayFixture(options: FixtureOptions = {}) {
     publicKeys: { agent: keys.agent.publicKey, ops: keys.ops.publicKey },
     agentIssuerKey: keys.agent.privateKey,
     rateLimit: options.rateLimit,
+    rateLimitRedis: options.rateLimitRedis,
     logger: pino({ level: 'silent' }),
   });
   const agentToken = async (over: Partial<TokenRequest> = {}) =>
