@@ -26,4 +26,30 @@ describe('agent sandbox', () => {
       expect(faults).toEqual([]);
     });
   }
+
+  // Tiers 2 and 3 share one relay thread per process: one agent's crash must not reach another's channel.
+  it('tier 2: agents on the shared relay are independent: one crashing or closing leaves the other answering', async () => {
+    const limits = parseSandboxLimits({ decisionTimeoutMs: 5000 });
+    const faultsA: SandboxFault[] = [];
+    const faultsB: SandboxFault[] = [];
+    const a = createAgentSandbox({ tier: 2, limits, onFault: (f) => faultsA.push(f) });
+    const b = createAgentSandbox({ tier: 2, limits, onFault: (f) => faultsB.push(f) });
+    open.push(a, b);
+    await Promise.all([
+      a.open({ workspaceDir: agentsDir, moduleFile: 'exit-agent.mjs' }),
+      b.open({ workspaceDir: agentsDir, moduleFile: 'echo-agent.mjs', spec: { cap: 3 } }),
+    ]);
+    const all = [1, 1, 1, 1];
+    expect(a.decide([1], all)).toEqual({ action: 1, late: false });
+    expect(b.decide([2], all)).toEqual({ action: 3, late: false, info: { calls: 1, sum: 2 } });
+    expect(a.decide([-1], all)).toEqual({ action: 0, late: true });
+    expect(faultsA.map((f) => f.kind)).toEqual(['crash']);
+    expect(faultsA[0].detail).toContain('exited with code 3');
+    expect(b.decide([3], all)).toEqual({ action: 3, late: false, info: { calls: 2, sum: 3 } });
+    await a.close();
+    expect(b.decide([4], all)).toEqual({ action: 3, late: false, info: { calls: 3, sum: 4 } });
+    expect(a.decide([1], all)).toEqual({ action: 0, late: true });
+    await b.close();
+    expect(faultsB).toEqual([]);
+  });
 });

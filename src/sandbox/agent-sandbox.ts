@@ -3,8 +3,8 @@
  * pool), `open` loads the agent and calls its `init`, `decide` asks for one decision and returns it
  * synchronously, so the backtest's bar loop and a paper session call it as they call any agent.
  *
- * How the synchronous call works: the agent (tier 1) or the relay to the agent's process (tiers 2 and 3) runs
- * in a worker thread. The supervisor posts the request and blocks in `Atomics.wait` on a shared counter with
+ * How the synchronous call works: the agent (tier 1) runs in a worker thread of its own; the relay to the
+ * agent's process (tiers 2 and 3) runs in one worker thread shared by all of this process's agents. The supervisor posts the request and blocks in `Atomics.wait` on a shared counter with
  * the decision's deadline as timeout; the worker posts the answer on a MessagePort and bumps the counter; the
  * supervisor reads the answer with `receiveMessageOnPort`. A late answer is HOLD and counted; enough of them
  * in a row, a crash, a bad frame or a broken limit stop the agent, and `onFault` tells the supervisor (which
@@ -134,19 +134,49 @@ class InProcessSandbox implements AgentSandbox {
   }
 }
 
-/** Tiers 1-3: the agent (tier 1) or the relay to its process (tiers 2, 3) in a worker thread. */
+/**
+ * The relay thread of tiers 2 and 3, started on first use and shared: each agent gets its own port and
+ * counter on it. Unref'd, so an idle relay does not keep the process alive; if it dies, every agent on it
+ * is stopped (crash) and the next launch starts a new one.
+ */
+interface SharedRelay {
+  readonly worker: Worker;
+  readonly users: Set<(detail: string) => void>;
+}
+let sharedRelay: SharedRelay | null = null;
+
+function relayThread(hostDir: string): SharedRelay {
+  if (sharedRelay !== null) return sharedRelay;
+  const worker = new Worker(join(hostDir, 'sandbox', 'relay-worker.js'));
+  worker.unref();
+  const relay: SharedRelay = { worker, users: new Set() };
+  const lost = (detail: string): void => {
+    if (sharedRelay === relay) sharedRelay = null;
+    for (const user of [...relay.users]) user(detail);
+    relay.users.clear();
+  };
+  worker.on('error', (err) => lost(`sandbox relay thread failed: ${err.message}`));
+  worker.on('exit', (code) => lost(`sandbox relay thread exited with code ${code}`));
+  sharedRelay = relay;
+  return relay;
+}
+
+/** Tiers 1-3: the agent (tier 1) in a worker thread, or its process (tiers 2, 3) through the shared relay. */
 class ThreadBridgeSandbox implements AgentSandbox {
   fault: SandboxFault | null = null;
   lateDecisions = 0;
   decisions = 0;
   private consecutiveLate = 0;
   private worker: Worker | null = null;
+  private relay: SharedRelay | null = null;
+  private readonly onRelayLost = (detail: string): void => this.stop('crash', detail);
   private port: MessagePort | null = null;
   private readonly flag = new Int32Array(new SharedArrayBuffer(4));
   private nextId = 0;
   private outputBytes = 0;
   private closed = false;
   private ready = false;
+  private childGone = false;
   private tempDir: string | null = null;
 
   constructor(
@@ -155,7 +185,7 @@ class ThreadBridgeSandbox implements AgentSandbox {
   ) {}
 
   async launch(workspaceDir: string): Promise<void> {
-    if (this.worker !== null) throw new Error('sandbox: already launched');
+    if (this.worker !== null || this.relay !== null) throw new Error('sandbox: already launched');
     const hostDir = await hostFilesDir();
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
@@ -178,8 +208,11 @@ class ThreadBridgeSandbox implements AgentSandbox {
     } else {
       const cmd = this.tier === 2 ? tier2Command(hostDir, workspaceDir, limits) : tier3Command(hostDir, workspaceDir, limits);
       this.tempDir = cmd.tempDir ?? null;
-      this.worker = new Worker(join(hostDir, 'sandbox', 'relay-worker.js'), {
-        workerData: {
+      const relay = relayThread(hostDir);
+      this.relay = relay;
+      relay.users.add(this.onRelayLost);
+      relay.worker.postMessage(
+        {
           port: port2,
           flag: this.flag,
           command: cmd.command,
@@ -189,8 +222,9 @@ class ThreadBridgeSandbox implements AgentSandbox {
           maxOutputBytes: limits.maxOutputBytes,
           sessionDeadlineMs: limits.sessionDeadlineMs,
         },
-        transferList: [port2],
-      });
+        [port2],
+      );
+      return;
     }
     this.worker.on('error', (err) => this.stop('crash', `sandbox thread failed: ${err.message}`));
     this.worker.on('exit', (code) => {
@@ -199,13 +233,13 @@ class ThreadBridgeSandbox implements AgentSandbox {
   }
 
   async open(agent: AgentModuleSpec): Promise<void> {
-    if (this.worker === null) await this.launch(agent.workspaceDir);
+    if (this.worker === null && this.relay === null) await this.launch(agent.workspaceDir);
     // Paths as the agent sees them: tier 1 shares this process's filesystem; tiers 2 and 3 see the mounts.
     const inside = this.tier === 1;
     const workspace = inside ? agent.workspaceDir : SANDBOX_WORKSPACE_DIR;
     const file =
       agent.hostModule === undefined ? join(workspace, agent.moduleFile) : join(inside ? await hostFilesDir() : SANDBOX_HOST_DIR, agent.hostModule);
-    this.worker?.postMessage({ t: 'init', module: pathToFileURL(file).href, spec: agent.spec ?? null, workspace });
+    this.send({ t: 'init', module: pathToFileURL(file).href, spec: agent.spec ?? null, workspace });
     const deadline = Date.now() + this.options.limits.startTimeoutMs;
     for (;;) {
       const message = this.take();
@@ -235,6 +269,10 @@ class ThreadBridgeSandbox implements AgentSandbox {
       if (received === undefined) return null;
       const report: unknown = received.message;
       const t: unknown = typeof report === 'object' && report !== null ? Reflect.get(report, 't') : undefined;
+      if (t === 'closed') {
+        this.childGone = true; // the relay's answer to a kill: the agent's process is gone
+        continue;
+      }
       if (t === 'fault') {
         const kind: unknown = Reflect.get(Object(report), 'kind');
         const detail: unknown = Reflect.get(Object(report), 'detail');
@@ -257,10 +295,10 @@ class ThreadBridgeSandbox implements AgentSandbox {
 
   decide(observation: ArrayLike<number>, mask: ArrayLike<number>): Decision {
     const hold = this.options.holdAction ?? 0;
-    if (!this.ready || this.fault !== null || this.worker === null) return { action: hold, late: true };
+    if (!this.ready || this.fault !== null || this.closed) return { action: hold, late: true };
     const id = ++this.nextId;
     this.decisions++;
-    this.worker.postMessage({ t: 'decide', id, obs: Array.from(observation), mask: Array.from(mask) });
+    this.send({ t: 'decide', id, obs: Array.from(observation), mask: Array.from(mask) });
     const deadline = performance.now() + this.options.limits.decisionTimeoutMs;
     for (;;) {
       const seen = Atomics.load(this.flag, 0);
@@ -297,26 +335,37 @@ class ThreadBridgeSandbox implements AgentSandbox {
     this.options.onFault?.(this.fault);
   }
 
+  /** To the agent: tier 1's worker reads its parent port; the relay reads this agent's own port. */
+  private send(message: unknown): void {
+    if (this.tier === 1) this.worker?.postMessage(message);
+    else this.port?.postMessage(message);
+  }
+
   private kill(): void {
-    const worker = this.worker;
-    if (worker === null) return;
-    if (this.tier === 1) void worker.terminate();
-    else worker.postMessage({ t: 'kill' });
+    if (this.tier === 1) void this.worker?.terminate();
+    else this.port?.postMessage({ t: 'kill' });
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const worker = this.worker;
-    if (worker === null) return;
-    if (this.tier !== 1) {
-      // The relay kills the agent's process group, then exits; terminate it if it does not.
-      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-      worker.postMessage({ t: 'kill' });
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
+    const port = this.port;
+    if (this.relay !== null && port !== null) {
+      // The relay kills the agent's process and answers `closed` once it is gone; stop waiting after 1 s.
+      port.postMessage({ t: 'kill' });
+      const deadline = Date.now() + 1000;
+      let gone = this.childGone;
+      while (!gone && Date.now() < deadline && sharedRelay === this.relay) {
+        for (let r = receiveMessageOnPort(port); r !== undefined; r = receiveMessageOnPort(port)) {
+          const t: unknown = typeof r.message === 'object' && r.message !== null ? Reflect.get(r.message, 't') : undefined;
+          if (t === 'closed') gone = true;
+        }
+        if (!gone) await new Promise((r) => setTimeout(r, 1));
+      }
+      this.relay.users.delete(this.onRelayLost);
     }
-    await worker.terminate();
-    this.port?.close();
+    await this.worker?.terminate();
+    port?.close();
     if (this.tempDir !== null) rmSync(this.tempDir, { recursive: true, force: true });
   }
 }

@@ -1,13 +1,18 @@
 /**
- * The supervisor's I/O thread for tiers 2 and 3: starts the sandboxed child, writes requests to its stdin as
- * frames, reads its frames from stdout and reports them to the supervisor's thread (a message plus an
- * `Atomics.notify`, so a supervisor blocked on a decision wakes at once). It enforces the byte limits as the
- * bytes arrive: a frame over the cap, a malformed frame or more stderr than the session's output limit kills
- * the child before anything more is read. Imports only node builtins and sandbox host files.
+ * The supervisor's I/O thread for tiers 2 and 3, one per process, shared by every sandboxed agent of it (a
+ * thread of its own per agent cost ~40 % of a Node start on each cold start). Per agent, the supervisor posts
+ * `{ t: 'open', … }` with a MessagePort of that agent's own; the relay starts the sandboxed child, writes the
+ * requests that arrive on that port to the child's stdin as frames, reads its frames from stdout and reports
+ * them on the port (a message plus an `Atomics.notify` on the agent's own counter, so a supervisor blocked on
+ * a decision wakes at once). It enforces the byte limits as the bytes arrive: a frame over the cap, a malformed
+ * frame or more stderr than the session's output limit kills the child before anything more is read. `kill`
+ * on the port kills the child; `{ t: 'closed' }` answers once it is gone. One agent's fault never touches
+ * another's child: each has its own state, and every handler catches its own errors. Imports only node
+ * builtins and sandbox host files.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { MessagePort, parentPort, workerData } from 'node:worker_threads';
+import { MessagePort, parentPort } from 'node:worker_threads';
 import { FrameError, FrameReader, encodeFrame } from './frame-codec.js';
 import { type HostReport, type SandboxFaultKind, checkAgentMessage } from './protocol.js';
 
@@ -24,16 +29,15 @@ export interface RelayWorkerData {
   readonly sessionDeadlineMs: number;
 }
 
-function readWorkerData(): RelayWorkerData {
-  const d: unknown = workerData;
-  if (typeof d !== 'object' || d === null) throw new Error('relay-worker: missing worker data');
+function readOpenMessage(d: unknown): RelayWorkerData {
+  if (typeof d !== 'object' || d === null) throw new Error('relay-worker: missing open data');
   const port: unknown = Reflect.get(d, 'port');
   const flag: unknown = Reflect.get(d, 'flag');
   const command: unknown = Reflect.get(d, 'command');
   const args: unknown = Reflect.get(d, 'args');
   const fd3Path: unknown = Reflect.get(d, 'fd3Path');
   if (!(port instanceof MessagePort) || !(flag instanceof Int32Array) || typeof command !== 'string') {
-    throw new Error('relay-worker: bad worker data');
+    throw new Error('relay-worker: bad open data');
   }
   if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) throw new Error('relay-worker: bad args');
   if (fd3Path !== null && typeof fd3Path !== 'string') throw new Error('relay-worker: bad fd3Path');
@@ -54,27 +58,51 @@ function readWorkerData(): RelayWorkerData {
   };
 }
 
-function main(): void {
-  const control = parentPort;
-  if (control === null) throw new Error('relay-worker: must run as a worker thread');
-  const data = readWorkerData();
-  const report = (r: HostReport): void => {
+/** Starts one agent's child and relays its port until `kill`. */
+function relay(data: RelayWorkerData): void {
+  const report = (r: HostReport | { t: 'closed' }): void => {
     data.port.postMessage(r);
     Atomics.add(data.flag, 0, 1);
     Atomics.notify(data.flag, 0);
   };
   let stopped = false;
+  let exited = false;
+  let killed = false;
   let child: ChildProcess | null = null;
+  let deadlineTimer: NodeJS.Timeout | null = null;
+  const finish = (): void => {
+    if (deadlineTimer !== null) clearTimeout(deadlineTimer);
+    report({ t: 'closed' });
+    data.port.close();
+  };
   const stop = (kind: SandboxFaultKind | null, detail: string): void => {
     if (stopped) return;
     stopped = true;
-    child?.kill('SIGKILL');
+    if (!exited) child?.kill('SIGKILL');
     if (kind !== null) report({ t: 'fault', kind, detail });
   };
+  data.port.on('message', (m: unknown) => {
+    if (typeof m === 'object' && m !== null && Reflect.get(m, 't') === 'kill') {
+      if (killed) return;
+      killed = true;
+      stop(null, 'stopped by the supervisor');
+      if (exited || child === null) finish();
+      return;
+    }
+    if (stopped) return;
+    try {
+      child?.stdin?.write(encodeFrame(m, data.maxFrameBytes));
+    } catch (err) {
+      stop('frame-too-large', err instanceof Error ? err.message : String(err));
+    }
+  });
 
   const fd3 = data.fd3Path === null ? null : openSync(data.fd3Path, 'r');
   try {
     child = spawn(data.command, [...data.args], { stdio: ['pipe', 'pipe', 'pipe', ...(fd3 === null ? [] : [fd3])] });
+  } catch (err) {
+    stop('start-failed', err instanceof Error ? err.message : String(err));
+    return;
   } finally {
     if (fd3 !== null) closeSync(fd3);
   }
@@ -103,26 +131,43 @@ function main(): void {
     if (outputBytes > data.maxOutputBytes) stop('output-limit', `agent wrote over ${data.maxOutputBytes} bytes of output`);
   });
   child.stdin?.on('error', () => undefined); // a dead child's EPIPE is reported by 'exit'
-  child.on('error', (err) => stop('start-failed', err.message));
+  child.on('error', (err) => {
+    stop('start-failed', err.message);
+    // A child that never started has no 'exit' to wait for.
+    if (child?.pid === undefined && !exited) {
+      exited = true;
+      if (killed) finish();
+    }
+  });
   child.on('exit', (code, signal) => {
+    exited = true;
     const tail = stderrTail.trim().split('\n').slice(-3).join(' | ');
     const why = signal !== null ? `killed by ${signal}` : `exited with code ${String(code)}`;
     stop(signal !== null || code !== 0 ? 'crash' : 'exit', `agent process ${why}${tail ? `: ${tail}` : ''}`);
+    if (killed) finish();
   });
   if (data.sessionDeadlineMs > 0) {
-    setTimeout(() => stop('session-deadline', `session ran past ${data.sessionDeadlineMs} ms`), data.sessionDeadlineMs).unref();
+    deadlineTimer = setTimeout(() => stop('session-deadline', `session ran past ${data.sessionDeadlineMs} ms`), data.sessionDeadlineMs);
   }
+}
+
+function main(): void {
+  const control = parentPort;
+  if (control === null) throw new Error('relay-worker: must run as a worker thread');
   control.on('message', (m: unknown) => {
-    if (typeof m === 'object' && m !== null && Reflect.get(m, 't') === 'kill') {
-      stop(null, 'stopped by the supervisor');
-      control.close();
-      return;
-    }
-    if (stopped) return;
+    let data: RelayWorkerData;
     try {
-      child?.stdin?.write(encodeFrame(m, data.maxFrameBytes));
+      data = readOpenMessage(m);
+    } catch {
+      return; // the supervisor only sends well-formed opens; a bad one has no port to answer on
+    }
+    try {
+      relay(data);
     } catch (err) {
-      stop('frame-too-large', err instanceof Error ? err.message : String(err));
+      // Fail closed for this agent alone: report and let its supervisor stop it.
+      data.port.postMessage({ t: 'fault', kind: 'start-failed', detail: err instanceof Error ? err.message : String(err) });
+      Atomics.add(data.flag, 0, 1);
+      Atomics.notify(data.flag, 0);
     }
   });
 }
