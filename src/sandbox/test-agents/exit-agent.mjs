@@ -1,3 +1,4 @@
+/* global process */
 // An agent whose process dies mid-session (exit code 3) when the first observation value is negative.
 export default {
   decide(observation) {
