@@ -8,6 +8,7 @@ export {
   type SweepPayload,
   type WalkForwardPayload,
   type TrainPayload,
+  type NoopPayload,
   JOB_KINDS,
   PAYLOAD_SCHEMAS,
   parseQueueList,
@@ -18,3 +19,4 @@ export { type ResultKeys, resultKeys, resultFile, writeFileOnce, recordResult, r
 export { type ProcessorContext, type JobOutput, processJob } from './processors.js';
 export { type QueueWorkerOptions, type QueueWorkerHandle, type WorkerEvent, DEFAULT_QUEUE_PREFIX, startQueueWorker } from './queue-worker.js';
 export { type EnqueueOptions, type EnqueuedRun, QueueJobError, newRunId, jobIdOf, enqueueAndWait } from './queue-client.js';
+export { benchQueue } from './queue-bench.js';

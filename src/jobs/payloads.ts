@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import { parseWithSchema } from '../core/index.js';
 
-export const JOB_KINDS = ['backtest', 'sweep', 'walk-forward', 'train'] as const;
+/** `noop` runs nothing and records an empty result: the queue benchmark's trivial job, and a smoke test of a worker fleet. */
+export const JOB_KINDS = ['backtest', 'sweep', 'walk-forward', 'train', 'noop'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /** Parses `--queues backtest,sweep` (or `all`); the error lists the kinds. */
@@ -84,16 +85,20 @@ export const trainPayloadSchema = z.strictObject({
   rules: z.string().min(1).optional(),
 });
 
+export const noopPayloadSchema = z.strictObject({ ...common });
+
 export type BacktestPayload = z.input<typeof backtestPayloadSchema>;
 export type SweepPayload = z.input<typeof sweepPayloadSchema>;
 export type WalkForwardPayload = z.input<typeof walkForwardPayloadSchema>;
 export type TrainPayload = z.input<typeof trainPayloadSchema>;
+export type NoopPayload = z.input<typeof noopPayloadSchema>;
 
 export interface PayloadOf {
   backtest: BacktestPayload;
   sweep: SweepPayload;
   'walk-forward': WalkForwardPayload;
   train: TrainPayload;
+  noop: NoopPayload;
 }
 
 /** The schema of each kind's payload. */
@@ -102,6 +107,7 @@ export const PAYLOAD_SCHEMAS = {
   sweep: sweepPayloadSchema,
   'walk-forward': walkForwardPayloadSchema,
   train: trainPayloadSchema,
+  noop: noopPayloadSchema,
 } as const;
 
 /** Validates a payload's run fields (every kind has them) before the kind's own schema runs. */

@@ -123,5 +123,9 @@ export async function processJob(kind: JobKind, jobId: string, data: unknown, ct
       });
       return { ...summary };
     }
+    case 'noop': {
+      parseWithSchema(PAYLOAD_SCHEMAS.noop, data, source);
+      return {};
+    }
   }
 }

@@ -1,6 +1,6 @@
 /**
- * A redis-server of the benchmark's own: `bench killswitch` never touches a user's Redis (whose default port may
- * hold live kill-switch state) unless given `--redis URL`. Loopback, a free port, no persistence, a temporary
+ * A redis-server of the benchmark's own: `bench killswitch` and `bench queue` never touch a user's Redis (whose
+ * default port may hold live kill-switch state or queues) unless given `--redis URL`. Loopback, a free port, no persistence, a temporary
  * directory; `restart()` kills it and starts it again empty on the same port.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -45,7 +45,8 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-export async function startBenchRedis(): Promise<BenchRedis> {
+/** `label` names the benchmark in errors (`bench killswitch`, `bench queue`). */
+export async function startBenchRedis(label = 'bench killswitch'): Promise<BenchRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'bulwark-bench-redis-'));
   let child: ChildProcess | undefined;
@@ -56,14 +57,14 @@ export async function startBenchRedis(): Promise<BenchRedis> {
     await new Promise<void>((resolve, reject) => {
       proc.once('spawn', () => resolve());
       proc.once('error', (e: NodeJS.ErrnoException) =>
-        reject(e.code === 'ENOENT' ? new Error('bench killswitch: redis-server is not installed; install it or pass --redis URL') : e),
+        reject(e.code === 'ENOENT' ? new Error(`${label}: redis-server is not installed; install it or pass --redis URL`) : e),
       );
     });
     child = proc;
     const deadline = Date.now() + 10_000;
     while (!(await ping(port))) {
-      if (proc.exitCode !== null) throw new Error(`bench killswitch: redis-server exited with code ${proc.exitCode}`);
-      if (Date.now() > deadline) throw new Error(`bench killswitch: redis-server did not answer on port ${port}`);
+      if (proc.exitCode !== null) throw new Error(`${label}: redis-server exited with code ${proc.exitCode}`);
+      if (Date.now() > deadline) throw new Error(`${label}: redis-server did not answer on port ${port}`);
       await new Promise((r) => setTimeout(r, 10));
     }
   };

@@ -59,3 +59,4 @@ export {
   stateChangePayload,
 } from './state-replay.js';
 export { benchGatekeeper, benchKillswitch } from './bench.js';
+export { type BenchRedis, startBenchRedis } from './bench-redis.js';

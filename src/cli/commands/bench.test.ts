@@ -46,6 +46,15 @@ describe('bulwark bench', () => {
     await expect(bench(['killswitch', '--restart', '--redis', testRedisUrl()])).rejects.toThrow(/only on its own redis-server/);
   }, 60_000);
 
+  it('bench_queue_with_tiny_counts_runs_two_real_worker_processes_on_its_own_redis_and_prints_its_figures', async () => {
+    const result = await bench(['queue', '--json', '--scale', '0.002']);
+    for (const key of ['jobs_per_sec', 'seconds', 'latency_p50_ms', 'latency_p99_ms']) {
+      expect(typeof result[key] === 'number' && Number.isFinite(result[key]) && result[key] > 0, key).toBe(true);
+    }
+    expect(result).toMatchObject({ bench: 'queue', job_kind: 'noop', workers: 2, jobs: 40, latency_jobs: 10, duplicates: 0, redis: 'own redis-server' });
+    expect(result.latency_p99_ms as number).toBeGreaterThanOrEqual(result.latency_p50_ms as number);
+  }, 240_000);
+
   it('an_unknown_benchmark_or_a_bad_scale_is_refused_naming_the_choices_or_the_flag', async () => {
     await expect(bench(['nope', '--json'])).rejects.toThrow("bench: unknown benchmark 'nope'; choose one of: gatekeeper, killswitch, mask");
     await expect(bench(['mask', '--scale', '0'])).rejects.toThrow("--scale: must be a number > 0, got '0'");

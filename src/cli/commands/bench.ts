@@ -32,6 +32,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchFn>> = {
   paper: async () => (await import('../../live/index.js')).benchPaper,
   startup: async () => (await import('../startup-bench.js')).benchStartup,
   sandbox: async () => (await import('../../sandbox/index.js')).benchSandbox,
+  queue: async () => (await import('../../jobs/index.js')).benchQueue,
 };
 
 export function registerBenchCommand(program: Command): void {
@@ -41,7 +42,7 @@ export function registerBenchCommand(program: Command): void {
     .argument('<name>', `benchmark name, one of: ${Object.keys(BENCHMARKS).join(', ')}`)
     .option('--json', 'print one JSON object only', false)
     .option('--scale <x>', 'scale the amount of work (1 = full benchmark)', '1')
-    .option('--redis <url>', 'Redis server for the benchmarks that need one (killswitch, startup; killswitch starts its own without it)')
+    .option('--redis <url>', 'Redis server for the benchmarks that need one (killswitch, startup, queue; killswitch and queue start their own without it)')
     .option('--restart', 'killswitch: measure Redis restart (and wipe) -> every gatekeeper fail-closed', false)
     .action(async (name: string, opts: { json: boolean; scale: string; redis?: string; restart: boolean }) => {
       const load = BENCHMARKS[name];

@@ -18,13 +18,14 @@ interface WorkerFlags {
   home?: string;
   workDir: string;
   json: boolean;
+  quiet: boolean;
 }
 
 export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
-    .description('run queued backtest, sweep, walk-forward and training jobs from Redis (BullMQ) until SIGTERM')
-    .option('--queues <list>', 'queues to serve: backtest,sweep,walk-forward,train or all', 'all')
+    .description('run queued backtest, sweep, walk-forward, training (and noop) jobs from Redis (BullMQ) until SIGTERM')
+    .option('--queues <list>', 'queues to serve: backtest,sweep,walk-forward,train,noop or all', 'all')
     .option('--concurrency <n>', 'jobs at once per queue', '1')
     .requiredOption('--redis <url>', 'Redis holding the queues, e.g. redis://127.0.0.1:6379')
     .option('--lock-duration-ms <ms>', "a job's lock; a killed worker's job is taken over after about this long", '10000')
@@ -33,6 +34,7 @@ export function registerWorkerCommand(program: Command): void {
     .option('--home <dir>', 'home whose key signs the audit logs of the runs (default: BULWARK_HOME, else ~/.bulwark)')
     .option('--work-dir <dir>', 'where runs go whose job names no shared run directory', 'runs/worker')
     .option('--json', 'one JSON line per job event', false)
+    .option('--quiet', 'print failed jobs only (a worker doing thousands of short jobs a second)', false)
     .action(async (flags: WorkerFlags) => {
       const queues = parseQueueList(flags.queues);
       const concurrency = parseWholeNumberFlag(flags.concurrency, '--concurrency', 1);
@@ -49,7 +51,9 @@ export function registerWorkerCommand(program: Command): void {
         stalledIntervalMs,
         prefix: flags.prefix,
         context: { home: resolveHome(flags.home), workDir: resolve(flags.workDir), log: (l) => process.stderr.write(`${l}\n`) },
-        onEvent: (e) => process.stdout.write(`${line(e)}\n`),
+        onEvent: (e) => {
+          if (!flags.quiet || e.type === 'failed') process.stdout.write(`${line(e)}\n`);
+        },
       });
       process.stderr.write(`worker ${worker.name}: serving ${queues.join(', ')} (concurrency ${concurrency}) on ${redisUrl.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')}\n`);
       await new Promise<void>((done) => {
