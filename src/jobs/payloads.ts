@@ -10,14 +10,14 @@ import { parseWithSchema } from '../core/index.js';
 export const JOB_KINDS = ['backtest', 'sweep', 'walk-forward', 'train', 'noop'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
-/** Parses `--queues backtest,sweep` (or `all`); the error lists the kinds. */
+/** Parses `--queues backtest,sweep` (or `all`: every kind that does work, so not noop); the error lists the kinds. */
 export function parseQueueList(text: string, flag = '--queues'): JobKind[] {
-  if (text.trim() === 'all') return [...JOB_KINDS];
+  if (text.trim() === 'all') return JOB_KINDS.filter((k) => k !== 'noop');
   const kinds = text.split(',').map((s) => s.trim());
   const out: JobKind[] = [];
   for (const k of kinds) {
     const kind = JOB_KINDS.find((j) => j === k);
-    if (kind === undefined) throw new RangeError(`${flag}: '${k}' is not a queue; give some of ${JOB_KINDS.join(', ')} (comma-separated) or all`);
+    if (kind === undefined) throw new RangeError(`${flag}: '${k}' is not a queue; give some of ${JOB_KINDS.join(', ')} (comma-separated) or all (every one but noop)`);
     if (!out.includes(kind)) out.push(kind);
   }
   return out;

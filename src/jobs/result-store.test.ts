@@ -57,6 +57,6 @@ describe('queue redis', () => {
     expect(() => checkRedisUrl('not a url', '--redis')).toThrow('--redis: must be a redis://HOST:PORT URL');
     expect(parseQueueList('sweep, backtest,sweep')).toEqual(['sweep', 'backtest']);
     expect(parseQueueList('all')).toEqual(['backtest', 'sweep', 'walk-forward', 'train']);
-    expect(() => parseQueueList('sweeps')).toThrow("--queues: 'sweeps' is not a queue; give some of backtest, sweep, walk-forward, train, noop (comma-separated) or all");
+    expect(() => parseQueueList('sweeps')).toThrow("--queues: 'sweeps' is not a queue; give some of backtest, sweep, walk-forward, train, noop (comma-separated) or all (every one but noop)");
   });
 });

@@ -25,7 +25,7 @@ export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
     .description('run queued backtest, sweep, walk-forward, training (and noop) jobs from Redis (BullMQ) until SIGTERM')
-    .option('--queues <list>', 'queues to serve: backtest,sweep,walk-forward,train,noop or all', 'all')
+    .option('--queues <list>', 'queues to serve: backtest,sweep,walk-forward,train,noop or all (all but noop)', 'all')
     .option('--concurrency <n>', 'jobs at once per queue', '1')
     .requiredOption('--redis <url>', 'Redis holding the queues, e.g. redis://127.0.0.1:6379')
     .option('--lock-duration-ms <ms>', "a job's lock; a killed worker's job is taken over after about this long", '10000')
