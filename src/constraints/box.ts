@@ -4,9 +4,9 @@
  * and the projection of a proposed target onto it.
  *
  * It judges targets the way the discrete mask judges TARGET actions: the same worst-case price range,
- * the same exemption for reductions. In a lock, where the discrete mask keeps HOLD and CLOSE_POSITION,
- * the interval keeps every target between flat and the current position: none of them increases |position|
- * (and, like CLOSE_POSITION, stays open when an activity rule would hold the position, unless the rule set
+ * the same exemption for reductions. In a lock both keep exactly the targets between flat and the current
+ * position (the mask: HOLD, CLOSE_POSITION and partial reductions): none of them increases |position|
+ * (and, like closing, they stay open when an activity rule would hold the position, unless the rule set
  * says `close_in_lock: when_trading_allowed`). A state the rules cannot judge (`stateJudgeable`) has no
  * interval: [NaN, NaN] with current NaN, which every caller reads as "hold" (`holdsPosition`), as the
  * discrete mask allows only HOLD there.

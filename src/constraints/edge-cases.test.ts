@@ -120,9 +120,10 @@ describe('design: a lock never traps a position', () => {
     for (const [rules, extra] of cases) {
       const s = locked(extra);
       const { allowed, reasons } = masked(s, rules);
-      expect(allowed).toEqual([HOLD, CLOSE]);
+      // Closing and the partial reduction (20 % → 15 %) stay allowed; adding does not.
+      expect(allowed).toEqual([HOLD, SELL_5, CLOSE]);
       expect(reasons[BUY_5]).toContain('MAX_DRAWDOWN_PCT');
-      // The Box form keeps every target between flat and the position, as the lock does without the rule.
+      // The Box form keeps every target between flat and the position, as the mask does.
       const interval = allowedTargetInterval(s, compiled(rules));
       expect([interval.lo, interval.hi]).toEqual([0, 0.2]);
     }

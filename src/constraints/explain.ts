@@ -3,11 +3,11 @@
  * `RULE_ID: key=value, …` with the numbers it judged. The decision itself always comes from the hot
  * path (`writeActionMask`); this file only renders it.
  */
-import { renderReason } from '../core/index.js';
+import { MS_PER_DAY, renderReason, utcDayIndex } from '../core/index.js';
 import type { CompiledRules } from './compile.js';
 import { type TargetInterval, allowedTargetInterval } from './box.js';
 import { worstCasePriceRange, worstMoveDown, worstMoveUp } from './fill-bound.js';
-import { dailyLossLockActive, dailyLossReason, drawdownLockActive, drawdownReason, stateDayLoss, stateDrawdown } from './locks.js';
+import { dailyLossLockActive, drawdownLockActive, drawdownReason, stateDayLoss, stateDrawdown } from './locks.js';
 import { computeActionMask, stateJudgeable } from './mask.js';
 import type { RuleId } from './rule-ids.js';
 import { resultingShare, worstExposureRatio } from './share-math.js';
@@ -22,14 +22,30 @@ export interface ActionExplanation {
   readonly reasons: string[];
 }
 
+/** What the caller knows about where the state and the worst-case bound came from (the CLI: the files). */
+export interface ExplainContext {
+  /** Optional state fields the state document left out, with the default used. */
+  readonly defaultedFields?: readonly { readonly field: string; readonly default: string }[];
+  /** Where the rules' fill bound came from, e.g. "fill_model in rules.yaml". */
+  readonly boundSource?: string;
+}
+
 export interface MaskExplanation {
   readonly valid: boolean;
+  /** The state's time, ISO-8601 UTC. */
+  readonly time: string;
+  /** The UTC date (YYYY-MM-DD) on which the daily-loss lock engaged; null when it is not engaged. */
+  readonly dailyLossLockDate: string | null;
+  readonly defaultedFields: readonly { readonly field: string; readonly default: string }[];
   readonly positionShare: number;
   readonly drawdown: number;
   readonly dayLoss: number;
   readonly locks: { readonly drawdown: boolean; readonly dailyLoss: boolean };
-  /** The next bar's worst-case price range the size rules judged. */
-  readonly worstCasePrice: { readonly lo: number; readonly hi: number };
+  /**
+   * The next bar's worst-case price range the size rules judged: price × (1 ∓ boundFrac) ∓ tickSize, and in
+   * words where boundFrac came from.
+   */
+  readonly worstCasePrice: { readonly lo: number; readonly hi: number; readonly boundFrac: number; readonly tickSize: number; readonly source: string };
   readonly actions: ActionExplanation[];
   readonly targetInterval: TargetInterval & { readonly loText: string[]; readonly hiText: string[] };
 }
@@ -55,7 +71,8 @@ function reasonText(id: RuleId, s: ConstraintState, c: CompiledRules, u: number,
     case 'MAX_DRAWDOWN_PCT':
       return drawdownReason(s, c);
     case 'DAILY_LOSS_LIMIT_PCT':
-      return dailyLossReason(s, c);
+      // The hot path's reason (dailyLossReason) carries the UTC day index; a person reads the date.
+      return renderReason(id, { max: c.dailyLossLimitPct, day_loss: stateDayLoss(s), day: isoDate(utcDayIndex(s.timeMs)) });
     case 'MAX_POSITION_PCT':
       return renderReason(id, { max: c.maxPositionPct, got: worstExposureRatio(u, t, rLo, rHi, c.feeFrac) });
     case 'MAX_LEVERAGE':
@@ -78,7 +95,17 @@ function endText(id: RuleId, s: ConstraintState, c: CompiledRules, u: number, en
   return end === reductionEdge && end !== u && id !== 'INVALID_STATE' ? `${text}, reductions_only=true` : text;
 }
 
-export function explainActionMask(s: ConstraintState, c: CompiledRules): MaskExplanation {
+/** UTC day index → YYYY-MM-DD (an index that is no date stays a number). */
+function isoDate(dayIndex: number): string {
+  const ms = dayIndex * MS_PER_DAY;
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString().slice(0, 10) : String(dayIndex);
+}
+
+function isoTime(ms: number): string {
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms);
+}
+
+export function explainActionMask(s: ConstraintState, c: CompiledRules, context: ExplainContext = {}): MaskExplanation {
   const { mask, reasons } = computeActionMask(s, c);
   const bad = invalidStateField(s);
   const u = bad === null ? (s.positionQty * s.price) / s.equity : Number.NaN;
@@ -93,13 +120,22 @@ export function explainActionMask(s: ConstraintState, c: CompiledRules): MaskExp
     };
   });
   const interval = allowedTargetInterval(s, c);
+  const lockDay = s.dailyLossLockDay === -1 || s.dailyLossLockDay !== utcDayIndex(s.timeMs) ? null : s.dailyLossLockDay;
   return {
     valid: stateJudgeable(s, c),
+    time: isoTime(s.timeMs),
+    dailyLossLockDate: lockDay === null ? null : isoDate(lockDay),
+    defaultedFields: context.defaultedFields ?? [],
     positionShare: u,
     drawdown: stateDrawdown(s),
     dayLoss: stateDayLoss(s),
     locks: { drawdown: bad === null && drawdownLockActive(s, c), dailyLoss: bad === null && dailyLossLockActive(s, c) },
-    worstCasePrice: worstCasePriceRange(s.price, c.boundFrac, c.tickSize),
+    worstCasePrice: {
+      ...worstCasePriceRange(s.price, c.boundFrac, c.tickSize),
+      boundFrac: c.boundFrac,
+      tickSize: c.tickSize,
+      source: context.boundSource ?? "the rule set's fill_model section",
+    },
     actions,
     targetInterval: {
       ...interval,
@@ -119,7 +155,18 @@ export function formatExplanation(e: MaskExplanation): string {
     `position ${pct(e.positionShare)} of equity, drawdown ${pct(e.drawdown)}, day loss ${pct(e.dayLoss)}, ` +
       `worst-case next price [${e.worstCasePrice.lo}, ${e.worstCasePrice.hi}]`,
   );
-  lines.push(`locks: drawdown ${e.locks.drawdown ? 'ENGAGED' : 'off'}, daily loss ${e.locks.dailyLoss ? 'ENGAGED' : 'off'}`);
+  const w = e.worstCasePrice;
+  lines.push(
+    `worst-case range: price × (1 ± ${+w.boundFrac.toPrecision(6)}) ± tick ${w.tickSize}; bound from ${w.source}`,
+  );
+  lines.push(`time ${e.time}`);
+  lines.push(
+    `locks: drawdown ${e.locks.drawdown ? 'ENGAGED' : 'off'}, daily loss ${e.locks.dailyLoss ? 'ENGAGED' : 'off'}` +
+      (e.dailyLossLockDate === null ? '' : ` (daily-loss lock engaged on ${e.dailyLossLockDate})`),
+  );
+  if (e.defaultedFields.length > 0) {
+    lines.push(`defaults used (not in the state): ${e.defaultedFields.map((d) => `${d.field} = ${d.default}`).join('; ')}`);
+  }
   const width = Math.max(6, ...e.actions.map((a) => a.name.length));
   lines.push(`${'#'.padStart(2)}  ${'action'.padEnd(width)}  allowed  resulting position  why`);
   for (const a of e.actions) {

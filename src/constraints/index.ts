@@ -19,6 +19,8 @@ export {
   syncStateFromAccount,
   parseConstraintState,
   loadStateFile,
+  loadStateFileWithDefaults,
+  defaultedStateFields,
   stateIsValid,
 } from './state.js';
 export { type CompiledRules, type CompileOptions, type DrawdownRelease, compileRules } from './compile.js';

@@ -85,8 +85,8 @@ export function writeActionMask(
   const open = s.positionQty !== 0;
   const rLo = worstMoveDown(c.boundFrac, c.tickSize, s.price);
   const rHi = worstMoveUp(c.boundFrac, c.tickSize, s.price);
-  // In a lock, closing stays possible even where an activity rule (session, frequency, allow-list) would mask
-  // it, unless the rule set says `close_in_lock: when_trading_allowed`.
+  // In a lock, closing and reducing stay possible even where an activity rule (session, frequency, allow-list)
+  // would mask them, unless the rule set says `close_in_lock: when_trading_allowed`.
   const closeActivity = locks !== 0 && c.lockCloseExempt ? 0 : activity;
   let allowed = 1;
   for (let i = 1; i < n; i++) {
@@ -96,10 +96,13 @@ export function writeActionMask(
     const closing = kind === KIND_CLOSE && open;
     let bits = 0;
     const trades = actionTrades(kind, u, t, open);
-    if (trades) bits |= closing ? closeActivity : activity;
-    // In a lock only closing an open position stays allowed (besides HOLD).
-    if (locks !== 0 && !closing) bits |= locks;
-    if (trades && !actionReduces(kind, fraction, u, t)) bits |= exposureBits(c, u, t, rLo, rHi);
+    const reduces = trades && actionReduces(kind, fraction, u, t);
+    // In a lock only trades that move toward flat (closing, or a partial reduction) stay allowed, besides
+    // HOLD itself: the same trading targets as the Box interval's [min(0,u), max(0,u)] (box.ts).
+    const exits = closing || reduces;
+    if (trades) bits |= exits ? closeActivity : activity;
+    if (locks !== 0 && !exits) bits |= locks;
+    if (trades && !reduces) bits |= exposureBits(c, u, t, rLo, rHi);
     out[offset + i] = bits === 0 ? 1 : 0;
     if (reasons !== null) reasons[offset + i] = bits;
     if (bits === 0) allowed++;

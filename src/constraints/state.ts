@@ -90,9 +90,39 @@ export function parseConstraintState(input: unknown, source = 'state'): Constrai
   return createConstraintState({ ...s, peakEquity: s.peakEquity ?? Math.max(s.equity, 0), timeMs: time });
 }
 
+/** What a state field left out of a document is taken to be, for people (`constraints explain` lists them). */
+const STATE_FIELD_DEFAULTS: Readonly<Record<string, string>> = {
+  symbol: "'' (no symbol)",
+  peakEquity: 'equity (no drawdown)',
+  positionQty: '0 (flat)',
+  dayPnl: '0 (no loss today)',
+  tradesToday: '0',
+  barsSinceLastTrade: 'never traded',
+  time: '1970-01-01T00:00:00.000Z (the epoch)',
+  drawdownLocked: 'false',
+  dailyLossLockDay: 'none (no daily-loss lock)',
+};
+
+/** The optional fields a state document left out, each with the default that was used, in schema order. */
+export function defaultedStateFields(input: unknown): { field: string; default: string }[] {
+  const given = input !== null && typeof input === 'object' ? (input as Record<string, unknown>) : {};
+  return Object.keys(STATE_FIELD_DEFAULTS)
+    .filter((field) => given[field] === undefined)
+    .map((field) => ({ field, default: STATE_FIELD_DEFAULTS[field] }));
+}
+
 /** Reads a state file; `source` (default: the path) starts every error message, e.g. `--state FILE`. */
 export function loadStateFile(path: string, source = path): ConstraintState {
-  return parseConstraintState(readYamlDocumentFile(path, source), source);
+  return loadStateFileWithDefaults(path, source).state;
+}
+
+/** Reads a state file and says which optional fields it left out (filled with defaults). */
+export function loadStateFileWithDefaults(
+  path: string,
+  source = path,
+): { state: ConstraintState; defaulted: { field: string; default: string }[] } {
+  const doc = readYamlDocumentFile(path, source);
+  return { state: parseConstraintState(doc, source), defaulted: defaultedStateFields(doc) };
 }
 
 /**

@@ -1,5 +1,6 @@
 /** The CSV load report as text for people (`bulwark data inspect`). */
 import type { CsvLoadReport } from './csv-loader.js';
+import type { ReturnStats } from './return-stats.js';
 import { formatDurationMs, formatTimeMs } from './time-format.js';
 
 export function formatCsvLoadReport(r: CsvLoadReport): string {
@@ -30,4 +31,18 @@ export function formatCsvLoadReport(r: CsvLoadReport): string {
     for (const n of r.notes) lines.push(`  - ${n}`);
   }
   return lines.join('\n');
+}
+
+/** Return and volatility statistics as text lines for `bulwark data inspect`. */
+export function formatReturnStats(s: ReturnStats): string {
+  const pct = (x: number, digits = 4): string => `${(x * 100).toFixed(digits)} %`;
+  const largest =
+    s.largestMove === null
+      ? 'n/a'
+      : `${s.largestMove.logReturn >= 0 ? '+' : ''}${pct(s.largestMove.logReturn, 2)} (log) in the bar at ${formatTimeMs(s.largestMove.timeMs)}`;
+  return [
+    `returns:   ${s.returns} close-to-close log returns, mean ${pct(s.meanLogReturn)}, sd ${pct(s.sdLogReturn)} per bar`,
+    `volatility: ${pct(s.annualisedVolatility, 1)} annualised (sd × √${+s.periodsPerYear.toFixed(2)}; ${s.calendar})`,
+    `largest move: ${largest}`,
+  ].join('\n');
 }

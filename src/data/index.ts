@@ -60,7 +60,8 @@ export {
   loadCcxt,
 } from './exchange-client.js';
 export { type FetchOhlcvOptions, type FetchOhlcvResult, type FetchProgress, fetchOhlcv } from './fetch-ohlcv.js';
-export { formatCsvLoadReport } from './csv-report.js';
+export { formatCsvLoadReport, formatReturnStats } from './csv-report.js';
+export { type ReturnStats, returnStats } from './return-stats.js';
 export { benchData } from './bench-data.js';
 export {
   type MarketSourceSpec,

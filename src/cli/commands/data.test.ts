@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -36,9 +36,10 @@ describe('bulwark data', () => {
 
   it('synth checks --out and --labels-out before writing, so a bad one leaves no file behind', async () => {
     const out = join(dir, 'never.csv');
+    writeFileSync(join(dir, 'plain-file'), 'x');
     await expect(
-      run('data', 'synth', '--model', 'gbm', '--bars', '10', '--out', out, '--labels-out', join(dir, 'missing', 'l.csv')),
-    ).rejects.toThrow(/^--labels-out: cannot write '.*l\.csv': folder '.*missing' does not exist$/);
+      run('data', 'synth', '--model', 'gbm', '--bars', '10', '--out', out, '--labels-out', join(dir, 'plain-file', 'l.csv')),
+    ).rejects.toThrow(/^--labels-out: cannot write '.*l\.csv': '.*plain-file' is a file, not a folder$/);
     expect(existsSync(out)).toBe(false);
     const folder = join(dir, 'a-folder');
     mkdirSync(folder);
@@ -46,6 +47,39 @@ describe('bulwark data', () => {
       /^--out: cannot write '.*a-folder': it is a folder$/,
     );
     expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('synth --out creates a missing folder, like the other commands that write', async () => {
+    const out = join(dir, 'new', 'deeper', 'gbm.csv');
+    await run('data', 'synth', '--model', 'gbm', '--bars', '50', '--out', out, '--labels-out', join(dir, 'new2', 'l.csv'));
+    expect((await loadBarsCsv(out)).bars.length).toBe(50);
+    expect(existsSync(join(dir, 'new2', 'l.csv'))).toBe(true);
+  });
+
+  it('inspect prints return and volatility statistics on the inferred calendar, and the largest move with its time', async () => {
+    // Hourly bars on every day (24/7): periods a year = 24 × 365.25; one planted -10 % move at a known time.
+    const lines = ['time,open,high,low,close,volume'];
+    const t0 = Date.UTC(2024, 0, 1);
+    let close = 100;
+    for (let i = 0; i < 24 * 30; i++) {
+      close *= i === 400 ? 0.9 : i % 2 === 0 ? 1.01 : 1 / 1.01;
+      lines.push(`${t0 + i * 3_600_000},${close},${close},${close},${close},1`);
+    }
+    const file = join(dir, 'planted.csv');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const text = await run('data', 'inspect', file);
+    expect(text).toMatch(/returns:\s+719 close-to-close log returns, mean -?\d+\.\d{4} %, sd \d+\.\d{4} % per bar/);
+    expect(text).toMatch(/volatility: \d+\.\d % annualised \(sd × √8766; 8766 periods a year: bars on every day/);
+    expect(text).toContain('largest move: -10.54 % (log) in the bar at 2024-01-17T16:00:00Z');
+    const json = JSON.parse(await run('data', 'inspect', file, '--json', '--periods-per-year', '100')) as {
+      rows: number;
+      returnStats: { sdLogReturn: number; annualisedVolatility: number; periodsPerYear: number; largestMove: { timeMs: number } };
+    };
+    expect(json.rows).toBe(720);
+    expect(json.returnStats.periodsPerYear).toBe(100);
+    expect(json.returnStats.annualisedVolatility).toBeCloseTo(json.returnStats.sdLogReturn * 10, 12);
+    expect(json.returnStats.largestMove.timeMs).toBe(t0 + 400 * 3_600_000);
+    await expect(run('data', 'inspect', file, '--periods-per-year', '0')).rejects.toThrow("--periods-per-year: must be a number > 0, got '0'");
   });
 
   it('inspect rejects an unknown policy naming the flag', async () => {

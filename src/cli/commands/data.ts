@@ -2,7 +2,7 @@
  * `bulwark data fetch|synth|inspect`: download OHLCV through ccxt (resumable, with a progress bar), generate a
  * seeded synthetic market, or load a CSV and print what the loader found and did.
  */
-import { stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
@@ -10,12 +10,14 @@ import {
   epochUnitOf,
   fetchOhlcv,
   formatCsvLoadReport,
+  formatReturnStats,
   formatDurationMs,
   formatTimeMs,
   generateSyntheticMarket,
   loadBarsCsv,
   parseDateText,
   parseSynthSpec,
+  returnStats,
   synthParamNames,
   SYNTHETIC_MODELS,
   writeBarsCsv,
@@ -41,11 +43,22 @@ function errorCode(err: unknown): string {
   return err instanceof Error && 'code' in err ? String(err.code) : err instanceof Error ? err.message : String(err);
 }
 
-/** Refuses an output path that cannot be written (no such folder, or a folder itself) before any work is done. */
+/**
+ * Refuses an output path that cannot be written (its folder is a file, or the path is a folder) before any work is
+ * done. A missing folder is created, as every other command that writes does.
+ */
 async function checkOutputPath(path: string, flag: string): Promise<void> {
   const dir = dirname(path);
   const parent = await stat(dir).catch(() => null);
-  if (parent === null || !parent.isDirectory()) throw new Error(`${flag}: cannot write '${path}': folder '${dir}' does not exist`);
+  if (parent === null) {
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (err) {
+      throw new Error(`${flag}: cannot write '${path}': cannot create folder '${dir}' (${errorCode(err)})`);
+    }
+  } else if (!parent.isDirectory()) {
+    throw new Error(`${flag}: cannot write '${path}': '${dir}' is a file, not a folder`);
+  }
   const target = await stat(path).catch(() => null);
   if (target?.isDirectory()) throw new Error(`${flag}: cannot write '${path}': it is a folder`);
 }
@@ -176,11 +189,23 @@ export function registerDataCommand(program: Command): void {
 
   const inspect = data
     .command('inspect')
-    .description('load an OHLCV CSV and print rows, range, interval, gaps and everything the loader did')
+    .description(
+      'load an OHLCV CSV and print rows, range, interval, gaps, everything the loader did, and return/volatility statistics',
+    )
     .argument('<file>', 'CSV file')
-    .option('--json', 'print the report as one JSON object', false);
-  addCsvOptions(inspect).action(async (file: string, opts: CsvFlags & { json: boolean }) => {
-    const { report } = await loadBarsCsv(file, csvOptionsFromFlags(opts));
-    process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatCsvLoadReport(report)}\n`);
+    .option('--periods-per-year <n>', "bars per year for the annualised volatility (default: read from the data's calendar)")
+    .option('--json', 'print the report as one JSON object (the statistics under returnStats)', false);
+  addCsvOptions(inspect).action(async (file: string, opts: CsvFlags & { json: boolean; periodsPerYear?: string }) => {
+    const periodsPerYear = opts.periodsPerYear === undefined ? undefined : Number(opts.periodsPerYear);
+    if (periodsPerYear !== undefined && !(Number.isFinite(periodsPerYear) && periodsPerYear > 0)) {
+      throw new RangeError(`--periods-per-year: must be a number > 0, got '${opts.periodsPerYear}'`);
+    }
+    const { bars, report } = await loadBarsCsv(file, csvOptionsFromFlags(opts));
+    const stats = returnStats(bars, periodsPerYear);
+    process.stdout.write(
+      opts.json
+        ? `${JSON.stringify({ ...report, returnStats: stats })}\n`
+        : `${formatCsvLoadReport(report)}\n${formatReturnStats(stats)}\n`,
+    );
   });
 }
