@@ -24,7 +24,8 @@ export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as con
 
 /**
  * What the engine does when drawdown passes `max_drawdown_pct`:
- * - `hold`: the lock masks every action but HOLD and CLOSE_POSITION; the position stays until the agent closes it
+ * - `hold`: the lock masks every action but HOLD, CLOSE_POSITION and partial reductions toward flat; the position
+ *   stays until the agent reduces or closes it
  *   (a lock, not a stop: a losing position can keep losing while the agent holds).
  * - `close`: as `hold`, and the chain closes the position itself (a reduce-only market order at the next bar).
  * - `close_and_halt`: as `close`, and the chain sends nothing else for the rest of the run, until an operator

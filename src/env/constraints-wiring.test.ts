@@ -49,7 +49,7 @@ describe('TradingEnv with constraints', () => {
     expect(env.reset({ startIndex: 0 }).info.constraintViolations).toBe(0);
   });
 
-  it('a crash past 10 % drawdown when stepped then locks to HOLD and CLOSE and audits the lock events', () => {
+  it('a crash past 10 % drawdown when stepped then locks to HOLD, reductions and CLOSE and audits the lock events', () => {
     const crash = handDataset([100, 100, 100, 30, 30, 30, 30], [100, 100, 100, 30, 30, 30, 30]);
     const sink = new MemoryAuditSink();
     const env = new TradingEnv({ dataset: crash, config, constraints: { rules: seedRules, onLockEvent: auditLockListener(sink) } });
@@ -58,7 +58,8 @@ describe('TradingEnv with constraints', () => {
     env.step(BUY_SMALL);
     const r = env.step(HOLD); // 1.5 units lose 70 each: equity 895, drawdown 10.5 %, day loss 10.5 %
     expect(r.info.equity).toBeCloseTo(895, 9);
-    expect([...r.info.actionMask]).toEqual([1, 0, 0, 0, 0, 1]);
+    // Long 45 of 895 (5.03 %): SELL_SMALL (5 %) reduces toward flat and stays allowed; SELL_LARGE would flip short.
+    expect([...r.info.actionMask]).toEqual([1, 0, 0, 1, 0, 1]);
     expect(env.constraints?.reasonsOf(0, BUY_SMALL)).toEqual(['MAX_DRAWDOWN_PCT', 'DAILY_LOSS_LIMIT_PCT']);
     expect(sink.events.map((e) => `${e.type} ${String(e.payload.lock)}`)).toEqual([
       'CONSTRAINT_LOCK_ENGAGED DRAWDOWN',
