@@ -46,7 +46,7 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
     load: async () => (await import('./commands/sweep.js')).registerSweepCommands,
   },
   {
-    commands: [{ name: 'worker', description: 'run queued backtest, sweep, walk-forward and training jobs from Redis (BullMQ) until SIGTERM' }],
+    commands: [{ name: 'worker', description: 'run queued backtest, sweep, walk-forward, training (and noop) jobs from Redis (BullMQ) until SIGTERM' }],
     load: async () => (await import('./commands/worker.js')).registerWorkerCommand,
   },
   {

@@ -65,7 +65,9 @@ describe('gateway audit durability', () => {
     gate.open();
     const answers = await Promise.all(pending);
     expect(answers.map((r) => r.statusCode)).toEqual([200, 200, 200]);
-    expect(gate.calls()).toBe(1);
+    // Group commit: the first order's flush may start before the others are recorded; those then share the next.
+    expect(gate.calls()).toBeGreaterThanOrEqual(1);
+    expect(gate.calls()).toBeLessThan(3);
     const submitted = readAuditEvents(log.path, { allowTornTail: true }).filter((e) => e.type === 'ORDER_SUBMITTED');
     const lastSubmitted = submitted[submitted.length - 1].seq;
     expect(log.durableSeq).toBeGreaterThanOrEqual(lastSubmitted);

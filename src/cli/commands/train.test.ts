@@ -36,6 +36,8 @@ function writeConfig(name: string, overrides: { epochs?: number; train?: string;
       '  env:',
       '    episodeLength: 16',
       '    windowSize: 4',
+      // A margin account: the seeded policy's shorts are what make cost (a cash account refuses them).
+      '    account: { type: margin, leverage: 2 }',
       'checkpointEvery: 2',
       overrides.top ?? '',
     ].join('\n'),
