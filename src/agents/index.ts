@@ -64,6 +64,7 @@ export {
   type TrainingProvenance,
   type DataIdentity,
   provenanceWarnings,
+  recordProvenance,
   heldOutRange,
   csvIdentity,
   synthIdentity,

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { type Bars, parseWithSchema } from '../core/index.js';
 import type { Rules } from '../constraints/index.js';
 import { parseSynthSpec } from '../data/index.js';
-import type { SimFillConfig } from '../venues/index.js';
+import { type AccountModel, CASH_ACCOUNT, accountConfigOf, accountConfigSchema, describeAccount, parseAccountConfig, type SimFillConfig } from '../venues/index.js';
 
 export const provenanceSchema = z.strictObject({
   rules: z.strictObject({
@@ -37,6 +37,8 @@ export const provenanceSchema = z.strictObject({
   fill: z.record(z.string(), z.unknown()),
   initialCash: z.number(),
   constraintMode: z.enum(['strict', 'lenient']),
+  /** The venue's account in training (cash or margin with its leverage); absent in checkpoints from before it was recorded. */
+  account: accountConfigSchema.optional(),
 });
 
 export type TrainingProvenance = z.output<typeof provenanceSchema>;
@@ -80,6 +82,8 @@ export function recordProvenance(input: {
   fill: SimFillConfig;
   initialCash: number;
   constraintMode: 'strict' | 'lenient';
+  /** The account the envs kept (default cash). */
+  account?: AccountModel;
 }): TrainingProvenance {
   const { bars, range, data } = input;
   const firstTimeMs = bars.time[range.start];
@@ -99,6 +103,7 @@ export function recordProvenance(input: {
     fill: { ...input.fill },
     initialCash: input.initialCash,
     constraintMode: input.constraintMode,
+    account: accountConfigOf(input.account ?? CASH_ACCOUNT),
   };
 }
 
@@ -125,9 +130,16 @@ function fieldDiff(trained: Record<string, unknown>, now: Record<string, unknown
  */
 export function provenanceWarnings(
   p: TrainingProvenance,
-  run: { rules: Rules | null; fill: SimFillConfig | null; data: DataIdentity; bars: Bars },
+  run: { rules: Rules | null; fill: SimFillConfig | null; data: DataIdentity; bars: Bars; account?: AccountModel | null },
 ): string[] {
   const out: string[] = [];
+  // The account decides what the policy may do at all (a cash account refuses shorts a margin account allows).
+  if (run.account != null && p.account !== undefined) {
+    const trained = parseAccountConfig(p.account, 'provenance.account');
+    if (canonicalJson(accountConfigOf(trained)) !== canonicalJson(accountConfigOf(run.account))) {
+      out.push(`Warning: account differs from training: trained on ${describeAccount(trained)}, this run uses ${describeAccount(run.account)}.`);
+    }
+  }
   const nowHash = rulesHash(run.rules);
   if (nowHash !== p.rules.sha256) {
     const trained = p.rules.content === null ? 'no rules' : `rules sha256 ${(p.rules.sha256 ?? '').slice(0, 12)}`;

@@ -5,7 +5,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { ValidationError } from '../core/index.js';
-import { generateSynthetic, loadBarsCsv, parseSynthSpec, SYNTHETIC_MODELS, type ResolvedSyntheticSpec } from '../data/index.js';
+import { type CsvLoadOptions, generateSynthetic, loadMarketSource, parseSynthSpec, SYNTHETIC_MODELS, type ResolvedSyntheticSpec } from '../data/index.js';
 import { type ConstraintsOption, createDataset, TradingVecEnv, type TradingDataset, type TradingEnvConfigInput, type VectorEnv } from '../env/index.js';
 
 export interface TradingTaskSpec {
@@ -55,15 +55,28 @@ export interface LoadedDataset {
   description: string;
 }
 
-/** Builds the dataset of a source; CSV problems surface as `CsvLoadError`s naming file, line and column. */
-export async function loadTradingDataset(source: DataSource): Promise<LoadedDataset> {
-  if (source.kind === 'synthetic') {
-    const bars = generateSynthetic(source.spec);
-    return { dataset: createDataset({ bars }), description: `synthetic ${source.text} (${bars.length} bars)` };
-  }
-  const { bars, report } = await loadBarsCsv(source.path);
-  const notes = report.notes.length > 0 ? `; ${report.notes.join(' ')}` : '';
-  return { dataset: createDataset({ bars }), description: `${source.path} (${bars.length} bars${notes})` };
+/** How a source's bars are loaded: the CSV loader's options (CSV sources only) and inclusive bounds on bar open time. */
+export interface DatasetLoadOptions {
+  readonly csv?: CsvLoadOptions;
+  readonly from?: string;
+  readonly to?: string;
+}
+
+/**
+ * Builds the dataset of a source (cut to `from`/`to`, loaded with the `csv` options, as every command's CSV flags
+ * do); CSV problems surface as `CsvLoadError`s naming file, line and column.
+ */
+export async function loadTradingDataset(source: DataSource, options: DatasetLoadOptions = {}): Promise<LoadedDataset> {
+  const market = await loadMarketSource({
+    ...(source.kind === 'csv' ? { data: source.path, ...(options.csv === undefined ? {} : { csv: options.csv }) } : { synth: source.text }),
+    ...(options.from === undefined ? {} : { from: options.from }),
+    ...(options.to === undefined ? {} : { to: options.to }),
+  });
+  const { bars } = market;
+  const cut = market.bars.length === market.history.bars.length ? '' : `, ${new Date(bars.time[0]).toISOString()} to ${new Date(bars.time[bars.length - 1]).toISOString()} of ${market.history.bars.length}`;
+  if (source.kind === 'synthetic') return { dataset: createDataset({ bars }), description: `synthetic ${source.text} (${bars.length} bars${cut})` };
+  const notes = market.notes.length > 0 ? `; ${market.notes.join(' ')}` : '';
+  return { dataset: createDataset({ bars }), description: `${source.path} (${bars.length} bars${cut}${notes})` };
 }
 
 /** A `makeVecEnv` for trainPpoLag over one shared dataset; with `constraints`, the engine's masks apply. */

@@ -11,6 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseWithSchema, requireNonEmptyDocument, ValidationError } from '../core/index.js';
 import { type Rules, loadRulesFile, parseRules } from '../constraints/index.js';
+import { type CsvLoadOptions, csvLoadOptionsSchema } from '../data/index.js';
 import { type ConstraintsOption, parseTradingEnvConfig, resolveEpisodeRange, tradingEnvConfigSchema } from '../env/index.js';
 import { initBackend, type BackendInfo } from './backend.js';
 import { buildInfo } from './build-info.js';
@@ -42,6 +43,11 @@ const trainFileSchema = z.strictObject({
       /** Shorthand for `data: regime:bars=BARS,seed=DATASEED` (not together with `data`). */
       bars: z.number().int().min(100).optional(),
       dataSeed: z.number().int().min(0).optional(),
+      /** How a CSV `data` file is read (duplicates, gaps, outliers, columns, scale, time unit); the CSV flags override it per key. */
+      csv: csvLoadOptionsSchema.optional(),
+      /** Inclusive bounds on bar open time (ISO-8601, UTC when no zone): train on that part of the data only. */
+      from: z.string().min(1).optional(),
+      to: z.string().min(1).optional(),
       /** Use the env's action mask (the Constraint Logic Engine's, from `rules`; without rules every action is allowed). */
       useMask: z.boolean().default(true),
       /**
@@ -214,6 +220,11 @@ export interface TrainRunOptions {
   data?: string;
   /** Overrides task.rules: a rules file (relative to the working directory). */
   rules?: string;
+  /** The CSV flags (--duplicates, --outliers, …): override task.csv key by key; for a CSV data source only. */
+  csv?: CsvLoadOptions;
+  /** Override task.from / task.to: train on the bars whose open time lies within them. */
+  from?: string;
+  to?: string;
   /** Overrides eval.every / eval.data (eval.data relative to the working directory); both, or eval in the config. */
   evalEvery?: number;
   evalData?: string;
@@ -254,7 +265,7 @@ export async function runTrainJob(opts: TrainRunOptions): Promise<TrainSummary> 
   if (opts.rules !== undefined) file.task.rules = loadRulesFile(opts.rules, `--rules ${opts.rules}`);
   const source = opts.data !== undefined ? parseDataSource(opts.data, '--data') : parseDataSource(taskDataText(file), 'task.data', dirname(opts.config));
   // Record the source as resolved (CSV paths absolute), so config.json says exactly what was trained on.
-  file.task = { ...file.task, data: source.kind === 'csv' ? source.path : source.text, bars: undefined, dataSeed: undefined };
+  file.task = { ...file.task, data: source.kind === 'csv' ? source.path : source.text, bars: undefined, dataSeed: undefined, ...dataLoadOverrides(file, opts, source) };
   const evalSource = resolveEval(file, opts);
   const out = opts.out || join('runs', `ppo-${file.train.algorithm}-seed${file.train.seed}`);
   const ckptDir = join(out, 'checkpoints');
@@ -276,6 +287,22 @@ export async function runTrainJob(opts: TrainRunOptions): Promise<TrainSummary> 
     else await meta.end('failed', null, err instanceof Error ? err.message : String(err)).catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * task.csv / task.from / task.to with the flags applied (a flag wins over the config, key by key), recorded in
+ * config.json so a resume with other CSV flags or another range is refused like one on other data.
+ */
+function dataLoadOverrides(file: TrainFile, opts: TrainRunOptions, source: DataSource): Pick<TrainFile['task'], 'csv' | 'from' | 'to'> {
+  const csv = { ...file.task.csv, ...opts.csv };
+  const given = Object.keys(csv).filter((k) => csv[k as keyof typeof csv] !== undefined);
+  if (given.length > 0 && source.kind !== 'csv') {
+    const what = opts.csv !== undefined && Object.keys(opts.csv).length > 0 ? 'the CSV flags' : 'task.csv';
+    throw new RangeError(`${what} (${given.join(', ')}): apply to a CSV data file, but the data is the synthetic market ${source.text}`);
+  }
+  const from = opts.from ?? file.task.from;
+  const to = opts.to ?? file.task.to;
+  return { csv: given.length > 0 ? csv : undefined, from, to };
 }
 
 /** The eval section with the flags applied, its data source checked now (before anything is written). */
@@ -316,7 +343,8 @@ async function trainInto(
   const ckptDir = join(out, 'checkpoints');
   const backend = await initBackend();
   log(`backend: ${backend.name}${backend.skipped.length ? ` (skipped ${backend.skipped.join('; ')})` : ''}`);
-  const { dataset, description } = await loadTradingDataset(source);
+  const { csv, from, to } = file.task;
+  const { dataset, description } = await loadTradingDataset(source, { csv, from, to });
   const trainedEnv = describeTrainedEnv(dataset, file.task.env, { useMask: file.task.useMask });
   log(`data: ${description}`);
   // loadTrainFile and --rules leave the rules validated and inline; a path here would be a bug, so refuse.
@@ -337,6 +365,7 @@ async function trainInto(
     fill: envConfig.fill,
     initialCash: envConfig.initialCash,
     constraintMode: file.task.constraintMode,
+    account: envConfig.accountModel,
   });
   const evaluation = evalSource === null || file.eval === undefined ? null : await prepareEvaluation(evalSource, file, trainedEnv, provenance, constraints, log);
 
@@ -407,7 +436,8 @@ async function prepareEvaluation(
 ): Promise<{ every: number; run: (c: PpoLagCheckpoint) => EvalColumns }> {
   const settings = file.eval;
   if (settings === undefined) throw new Error('eval: expected the eval section resolved');
-  const { dataset, description } = await loadTradingDataset(source);
+  // The CSV flags read every CSV the run loads the same way; the range applies to the training data only.
+  const { dataset, description } = await loadTradingDataset(source, source.kind === 'csv' && file.task.csv !== undefined ? { csv: file.task.csv } : {});
   checkObservationLayout(trainedEnv, dataset.features, dataset.intervalMs, `eval.data ${description}`);
   log(`eval: every ${settings.every} epochs, ${settings.episodes} ${settings.deterministic ? 'deterministic' : 'sampled'} episodes on ${description}`);
   const data = await identityOf(source);
@@ -558,12 +588,16 @@ class RunMeta {
   }
 }
 
-/** A resumed run must train on the same task (data, env, mask): the checkpoint only checks hyperparameters. */
+/** A resumed run must train on the same task (data, how it is read, env, mask): the checkpoint only checks hyperparameters. */
 async function checkSameTask(savedConfigPath: string, file: TrainFile): Promise<void> {
   if (!existsSync(savedConfigPath)) return;
   const saved: unknown = JSON.parse(await readFile(savedConfigPath, 'utf8'));
   const savedTask = typeof saved === 'object' && saved !== null && 'task' in saved ? saved.task : undefined;
-  if (JSON.stringify(savedTask) !== JSON.stringify(JSON.parse(JSON.stringify(file.task)))) {
-    throw new Error(`--resume: task (data, env, useMask, rules) differs from the run in ${savedConfigPath}; only train.epochs may change`);
+  const now = JSON.parse(JSON.stringify(file.task)) as Record<string, unknown>;
+  if (JSON.stringify(savedTask) !== JSON.stringify(now)) {
+    const before = (typeof savedTask === 'object' && savedTask !== null ? savedTask : {}) as Record<string, unknown>;
+    const differ = [...new Set([...Object.keys(before), ...Object.keys(now)])].filter((k) => JSON.stringify(before[k]) !== JSON.stringify(now[k]));
+    const which = differ.length === 0 ? '' : `: ${differ.map((k) => `task.${k} was ${JSON.stringify(before[k]) ?? 'unset'}, now ${JSON.stringify(now[k]) ?? 'unset'}`).join('; ')}`;
+    throw new Error(`--resume: task (data, csv, from/to, env, useMask, rules) differs from the run in ${savedConfigPath}${which}; only train.epochs may change`);
   }
 }

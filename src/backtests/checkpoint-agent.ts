@@ -66,7 +66,7 @@ export async function loadCheckpointAgent(spec: string, prepared: PreparedJob, r
     notes.push(`Warning: ${path} records no provenance (rules, data range, fill model): differences from training cannot be checked.`);
   } else {
     const fill = parseSimFillConfig(prepared.fill, 'fill');
-    notes.push(...provenanceWarnings(loaded.provenance, { rules: prepared.rules, fill, data: await dataIdentityOf(prepared.source), bars: prepared.bars }));
+    notes.push(...provenanceWarnings(loaded.provenance, { rules: prepared.rules, fill, data: await dataIdentityOf(prepared.source), bars: prepared.bars, account: prepared.account }));
   }
   return { agent, observe, obsDim, notes };
 }

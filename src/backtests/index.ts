@@ -65,6 +65,7 @@ export {
   loadJobBars,
   prepareJob,
   createJobAgent,
+  dataIdentityOf,
   runJob,
 } from './backtest-job.js';
 export { type RunAudit, type RunAuditOptions, type RunAuditRecord, RUN_RECORD_FILE, openRunAudit } from './run-audit.js';

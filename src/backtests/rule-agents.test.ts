@@ -35,6 +35,10 @@ describe('sma-cross', () => {
 
   it('names the default parameters in its label and rejects fast >= slow', () => {
     expect(createRuleAgent('sma-cross').label).toBe('sma-cross:fast=10,slow=30');
+    // Every parameter stays in the label, sizing included (issue 17: walk-forward windows dropped size=).
+    expect(createRuleAgent('sma-cross:size=0.3,slow=20,fast=5').label).toBe('sma-cross:fast=5,slow=20,size=0.3');
+    expect(createRuleAgent('random:qty=2').label).toBe('random:p=0.05,qty=2');
+    expect(createRuleAgent('buy-and-hold:size=0.5').label).toBe('buy-and-hold:size=0.5');
     expect(() => createRuleAgent('sma-cross:fast=30,slow=10')).toThrow(/fast: fast must be < slow/);
   });
 });

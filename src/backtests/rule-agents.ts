@@ -100,6 +100,12 @@ function sizingOf(p: { size?: number; qty?: number }, defaultFraction: number, s
   return { kind: 'fraction', fraction: p.size ?? defaultFraction };
 }
 
+/** `,size=0.5` or `,qty=2` when the spec gave one: a label keeps every parameter (walk-forward windows show it). */
+function sizingLabel(p: { size?: number; qty?: number }): string {
+  if (p.qty !== undefined) return `,qty=${p.qty}`;
+  return p.size === undefined ? '' : `,size=${p.size}`;
+}
+
 class BuyAndHold implements BacktestAgent {
   readonly actions: ActionSpec[];
   private entered = false;
@@ -245,11 +251,11 @@ export function createRuleAgent(spec: string): BacktestAgent {
     }
     case 'sma-cross': {
       const p = parseWithSchema(smaCrossSchema, params, source);
-      return new SmaCross(`sma-cross:fast=${p.fast},slow=${p.slow}`, sizingOf(p, 1, source), p.fast, p.slow);
+      return new SmaCross(`sma-cross:fast=${p.fast},slow=${p.slow}${sizingLabel(p)}`, sizingOf(p, 1, source), p.fast, p.slow);
     }
     case 'random': {
       const p = parseWithSchema(randomSchema, params, source);
-      return new RandomAgent(`random:p=${p.p}`, sizingOf(p, 0.1, source), p.p);
+      return new RandomAgent(`random:p=${p.p}${sizingLabel(p)}`, sizingOf(p, 0.1, source), p.p);
     }
     default:
       throw new RangeError(`agent: unknown agent '${name}'; choose buy-and-hold, sma-cross[:fast=10,slow=30], random or a checkpoint path`);

@@ -11,8 +11,8 @@ import { z } from 'zod';
 import { type ActionSpec, Rng, parseWithSchema, targetLevelActions } from '../core/index.js';
 import type { Rules } from '../constraints/index.js';
 import { type TradingDataset, TradingVecEnv } from '../env/index.js';
-import type { PpoLagCheckpoint } from '../agents/index.js';
-import type { SimFillConfigInput } from '../venues/index.js';
+import type { DataIdentity, PpoLagCheckpoint } from '../agents/index.js';
+import { type AccountModel, type SimFillConfigInput, accountConfigOf, parseSimFillConfig } from '../venues/index.js';
 import { PolicyAgent, envObservation } from './policy-agent.js';
 import type { BacktestAgent } from './rule-agents.js';
 import { parseAgentParams } from './rule-agents.js';
@@ -87,6 +87,12 @@ export interface FittedWindow {
   /** Mean training episode return and cost of the last epoch. */
   readonly trainReturn: number;
   readonly trainCost: number;
+  /**
+   * The window's trained policy as `bulwark train` writes one: weights, the env it was trained on and, when the
+   * data's identity is known, its provenance (rules, the train bars' range, fill model, account), so a later
+   * `backtest --agent window-N/checkpoint.json` rebuilds it and warns where it differs from training.
+   */
+  readonly checkpoint: PpoLagCheckpoint;
   /** A backtest agent and observation over bars [start, …) of the dataset. */
   readonly agentFor: (start: number) => Pick<BacktestOptions, 'observe' | 'obsDim'> & { agent: BacktestAgent };
 }
@@ -97,10 +103,19 @@ export async function fitLearnedWindow(
   label: string,
   dataset: TradingDataset,
   w: WalkForwardWindow,
-  o: { readonly seed: number; readonly rules: Rules | null; readonly fill: SimFillConfigInput },
+  o: {
+    readonly seed: number;
+    readonly rules: Rules | null;
+    readonly fill: SimFillConfigInput;
+    /** The venue's account in training as in the test runs (default cash). */
+    readonly account?: AccountModel;
+    readonly initialCash?: number;
+    /** Where the bars come from, for the checkpoint's provenance (left out when unknown). */
+    readonly data?: DataIdentity;
+  },
 ): Promise<FittedWindow> {
   // Loaded here, not at the top: rule-agent walk-forwards never load TensorFlow.js.
-  const { describeTrainedEnv, policyFromCheckpoint, trainPpoLag } = await import('../agents/index.js');
+  const { describeTrainedEnv, policyFromCheckpoint, recordProvenance, trainPpoLag } = await import('../agents/index.js');
   const seed = windowSeed(o.seed, w.index);
   const actions: ActionSpec[] = targetLevelActions(LEARNED_TARGET_LEVELS);
   const env = {
@@ -108,6 +123,8 @@ export async function fitLearnedWindow(
     windowSize: spec.windowSize,
     episodeLength: spec.episodeLength,
     fill: o.fill,
+    ...(o.initialCash === undefined ? {} : { initialCash: o.initialCash }),
+    ...(o.account === undefined ? {} : { account: accountConfigOf(o.account) }),
     split: { startIndex: w.trainStart, endIndex: w.trainEnd },
   };
   const constraints = spec.useMask && o.rules !== null ? { rules: o.rules, mode: 'lenient' as const } : undefined;
@@ -130,12 +147,28 @@ export async function fitLearnedWindow(
   });
   result.policy.dispose();
   if (last.c === null) throw new Error(`${label} window ${w.index + 1}: training wrote no checkpoint`);
-  const { policy, env: trained } = policyFromCheckpoint({ ...last.c, env: describeTrainedEnv(dataset, env, { useMask: spec.useMask }) });
+  const trainedEnv = describeTrainedEnv(dataset, env, { useMask: spec.useMask });
+  const provenance =
+    o.data === undefined
+      ? undefined
+      : recordProvenance({
+          rules: constraints?.rules ?? null,
+          data: o.data,
+          bars: dataset.bars,
+          range: { start: w.trainStart, end: w.trainEnd },
+          fill: parseSimFillConfig(o.fill, 'fill'),
+          initialCash: trainedEnv.env.initialCash,
+          constraintMode: 'lenient',
+          account: o.account,
+        });
+  const checkpoint: PpoLagCheckpoint = { ...last.c, env: trainedEnv, ...(provenance === undefined ? {} : { provenance }) };
+  const { policy, env: trained } = policyFromCheckpoint(checkpoint);
   const stats = result.history.at(-1);
   return {
     seed,
     trainReturn: stats?.episodeReturn ?? Number.NaN,
     trainCost: stats?.episodeCost ?? Number.NaN,
+    checkpoint,
     agentFor: (start) => {
       const { obsDim, observe, firstBar } = envObservation(dataset.features, start, trained.windowSize);
       return { agent: new PolicyAgent(`${label} (seed ${seed})`, policy, actions, spec.useMask, firstBar), observe, obsDim };

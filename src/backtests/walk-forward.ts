@@ -9,7 +9,8 @@ import { type Bars, type Instrument, elapsedYears, inferCalendar, sliceBars } fr
 import { createDataset } from '../env/index.js';
 import type { Rules } from '../constraints/index.js';
 import type { GatekeeperConfig } from '../risk-gatekeeper/index.js';
-import type { SimFillConfigInput } from '../venues/index.js';
+import type { AccountModel, SimFillConfigInput } from '../venues/index.js';
+import type { DataIdentity, PpoLagCheckpoint } from '../agents/index.js';
 import { type ReturnMetrics, returnMetrics } from './metrics.js';
 import type { BacktestRecord } from './run-record.js';
 import { createRuleAgent } from './rule-agents.js';
@@ -35,6 +36,10 @@ export interface WalkForwardOptions {
   readonly rules?: Rules | null;
   readonly risk?: GatekeeperConfig | null;
   readonly seed?: number;
+  /** The venue's account in every run (and a learned agent's training); default cash. */
+  readonly account?: AccountModel;
+  /** Where the bars come from: recorded in a learned agent's per-window checkpoints (their provenance). */
+  readonly data?: DataIdentity;
   /** Bars per year for annualising; default: read from the data's calendar. */
   readonly periodsPerYear?: number;
   readonly onWindow?: (done: number, total: number) => void;
@@ -48,6 +53,8 @@ export interface WalkForwardWindowResult {
   readonly test: BacktestRecord;
   /** Learned agents: the window's training seed and the last epoch's mean episode return and cost. */
   readonly training?: { readonly seed: number; readonly episodeReturn: number; readonly episodeCost: number };
+  /** Learned agents: the window's trained policy as a checkpoint (the CLI writes it to window-N/checkpoint.json). */
+  readonly checkpoint?: PpoLagCheckpoint;
 }
 
 export interface WalkForwardResult {
@@ -73,6 +80,7 @@ interface WalkForwardContext {
     readonly rules: Rules | null;
     readonly risk: GatekeeperConfig | null;
     readonly seed: number;
+    readonly account?: AccountModel;
     readonly periodsPerYear?: number;
   };
 }
@@ -94,6 +102,7 @@ function walkForwardContext(o: WalkForwardOptions): WalkForwardContext {
       rules: o.rules ?? null,
       risk: o.risk ?? null,
       seed: o.seed ?? 0,
+      ...(o.account === undefined ? {} : { account: o.account }),
       ...(o.periodsPerYear === undefined ? {} : { periodsPerYear: o.periodsPerYear }),
     },
   };
@@ -104,7 +113,14 @@ async function fitAndTestWindow(o: WalkForwardOptions, ctx: WalkForwardContext, 
   const { learned, dataset, common } = ctx;
   const train = sliceBars(o.bars, w.trainStart, w.trainEnd);
   if (learned !== null && dataset !== null) {
-    const fit = await fitLearnedWindow(learned, o.agent, dataset, w, { seed: common.seed, rules: common.rules, fill: common.fill });
+    const fit = await fitLearnedWindow(learned, o.agent, dataset, w, {
+      seed: common.seed,
+      rules: common.rules,
+      fill: common.fill,
+      initialCash: common.initialCash,
+      ...(common.account === undefined ? {} : { account: common.account }),
+      ...(o.data === undefined ? {} : { data: o.data }),
+    });
     // The in-sample backtest gives the train objective, comparable with a rule agent's.
     const inSample = await runBacktest({ ...common, bars: train, ...fit.agentFor(w.trainStart), benchmark: false });
     const test = await runBacktest({ ...common, bars: sliceBars(o.bars, w.testStart, w.testEnd), ...fit.agentFor(w.testStart) });
@@ -114,6 +130,7 @@ async function fitAndTestWindow(o: WalkForwardOptions, ctx: WalkForwardContext, 
       trainObjective: objectiveOf(inSample, o.objective),
       test,
       training: { seed: fit.seed, episodeReturn: fit.trainReturn, episodeCost: fit.trainCost },
+      checkpoint: fit.checkpoint,
     };
   }
   let best = ctx.specs[0];

@@ -49,6 +49,19 @@ const optionsSchema = z.strictObject({
   outliers: z.enum(['error', 'report', 'drop']).default('report'),
 });
 
+/**
+ * The loader options as a config file states them (a training config's `task.csv`): every field optional, no
+ * defaults filled in, so a config records only what was chosen.
+ */
+export const csvLoadOptionsSchema = z.strictObject({
+  volumeColumn: z.string().min(1).optional(),
+  priceScale: z.number().refine((v) => Number.isFinite(v) && v > 0, 'must be a finite number > 0').optional(),
+  timeUnit: z.enum(['auto', 's', 'ms', 'us', 'ns']).optional(),
+  duplicates: z.enum(['error', 'keep-first', 'keep-last']).optional(),
+  gaps: z.enum(['report', 'error', 'forward-fill']).optional(),
+  outliers: z.enum(['error', 'report', 'drop']).optional(),
+});
+
 export interface CsvLoadReport {
   file: string;
   /** Bars returned (after dropping duplicates and filling gaps). */

@@ -33,6 +33,7 @@ export {
   type CsvLoadOptions,
   type CsvLoadReport,
   type CsvLoadResult,
+  csvLoadOptionsSchema,
   loadBarsCsv,
   parseBarsCsv,
 } from './csv-loader.js';

@@ -21,6 +21,8 @@ import {
   type WalkForwardResult,
   countsTotal,
   csvField,
+  dataIdentityOf,
+  isLearnedAgentSpec,
   formatMetric,
   parseGridAxis,
   prepareJob,
@@ -155,7 +157,14 @@ export interface WalkForwardCommandResult {
   /** Windows (1-based) whose test segment never traded, and the warning about them (null when none). */
   readonly idleWindows: number[];
   readonly warning: string | null;
-  readonly files: { readonly report: string; readonly json: string; readonly stitchedEquity: string; readonly windowDirs: string[] };
+  readonly files: {
+    readonly report: string;
+    readonly json: string;
+    readonly stitchedEquity: string;
+    readonly windowDirs: string[];
+    /** Learned agents: each window's trained policy (window-N/checkpoint.json), in window order; empty otherwise. */
+    readonly checkpoints: string[];
+  };
 }
 
 /**
@@ -188,6 +197,9 @@ export async function runWalkForwardCommand(flags: WalkForwardFlags): Promise<Wa
     rules: p.rules,
     risk: p.risk,
     seed: p.seed,
+    account: p.account,
+    // A learned agent's window checkpoints record the data they were trained on (provenance).
+    ...(isLearnedAgentSpec(job.agent) ? { data: await dataIdentityOf(p.source) } : {}),
     ...(p.periodsPerYear === undefined ? {} : { periodsPerYear: p.periodsPerYear }),
     onWindow: (d) => bar.update(d),
   }).finally(() => bar.stop());
@@ -212,16 +224,35 @@ export async function runWalkForwardCommand(flags: WalkForwardFlags): Promise<Wa
   mkdirSync(out, { recursive: true });
   // Each window's test run as a backtest writes it: metrics.json, equity.csv, trades.csv, decisions.csv.
   const windowDirs = result.windows.map((w) => writeRunFiles(join(out, `window-${w.window.index + 1}`), w.test).dir);
-  const files = { report: join(out, 'report.html'), json: join(out, 'walk-forward.json'), stitchedEquity: join(out, 'stitched-equity.csv'), windowDirs };
+  // A learned agent's window policy, as `bulwark train` writes one: `backtest --agent window-N/checkpoint.json` reruns it.
+  const checkpoints: string[] = [];
+  const trained = result.windows.filter((w) => w.checkpoint !== undefined);
+  if (trained.length > 0) {
+    const { writeCheckpointFile } = await import('../../agents/index.js'); // loaded already: the windows trained with it
+    for (const w of trained) {
+      const path = join(windowDirs[result.windows.indexOf(w)], 'checkpoint.json');
+      if (w.checkpoint !== undefined) await writeCheckpointFile(path, w.checkpoint);
+      checkpoints.push(path);
+    }
+  }
+  const checkpointOf = (i: number): string | null => (trained.length > 0 ? join(windowDirs[i], 'checkpoint.json') : null);
+  const files = { report: join(out, 'report.html'), json: join(out, 'walk-forward.json'), stitchedEquity: join(out, 'stitched-equity.csv'), windowDirs, checkpoints };
   writeStitchedEquityCsv(files.stitchedEquity, result, p.bars);
   writeReportHtml(
     files.report,
     result.windows.map((w) => ({ ...w.test, agent: `window ${w.window.index + 1}: ${w.chosenAgent}` })),
-    { title: `Walk-forward (${flags.mode}): ${job.agent}`, notes: [`Data: ${p.source}. Objective: ${objective}.`], tables: [{ title: 'Windows', columns: header, rows }] },
+    {
+      title: `Walk-forward (${flags.mode}): ${job.agent}`,
+      notes: [
+        `Data: ${p.source}. Objective: ${objective}.`,
+        ...(checkpoints.length === 0 ? [] : [`Each window's trained policy: ${join(out, 'window-N', 'checkpoint.json')} (backtest one with --agent).`]),
+      ],
+      tables: [{ title: 'Windows', columns: header, rows }],
+    },
   );
   writeFileSync(
     files.json,
-    `${JSON.stringify({ windows: result.windows.map((w) => ({ ...w.window, chosen: w.chosenAgent, train_objective: w.trainObjective, training: w.training ?? null, test: w.test.metrics })), stitched: s }, null, 2)}\n`,
+    `${JSON.stringify({ windows: result.windows.map((w, i) => ({ ...w.window, chosen: w.chosenAgent, train_objective: w.trainObjective, training: w.training ?? null, checkpoint: checkpointOf(i), test: w.test.metrics })), stitched: s }, null, 2)}\n`,
   );
   const warning =
     idleWindows.length === 0 ? null : `window(s) ${idleWindows.join(', ')} never traded in their test segment: their figures say nothing about the agent.`;
@@ -270,12 +301,13 @@ export function registerSweepCommands(program: Command): void {
     .action(async (flags: WalkForwardFlags) => {
       const r = await runWalkForwardCommand(flags);
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ windows: r.result.windows.map((w) => ({ ...w.window, chosen: w.chosenAgent, test: w.test.metrics })), stitched: r.result.stitched, never_traded: r.idleWindows, report: r.files.report, stitched_equity: r.files.stitchedEquity })}\n`);
+        const windows = r.result.windows.map((w, i) => ({ ...w.window, chosen: w.chosenAgent, ...(r.files.checkpoints.length === 0 ? {} : { checkpoint: r.files.checkpoints[i] }), test: w.test.metrics }));
+        process.stdout.write(`${JSON.stringify({ windows, stitched: r.result.stitched, never_traded: r.idleWindows, report: r.files.report, stitched_equity: r.files.stitchedEquity })}\n`);
         return;
       }
       const warning = r.warning === null ? '' : `\nWarning: ${r.warning}\n`;
       process.stdout.write(
-        `${r.table}\n${warning}\nReport: ${r.files.report}\nStitched equity: ${r.files.stitchedEquity}\nWindow files: ${join(r.out, 'window-N')}/ (metrics.json, equity.csv, trades.csv, decisions.csv)\n`,
+        `${r.table}\n${warning}\nReport: ${r.files.report}\nStitched equity: ${r.files.stitchedEquity}\nWindow files: ${join(r.out, 'window-N')}/ (metrics.json, equity.csv, trades.csv, decisions.csv${r.files.checkpoints.length === 0 ? '' : ', checkpoint.json: the window\'s trained policy'})\n`,
       );
     });
 }

@@ -184,6 +184,50 @@ describe('bulwark train', () => {
     expect(JSON.parse(read(resumed, 'meta.json')).resumedFromEpoch).toBe(2);
   });
 
+  it('csv_flags_then_the_loader_reads_the_file_as_told_config_json_records_them_and_a_resume_with_other_flags_is_refused', async () => {
+    // A file with one timestamp twice: refused by default, as every command that loads a CSV refuses it.
+    const lines = formatBarsCsv(generateSynthetic({ model: 'gbm', bars: 300, seed: 5 })).trimEnd().split('\n');
+    const csvPath = join(dir, 'dup.csv');
+    writeFileSync(csvPath, `${[...lines.slice(0, 101), lines[100], ...lines.slice(101)].join('\n')}\n`);
+    await expect(train({ config: writeConfig('dup0'), data: csvPath, out: join(dir, 'dup0') })).rejects.toThrow(/duplicate/i);
+    expect(existsSync(join(dir, 'dup0'))).toBe(false);
+    // Through the command line: the shared flag exists on train and reaches the loader.
+    const out = join(dir, 'dup');
+    const run = await runCommand(registerTrainCommand, ['train', '--config', writeConfig('dup'), '--out', out, '--data', csvPath, '--duplicates', 'keep-last']);
+    expect(JSON.parse(run.out).data).toContain('dup.csv (300 bars');
+    expect(JSON.parse(read(out, 'config.json')).task.csv).toEqual({ duplicates: 'keep-last' });
+    // A resume that reads the file another way is refused, naming what changed; the same flags resume.
+    await expect(train({ config: writeConfig('dup4', { epochs: 4 }), out, resume: true, data: csvPath, duplicates: 'keep-first' })).rejects.toThrow(
+      /--resume: task .*differs.*task\.csv was \{"duplicates":"keep-last"\}, now \{"duplicates":"keep-first"\}/,
+    );
+    await expect(train({ config: writeConfig('dup4b', { epochs: 4 }), out, resume: true, data: csvPath })).rejects.toThrow(/task\.csv was .*now unset/);
+    expect((await train({ config: writeConfig('dup4c', { epochs: 4 }), out, resume: true, data: csvPath, duplicates: 'keep-last' })).epochs).toBe(4);
+    // The config's task.csv does the same; a flag wins over it key by key.
+    const fromConfig = join(dir, 'dup-config');
+    await train({ config: writeConfig('dupc', { task: `  data: ${csvPath}\n  csv: { duplicates: keep-first, gaps: report }` }), out: fromConfig, duplicates: 'keep-last' });
+    expect(JSON.parse(read(fromConfig, 'config.json')).task.csv).toEqual({ duplicates: 'keep-last', gaps: 'report' });
+    await expect(train({ config: writeConfig('dupbad', { task: `  data: ${csvPath}\n  csv: { duplicates: sometimes }` }), out: join(dir, 'dupbad') })).rejects.toThrow(/task\.csv\.duplicates/);
+  });
+
+  it('csv_flags_on_synthetic_data_then_refused_and_from_to_cut_the_training_bars_recorded_in_provenance', async () => {
+    await expect(train({ config: writeConfig('synthcsv'), outliers: 'drop', out: join(dir, 'synthcsv') })).rejects.toThrow(
+      /the CSV flags \(outliers\): apply to a CSV data file, but the data is the synthetic market regime:bars=600,seed=3/,
+    );
+    const bars = generateSynthetic({ model: 'regime', bars: 600, seed: 3 });
+    const from = new Date(bars.time[100]).toISOString();
+    const to = new Date(bars.time[399]).toISOString();
+    const out = join(dir, 'cut');
+    const run = await runCommand(registerTrainCommand, ['train', '--config', writeConfig('cut'), '--out', out, '--from', from, '--to', to]);
+    expect(JSON.parse(run.out).data).toContain('(300 bars,');
+    const task = JSON.parse(read(out, 'config.json')).task;
+    expect([task.from, task.to]).toEqual([from, to]);
+    const c = JSON.parse(read(out, 'checkpoints', 'last.json'));
+    expect(c.provenance.data.firstTimeMs).toBeGreaterThanOrEqual(bars.time[100]);
+    expect(c.provenance.data.lastTimeMs).toBeLessThanOrEqual(bars.time[399]);
+    await expect(train({ config: writeConfig('cut4', { epochs: 4 }), out, resume: true, from, to: new Date(bars.time[450]).toISOString() })).rejects.toThrow(/task\.to was/);
+    await expect(train({ config: writeConfig('cutbad'), from: to, to: from, out: join(dir, 'cutbad') })).rejects.toThrow(/--from .* is after --to/);
+  });
+
   it('resume_on_other_data_then_refused', async () => {
     const out = join(dir, 'other-data');
     await train({ config: writeConfig('od2'), out });
@@ -222,7 +266,7 @@ describe('bulwark train', () => {
     await train({ config: writeConfig('rf2'), out, rules: join(dir, 'flag-rules.json') });
     expect(JSON.parse(read(out, 'config.json')).task.rules.max_position_pct).toBe(0.3);
     await expect(train({ config: writeConfig('rf4', { epochs: 4 }), out, resume: true, rules: join(dir, 'other-rules.json') })).rejects.toThrow(
-      /--resume: task \(data, env, useMask, rules\) differs/,
+      /--resume: task \(data, csv, from\/to, env, useMask, rules\) differs.*task\.rules was/,
     );
   });
 

@@ -10,9 +10,10 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { runTrainJob, type MetricRow, type TrainSummary } from '../../agents/index.js';
 import type { EpochProgress } from '../../agents/index.js';
+import { addCsvOptions, type CsvFlags, csvOptionsFromFlags } from '../csv-flags.js';
 import { parseWholeNumberFlag } from '../flags.js';
 
-export interface TrainOptions {
+export interface TrainOptions extends CsvFlags {
   config: string;
   seed?: string;
   /** Run directory; default runs/ppo-ALGORITHM-seedN. */
@@ -22,6 +23,9 @@ export interface TrainOptions {
   data?: string;
   /** Overrides task.rules: a rules file (relative to the working directory). */
   rules?: string;
+  /** Override task.from / task.to: the first and last bar (open time, UTC) training may use. */
+  from?: string;
+  to?: string;
   evalEvery?: string;
   evalData?: string;
   evalEpisodes?: string;
@@ -48,6 +52,7 @@ export async function runTrain(opts: TrainOptions): Promise<TrainSummary> {
   const seed = opts.seed === undefined ? undefined : parseWholeNumberFlag(opts.seed, '--seed', 0);
   const evalEvery = opts.evalEvery === undefined ? undefined : parseWholeNumberFlag(opts.evalEvery, '--eval-every', 1);
   const evalEpisodes = opts.evalEpisodes === undefined ? undefined : parseWholeNumberFlag(opts.evalEpisodes, '--eval-episodes', 1);
+  const csv = csvOptionsFromFlags(opts);
   const mode = opts.progress ?? false;
   const write = opts.write ?? ((text: string) => void process.stderr.write(text));
   const bar = new cliProgress.SingleBar(
@@ -75,6 +80,9 @@ export async function runTrain(opts: TrainOptions): Promise<TrainSummary> {
       resume: opts.resume,
       data: opts.data,
       rules: opts.rules,
+      ...(Object.keys(csv).length === 0 ? {} : { csv }),
+      ...(opts.from === undefined ? {} : { from: opts.from }),
+      ...(opts.to === undefined ? {} : { to: opts.to }),
       evalEvery,
       evalData: opts.evalData,
       evalEpisodes,
@@ -95,7 +103,7 @@ export async function runTrain(opts: TrainOptions): Promise<TrainSummary> {
 }
 
 export function registerTrainCommand(program: Command): void {
-  program
+  const cmd = program
     .command('train')
     .description('train a PPO-Lag policy on the trading env from a YAML config')
     .requiredOption('--config <file>', 'YAML config: train (hyperparameters), task (data, env, rules), checkpointEvery, eval')
@@ -103,11 +111,13 @@ export function registerTrainCommand(program: Command): void {
     .option('--out <dir>', 'run directory (default runs/ppo-ALGORITHM-seedN)')
     .option('--data <source>', 'override task.data: an OHLCV CSV file, or a synthetic spec like regime:bars=20000,seed=3')
     .option('--rules <file>', 'override task.rules: the Constraint Logic Engine rules (YAML or JSON) the training envs enforce')
+    .option('--from <date>', 'override task.from: first bar training may use (open time, UTC), e.g. 2021-01-01')
+    .option('--to <date>', 'override task.to: last bar training may use (open time, UTC)')
     .option('--resume', 'continue from OUT/checkpoints/last.json', false)
     .option('--eval-every <k>', 'score the policy on held-out data every K epochs (and after the last); with --eval-data')
     .option('--eval-data <source>', 'held-out data for --eval-every: an OHLCV CSV file or a synthetic spec')
     .option('--eval-episodes <n>', 'episodes per held-out evaluation (default 10)')
-    .action(async (opts: { config: string; seed?: string; out?: string; resume: boolean; data?: string; rules?: string; evalEvery?: string; evalData?: string; evalEpisodes?: string }) => {
+    .action(async (opts: TrainOptions & { resume: boolean }) => {
       // SIGINT finishes the epoch in progress, saves its checkpoint and exits 130; a second SIGINT quits at once.
       const stop = new AbortController();
       const onSigint = (): void => {
@@ -132,4 +142,6 @@ export function registerTrainCommand(program: Command): void {
         process.off('SIGINT', onSigint);
       }
     });
+  // The same CSV flags as every command that loads a CSV (task.csv in the config; a flag wins per key).
+  addCsvOptions(cmd);
 }

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runBacktestCommand } from './backtest.js';
 import { runWalkForwardCommand, type WalkForwardFlags } from './sweep.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bulwark-cli-walk-forward-'));
@@ -39,7 +40,12 @@ describe('bulwark walk-forward outputs', () => {
       expect(readFileSync(join(wd, 'decisions.csv'), 'utf8').trim().split('\n')).toHaveLength(1 + 200);
       // The chosen spec keeps the base parameters (size=) next to the searched ones.
       expect(w.chosenAgent).toMatch(/^sma-cross:size=0\.3,fast=\d,slow=\d+$/);
+      // …and so does the window's run record (its agent label), which the summary tables print.
+      expect(w.test.agent).toMatch(/^sma-cross:fast=\d,slow=\d+,size=0\.3$/);
     }
+    expect(readFileSync(r.files.report, 'utf8')).toContain('size=0.3');
+    expect(r.files.checkpoints).toEqual([]);
+    expect(existsSync(join(r.out, 'window-1', 'checkpoint.json'))).toBe(false);
     const rows = readFileSync(r.files.stitchedEquity, 'utf8').trim().split('\n');
     expect(rows[0]).toBe('bar,time,window,close,equity,drawdown');
     expect(rows).toHaveLength(1 + r.result.stitchedEquity.length);
@@ -63,4 +69,30 @@ describe('bulwark walk-forward outputs', () => {
     expect(r.idleWindows).toEqual([1, 2, 3]);
     expect(r.warning).toBe('window(s) 1, 2, 3 never traded in their test segment: their figures say nothing about the agent.');
   }, 120_000);
+
+  it('a learned agent writes each window\'s trained policy to window-N/checkpoint.json, with its training provenance', async () => {
+    const r = await runWalkForwardCommand(
+      flags('learned', { synth: 'regime:bars=700,seed=6', agent: 'ppo-lag:epochs=1,envs=2,steps=16,hidden=8,window=4,episode=16', grid: [], account: 'margin', leverage: '2' }),
+    );
+    expect(r.result.windows).toHaveLength(2);
+    expect(r.files.checkpoints).toEqual([join(r.out, 'window-1', 'checkpoint.json'), join(r.out, 'window-2', 'checkpoint.json')]);
+    const json = JSON.parse(readFileSync(r.files.json, 'utf8'));
+    expect(json.windows.map((w: { checkpoint: string }) => w.checkpoint)).toEqual(r.files.checkpoints);
+    expect(readFileSync(r.files.report, 'utf8')).toContain('checkpoint.json');
+    for (const [i, w] of r.result.windows.entries()) {
+      const c = JSON.parse(readFileSync(r.files.checkpoints[i], 'utf8'));
+      expect(c.format).toBe('bulwark.ppo-lag.checkpoint.v1');
+      expect(c.hyperparams.seed).toBe(w.training?.seed);
+      // Provenance: the window's train bars only, the account it trained on, the rules it was masked by (none here).
+      expect(c.provenance.data.bars).toBe(w.window.trainEnd - w.window.trainStart);
+      expect(c.provenance.data.kind).toBe('synthetic');
+      expect(c.provenance.account).toEqual({ type: 'margin', leverage: 2, maintenanceMargin: 0.25 });
+      expect(c.env.env.account).toEqual({ type: 'margin', leverage: 2, maintenanceMargin: 0.25 });
+    }
+    // The checkpoint is a backtest agent; a cash-account backtest of it says the account differs from training.
+    const bt = await runBacktestCommand({ synth: 'regime:bars=700,seed=6', agent: r.files.checkpoints[0], seed: '0', json: true, out: join(dir, 'bt-window-1'), home: join(dir, 'home') });
+    expect(bt.notes.join('\n')).toContain('Warning: account differs from training: trained on margin 2x');
+    expect(bt.notes.join('\n')).not.toContain('records no provenance');
+    expect(bt.notes.join('\n')).toMatch(/overlap the training data/);
+  }, 240_000);
 });
