@@ -19,6 +19,7 @@ import type { AuditTrail } from './audit-trail.js';
 import { GatewayError, errorBody, errorRegistry } from './errors.js';
 import { type GatewayMetrics, createGatewayMetrics } from './metrics.js';
 import { registerOpsRoutes } from './ops-routes.js';
+import { redisRateLimitStore, unavailable as unavailableRateLimit } from './rate-limit-store.js';
 import type { TradingDesk } from './trading-desk.js';
 
 export interface GatewayOptions {
@@ -76,12 +77,15 @@ export async function buildGateway(o: GatewayOptions): Promise<Gateway> {
   app.decorateRequest('refusalCode', null);
 
   const metrics = createGatewayMetrics(o.store, { processMetrics: o.processMetrics });
-  // Why orders cannot be taken now (null: ready): the state store or revocation list does not answer, or the
-  // audit log cannot record them.
+  // Why orders cannot be taken now (null: ready): the state store, revocation list or rate-limit counters do
+  // not answer, or the audit log cannot record them.
   const unready = (): GatewayError | null => {
     const nowMs = o.clock.nowMs();
     if (o.store.health(nowMs) !== 'OK' || o.revocations.health(nowMs) !== 'OK') {
       return new GatewayError('STORE_UNAVAILABLE', 'the trading-state store or revocation list cannot be read: orders are refused');
+    }
+    if (o.rateLimitRedis !== undefined && o.rateLimitRedis.status !== 'ready') {
+      return unavailableRateLimit(`connection ${o.rateLimitRedis.status}`);
     }
     if (!o.audit.writable()) return new GatewayError('AUDIT_UNAVAILABLE', 'the audit log cannot record orders: orders are refused until it is repaired');
     return null;
@@ -110,7 +114,7 @@ export async function buildGateway(o: GatewayOptions): Promise<Gateway> {
     global: false,
     hook: 'preHandler',
     keyGenerator: (request) => request.grant?.jti ?? `ip:${request.ip}`,
-    ...(o.rateLimitRedis !== undefined ? { redis: o.rateLimitRedis, nameSpace: 'bulwark:gateway:ratelimit:' } : {}),
+    ...(o.rateLimitRedis !== undefined ? { store: redisRateLimitStore(o.rateLimitRedis, 'bulwark:gateway:ratelimit:') } : {}),
     errorResponseBuilder: (_request, context) =>
       new GatewayError('RATE_LIMITED', `rate limit of ${context.max} requests per ${context.after} for this token exceeded`, [], context.ttl),
   });
@@ -170,7 +174,7 @@ function registerSystemRoutes(app: FastifyInstance, metrics: GatewayMetrics, unr
   app.get('/healthz', { schema: { tags: ['system'], summary: 'The process answers', security: [], response: { 200: healthSchema } } }, async () => ({ status: 'ok' }));
   app.get(
     '/readyz',
-    { schema: { tags: ['system'], summary: 'Ready when the state store and revocation list answer and the audit log is writable (else every order is refused)', security: [], response: { 200: healthSchema, 503: healthSchema } } },
+    { schema: { tags: ['system'], summary: 'Ready when the state store, revocation list and rate-limit counters answer and the audit log is writable (else every order is refused)', security: [], response: { 200: healthSchema, 503: healthSchema } } },
     async (_request, reply) => {
       const why = unready();
       return why === null ? { status: 'ready' } : reply.code(503).send({ status: `not ready: ${why.message}` });

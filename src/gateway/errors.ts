@@ -7,7 +7,8 @@
  * Statuses: 400 malformed request, 401 no valid token, 403 the token does not allow it, 404 unknown route or
  * order, 409 conflicts with what already happened (replayed client order id, a kill that would loosen),
  * 413 body too large, 415 not JSON, 422 well-formed and allowed but refused by the rules, the gatekeeper or
- * the venue, 429 rate limited, 503 the state store or revocation list cannot be read (every order refused).
+ * the venue, 429 rate limited, 503 the state store, revocation list or rate-limit counters cannot be read (every order
+ * refused).
  */
 import {
   GATEKEEPER_REASONS,
@@ -40,6 +41,7 @@ export const GATEWAY_REASONS = {
   RATE_LIMITED: 'too many requests for this token; retry after retryAfterMs',
   STORE_UNAVAILABLE: 'the trading-state store or the revocation list cannot be read: orders are refused (fails closed)',
   AUDIT_UNAVAILABLE: 'the audit log cannot record the request, so it is refused',
+  RATE_LIMIT_UNAVAILABLE: 'the per-token rate-limit counters (in Redis) cannot be counted: agent requests are refused (fails closed)',
   DECISION_KIND_MISMATCH: 'the session takes the other kind of decision (discrete action vs Box target)',
   INTERNAL: 'an unexpected failure (a bug): the request did nothing that is not in the audit log',
 } as const;
@@ -67,6 +69,7 @@ const STATUS_OF_GATEWAY: Readonly<Record<GatewayCode, number>> = {
   RATE_LIMITED: 429,
   STORE_UNAVAILABLE: 503,
   AUDIT_UNAVAILABLE: 503,
+  RATE_LIMIT_UNAVAILABLE: 503,
   DECISION_KIND_MISMATCH: 422,
   INTERNAL: 500,
 };

@@ -84,7 +84,9 @@ async function applied(change: Promise<StateRecord>): Promise<{ record: StateRec
 
 export function registerOpsRoutes(app: FastifyInstance, o: OpsRouteOptions): void {
   const auth = (tool: OpsTool) => requireGrant({ verifier: o.verifier, mode: o.mode }, 'ops', tool);
-  const rateLimit = { max: o.rateLimit.max, timeWindow: o.rateLimit.timeWindowMs };
+  // Counters that cannot be counted (Redis down) do not lock ops out: status, resume and the audit tail stay
+  // usable while the agent routes refuse (the kill is never counted at all).
+  const rateLimit = { max: o.rateLimit.max, timeWindow: o.rateLimit.timeWindowMs, skipOnError: true };
   const sink: AuditSink = o.audit.sink;
 
   app.post<{ Body: { scope?: string; mode: 'soft' | 'hard'; reason: string } }>(

@@ -67,13 +67,25 @@ export async function runGateway(o: RunGatewayOptions): Promise<RunningGateway> 
   if (o.redisUrl !== undefined) {
     const redisStore = new RedisStateStore({ url: o.redisUrl, keyPrefix: cfg.redisPrefix, clock: systemClock });
     const redisRevocations = new RedisRevocationList({ url: o.redisUrl, keyPrefix: `${cfg.redisPrefix}tokens:`, clock: systemClock });
-    // Not reachable at start: the gateway still starts, not ready, refusing every order until Redis answers.
-    await redisStore.connect().catch((err: unknown) => o.logger?.error({ err: String(err) }, 'state store unavailable'));
-    await redisRevocations.connect().catch((err: unknown) => o.logger?.error({ err: String(err) }, 'revocation list unavailable'));
+    // Without an offline queue a command sent before 'ready' fails, so every connection is up (or known down)
+    // before the server listens. Not reachable at start: the gateway still starts, not ready, refusing every
+    // order until Redis answers (each client keeps reconnecting).
+    const counters = new Redis(o.redisUrl, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 1000,
+      retryStrategy: (times: number) => Math.min(50 * times, 1000),
+    });
+    counters.on('error', () => undefined);
+    await Promise.all([
+      redisStore.connect().catch((err: unknown) => o.logger?.error({ err: String(err) }, 'state store unavailable')),
+      redisRevocations.connect().catch((err: unknown) => o.logger?.error({ err: String(err) }, 'revocation list unavailable')),
+      counters.connect().catch((err: unknown) => o.logger?.error({ err: String(err) }, 'rate-limit counters unavailable')),
+    ]);
     store = redisStore;
     revocations = redisRevocations;
-    rateLimitRedis = new Redis(o.redisUrl, { lazyConnect: false, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
-    rateLimitRedis.on('error', () => undefined);
+    rateLimitRedis = counters;
   } else {
     store = new MemoryStateStore(systemClock);
     revocations = new MemoryRevocationList(systemClock);

@@ -67,6 +67,18 @@ describe('RedisRevocationList', () => {
     }
   });
 
+  it('connect_succeeds_after_the_poll_timer_has_fired_before_it_and_the_list_is_ok', async () => {
+    // The timer's re-read once started the lazy connection itself before connect() ran: connect() then rejected
+    // ("already connecting") and the re-read failed ("Stream isn't writeable"). The gateway connects late under load.
+    const list = new RedisRevocationList({ url: testRedisUrl(), keyPrefix: `test:revoke-late:${process.pid}:`, clock: systemClock, pollIntervalMs: 5 });
+    open.push(list);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(list.health(Date.now())).toBe('UNAVAILABLE');
+    await list.connect();
+    expect(list.health(Date.now())).toBe('OK');
+    expect(list.lastError).toBe('');
+  });
+
   it('entries_leave_when_their_token_would_have_expired', async () => {
     const prefix = `test:revoke-exp:${process.pid}:${Date.now()}:`;
     const a = await connected(testRedisUrl(), prefix);

@@ -94,7 +94,9 @@ export class RedisRevocationList implements RevocationList {
       const expiresAtMs = Number(message.slice(0, space));
       if (space > 0 && Number.isFinite(expiresAtMs)) this.remember(message.slice(space + 1), expiresAtMs);
     });
+    // After a reconnect, revocations published while away were missed: re-read as soon as both are back.
     this.sub.on('ready', () => void this.poll());
+    this.cmd.on('ready', () => void this.poll());
     this.timer = setInterval(() => void this.poll(), options.pollIntervalMs ?? 250);
     this.timer.unref();
   }
@@ -166,6 +168,10 @@ export class RedisRevocationList implements RevocationList {
 
   private async poll(): Promise<void> {
     if (this.polling || this.closed) return;
+    // A command on a lazily connected client starts the connection itself and then fails ("Stream isn't
+    // writeable": no offline queue), and makes connect() reject as already connecting. Before the first
+    // connect there is nothing to poll; a dropped connection is re-read on 'ready'.
+    if (this.cmd.status !== 'ready') return;
     this.polling = true;
     try {
       await this.sync();
