@@ -50,6 +50,7 @@ export {
   stateDrawdown,
   stateDayLoss,
   drawdownReason,
+  dailyLossReason,
 } from './locks.js';
 export { type ActionExplanation, type MaskExplanation, explainActionMask, formatExplanation } from './explain.js';
 export { MaskedActionError, TargetOutsideIntervalError } from './errors.js';

@@ -15,7 +15,10 @@ import {
   type Rules,
   RULE_BIT,
   type RuleId,
+  dailyLossLockActive,
+  dailyLossReason,
   drawdownLockActive,
+  drawdownReason,
   resetDrawdownLock,
   ruleIdsFromBits,
 } from '../constraints/index.js';
@@ -263,6 +266,8 @@ export class ChainDesk implements TradingDesk {
         const c = b.chain.rules;
         if (c === null || !drawdownLockActive(b.account, c)) continue;
         resetDrawdownLock(b.account, c, operator, (e) => this.auditLock(e, reason));
+        // The ledger's own peak too: the next mark syncs the account from it and would re-engage the lock.
+        b.account.resetPeak();
         b.chain.prepare();
         released += 1;
       }
@@ -319,6 +324,17 @@ export class ChainDesk implements TradingDesk {
     this.o.audit.append(e.type, e.actor, { lock: e.lock, rule: e.rule, symbol: e.symbol, timeMs: e.timeMs, reason });
   }
 
+  /** A lock's reason carries its figures (drawdown, limit, how it is released), not only the rule's meaning. */
+  private maskedReasons(book: Book, bits: number): Reason[] {
+    const rules = book.chain.rules;
+    return ruleReasons(bits).map((r) => {
+      if (rules === null) return r;
+      if (r.code === 'MAX_DRAWDOWN_PCT' && drawdownLockActive(book.account, rules)) return { code: r.code, message: drawdownReason(book.account, rules) };
+      if (r.code === 'DAILY_LOSS_LIMIT_PCT' && dailyLossLockActive(book.account, rules)) return { code: r.code, message: dailyLossReason(book.account, rules) };
+      return r;
+    });
+  }
+
   private booksOf(agentId: string): Book[] {
     const out: Book[] = [];
     for (const m of this.markets.values()) {
@@ -336,7 +352,7 @@ export class ChainDesk implements TradingDesk {
       case 'NO_ORDER':
         return { ...base, outcome: 'NO_ORDER', reasons: [{ code: d.reason, message: d.reason === 'HOLD' ? 'hold' : 'nothing to send' }] };
       case 'MASKED':
-        return { ...base, outcome: 'MASKED', reasons: ruleReasons(d.ruleBits) };
+        return { ...base, outcome: 'MASKED', reasons: this.maskedReasons(book, d.ruleBits) };
       case 'DENIED':
         return { ...base, outcome: 'DENIED', side: d.signedQty > 0 ? 'BUY' : 'SELL', quantity: Math.abs(d.signedQty), reasons: d.rejections.map((r) => ({ code: r.code, message: renderRejection(r) })) };
       case 'SUBMITTED':

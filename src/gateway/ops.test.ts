@@ -9,7 +9,7 @@ import { systemClock } from '../core/index.js';
 import { AuditLog, generateAuditKeyPair, loadPublicKey } from '../security/index.js';
 import { fileAuditTrail } from './audit-trail.js';
 import { defaultGatewayLogger, REDACT_PATHS } from './app.js';
-import { type GatewayFixture, SYMBOL, gatewayFixture } from './test-helpers/fixture.js';
+import { type GatewayFixture, SYMBOL, gatewayFixture, replayBars } from './test-helpers/fixture.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -93,6 +93,54 @@ describe('ops API', () => {
     const f = await setup();
     const res = await call(f, 'POST', '/v1/ops/drawdown/release', await f.opsToken(), { agentId: 'alpha', reason: 'checked' });
     expect(res).toMatchObject({ status: 409, body: { code: 'NOTHING_TO_RELEASE' } });
+  });
+
+  it('a_drawdown_lock_refuses_orders_with_its_reason_until_ops_release_it_agent_tokens_cannot_and_the_release_is_audited', async () => {
+    // 100 for two bars, then 70: a book long 45 at 100 loses 45 × 30 = 1,350 of 10,000 (13.5 % > 10 %).
+    const bars = replayBars(48);
+    for (let i = 2; i < bars.length; i++) bars.open[i] = bars.high[i] = bars.low[i] = bars.close[i] = 70;
+    // The gatekeeper's own loss triggers (a REDUCING/HALTED state, not the rules' lock) are set out of the way.
+    const f = await setup({
+      bars,
+      rules: { max_position_pct: 0.5, max_drawdown_pct: 0.1, daily_loss_limit_pct: 1, drawdown_lock_release: 'operator' },
+      gatekeeper: { dailyLossLimitPct: 0.5, drawdownHaltPct: 0.5 },
+    });
+    const agent = await f.agentToken();
+    const ops = await f.opsToken();
+    const order = (id: string) => ({ symbol: SYMBOL, side: 'BUY', quantity: 1, type: 'MARKET', clientOrderId: id });
+    expect((await call(f, 'POST', '/v1/orders', agent, { ...order('dd0'), quantity: 45 })).body.outcome).toBe('SUBMITTED');
+    await f.desk.advance(); // filled at 100
+    await f.desk.advance(); // marked at 70: the lock engages
+    expect(f.desk.balances('alpha')[0].equity).toBeCloseTo(8650, 6);
+    const locked = await call(f, 'POST', '/v1/orders', agent, order('dd1'));
+    expect(locked.status).toBe(422);
+    expect(locked.body.code).toBe('MAX_DRAWDOWN_PCT');
+    expect(locked.body.message).toMatch(/MAX_DRAWDOWN_PCT: .*max=0\.1.*drawdown=0\.135/);
+    expect(f.audit.memory.events.some((e) => e.type === 'CONSTRAINT_LOCK_ENGAGED' && e.payload.lock === 'DRAWDOWN')).toBe(true);
+    // An agent cannot release its own lock: 403, and the lock holds.
+    const byAgent = await call(f, 'POST', '/v1/ops/drawdown/release', agent, { agentId: 'alpha', reason: 'let me trade' });
+    expect(byAgent).toMatchObject({ status: 403, body: { code: 'ROLE_FORBIDDEN' } });
+    expect((await call(f, 'POST', '/v1/orders', agent, order('dd2'))).body.code).toBe('MAX_DRAWDOWN_PCT');
+    // A token without the release tool cannot either.
+    const noRelease = await f.opsToken({ tools: ['ops.status'] });
+    expect((await call(f, 'POST', '/v1/ops/drawdown/release', noRelease, { agentId: 'alpha', reason: 'x' })).body.code).toBe('TOOL_NOT_GRANTED');
+    const released = await call(f, 'POST', '/v1/ops/drawdown/release', ops, { agentId: 'alpha', symbol: SYMBOL, reason: 'loss reviewed with risk' });
+    expect(released).toMatchObject({ status: 200, body: { released: 1 } });
+    const cleared = f.audit.memory.events.find((e) => e.type === 'CONSTRAINT_LOCK_CLEARED');
+    expect(cleared).toMatchObject({ actor: 'operator:ann', payload: { lock: 'DRAWDOWN', symbol: SYMBOL } });
+    expect(String(cleared?.payload.reason)).toContain('loss reviewed with risk');
+    const request = f.audit.memory.events.find((e) => e.type === 'GATEWAY_REQUEST' && e.payload.route === '/v1/ops/drawdown/release');
+    expect(request).toMatchObject({ actor: 'operator:ann', payload: { operator: 'ann', status: 200 } });
+    expect(typeof request?.payload.jti).toBe('string');
+    const refusal = f.audit.memory.events.find((e) => e.type === 'GATEWAY_REQUEST_REFUSED' && e.payload.route === '/v1/ops/drawdown/release' && e.payload.code === 'ROLE_FORBIDDEN');
+    expect(refusal).toMatchObject({ actor: 'agent:alpha', payload: { agentId: 'alpha', status: 403 } });
+    // The next order passes, and the next bar (still 70, the peak restarted at 8,650) does not re-engage the lock.
+    const next = await call(f, 'POST', '/v1/orders', agent, order('dd3'));
+    expect(next, JSON.stringify(next.body)).toMatchObject({ status: 200, body: { outcome: 'SUBMITTED' } });
+    await f.desk.advance();
+    const after = await call(f, 'POST', '/v1/orders', agent, order('dd4'));
+    expect(after, JSON.stringify(after.body)).toMatchObject({ status: 200, body: { outcome: 'SUBMITTED' } });
+    expect((await call(f, 'POST', '/v1/ops/drawdown/release', ops, { agentId: 'alpha', reason: 'again' })).body.code).toBe('NOTHING_TO_RELEASE');
   });
 
   it('audit_tail_of_a_signed_file_log_verifies_and_shows_the_last_events', async () => {

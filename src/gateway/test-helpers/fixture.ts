@@ -24,6 +24,8 @@ export interface FixtureOptions {
   readonly rateLimit?: { readonly max: number; readonly timeWindowMs: number };
   readonly bars?: Bars;
   readonly gatekeeper?: Record<string, unknown>;
+  /** The Constraint Logic Engine's rules (default: max_position_pct 0.5, max_drawdown_pct 0.2). */
+  readonly rules?: Record<string, unknown>;
   readonly actionType?: 'discrete' | 'box';
   readonly clock?: Clock;
   /** The audit trail (default: in memory). */
@@ -51,7 +53,7 @@ export async function gatewayFixture(options: FixtureOptions = {}) {
     store,
     audit: audit.sink,
     gatekeeper,
-    rules: parseRules({ max_position_pct: 0.5, max_drawdown_pct: 0.2 }),
+    rules: parseRules(options.rules ?? { max_position_pct: 0.5, max_drawdown_pct: 0.2 }),
     fill: ZERO_COST,
     initialCash: 10_000,
     actionType: options.actionType ?? 'discrete',
