@@ -67,7 +67,7 @@ export class BarLoop {
     const box = isBoxAgent(agent) ? agent : null;
     this.recorder = new RunRecorder(agent, this.n);
     this.actions = this.recorder.actions;
-    this.account = new AccountState(options.initialCash, instrument.symbol);
+    this.account = new AccountState(options.initialCash, instrument.symbol, instrument.session);
     this.venue = new SimVenue({ instrument, fill: options.fill, fillHistory: 0, account: options.account, initialCash: options.initialCash });
     this.gatekeeper =
       options.risk === null

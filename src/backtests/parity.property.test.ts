@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Bars, DEFAULT_ACTIONS, allocateBars, defineInstrument } from '../core/index.js';
+import { type Bars, DEFAULT_ACTIONS, type Instrument, allocateBars, defineInstrument } from '../core/index.js';
 import { type RulesInput, parseRules } from '../constraints/index.js';
 import { type FeatureMatrix } from '../data/index.js';
 import { TradingEnv, createDataset } from '../env/index.js';
@@ -18,14 +18,17 @@ import type { BacktestRecord } from './run-record.js';
 import { withLeverageDeclared } from '../test-support/leverage.js';
 
 const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
 const INSTRUMENT = defineInstrument({ symbol: 'PAR/USD', tickSize: 0.01, lotSize: 0.001 });
+const NEW_YORK_17 = { timezone: 'America/New_York', dayStartsAt: '17:00' };
+const NY_INSTRUMENT = defineInstrument({ symbol: 'PAR/USD', tickSize: 0.01, lotSize: 0.001, session: NEW_YORK_17 });
 const CASH = 10_000;
 
-function hourlyBars(closes: readonly number[], gaps: readonly number[], volumes: readonly number[], startMs: number): Bars {
+function hourlyBars(closes: readonly number[], gaps: readonly number[], volumes: readonly number[], startMs: number, intervalMs = HOUR_MS): Bars {
   const bars = allocateBars(closes.length);
   for (let i = 0; i < closes.length; i++) {
     const open = i === 0 ? closes[0] : closes[i - 1] * (1 + gaps[i]);
-    bars.time[i] = startMs + i * HOUR_MS;
+    bars.time[i] = startMs + i * intervalMs;
     bars.open[i] = open;
     bars.close[i] = closes[i];
     bars.high[i] = Math.max(open, closes[i]) * 1.001;
@@ -36,9 +39,9 @@ function hourlyBars(closes: readonly number[], gaps: readonly number[], volumes:
 }
 
 /** One flat feature: the env's observation is not what parity is about, and there is no warm-up to skip. */
-function datasetOf(bars: Bars) {
+function datasetOf(bars: Bars, instrument: Instrument) {
   const features: FeatureMatrix = { names: ['one'], nFeatures: 1, length: bars.length, data: new Float32Array(bars.length).fill(1), warmup: 0 };
-  return createDataset({ bars, features, instrument: INSTRUMENT });
+  return createDataset({ bars, features, instrument });
 }
 
 /** Plays `actions` in order, one per decision. */
@@ -63,9 +66,9 @@ interface Step {
   equity: number;
 }
 
-function envSteps(bars: Bars, actions: readonly number[], rules: RulesInput | null, fill: SimFillConfigInput): Step[] {
+function envSteps(bars: Bars, actions: readonly number[], rules: RulesInput | null, fill: SimFillConfigInput, instrument: Instrument): Step[] {
   const env = new TradingEnv({
-    dataset: datasetOf(bars),
+    dataset: datasetOf(bars, instrument),
     config: { initialCash: CASH, windowSize: 1, fill, episodeLength: bars.length, ruinFraction: 0, split: 'all' },
     ...(rules === null ? {} : { constraints: { rules, mode: 'lenient' as const } }),
   });
@@ -118,11 +121,11 @@ function backtestSteps(rec: BacktestRecord): Step[] {
   return out;
 }
 
-async function bothPaths(bars: Bars, actions: readonly number[], rules: RulesInput | null, fill: SimFillConfigInput) {
-  const env = envSteps(bars, actions, rules, fill);
+async function bothPaths(bars: Bars, actions: readonly number[], rules: RulesInput | null, fill: SimFillConfigInput, instrument = INSTRUMENT) {
+  const env = envSteps(bars, actions, rules, fill, instrument);
   const rec = await runBacktest({
     bars,
-    instrument: INSTRUMENT,
+    instrument,
     agent: scripted(actions),
     initialCash: CASH,
     fill,
@@ -183,8 +186,30 @@ const marketArb = fc.integer({ min: 12, max: 60 }).chain((n) =>
     volumes: fc.array(fc.oneof(fc.constant(0), fc.double({ min: 1, max: 5_000, noNaN: true })), { minLength: n, maxLength: n }),
     actions: fc.array(fc.integer({ min: 0, max: DEFAULT_ACTIONS.length - 1 }), { minLength: n, maxLength: n }),
     startHour: fc.integer({ min: 0, max: 23 }),
+    // Days start at UTC midnight unless the instrument's session says otherwise; the dates cross DST changes.
+    session: fc.option(
+      fc.record({
+        timezone: fc.constantFrom('America/New_York', 'Europe/London', 'Asia/Kolkata', 'Australia/Sydney'),
+        dayStartsAt: fc.constantFrom('00:00', '01:30', '09:30', '17:00', '23:45'),
+      }),
+      { freq: 2 },
+    ),
+    startDay: fc.constantFrom(Date.UTC(2024, 0, 1), Date.UTC(2024, 2, 9), Date.UTC(2024, 2, 30), Date.UTC(2024, 10, 2)),
   }),
 );
+
+const FLAT_FILL = { spreadBps: 0, slippageBps: 0, impactBps: 0, takerFeeBps: 0, makerFeeBps: 0, maxParticipation: 1 };
+
+function flatBars(n: number, startMs: number, intervalMs = HOUR_MS): Bars {
+  const ones = Array.from({ length: n }, () => 0);
+  return hourlyBars(
+    ones.map(() => 100),
+    ones,
+    ones.map(() => 1e6),
+    startMs,
+    intervalMs,
+  );
+}
 
 describe('parity: TradingEnv episode = backtest of a scripted agent', () => {
   it('same masks and reasons, orders, fills and equity at every bar, for random rules, fills, bars and actions', async () => {
@@ -196,8 +221,9 @@ describe('parity: TradingEnv episode = backtest of a scripted agent', () => {
           price *= 1 + r;
           closes.push(price);
         }
-        const bars = hourlyBars(closes, m.gaps, m.volumes, Date.UTC(2024, 0, 1, m.startHour));
-        const { env, backtest } = await bothPaths(bars, m.actions, rules, fill);
+        const bars = hourlyBars(closes, m.gaps, m.volumes, m.startDay + m.startHour * HOUR_MS);
+        const instrument = m.session === null ? INSTRUMENT : defineInstrument({ ...INSTRUMENT, session: m.session });
+        const { env, backtest } = await bothPaths(bars, m.actions, rules, fill, instrument);
         expectSameSteps(env, backtest);
       }),
       { numRuns: 60, seed: 10 },
@@ -239,5 +265,42 @@ describe('parity: TradingEnv episode = backtest of a scripted agent', () => {
     expect(backtest[2].orderQty).toBeGreaterThan(0);
     expect(backtest[3].masked).toBe(true); // the 00:00 fill is the new day's one trade
     expect(backtest[3].maskRule).toBe('MAX_TRADES_PER_DAY');
+  });
+
+  it('regression: New York days from 17:00 — fills at 16:59 and 17:01 New York time are on two days with max_trades_per_day 1', async () => {
+    // Minute bars from 16:57 EST (21:57 UTC). Decided at 16:59 (close of the 16:58 bar), filled at the 16:59 open;
+    // decided at 17:01, filled at the 17:01 open: the next trading day, so not masked; the decision at 17:02 is.
+    const bars = flatBars(7, Date.UTC(2024, 0, 15, 21, 57), MINUTE_MS);
+    const actions = [0, 1, 0, 1, 1, 0];
+    const rules = { max_position_pct: 1, max_trades_per_day: 1 };
+    const ny = await bothPaths(bars, actions, rules, FLAT_FILL, NY_INSTRUMENT);
+    expectSameSteps(ny.env, ny.backtest);
+    expect([ny.rec.bars.time[ny.rec.fills.bar[0]], ny.rec.bars.time[ny.rec.fills.bar[1]]]).toEqual([Date.UTC(2024, 0, 15, 21, 59), Date.UTC(2024, 0, 15, 22, 1)]);
+    expect(ny.backtest[3].masked).toBe(false);
+    expect(ny.backtest[4].masked).toBe(true);
+    expect(ny.backtest[4].maskRule).toBe('MAX_TRADES_PER_DAY');
+    // On UTC days both fills fall on one day (21:59 and 22:01 UTC): the second is masked in both paths.
+    const utc = await bothPaths(bars, actions, rules, FLAT_FILL, INSTRUMENT);
+    expectSameSteps(utc.env, utc.backtest);
+    expect(utc.backtest[3].masked).toBe(true);
+    expect(utc.backtest[3].maskRule).toBe('MAX_TRADES_PER_DAY');
+  });
+
+  it('regression: a DST change day — New York 17:00 is 22:00 UTC the day before the spring change and 21:00 UTC on it', async () => {
+    const rules = { max_position_pct: 1, max_trades_per_day: 1 };
+    // Sat 2024-03-09 (EST): a fill at 21:00 UTC (16:00 EST); the decision at 22:00 UTC (17:00 EST) is a new day.
+    // Sun 2024-03-10 (EDT from 02:00): a fill at 20:00 UTC (16:00 EDT); the decision at 21:00 UTC (17:00 EDT) is a
+    // new day, an hour earlier in UTC than the day before; a fixed offset of −5 h would mask it.
+    for (const [firstBar, rollsAt] of [
+      [Date.UTC(2024, 2, 9, 20), Date.UTC(2024, 2, 9, 22)],
+      [Date.UTC(2024, 2, 10, 19), Date.UTC(2024, 2, 10, 21)],
+    ]) {
+      const { env, backtest, rec } = await bothPaths(flatBars(5, firstBar), [1, 1, 1, 0], rules, FLAT_FILL, NY_INSTRUMENT);
+      expectSameSteps(env, backtest);
+      expect(rec.bars.time[rec.fills.bar[0]]).toBe(rollsAt - HOUR_MS);
+      expect(backtest[1].masked).toBe(false); // decided at the roll: a new day
+      expect(rec.bars.time[rec.fills.bar[1]]).toBe(rollsAt);
+      expect(backtest[2].masked).toBe(true); // the second trade of the new day
+    }
   });
 });

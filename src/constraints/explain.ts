@@ -3,7 +3,7 @@
  * `RULE_ID: key=value, …` with the numbers it judged. The decision itself always comes from the hot
  * path (`writeActionMask`); this file only renders it.
  */
-import { MS_PER_DAY, renderReason, utcDayIndex } from '../core/index.js';
+import { MS_PER_DAY, renderReason } from '../core/index.js';
 import type { CompiledRules } from './compile.js';
 import { type TargetInterval, allowedTargetInterval } from './box.js';
 import { worstCasePriceRange, worstMoveDown, worstMoveUp } from './fill-bound.js';
@@ -11,7 +11,7 @@ import { dailyLossLockActive, drawdownLockActive, drawdownReason, stateDayLoss, 
 import { computeActionMask, stateJudgeable } from './mask.js';
 import type { RuleId } from './rule-ids.js';
 import { resultingShare, worstExposureRatio } from './share-math.js';
-import { type ConstraintState, invalidStateField } from './state.js';
+import { type ConstraintState, invalidStateField, stateTradingDay } from './state.js';
 
 export interface ActionExplanation {
   readonly index: number;
@@ -34,7 +34,7 @@ export interface MaskExplanation {
   readonly valid: boolean;
   /** The state's time, ISO-8601 UTC. */
   readonly time: string;
-  /** The UTC date (YYYY-MM-DD) on which the daily-loss lock engaged; null when it is not engaged. */
+  /** The date (YYYY-MM-DD) the trading day starts on on which the daily-loss lock engaged; null when it is not engaged. */
   readonly dailyLossLockDate: string | null;
   readonly defaultedFields: readonly { readonly field: string; readonly default: string }[];
   readonly positionShare: number;
@@ -71,8 +71,8 @@ function reasonText(id: RuleId, s: ConstraintState, c: CompiledRules, u: number,
     case 'MAX_DRAWDOWN_PCT':
       return drawdownReason(s, c);
     case 'DAILY_LOSS_LIMIT_PCT':
-      // The hot path's reason (dailyLossReason) carries the UTC day index; a person reads the date.
-      return renderReason(id, { max: c.dailyLossLimitPct, day_loss: stateDayLoss(s), day: isoDate(utcDayIndex(s.timeMs)) });
+      // The hot path's reason (dailyLossReason) carries the trading-day index; a person reads the date it starts on.
+      return renderReason(id, { max: c.dailyLossLimitPct, day_loss: stateDayLoss(s), day: isoDate(stateTradingDay(s)) });
     case 'MAX_POSITION_PCT':
       return renderReason(id, { max: c.maxPositionPct, got: worstExposureRatio(u, t, rLo, rHi, c.feeFrac) });
     case 'MAX_LEVERAGE':
@@ -95,7 +95,7 @@ function endText(id: RuleId, s: ConstraintState, c: CompiledRules, u: number, en
   return end === reductionEdge && end !== u && id !== 'INVALID_STATE' ? `${text}, reductions_only=true` : text;
 }
 
-/** UTC day index → YYYY-MM-DD (an index that is no date stays a number). */
+/** Trading-day index → YYYY-MM-DD, the local date the day starts on (an index that is no date stays a number). */
 function isoDate(dayIndex: number): string {
   const ms = dayIndex * MS_PER_DAY;
   return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString().slice(0, 10) : String(dayIndex);
@@ -120,7 +120,7 @@ export function explainActionMask(s: ConstraintState, c: CompiledRules, context:
     };
   });
   const interval = allowedTargetInterval(s, c);
-  const lockDay = s.dailyLossLockDay === -1 || s.dailyLossLockDay !== utcDayIndex(s.timeMs) ? null : s.dailyLossLockDay;
+  const lockDay = s.dailyLossLockDay === -1 || s.dailyLossLockDay !== stateTradingDay(s) ? null : s.dailyLossLockDay;
   return {
     valid: stateJudgeable(s, c),
     time: isoTime(s.timeMs),

@@ -4,11 +4,11 @@
  * stays pure); `updateLocks` writes the result back into the record's lock fields and emits an event for
  * each change, which is what the audit log records.
  */
-import { renderReason, utcDayIndex } from '../core/index.js';
+import { renderReason } from '../core/index.js';
 import type { AuditSink } from '../security/index.js';
 import type { CompiledRules } from './compile.js';
 import type { RuleId } from './rule-ids.js';
-import { type ConstraintState, stateIsValid } from './state.js';
+import { type ConstraintState, stateIsValid, stateTradingDay } from './state.js';
 
 export type LockKind = 'DRAWDOWN' | 'DAILY_LOSS';
 export type LockEventType = 'CONSTRAINT_LOCK_ENGAGED' | 'CONSTRAINT_LOCK_CLEARED';
@@ -38,7 +38,7 @@ export function stateDrawdown(s: ConstraintState): number {
   return s.equity < s.peakEquity ? (s.peakEquity - s.equity) / s.peakEquity : 0;
 }
 
-/** Loss since the UTC day's start as a share of the day's starting equity, 0 on a winning day. */
+/** Loss since the trading day's start as a share of the day's starting equity, 0 on a winning day. */
 export function stateDayLoss(s: ConstraintState): number {
   return s.dayPnl < 0 ? -s.dayPnl / (s.equity - s.dayPnl) : 0;
 }
@@ -51,7 +51,7 @@ export function drawdownLockActive(s: ConstraintState, c: CompiledRules): boolea
 }
 
 export function dailyLossLockActive(s: ConstraintState, c: CompiledRules): boolean {
-  return stateDayLoss(s) > c.dailyLossLimitPct || s.dailyLossLockDay === utcDayIndex(s.timeMs);
+  return stateDayLoss(s) > c.dailyLossLimitPct || s.dailyLossLockDay === stateTradingDay(s);
 }
 
 export function drawdownReason(s: ConstraintState, c: CompiledRules): string {
@@ -64,7 +64,7 @@ export function drawdownReason(s: ConstraintState, c: CompiledRules): string {
 }
 
 export function dailyLossReason(s: ConstraintState, c: CompiledRules): string {
-  return renderReason('DAILY_LOSS_LIMIT_PCT', { max: c.dailyLossLimitPct, day_loss: stateDayLoss(s), day: utcDayIndex(s.timeMs) });
+  return renderReason('DAILY_LOSS_LIMIT_PCT', { max: c.dailyLossLimitPct, day_loss: stateDayLoss(s), day: stateTradingDay(s) });
 }
 
 function emit(
@@ -93,9 +93,9 @@ export function updateLocks(s: ConstraintState, c: CompiledRules, onEvent?: Lock
     emit(s, onEvent, type, 'DRAWDOWN', 'MAX_DRAWDOWN_PCT', drawdownReason(s, c));
     events++;
   }
-  const today = utcDayIndex(s.timeMs);
+  const today = stateTradingDay(s);
   if (s.dailyLossLockDay !== -1 && s.dailyLossLockDay !== today) {
-    // A new UTC day clears yesterday's lock, even if today's loss engages a new one right after.
+    // A new trading day clears yesterday's lock, even if today's loss engages a new one right after.
     s.dailyLossLockDay = -1;
     emit(s, onEvent, 'CONSTRAINT_LOCK_CLEARED', 'DAILY_LOSS', 'DAILY_LOSS_LIMIT_PCT', dailyLossReason(s, c));
     events++;

@@ -4,7 +4,7 @@
  * rewrites it in place each step, so the hot path allocates nothing.
  */
 import { z } from 'zod';
-import { type AccountSnapshot, parseWithSchema } from '../core/index.js';
+import { type AccountSnapshot, parseWithSchema, utcDayIndex } from '../core/index.js';
 import { readYamlDocumentFile } from './document-file.js';
 
 export interface ConstraintState {
@@ -17,7 +17,7 @@ export interface ConstraintState {
   positionQty: number;
   /** Reference price orders are sized at (the last close). */
   price: number;
-  /** Equity now minus equity at the start of the current UTC day. */
+  /** Equity now minus equity at the start of the current trading day. */
   dayPnl: number;
   tradesToday: number;
   barsSinceLastTrade: number;
@@ -25,8 +25,18 @@ export interface ConstraintState {
   timeMs: number;
   /** The drawdown lock is engaged (cleared by recovery or by an operator, per the rule set). */
   drawdownLocked: boolean;
-  /** UTC day index on which the daily-loss lock engaged, or −1 when it is not engaged. */
+  /** Trading-day index on which the daily-loss lock engaged, or −1 when it is not engaged. */
   dailyLossLockDay: number;
+  /**
+   * Index of the trading day that contains `timeMs` (core `TradingDayCalendar`), set by the account that owns
+   * the record; when absent the day is the UTC day of `timeMs`.
+   */
+  tradingDay?: number;
+}
+
+/** The trading day of the record's time: its `tradingDay`, or the UTC day of `timeMs` when it has none. */
+export function stateTradingDay(s: ConstraintState): number {
+  return s.tradingDay ?? utcDayIndex(s.timeMs);
 }
 
 /**
@@ -46,6 +56,7 @@ export function createConstraintState(fields: Partial<ConstraintState> & Pick<Co
     timeMs: fields.timeMs ?? 0,
     drawdownLocked: fields.drawdownLocked ?? false,
     dailyLossLockDay: fields.dailyLossLockDay ?? -1,
+    tradingDay: fields.tradingDay,
   };
 }
 
@@ -80,7 +91,7 @@ export const stateSchema = z
     barsSinceLastTrade: z.number().int('must be a whole number').min(0, 'must be >= 0').default(Number.MAX_SAFE_INTEGER),
     time: timeSchema.default(0),
     drawdownLocked: z.boolean({ error: 'must be true or false' }).default(false),
-    /** UTC day index of an engaged daily-loss lock; −1 when none. */
+    /** Trading-day index (UTC days in a state document) of an engaged daily-loss lock; −1 when none. */
     dailyLossLockDay: z.number().int('must be a whole number').min(-1, 'must be >= -1').default(-1),
   })
   .strict();

@@ -11,6 +11,15 @@ export {
 } from './precision.js';
 export { type Instrument, type InstrumentKind, defineInstrument } from './instrument.js';
 export {
+  type TradingSession,
+  UTC_SESSION,
+  TradingDayCalendar,
+  tradingDayIndex,
+  parseTradingSession,
+  isUtcSession,
+  describeTradingSession,
+} from './trading-day.js';
+export {
   type Bars,
   type BarRecord,
   allocateBars,

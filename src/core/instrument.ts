@@ -1,3 +1,5 @@
+import { type TradingSession, isUtcSession, parseTradingSession } from './trading-day.js';
+
 export type InstrumentKind = 'spot' | 'perpetual';
 
 /** A tradable instrument and its exchange rules. Prices are in `quote`, quantities in `base`. */
@@ -12,6 +14,8 @@ export interface Instrument {
   /** Smallest order value accepted, in quote currency. */
   readonly minNotional: number;
   readonly kind: InstrumentKind;
+  /** When its trading day starts (daily-loss limit, trades per day, the day's PnL); absent: UTC days. */
+  readonly session?: TradingSession;
 }
 
 export function defineInstrument(
@@ -26,6 +30,8 @@ export function defineInstrument(
     lotSize: fields.lotSize ?? 0.0001,
     minNotional: fields.minNotional ?? 0,
     kind: fields.kind ?? 'spot',
+    // Plain UTC days are the default: no session field, so such an instrument looks as it always did.
+    ...(isUtcSession(fields.session) ? {} : { session: parseTradingSession(fields.session ?? {}, `instrument ${fields.symbol}`, 'session.') }),
   };
   const problems: string[] = [];
   if (!inst.symbol) problems.push('symbol: must not be empty');

@@ -1,4 +1,4 @@
-import { utcDayIndex } from './clock.js';
+import { TradingDayCalendar } from './trading-day.js';
 import type { Position } from './position.js';
 
 /** A read-only view of an account in one instrument, as every layer sees it. */
@@ -15,7 +15,7 @@ export interface AccountSnapshot {
   readonly peakEquity: number;
   /** (peak − equity) / peak, in [0, 1]. */
   readonly drawdown: number;
-  /** Equity now minus equity at the start of the current UTC day. */
+  /** Equity now minus equity at the start of the current trading day (UTC unless the instrument's session says otherwise). */
   readonly dayPnl: number;
   readonly dayStartEquity: number;
   readonly feesPaid: number;
@@ -40,7 +40,11 @@ export class Ledger implements AccountSnapshot {
   dayStartEquity: number;
   private dayIndex = Number.NaN;
 
-  constructor(readonly initialCash: number) {
+  /** `days` decides when the day's PnL restarts (UTC days by default). */
+  constructor(
+    readonly initialCash: number,
+    readonly days: TradingDayCalendar = new TradingDayCalendar(),
+  ) {
     if (!(initialCash > 0) || !Number.isFinite(initialCash)) {
       throw new RangeError(`initialCash: must be a finite number > 0, got ${initialCash}`);
     }
@@ -59,7 +63,7 @@ export class Ledger implements AccountSnapshot {
     this.timeMs = timeMs;
     this.peakEquity = this.initialCash;
     this.dayStartEquity = this.initialCash;
-    this.dayIndex = utcDayIndex(timeMs);
+    this.dayIndex = this.days.dayIndex(timeMs);
   }
 
   get unrealisedPnl(): number {
@@ -116,11 +120,11 @@ export class Ledger implements AccountSnapshot {
   }
 
   /**
-   * Marks the account at `price` at time `timeMs`: updates peak equity and rolls the UTC day.
+   * Marks the account at `price` at time `timeMs`: updates peak equity and rolls the trading day.
    * The day's PnL is measured from the equity at the first mark of the day.
    */
   mark(price: number, timeMs: number): void {
-    const day = utcDayIndex(timeMs);
+    const day = this.days.dayIndex(timeMs);
     if (day !== this.dayIndex) {
       // The new day starts from the equity carried over at the previous mark.
       this.dayStartEquity = this.equity;

@@ -87,7 +87,7 @@ export class TradingSim {
     this.actions = config.actionList;
     this.rng = rng;
     const { instrument, features } = dataset;
-    this.account = new AccountState(config.initialCash, instrument.symbol);
+    this.account = new AccountState(config.initialCash, instrument.symbol, instrument.session);
     // The env keeps no fill history: the trainer reads the account, not the venue's log.
     this.venue = new SimVenue({ instrument, fill: config.fill, fillHistory: 0, account: config.accountModel, initialCash: config.initialCash });
     const discrete = config.actionType === 'discrete';

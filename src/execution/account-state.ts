@@ -4,11 +4,14 @@
  * records copied into each other by hand. It wraps the `Ledger` (cash, position, PnL, peak, day start) and
  * keeps the trade counters beside it. Every field is a number rewritten in place: nothing allocates.
  *
- * Day boundaries, in one place: a fill counts on the UTC day of its fill time; at every mark (the decision
- * time) the count rolls over if the mark's day is a new one. So a fill at 23:00 counts for that day, and a
- * decision at 00:00 the next day sees `tradesToday = 0` (issue 10's named regression).
+ * Day boundaries, in one place: a day is the instrument's trading day (`core` `TradingDayCalendar`: UTC days
+ * unless the instrument's session says otherwise, e.g. from 17:00 America/New_York). A fill counts on the
+ * trading day of its fill time; at every mark (the decision time) the count rolls over if the mark's day is a
+ * new one. So a fill at 23:00 counts for that day, and a decision at 00:00 the next day sees `tradesToday = 0`
+ * (issue 10's named regression). The ledger's day start and the engine's daily-loss lock roll on the same
+ * calendar (`tradingDay`), so env, backtest, paper and the gatekeeper agree on what "today" is.
  */
-import { Ledger, utcDayIndex } from '../core/index.js';
+import { Ledger, TradingDayCalendar, type TradingSession } from '../core/index.js';
 import type { ConstraintState } from '../constraints/index.js';
 
 /** `barsSinceLastTrade` before the first fill of an episode. */
@@ -25,11 +28,11 @@ export class AccountState implements ConstraintState {
   positionQty = 0;
   /** The last mark: the price the next order is sized at. */
   price = 0;
-  /** Equity now minus equity at the start of the current UTC day. */
+  /** Equity now minus equity at the start of the current trading day. */
   dayPnl = 0;
-  /** Equity at the start of the current UTC day. */
+  /** Equity at the start of the current trading day. */
   dayStartEquity: number;
-  /** Fills booked on the UTC day of the last mark. */
+  /** Fills booked on the trading day of the last mark. */
   tradesToday = 0;
   /** Bars since the bar of the last fill (0 on the bar it filled); `NO_TRADE_YET` before the first. */
   barsSinceLastTrade = NO_TRADE_YET;
@@ -37,12 +40,18 @@ export class AccountState implements ConstraintState {
   timeMs = 0;
   /** The engine's drawdown lock (the engine's `updateLocks` sets and clears it). */
   drawdownLocked = false;
-  /** UTC day index on which the daily-loss lock engaged, or −1. */
+  /** Trading-day index on which the daily-loss lock engaged, or −1. */
   dailyLossLockDay = -1;
+  /** Trading-day index of the last mark (`timeMs`). */
+  tradingDay = Number.NaN;
+  /** Trading-day index the fill counter counts for. */
   private tradeDay = Number.NaN;
+  private readonly days: TradingDayCalendar;
 
-  constructor(initialCash: number, symbol = '') {
-    this.ledger = new Ledger(initialCash);
+  /** `session`: the instrument's trading day (`Instrument.session`); UTC days when absent. */
+  constructor(initialCash: number, symbol = '', session?: TradingSession) {
+    this.days = new TradingDayCalendar(session);
+    this.ledger = new Ledger(initialCash, this.days);
     this.symbol = symbol;
     this.equity = initialCash;
     this.peakEquity = initialCash;
@@ -59,7 +68,7 @@ export class AccountState implements ConstraintState {
     this.ledger.reset(timeMs, price);
     this.tradesToday = 0;
     this.barsSinceLastTrade = NO_TRADE_YET;
-    this.tradeDay = utcDayIndex(timeMs);
+    this.tradeDay = this.days.dayIndex(timeMs);
     this.drawdownLocked = false;
     this.dailyLossLockDay = -1;
     this.sync(timeMs);
@@ -70,7 +79,7 @@ export class AccountState implements ConstraintState {
     if (this.barsSinceLastTrade < NO_TRADE_YET) this.barsSinceLastTrade++;
   }
 
-  /** Books a fill (`signedQty` > 0 bought) at `price` paying `fee`, at `timeMs`; counts it on that UTC day. */
+  /** Books a fill (`signedQty` > 0 bought) at `price` paying `fee`, at `timeMs`; counts it on that trading day. */
   applyFill(signedQty: number, price: number, fee: number, timeMs: number): void {
     if (signedQty === 0) return;
     this.ledger.applyFill(signedQty, price, fee);
@@ -94,7 +103,7 @@ export class AccountState implements ConstraintState {
   }
 
   private rollTradeDay(timeMs: number): void {
-    const day = utcDayIndex(timeMs);
+    const day = this.days.dayIndex(timeMs);
     if (day !== this.tradeDay) {
       this.tradeDay = day;
       this.tradesToday = 0;
@@ -112,5 +121,6 @@ export class AccountState implements ConstraintState {
     this.dayStartEquity = l.dayStartEquity;
     this.dayPnl = eq - l.dayStartEquity;
     this.timeMs = timeMs;
+    this.tradingDay = this.days.dayIndex(timeMs);
   }
 }

@@ -4,7 +4,7 @@
  *
  * Building blocks:
  * - `AccountState` — the one account record (wraps the `Ledger`; equity, peak, day start, trades today, bars
- *   since the last trade, UTC day rollover). It *is* the Constraint Logic Engine's `ConstraintState`, and the
+ *   since the last trade, day rollover on the instrument's trading day: UTC unless its session says otherwise). It *is* the Constraint Logic Engine's `ConstraintState`, and the
  *   env's cost signals and the gatekeeper read it too. `reset(timeMs, price)`, `startBar()`,
  *   `applyFill(signedQty, price, fee, fillTimeMs)`, `mark(price, decisionTimeMs)`.
  * - `ExecutionVenue` (re-exported from `venues/`) — the venue port: `submit`, `cancel`, `cancelAll`,
@@ -28,7 +28,7 @@
  * A bar loop (env step or backtest):
  *
  * ```ts
- * const account = new AccountState(10_000, instrument.symbol);
+ * const account = new AccountState(10_000, instrument.symbol, instrument.session);
  * const venue = new SimVenue({ instrument, fill });
  * const chain = new DecisionChain({ instrument, account, venue, actionType: 'discrete', actions,
  *   rules: compileChainRules(rules, { actions, fill: venue.sim.config, instrument }) });

@@ -288,7 +288,7 @@ export class ChainDesk implements TradingDesk {
     if (existing !== undefined) return existing;
     const o = this.o;
     const instrument = m.spec.instrument;
-    const account = new AccountState(o.initialCash, instrument.symbol);
+    const account = new AccountState(o.initialCash, instrument.symbol, instrument.session);
     const venue = new SimVenue({ instrument, fill: o.fill });
     const link = new GatekeeperLink({ config: o.gatekeeper, instrument, agentId, audit: o.audit, venue, store: o.store });
     const chain = new DecisionChain({

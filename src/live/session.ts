@@ -153,7 +153,7 @@ export class PaperSession {
     this.recorder = new RunRecorder(agent, 1024);
     const fill = parseSimFillConfig(options.fill ?? {}, 'fill (--fees-bps …)');
     this.venue = new PaperVenue({ instrument, fill, initialCash: options.initialCash, journal });
-    this.account = new AccountState(options.initialCash, instrument.symbol);
+    this.account = new AccountState(options.initialCash, instrument.symbol, instrument.session);
     this.fakeClock = options.feed.timing === 'bar-close' ? new FakeClock(0) : null;
     this.clock = this.fakeClock ?? options.feed.clock;
     const risk = options.risk ?? null;
