@@ -5,7 +5,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { type Bars, type Instrument, type Ledger, ValidationError, defineInstrument, sliceBars } from '../core/index.js';
+import { type Bars, type Instrument, type Ledger, type TradingSession, ValidationError, defineInstrument, sliceBars } from '../core/index.js';
 // Types only (erased): agents/ itself loads lazily, for checkpoint agents.
 import type { DataIdentity } from '../agents/index.js';
 import { type Rules, loadRulesFile } from '../constraints/index.js';
@@ -49,6 +49,8 @@ export interface BacktestJob {
   readonly account?: string;
   readonly leverage?: number;
   readonly maintenanceMargin?: number;
+  /** `--day-start HH:MM --timezone ZONE`: when the instrument's trading day starts; UTC days when absent. */
+  readonly session?: TradingSession;
 }
 
 export interface PreparedJob {
@@ -72,9 +74,12 @@ export interface PreparedJob {
 
 export const DEFAULT_CASH = 10_000;
 
-/** The generic instrument of a backtest: fine ticks and lots, so rounding never decides a result. */
-export function backtestInstrument(symbol: string): Instrument {
-  return defineInstrument({ symbol, tickSize: 1e-8, lotSize: 1e-6, minNotional: 0 });
+/**
+ * The generic instrument of a backtest: fine ticks and lots, so rounding never decides a result; its trading day
+ * is `session`'s (UTC days when absent).
+ */
+export function backtestInstrument(symbol: string, session?: TradingSession): Instrument {
+  return defineInstrument({ symbol, tickSize: 1e-8, lotSize: 1e-6, minNotional: 0, ...(session === undefined ? {} : { session }) });
 }
 
 /** Fails with the flag and the path when an input file is missing, instead of a bare ENOENT from deeper down. */
@@ -139,7 +144,7 @@ export async function prepareJob(job: BacktestJob): Promise<PreparedJob> {
     bars,
     source,
     history,
-    instrument: backtestInstrument(job.data !== undefined ? 'DATA/QUOTE' : 'SYNTH/USD'),
+    instrument: backtestInstrument(job.data !== undefined ? 'DATA/QUOTE' : 'SYNTH/USD', job.session),
     rules: job.rules !== undefined ? loadRulesFile(requireFile(job.rules, '--rules')) : null,
     risk: job.risk !== undefined ? loadRiskFile(requireFile(job.risk, '--risk')) : null,
     fill,

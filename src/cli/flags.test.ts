@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseNumberFlag, parseWholeNumberFlag, parseWholeNumberListFlag } from './flags.js';
+import { parseNumberFlag, parseWholeNumberFlag, parseWholeNumberListFlag, sessionFromFlags } from './flags.js';
 
 describe('whole-number flags', () => {
   it('accepts_whole_numbers_at_or_above_the_bound', () => {
@@ -27,5 +27,20 @@ describe('whole-number flags', () => {
       expect(() => parseNumberFlag(bad, '--price-scale', { above: 0 })).toThrow(`--price-scale: must be a number > 0, got '${bad}'`);
     }
     expect(() => parseNumberFlag('-0.5', '--cash', { atLeast: 0 })).toThrow("--cash: must be a number >= 0, got '-0.5'");
+  });
+});
+
+describe('trading-day flags', () => {
+  it('no_flags_then_utc_days_and_both_flags_then_the_session', () => {
+    expect(sessionFromFlags({})).toBeUndefined();
+    expect(sessionFromFlags({ dayStart: '17:00', timezone: 'America/New_York' })).toEqual({ timezone: 'America/New_York', dayStartsAt: '17:00' });
+    expect(sessionFromFlags({ dayStart: '09:30' })).toEqual({ timezone: 'UTC', dayStartsAt: '09:30' });
+    expect(sessionFromFlags({ timezone: 'Europe/London' })).toEqual({ timezone: 'Europe/London', dayStartsAt: '00:00' });
+  });
+
+  it('bad_zone_or_time_then_the_error_names_the_flag_and_the_text', () => {
+    expect(() => sessionFromFlags({ dayStart: '17:00', timezone: 'New York' })).toThrow(/^--timezone: must be an IANA time zone .*got "New York"$/);
+    expect(() => sessionFromFlags({ dayStart: '5pm', timezone: 'UTC' })).toThrow(/^--day-start: must be a local time HH:MM .*got "5pm"$/);
+    expect(() => sessionFromFlags({ dayStart: '25:00', timezone: 'Nowhere' })).toThrow(/^--timezone: .*; --day-start: .*"25:00"$/);
   });
 });

@@ -1,4 +1,6 @@
 /** Parsing of command-line flag values shared by the commands. */
+import type { Command } from 'commander';
+import { type TradingSession, ValidationError, parseTradingSession } from '../core/index.js';
 
 /**
  * A whole-number flag (a seed, a count) at least `min`; the error names the flag, the bound and the text
@@ -34,4 +36,32 @@ export function parseNumberFlag(text: string, flag: string, bound: { readonly ab
     throw new RangeError(`${flag}: must be a number ${limit}, got '${text}'`);
   }
   return x;
+}
+
+/** `--day-start HH:MM` and `--timezone ZONE`: the instrument's trading day (UTC days when neither is given). */
+export interface SessionFlags {
+  dayStart?: string;
+  timezone?: string;
+}
+
+/** Adds `--day-start` and `--timezone` to a command. */
+export function addSessionOptions(cmd: Command): Command {
+  return cmd
+    .option('--day-start <HH:MM>', "local time the trading day starts (daily-loss limit, trades per day, the day's PnL); default 00:00")
+    .option('--timezone <zone>', 'IANA time zone of --day-start, e.g. America/New_York (DST followed); default UTC');
+}
+
+/**
+ * The trading session the flags give, or undefined for plain UTC days; an error names the flag
+ * (`--timezone: must be an IANA time zone …, got "Mars/Base"`).
+ */
+export function sessionFromFlags(f: SessionFlags): TradingSession | undefined {
+  if (f.dayStart === undefined && f.timezone === undefined) return undefined;
+  try {
+    return parseTradingSession({ timezone: f.timezone, dayStartsAt: f.dayStart });
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    const flag = (path: string): string => (path === 'timezone' ? '--timezone' : '--day-start');
+    throw new RangeError(err.issues.map((i) => `${flag(i.path)}: ${i.message}`).join('; '));
+  }
 }

@@ -9,7 +9,7 @@ export {
   decimalsOf,
   bpsToFraction,
 } from './precision.js';
-export { type Instrument, type InstrumentKind, defineInstrument } from './instrument.js';
+export { type Instrument, type InstrumentKind, defineInstrument, withTradingSession } from './instrument.js';
 export {
   type TradingSession,
   UTC_SESSION,

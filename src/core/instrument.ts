@@ -41,3 +41,9 @@ export function defineInstrument(
   if (problems.length > 0) throw new RangeError(`instrument ${inst.symbol}: ${problems.join('; ')}`);
   return inst;
 }
+
+/** `instrument` with its trading day set to `session` (unchanged when `session` is undefined). */
+export function withTradingSession(instrument: Instrument, session: TradingSession | undefined): Instrument {
+  if (session === undefined) return instrument;
+  return defineInstrument({ ...instrument, session });
+}

@@ -43,6 +43,8 @@ export const backtestJobSchema = z.strictObject({
   periodsPerYear: z.number().finite().positive().optional(),
   /** Checkpoint agents: only the bars their training did not see. */
   heldOut: z.boolean().optional(),
+  /** The instrument's trading day (`--day-start`, `--timezone`); checked again where the instrument is made. */
+  session: z.strictObject({ timezone: z.string().min(1), dayStartsAt: z.string().min(1) }).optional(),
 });
 
 /** What a job asks of the sandbox for its agent: the tier (raised from the risk score's, never lowered). */

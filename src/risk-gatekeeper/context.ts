@@ -15,7 +15,7 @@ export interface TrustedPrice {
 export interface AccountRisk {
   readonly equity: number;
   readonly peakEquity: number;
-  /** Equity at the start of the current UTC day. */
+  /** Equity at the start of the current trading day (the account's: UTC unless the instrument's session says otherwise). */
   readonly dayStartEquity: number;
   /** When the figures were taken, ms since epoch. */
   readonly timeMs: number;

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatBarsCsv, generateSynthetic } from '../../data/index.js';
 import { runCommand } from '../test-helpers/run-command.js';
-import { type BacktestFlags, registerBacktestCommand, runBacktestCommand } from './backtest.js';
+import { prepareJob } from '../../backtests/index.js';
+import { type BacktestFlags, jobFromFlags, registerBacktestCommand, runBacktestCommand } from './backtest.js';
 import { registerKillCommand } from './kill.js';
 import { nextStepHints } from './demo.js';
 
@@ -60,6 +61,20 @@ describe('backtest inputs', () => {
     const loaders = leaves(program).filter((c) => c.options.some((o) => o.long === '--data') || c.name() === 'inspect');
     expect(loaders.map((c) => c.name()).sort()).toEqual(['backtest', 'eval', 'inspect', 'inspect', 'sweep', 'walk-forward']);
     for (const c of loaders) expect(c.options.map((o) => o.long).filter((l) => l !== undefined && csvFlags.includes(l)).sort(), c.name()).toEqual([...csvFlags].sort());
+  });
+
+  it('day_start_and_timezone_then_backtest_sweep_walk_forward_and_paper_take_them_and_the_instrument_keeps_the_session', async () => {
+    const { Command } = await import('commander');
+    const { registerSweepCommands } = await import('./sweep.js');
+    const { registerPaperCommand } = await import('./paper.js');
+    const program = new Command();
+    for (const register of [registerBacktestCommand, registerSweepCommands, registerPaperCommand]) register(program);
+    for (const c of program.commands) expect(c.options.map((o) => o.long).filter((l) => l === '--day-start' || l === '--timezone'), c.name()).toEqual(['--day-start', '--timezone']);
+    const job = jobFromFlags(flags({ dayStart: '17:00', timezone: 'America/New_York' }));
+    expect(job.session).toEqual({ timezone: 'America/New_York', dayStartsAt: '17:00' });
+    expect((await prepareJob(job)).instrument.session).toEqual({ timezone: 'America/New_York', dayStartsAt: '17:00' });
+    expect((await prepareJob(jobFromFlags(flags({})))).instrument.session).toBeUndefined();
+    await expect(runBacktestCommand(flags({ timezone: 'Eastern', out: join(dir, 'tz') }))).rejects.toThrow(/^--timezone: must be an IANA time zone/);
   });
 
   it('duplicate_timestamps_then_the_flag_the_error_suggests_exists_and_works', async () => {

@@ -11,9 +11,9 @@ import { type BacktestRunOptions, type BacktestRunResult, runBacktestInto } from
 import { queueProgress } from '../queue-progress.js';
 import { type CodeOrigin, parseTier } from '../../sandbox/index.js';
 import { addCsvOptions, type CsvFlags, csvOptionsFromFlags } from '../csv-flags.js';
-import { parseNumberFlag, parseWholeNumberFlag } from '../flags.js';
+import { type SessionFlags, addSessionOptions, parseNumberFlag, parseWholeNumberFlag, sessionFromFlags } from '../flags.js';
 
-export interface BacktestFlags extends CsvFlags {
+export interface BacktestFlags extends CsvFlags, SessionFlags {
   data?: string;
   synth?: string;
   agent: string;
@@ -50,6 +50,7 @@ function numberFlag(value: string | undefined, flag: string): number | undefined
 
 export function jobFromFlags(f: BacktestFlags): BacktestJob {
   const seed = f.seed === undefined ? undefined : parseWholeNumberFlag(f.seed, '--seed', 0);
+  const session = sessionFromFlags(f);
   return {
     agent: f.agent,
     ...(f.data === undefined ? {} : { data: f.data }),
@@ -69,6 +70,7 @@ export function jobFromFlags(f: BacktestFlags): BacktestJob {
     ...(f.periodsPerYear === undefined ? {} : { periodsPerYear: parseNumberFlag(f.periodsPerYear, '--periods-per-year', { above: 0 }) }),
     ...(f.heldOut === true ? { heldOut: true } : {}),
     ...accountFromFlags(f),
+    ...(session === undefined ? {} : { session }),
   };
 }
 
@@ -128,6 +130,7 @@ export function registerBacktestCommand(program: Command): void {
       process.stdout.write(`${notes}${renderSummary([r.record], r.source)}\nReport: ${r.files['report.html']}\nFiles:  ${r.out}\n`);
     });
   addCsvOptions(cmd);
+  addSessionOptions(cmd);
 }
 
 export interface BacktestCommandResult {

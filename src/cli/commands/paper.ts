@@ -9,16 +9,16 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { systemClock } from '../../core/index.js';
+import { systemClock, withTradingSession } from '../../core/index.js';
 import { loadRulesFile } from '../../constraints/index.js';
 import { type TradingStateStore, RedisStateStore } from '../../risk-gatekeeper/index.js';
 import { AuditLog, generateAuditKeyPair, resolveBulwarkHome } from '../../security/index.js';
 import { backtestInstrument, createRuleAgent, isRuleAgentSpec, loadRiskFile } from '../../backtests/index.js';
 import { type DecisionRow, PaperSession, SESSION_FILES, loadLiveCheckpointAgent, openFeed, parseDurationMs } from '../../live/index.js';
 import { type TierChoice, checkpointTier, isModuleAgentSpec, openSandboxedBacktestAgent, parseSandboxLimits, parseTier } from '../../sandbox/index.js';
-import { parseNumberFlag } from '../flags.js';
+import { type SessionFlags, addSessionOptions, parseNumberFlag, sessionFromFlags } from '../flags.js';
 
-export interface PaperFlags {
+export interface PaperFlags extends SessionFlags {
   agent: string;
   feed: string;
   rules?: string;
@@ -41,7 +41,7 @@ export interface PaperFlags {
 }
 
 export function registerPaperCommand(program: Command): void {
-  program
+  const cmd = program
     .command('paper')
     .description('paper trading: an agent on a live or replayed feed through the full safety chain, journaled and resumable')
     .requiredOption('--agent <spec>', 'buy-and-hold | sma-cross[:fast=10,slow=30] | random[:p=0.05], with size=F or qty=Q; or a checkpoint (file or training run directory) written by bulwark train')
@@ -67,6 +67,7 @@ export function registerPaperCommand(program: Command): void {
       const out = await runPaperCommand(flags, (line) => process.stdout.write(line), process);
       process.stderr.write(`${out.summary}\n`);
     });
+  addSessionOptions(cmd);
 }
 
 /** Where SIGINT/SIGTERM come from: the process, or a test's emitter. */
@@ -91,6 +92,7 @@ export async function runPaperCommand(
   const onStop = flags.onStop;
   const files = parseReportEvery(flags.reportEvery);
   const cash = parseNumberFlag(flags.cash, '--cash', { above: 0 });
+  const tradingSession = sessionFromFlags(flags);
   const fill = {
     ...(flags.feesBps === undefined ? {} : { takerFeeBps: parseNumberFlag(flags.feesBps, '--fees-bps', { atLeast: 0 }), makerFeeBps: parseNumberFlag(flags.feesBps, '--fees-bps', { atLeast: 0 }) }),
     ...(flags.spreadBps === undefined ? {} : { spreadBps: parseNumberFlag(flags.spreadBps, '--spread-bps', { atLeast: 0 }) }),
@@ -126,7 +128,7 @@ export async function runPaperCommand(
     sessionId,
     dir,
     feed,
-    instrument: instrument ?? backtestInstrument(feed.symbol),
+    instrument: withTradingSession(instrument ?? backtestInstrument(feed.symbol), tradingSession),
     agent,
     initialCash: cash,
     fill,

@@ -38,7 +38,7 @@ import {
 } from '../../backtests/index.js';
 import { jobFromFlags } from './backtest.js';
 import { addCsvOptions } from '../csv-flags.js';
-import { parseWholeNumberFlag, parseWholeNumberListFlag } from '../flags.js';
+import { addSessionOptions, parseWholeNumberFlag, parseWholeNumberListFlag } from '../flags.js';
 import { queueProgress } from '../queue-progress.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -75,7 +75,7 @@ async function runOnQueue(jobs: readonly BacktestJob[], redisUrl: string, out: s
 const sweepCellSchema = z.object({ agent: z.string(), seed: z.number(), metrics: z.custom<BacktestMetrics>((m) => typeof m === 'object' && m !== null) });
 
 function withDataFlags(cmd: Command, agentHelp: string, repeatableAgent = false): Command {
-  const withAgent = addCsvOptions(cmd.option('--data <file>', 'OHLCV CSV file')).option('--synth <spec>', 'synthetic market, e.g. regime:bars=5000,seed=3');
+  const withAgent = addSessionOptions(addCsvOptions(cmd.option('--data <file>', 'OHLCV CSV file'))).option('--synth <spec>', 'synthetic market, e.g. regime:bars=5000,seed=3');
   return (repeatableAgent ? withAgent.option('--agent <spec>', agentHelp, collect, []) : withAgent.requiredOption('--agent <spec>', agentHelp))
     .option('--grid <key=v1,v2,…>', 'a parameter axis (repeatable)', collect, [])
     .option('--rules <file>', 'Constraint Logic Engine rule set')
