@@ -73,14 +73,6 @@ export {
 export { buildInfo, type BuildInfo } from './build-info.js';
 export { runEvalJob, type EvalRunOptions, type EvalRunResult } from './eval-run.js';
 export {
-  BuyAndHoldAgent,
-  RandomAgent,
-  MovingAverageCrossoverAgent,
-  TradingObsAdapter,
-  actionTowards,
-  type ObsAdapter,
-} from './baselines.js';
-export {
   runSafetyExperiment,
   summariseSafety,
   formatSafetyTable,

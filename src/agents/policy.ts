@@ -1,5 +1,5 @@
 /**
- * The `act` interface shared by trained policies and baselines, and the trained PPO policy itself: the actor
+ * The `act` interface of trained policies, and the trained PPO policy itself: the actor
  * network with the observation statistics frozen at the end of training.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -17,7 +17,7 @@ export interface ActOptions {
 export interface Agent {
   readonly name: string;
   act(obs: Float32Array, mask?: Uint8Array | null, options?: ActOptions): number | Float32Array;
-  /** Forget per-episode memory (baselines with price history); a no-op for memoryless policies. */
+  /** Forget per-episode memory (agents with price history); a no-op for memoryless policies. */
   reset(): void;
 }
 
