@@ -7,6 +7,7 @@ import { sliceBars } from '../core/index.js';
 import { type Rules, loadRulesFile } from '../constraints/index.js';
 import { type CsvLoadOptions, loadMarketSource, resolveFeatureSpec } from '../data/index.js';
 import { createDataset } from '../env/index.js';
+import { type AccountType, accountConfigOf, accountWithOverrides, describeAccount, parseAccountConfig } from '../venues/index.js';
 import { type EvalSummary, evaluatePolicy } from './evaluate-policy.js';
 import { loadPolicyCheckpoint } from './policy-checkpoint.js';
 import { type DataIdentity, csvIdentity, heldOutRange, provenanceWarnings, synthIdentity } from './provenance.js';
@@ -28,6 +29,8 @@ export interface EvalRunOptions {
   rules?: string;
   /** Keep only the bars training did not see (needs a checkpoint that records its provenance). */
   heldOut?: boolean;
+  /** `--account`, `--leverage`, `--maintenance-margin`: evaluate on another account than training's (warned). */
+  account?: { account?: AccountType; leverage?: number; maintenanceMargin?: number };
 }
 
 export interface EvalRunResult {
@@ -38,6 +41,8 @@ export interface EvalRunResult {
   data: { source: string; bars: number; first: string; last: string };
   /** Where the rules came from: 'training', the --rules file, or 'none'. */
   rules: string;
+  /** The venue account the episodes ran on (training's unless --account and friends say otherwise). */
+  account: string;
   /** Provenance warnings and what --held-out chose, one line each. */
   notes: string[];
 }
@@ -65,6 +70,14 @@ export async function runEvalJob(opts: EvalRunOptions): Promise<EvalRunResult> {
   }
   const rules: Rules | null = opts.rules !== undefined ? loadRulesFile(opts.rules, `--rules ${opts.rules}`) : ((prov?.rules.content ?? null) as Rules | null);
   const rulesFrom = opts.rules !== undefined ? opts.rules : prov?.rules.content ? 'training' : 'none';
+  // The account the env keeps: training's (the checkpoint's env), with the account flags applied key by key.
+  const trainedAccount = loaded.env.env.account;
+  const overrides = opts.account ?? {};
+  const account =
+    Object.keys(overrides).length === 0
+      ? parseAccountConfig(trainedAccount, `CHECKPOINT ${loaded.path}: env.account`)
+      : parseAccountConfig(accountWithOverrides(trainedAccount, overrides), 'account (--account, --leverage, --maintenance-margin)');
+  const trained = { ...loaded.env, env: { ...loaded.env.env, account: accountConfigOf(account) } };
   const dataset = createDataset({ bars: market.history.bars, featureSpec: resolveFeatureSpec(loaded.env.featureSpec) });
   checkObservationLayout(loaded.env, dataset.features, dataset.intervalMs, `CHECKPOINT ${loaded.path}`);
   const scored = sliceBars(market.history.bars, start, end);
@@ -72,9 +85,10 @@ export async function runEvalJob(opts: EvalRunOptions): Promise<EvalRunResult> {
     notes.push(`Warning: ${loaded.path} records no provenance (rules, data range, fill model): differences from training cannot be checked.`);
   } else {
     // The env uses the checkpoint's own fill model, so only rules and data can differ from training here.
-    notes.push(...provenanceWarnings(prov, { rules, fill: null, data: identity, bars: scored }));
+    // A checkpoint from before provenance kept the account still names it in its env section.
+    notes.push(...provenanceWarnings({ ...prov, account: prov.account ?? trainedAccount }, { rules, fill: null, data: identity, bars: scored, account }));
   }
-  const summary = evaluatePolicy(loaded.policy, loaded.env, dataset, {
+  const summary = evaluatePolicy(loaded.policy, trained, dataset, {
     episodes: opts.episodes,
     deterministic: opts.deterministic,
     seed: opts.seed,
@@ -87,6 +101,7 @@ export async function runEvalJob(opts: EvalRunOptions): Promise<EvalRunResult> {
     checkpoint: { path: loaded.path, algorithm: loaded.algorithm, epoch: loaded.epoch, seed: loaded.seed },
     data: { source: market.source, bars: end - start, first: new Date(scored.time[0]).toISOString(), last: new Date(scored.time[scored.length - 1]).toISOString() },
     rules: rulesFrom,
+    account: describeAccount(account),
     notes,
   };
 }

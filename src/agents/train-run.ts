@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { parseWithSchema, requireNonEmptyDocument, ValidationError } from '../core/index.js';
 import { type Rules, loadRulesFile, parseRules } from '../constraints/index.js';
 import { type CsvLoadOptions, csvLoadOptionsSchema } from '../data/index.js';
+import { type AccountType, accountConfigOf, accountWithOverrides, describeAccount, parseAccountConfig } from '../venues/index.js';
 import { type ConstraintsOption, parseTradingEnvConfig, resolveEpisodeRange, tradingEnvConfigSchema } from '../env/index.js';
 import { initBackend, type BackendInfo } from './backend.js';
 import { buildInfo } from './build-info.js';
@@ -225,6 +226,8 @@ export interface TrainRunOptions {
   /** Override task.from / task.to: train on the bars whose open time lies within them. */
   from?: string;
   to?: string;
+  /** `--account`, `--leverage`, `--maintenance-margin`: override task.env.account key by key. */
+  account?: { account?: AccountType; leverage?: number; maintenanceMargin?: number };
   /** Overrides eval.every / eval.data (eval.data relative to the working directory); both, or eval in the config. */
   evalEvery?: number;
   evalData?: string;
@@ -263,6 +266,11 @@ export async function runTrainJob(opts: TrainRunOptions): Promise<TrainSummary> 
   const file = await loadTrainFile(opts.config);
   if (opts.seed !== undefined) file.train.seed = opts.seed;
   if (opts.rules !== undefined) file.task.rules = loadRulesFile(opts.rules, `--rules ${opts.rules}`);
+  if (opts.account !== undefined && Object.keys(opts.account).length > 0) {
+    // Recorded resolved in config.json (task.env.account), so a resume on another account is refused like other data.
+    const merged = accountWithOverrides(file.task.env.account, opts.account);
+    file.task.env.account = accountConfigOf(parseAccountConfig(merged, 'account (--account, --leverage, --maintenance-margin or task.env.account)'));
+  }
   const source = opts.data !== undefined ? parseDataSource(opts.data, '--data') : parseDataSource(taskDataText(file), 'task.data', dirname(opts.config));
   // Record the source as resolved (CSV paths absolute), so config.json says exactly what was trained on.
   file.task = { ...file.task, data: source.kind === 'csv' ? source.path : source.text, bars: undefined, dataSeed: undefined, ...dataLoadOverrides(file, opts, source) };
@@ -357,6 +365,7 @@ async function trainInto(
       : `constraints: ${ruleSummary(rules)} (${file.task.constraintMode}); the policy ${file.task.useMask ? 'sees' : 'does not see'} the mask`,
   );
   const envConfig = parseTradingEnvConfig(file.task.env, 'task.env');
+  log(`account: ${describeAccount(envConfig.accountModel)}`);
   const provenance = recordProvenance({
     rules,
     data: await identityOf(source),

@@ -12,7 +12,7 @@ import { type Rules, loadRulesFile } from '../constraints/index.js';
 import { type CsvLoadOptions, loadMarketSource } from '../data/index.js';
 import { type GatekeeperConfig, parseGatekeeperConfig } from '../risk-gatekeeper/index.js';
 import type { AuditSink } from '../security/index.js';
-import { type AccountModel, type SimFillConfigInput, parseAccountConfig, parseSimFillConfig } from '../venues/index.js';
+import { type AccountModel, type SimFillConfigInput, accountWithOverrides, parseAccountConfig, parseSimFillConfig } from '../venues/index.js';
 import { type ScheduledAction, loadBacktestConfig } from './backtest-config.js';
 import type { AnyBacktestAgent, BacktestAgent } from './rule-agents.js';
 import { RULE_AGENT_NAMES, createRuleAgent, isRuleAgentSpec } from './rule-agents.js';
@@ -131,13 +131,9 @@ export async function prepareJob(job: BacktestJob): Promise<PreparedJob> {
   if (!(cash > 0) || !Number.isFinite(cash)) throw new RangeError(`--cash: must be a number > 0, got ${cash}`);
   // Validate the fill model here, before the caller creates an output directory (the runner parses it again).
   parseSimFillConfig(fill, 'fill (--fees-bps, --spread-bps, --slippage-bps or the config file)');
+  if (job.account !== undefined && job.account !== 'cash' && job.account !== 'margin') throw new RangeError(`--account: must be cash or margin, got '${job.account}'`);
   const account = parseAccountConfig(
-    {
-      ...(config?.account ?? {}),
-      ...(job.account === undefined ? {} : { type: job.account }),
-      ...(job.leverage === undefined ? {} : { leverage: job.leverage }),
-      ...(job.maintenanceMargin === undefined ? {} : { maintenanceMargin: job.maintenanceMargin }),
-    },
+    accountWithOverrides(config?.account, { ...job, account: job.account }),
     'account (--account, --leverage, --maintenance-margin or the config file)',
   );
   return {

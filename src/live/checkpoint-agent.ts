@@ -10,6 +10,7 @@ import { type Bars, type Ledger, sliceBars } from '../core/index.js';
 import { computeFeatures, resolveFeatureSpec } from '../data/index.js';
 import { writeObservation } from '../env/index.js';
 import { type AnyBacktestAgent, BoxPolicyAgent, type PolicyRunner, PolicyAgent } from '../backtests/index.js';
+import { type AccountModel, parseAccountConfig } from '../venues/index.js';
 
 export interface LiveCheckpointAgent {
   readonly agent: AnyBacktestAgent;
@@ -18,6 +19,8 @@ export interface LiveCheckpointAgent {
   readonly observe: (t: number, bars: Bars, ledger: Ledger, out: Float32Array) => void;
   /** One line saying what was loaded. */
   readonly note: string;
+  /** The account the policy was trained on (its provenance, else its env section), so a session on another can say so. */
+  readonly trainedAccount: AccountModel;
 }
 
 /** Loads `path` (a checkpoint file or a run directory) for a feed of `intervalMs` bars. */
@@ -45,6 +48,7 @@ export async function loadLiveCheckpointAgent(path: string, intervalMs: number, 
       : new PolicyAgent(label, policy, env.actions, env.useMask, firstBar);
   return {
     agent,
+    trainedAccount: parseAccountConfig(loaded.provenance?.account ?? env.env.account, `${source}: account`),
     obsDim: env.obsDim,
     observe: (t, bars, ledger, out) => {
       if (t < firstBar) {

@@ -16,6 +16,7 @@ import { z } from 'zod';
 import type { Order } from '../core/index.js';
 import type { RecordedDecision } from '../backtests/index.js';
 import { TRADING_STATES, type TradingState } from '../risk-gatekeeper/index.js';
+import { type AccountConfigInput, accountConfigSchema } from '../venues/index.js';
 
 export const JOURNAL_VERSION = 1;
 
@@ -43,6 +44,8 @@ export type JournalRecord =
       readonly sessionId: string;
       readonly symbol: string;
       readonly initialCash: number;
+      /** The venue's account (cash or margin with its terms); absent in journals from before it was recorded (cash). */
+      readonly account?: AccountConfigInput;
       readonly feed: string;
       readonly intervalMs: number;
       readonly startedAtMs: number;
@@ -272,6 +275,7 @@ const recordSchema = z.discriminatedUnion('k', [
     sessionId: z.string().min(1),
     symbol: z.string().min(1),
     initialCash: positive,
+    account: accountConfigSchema.optional(),
     feed: z.string(),
     intervalMs: positive,
     startedAtMs: finite,

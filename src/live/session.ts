@@ -36,7 +36,7 @@ import {
   parseScope,
 } from '../risk-gatekeeper/index.js';
 import type { AuditSink } from '../security/index.js';
-import { type SimFillConfigInput, parseSimFillConfig } from '../venues/index.js';
+import { type AccountModel, type SimFillConfigInput, CASH_ACCOUNT, accountConfigOf, describeAccount, parseAccountConfig, parseSimFillConfig } from '../venues/index.js';
 import {
   type AnyBacktestAgent,
   type RecorderContext,
@@ -56,6 +56,8 @@ export interface PaperSessionOptions {
   readonly instrument: Instrument;
   readonly agent: AnyBacktestAgent;
   readonly initialCash: number;
+  /** The account the paper venue keeps (venues/account-model.ts); a spot cash account when absent. */
+  readonly account?: AccountModel;
   readonly fill?: SimFillConfigInput;
   readonly rules?: Rules | null;
   /** Gatekeeper config (its defaults when null: a paper session always has Layer 3 and the kill-switch). */
@@ -152,7 +154,7 @@ export class PaperSession {
     const { instrument, agent } = options;
     this.recorder = new RunRecorder(agent, 1024);
     const fill = parseSimFillConfig(options.fill ?? {}, 'fill (--fees-bps …)');
-    this.venue = new PaperVenue({ instrument, fill, initialCash: options.initialCash, journal });
+    this.venue = new PaperVenue({ instrument, fill, initialCash: options.initialCash, journal, account: options.account ?? CASH_ACCOUNT });
     this.account = new AccountState(options.initialCash, instrument.symbol, instrument.session);
     this.fakeClock = options.feed.timing === 'bar-close' ? new FakeClock(0) : null;
     this.clock = this.fakeClock ?? options.feed.clock;
@@ -211,6 +213,7 @@ export class PaperSession {
         sessionId: options.sessionId,
         symbol: options.instrument.symbol,
         initialCash: options.initialCash,
+        account: accountConfigOf(options.account ?? CASH_ACCOUNT),
         feed: options.feed.spec,
         intervalMs: options.feed.intervalMs,
         startedAtMs: Date.now(),
@@ -220,6 +223,10 @@ export class PaperSession {
       const problems: string[] = [];
       if (first.symbol !== options.instrument.symbol) problems.push(`symbol ${first.symbol}, not ${options.instrument.symbol}`);
       if (first.initialCash !== options.initialCash) problems.push(`--cash ${first.initialCash}, not ${options.initialCash}`);
+      // A journal from before the account was recorded was a cash account (the only kind then).
+      const journaled = parseAccountConfig(first.account ?? { type: 'cash' }, 'journal open record: account');
+      const now = options.account ?? CASH_ACCOUNT;
+      if (JSON.stringify(accountConfigOf(journaled)) !== JSON.stringify(accountConfigOf(now))) problems.push(`account ${describeAccount(journaled)}, not ${describeAccount(now)}`);
       if (first.intervalMs !== options.feed.intervalMs) problems.push(`bar interval ${first.intervalMs} ms, not ${options.feed.intervalMs} ms`);
       if (problems.length > 0) {
         journal.close();

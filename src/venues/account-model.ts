@@ -78,3 +78,21 @@ export function describeAccount(model: AccountModel): string {
   if (model.type === 'cash') return 'cash (spot: no borrowing, no shorts)';
   return `margin ${model.leverage}x, maintenance ${+(model.maintenanceMargin * 100).toFixed(3)} % of position value`;
 }
+
+/**
+ * A config's account with command-line overrides applied key by key (a flag wins). Switching the type drops the
+ * config's margin terms (`--account cash` over a margin config is a cash account, not an error about leverage);
+ * terms given as flags stay, so `--account cash --leverage 3` is still refused by name.
+ */
+export function accountWithOverrides(
+  base: AccountConfigInput | undefined,
+  o: { readonly account?: AccountType; readonly leverage?: number; readonly maintenanceMargin?: number },
+): AccountConfigInput {
+  const start: AccountConfigInput = o.account !== undefined && o.account !== (base?.type ?? 'cash') ? { type: o.account } : { ...base };
+  return {
+    ...start,
+    ...(o.account === undefined ? {} : { type: o.account }),
+    ...(o.leverage === undefined ? {} : { leverage: o.leverage }),
+    ...(o.maintenanceMargin === undefined ? {} : { maintenanceMargin: o.maintenanceMargin }),
+  };
+}

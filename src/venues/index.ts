@@ -43,5 +43,6 @@ export {
   accountConfigSchema,
   parseAccountConfig,
   accountConfigOf,
+  accountWithOverrides,
   describeAccount,
 } from './account-model.js';

@@ -10,10 +10,11 @@ import { type BacktestJob, type BacktestMetrics, type SummaryRun, prepareJob, re
 import { type BacktestRunOptions, type BacktestRunResult, runBacktestInto } from '../../jobs/index.js';
 import { queueProgress } from '../queue-progress.js';
 import { type CodeOrigin, parseTier } from '../../sandbox/index.js';
+import { accountFromFlags, addAccountOptions, type AccountFlags } from '../account-flags.js';
 import { addCsvOptions, type CsvFlags, csvOptionsFromFlags } from '../csv-flags.js';
 import { type SessionFlags, addSessionOptions, parseNumberFlag, parseWholeNumberFlag, sessionFromFlags } from '../flags.js';
 
-export interface BacktestFlags extends CsvFlags, SessionFlags {
+export interface BacktestFlags extends CsvFlags, SessionFlags, AccountFlags {
   data?: string;
   synth?: string;
   agent: string;
@@ -28,9 +29,6 @@ export interface BacktestFlags extends CsvFlags, SessionFlags {
   to?: string;
   seed: string;
   periodsPerYear?: string;
-  account?: string;
-  leverage?: string;
-  maintenanceMargin?: string;
   out?: string;
   json: boolean;
   tier?: string;
@@ -74,18 +72,6 @@ export function jobFromFlags(f: BacktestFlags): BacktestJob {
   };
 }
 
-/** `--account cash|margin`, `--leverage N`, `--maintenance-margin F` (validated with the config file's account). */
-export function accountFromFlags(f: Pick<BacktestFlags, 'account' | 'leverage' | 'maintenanceMargin'>): Pick<BacktestJob, 'account' | 'leverage' | 'maintenanceMargin'> {
-  if (f.account !== undefined && f.account !== 'cash' && f.account !== 'margin') {
-    throw new RangeError(`--account: must be cash or margin, got '${f.account}'`);
-  }
-  return {
-    ...(f.account === undefined ? {} : { account: f.account }),
-    ...(f.leverage === undefined ? {} : { leverage: parseNumberFlag(f.leverage, '--leverage', { above: 0 }) }),
-    ...(f.maintenanceMargin === undefined ? {} : { maintenanceMargin: parseNumberFlag(f.maintenanceMargin, '--maintenance-margin', { above: 0 }) }),
-  };
-}
-
 export function registerBacktestCommand(program: Command): void {
   const cmd = program
     .command('backtest')
@@ -105,9 +91,6 @@ export function registerBacktestCommand(program: Command): void {
     .option('--held-out', "checkpoint agent: keep only the bars its training did not see (error if none)", false)
     .option('--seed <n>', 'seed for random agents', '0')
     .option('--periods-per-year <n>', "bars per year for annualising (default: read from the data's calendar)")
-    .option('--account <type>', 'the venue account: cash (spot: no shorts, no borrowing; default) or margin')
-    .option('--leverage <n>', 'margin account: largest |position value| / equity an order may open (default 1)')
-    .option('--maintenance-margin <f>', 'margin account: maintenance requirement as a share of position value; below it the venue liquidates (default 0.5 / leverage)')
     .option('--out <dir>', 'output directory (default runs/backtest-<time>)')
     .option('--json', 'print one JSON object (the metrics and the output paths) only', false)
     .option('--tier <n>', 'sandbox tier for a JavaScript agent (FILE.mjs) or a checkpoint: raises the tier its risk score gives, never lowers it (0-3)')
@@ -131,6 +114,7 @@ export function registerBacktestCommand(program: Command): void {
     });
   addCsvOptions(cmd);
   addSessionOptions(cmd);
+  addAccountOptions(cmd);
 }
 
 export interface BacktestCommandResult {

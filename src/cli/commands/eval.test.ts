@@ -86,6 +86,19 @@ describe('bulwark eval CHECKPOINT', () => {
     await expect(runEval(run, { ...evalFlags(), data: undefined })).rejects.toThrow(/exactly one of --data FILE or --synth/);
   });
 
+  it('account_flags_then_episodes_run_on_that_account_and_a_warning_says_it_differs_from_training', async () => {
+    const same = await runEval(run, evalFlags({ heldOut: true }));
+    expect(same.account).toMatch(/^cash/);
+    const margin = await runEval(run, evalFlags({ heldOut: true, account: 'margin', leverage: '2' }));
+    expect(margin.account).toBe('margin 2x, maintenance 25 % of position value');
+    expect(margin.notes.join('\n')).toMatch(/Warning: account differs from training: trained on cash \(spot: no borrowing, no shorts\), this run uses margin 2x/);
+    // Saying the training account explicitly is no difference.
+    expect((await runEval(run, evalFlags({ heldOut: true, account: 'cash' }))).notes.join('\n')).not.toMatch(/account differs/);
+    await expect(runEval(run, evalFlags({ account: 'cash', leverage: '2' }))).rejects.toThrow(/leverage: applies to a margin account only/);
+    const cli = await runCommand(registerEvalCommand, ['eval', run, '--data', csv, '--episodes', '2', '--held-out', '--account', 'margin', '--leverage', '3']);
+    expect(cli.out).toMatch(/account: margin 3x/);
+  });
+
   it('table_and_json_from_the_command_line', async () => {
     const table = await runCommand(registerEvalCommand, ['eval', run, '--data', csv, '--episodes', '4', '--held-out', '--deterministic']);
     expect(table.out).toMatch(/Policy ppo-lag from .*last\.json \(epoch 2, seed 3\)/);
@@ -117,6 +130,13 @@ describe('bulwark backtest of a checkpoint: provenance', () => {
     expect(held.record.bars.length).toBeLessThan(plain.record.bars.length);
     const trainedLast = JSON.parse(readFileSync(join(run, 'checkpoints', 'last.json'), 'utf8')).provenance.data.lastTimeMs;
     expect(held.record.bars.time[0]).toBeGreaterThan(trainedLast);
+  });
+
+  it('an_account_other_than_training_then_warned', async () => {
+    const margin = await runBacktestCommand(flags({ rules, heldOut: true, account: 'margin', leverage: '2' }));
+    expect(margin.notes.join('\n')).toMatch(/Warning: account differs from training: trained on cash \(spot: no borrowing, no shorts\), this run uses margin 2x/);
+    const cash = await runBacktestCommand(flags({ rules, heldOut: true }));
+    expect(cash.notes.join('\n')).not.toMatch(/account differs/);
   });
 
   it('a_copy_of_the_training_file_counts_as_the_same_data_and_held_out_needs_a_checkpoint_agent', async () => {

@@ -7,10 +7,11 @@
 import type { Command } from 'commander';
 import type { EvalRunResult, MeanSd } from '../../agents/index.js';
 import { textTable } from '../../backtests/index.js';
+import { accountFromFlags, addAccountOptions, type AccountFlags } from '../account-flags.js';
 import { addCsvOptions, type CsvFlags, csvOptionsFromFlags } from '../csv-flags.js';
 import { parseWholeNumberFlag } from '../flags.js';
 
-export interface EvalFlags extends CsvFlags {
+export interface EvalFlags extends CsvFlags, AccountFlags {
   data?: string;
   synth?: string;
   from?: string;
@@ -26,6 +27,7 @@ export interface EvalFlags extends CsvFlags {
 export async function runEval(checkpoint: string, f: EvalFlags): Promise<EvalRunResult> {
   const episodes = parseWholeNumberFlag(f.episodes, '--episodes', 1);
   const seed = parseWholeNumberFlag(f.seed, '--seed', 0);
+  const account = accountFromFlags(f);
   // agents/ (and TensorFlow.js behind it) loads only when eval runs.
   const { runEvalJob } = await import('../../agents/index.js');
   return runEvalJob({
@@ -39,6 +41,7 @@ export async function runEval(checkpoint: string, f: EvalFlags): Promise<EvalRun
     deterministic: f.deterministic,
     seed,
     heldOut: f.heldOut,
+    ...(Object.keys(account).length === 0 ? {} : { account }),
   });
 }
 
@@ -61,7 +64,7 @@ export function formatEval(r: EvalRunResult): string {
   const c = r.checkpoint;
   return [
     `Policy ${c.algorithm} from ${c.path} (epoch ${c.epoch}, seed ${c.seed})`,
-    `Data: ${r.data.source}, ${r.data.bars} bars (${r.data.first} to ${r.data.last}); rules: ${r.rules}`,
+    `Data: ${r.data.source}, ${r.data.bars} bars (${r.data.first} to ${r.data.last}); rules: ${r.rules}; account: ${r.account}`,
     `${s.episodes} episodes, ${s.deterministic ? 'deterministic' : 'sampled'} actions, seed ${s.seed}`,
     ...r.notes,
     '',
@@ -91,4 +94,5 @@ export function registerEvalCommand(program: Command): void {
       process.stdout.write(flags.json ? `${JSON.stringify(r)}\n` : `${formatEval(r)}\n`);
     });
   addCsvOptions(cmd);
+  addAccountOptions(cmd, "the account the episodes run on (default: training's; another is warned)");
 }

@@ -99,4 +99,25 @@ describe('bulwark paper', () => {
     await expect(runPaperCommand(flags(join(dir, 's3'), { feed: 'replay:x.csv,speed=0' }), () => undefined, new EventEmitter())).rejects.toThrow(/--feed: speed/);
     await expect(runPaperCommand(flags(join(dir, 's3'), { cash: '-1' }), () => undefined, new EventEmitter())).rejects.toThrow(/--cash/);
   });
+
+  it('--account margin lets the venue hold a short a cash account refuses; the journal records it and a resume on another account is refused', async () => {
+    const agent = 'random:p=0.5,size=0.3';
+    const positions = async (session: string, extra: Partial<PaperFlags>): Promise<number[]> => {
+      const lines: string[] = [];
+      await runPaperCommand(flags(session, { agent, ...extra }), (t) => lines.push(t), new EventEmitter());
+      return lines.join('').trim().split('\n').map((l) => (JSON.parse(l) as { position: number }).position);
+    };
+    const cash = await positions(join(dir, 'acct-cash'), {});
+    expect(Math.min(...cash)).toBeGreaterThanOrEqual(0);
+    const margin = join(dir, 'acct-margin');
+    const short = await positions(margin, { account: 'margin', leverage: '2' });
+    expect(Math.min(...short)).toBeLessThan(0);
+    const open = readJournal(join(margin, 'journal.jsonl'), { repair: false }).records[0];
+    expect(open).toMatchObject({ k: 'open', account: { type: 'margin', leverage: 2, maintenanceMargin: 0.25 } });
+    await expect(runPaperCommand(flags(margin, { agent }), () => undefined, new EventEmitter())).rejects.toThrow(
+      /this session was started with account margin 2x.*not cash/,
+    );
+    await expect(runPaperCommand(flags(join(dir, 'acct-bad'), { account: 'futures' }), () => undefined, new EventEmitter())).rejects.toThrow(/--account: must be cash or margin, got 'futures'/);
+    await expect(runPaperCommand(flags(join(dir, 'acct-bad2'), { leverage: '3' }), () => undefined, new EventEmitter())).rejects.toThrow(/leverage: applies to a margin account only/);
+  });
 });

@@ -16,9 +16,11 @@ import { AuditLog, generateAuditKeyPair, resolveBulwarkHome } from '../../securi
 import { backtestInstrument, createRuleAgent, isRuleAgentSpec, loadRiskFile } from '../../backtests/index.js';
 import { type DecisionRow, PaperSession, SESSION_FILES, loadLiveCheckpointAgent, openFeed, parseDurationMs } from '../../live/index.js';
 import { type TierChoice, checkpointTier, isModuleAgentSpec, openSandboxedBacktestAgent, parseSandboxLimits, parseTier } from '../../sandbox/index.js';
+import { accountConfigOf, accountWithOverrides, describeAccount, parseAccountConfig } from '../../venues/index.js';
+import { accountFromFlags, addAccountOptions, type AccountFlags } from '../account-flags.js';
 import { type SessionFlags, addSessionOptions, parseNumberFlag, sessionFromFlags } from '../flags.js';
 
-export interface PaperFlags extends SessionFlags {
+export interface PaperFlags extends SessionFlags, AccountFlags {
   agent: string;
   feed: string;
   rules?: string;
@@ -68,6 +70,7 @@ export function registerPaperCommand(program: Command): void {
       process.stderr.write(`${out.summary}\n`);
     });
   addSessionOptions(cmd);
+  addAccountOptions(cmd, 'the account the paper venue keeps (a resumed session must keep the same)');
 }
 
 /** Where SIGINT/SIGTERM come from: the process, or a test's emitter. */
@@ -93,6 +96,7 @@ export async function runPaperCommand(
   const files = parseReportEvery(flags.reportEvery);
   const cash = parseNumberFlag(flags.cash, '--cash', { above: 0 });
   const tradingSession = sessionFromFlags(flags);
+  const account = parseAccountConfig(accountWithOverrides(undefined, accountFromFlags(flags)), 'account (--account, --leverage, --maintenance-margin)');
   const fill = {
     ...(flags.feesBps === undefined ? {} : { takerFeeBps: parseNumberFlag(flags.feesBps, '--fees-bps', { atLeast: 0 }), makerFeeBps: parseNumberFlag(flags.feesBps, '--fees-bps', { atLeast: 0 }) }),
     ...(flags.spreadBps === undefined ? {} : { spreadBps: parseNumberFlag(flags.spreadBps, '--spread-bps', { atLeast: 0 }) }),
@@ -131,6 +135,7 @@ export async function runPaperCommand(
     instrument: withTradingSession(instrument ?? backtestInstrument(feed.symbol), tradingSession),
     agent,
     initialCash: cash,
+    account,
     fill,
     rules,
     risk,
@@ -151,11 +156,15 @@ export async function runPaperCommand(
       if (!flags.json) write(`\n${new Date().toISOString()} trading state ${from} -> ${to} by ${actor}: ${reason}\n`);
     },
   });
+  // As a backtest does: a policy trading on another account than it trained on is told, on stderr (stdout may be --json).
+  if (policy !== null && JSON.stringify(accountConfigOf(policy.trainedAccount)) !== JSON.stringify(accountConfigOf(account))) {
+    process.stderr.write(`Warning: account differs from training: trained on ${describeAccount(policy.trainedAccount)}, this session uses ${describeAccount(account)}.\n`);
+  }
   if (!flags.json) {
     const r = session.restored;
     write(
       r.bars === 0
-        ? `paper session ${sessionId} in ${dir}, feed ${feed.spec}${policy === null ? '' : `\n${policy.note}`}\n`
+        ? `paper session ${sessionId} in ${dir}, feed ${feed.spec}, account ${describeAccount(account)}${policy === null ? '' : `\n${policy.note}`}\n`
         : `resumed ${sessionId}: ${r.bars} bars, ${r.fills} fills, position ${session.venue.positionQty} from the journal; adopted open orders: ${r.working.join(', ') || 'none'}\n`,
     );
   }

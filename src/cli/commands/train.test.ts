@@ -228,6 +228,27 @@ describe('bulwark train', () => {
     await expect(train({ config: writeConfig('cutbad'), from: to, to: from, out: join(dir, 'cutbad') })).rejects.toThrow(/--from .* is after --to/);
   });
 
+  it('account_flags_override_task_env_account_key_by_key_are_recorded_and_a_resume_on_another_account_is_refused', async () => {
+    // The config trains on margin 2x; --account cash drops its margin terms, and the checkpoint says cash.
+    const cash = join(dir, 'acct-cash');
+    const run = await runCommand(registerTrainCommand, ['train', '--config', writeConfig('acct'), '--out', cash, '--account', 'cash']);
+    expect(JSON.parse(run.out).epochs).toBe(2);
+    expect(JSON.parse(read(cash, 'config.json')).task.env.account).toEqual({ type: 'cash' });
+    const c = JSON.parse(read(cash, 'checkpoints', 'last.json'));
+    expect(c.provenance.account).toEqual({ type: 'cash' });
+    expect(c.env.env.account).toEqual({ type: 'cash' });
+    // Without the flag the config's account applies, which is another account than the run's: refused on resume.
+    await expect(train({ config: writeConfig('acct4', { epochs: 4 }), out: cash, resume: true })).rejects.toThrow(/--resume: task .*differs.*task\.env was/);
+    expect((await train({ config: writeConfig('acct4b', { epochs: 4 }), out: cash, resume: true, account: 'cash' })).epochs).toBe(4);
+    // --leverage alone keeps the config's margin type; the default maintenance follows the new leverage.
+    const lev = join(dir, 'acct-lev');
+    await train({ config: writeConfig('acctlev'), out: lev, leverage: '4' });
+    expect(JSON.parse(read(lev, 'checkpoints', 'last.json')).provenance.account).toEqual({ type: 'margin', leverage: 4, maintenanceMargin: 0.125 });
+    await expect(train({ config: writeConfig('acctbad'), out: join(dir, 'acct-bad'), account: 'cash', leverage: '3' })).rejects.toThrow(/leverage: applies to a margin account only/);
+    await expect(train({ config: writeConfig('acctbad2'), out: join(dir, 'acct-bad2'), account: 'spot' })).rejects.toThrow(/--account: must be cash or margin, got 'spot'/);
+    expect(existsSync(join(dir, 'acct-bad'))).toBe(false);
+  });
+
   it('resume_on_other_data_then_refused', async () => {
     const out = join(dir, 'other-data');
     await train({ config: writeConfig('od2'), out });

@@ -10,10 +10,11 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { runTrainJob, type MetricRow, type TrainSummary } from '../../agents/index.js';
 import type { EpochProgress } from '../../agents/index.js';
+import { accountFromFlags, addAccountOptions, type AccountFlags } from '../account-flags.js';
 import { addCsvOptions, type CsvFlags, csvOptionsFromFlags } from '../csv-flags.js';
 import { parseWholeNumberFlag } from '../flags.js';
 
-export interface TrainOptions extends CsvFlags {
+export interface TrainOptions extends CsvFlags, AccountFlags {
   config: string;
   seed?: string;
   /** Run directory; default runs/ppo-ALGORITHM-seedN. */
@@ -53,6 +54,7 @@ export async function runTrain(opts: TrainOptions): Promise<TrainSummary> {
   const evalEvery = opts.evalEvery === undefined ? undefined : parseWholeNumberFlag(opts.evalEvery, '--eval-every', 1);
   const evalEpisodes = opts.evalEpisodes === undefined ? undefined : parseWholeNumberFlag(opts.evalEpisodes, '--eval-episodes', 1);
   const csv = csvOptionsFromFlags(opts);
+  const account = accountFromFlags(opts);
   const mode = opts.progress ?? false;
   const write = opts.write ?? ((text: string) => void process.stderr.write(text));
   const bar = new cliProgress.SingleBar(
@@ -81,6 +83,7 @@ export async function runTrain(opts: TrainOptions): Promise<TrainSummary> {
       data: opts.data,
       rules: opts.rules,
       ...(Object.keys(csv).length === 0 ? {} : { csv }),
+      ...(Object.keys(account).length === 0 ? {} : { account }),
       ...(opts.from === undefined ? {} : { from: opts.from }),
       ...(opts.to === undefined ? {} : { to: opts.to }),
       evalEvery,
@@ -144,4 +147,5 @@ export function registerTrainCommand(program: Command): void {
     });
   // The same CSV flags as every command that loads a CSV (task.csv in the config; a flag wins per key).
   addCsvOptions(cmd);
+  addAccountOptions(cmd, 'override task.env.account, the account the training envs keep');
 }
