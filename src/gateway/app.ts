@@ -42,6 +42,8 @@ export interface GatewayOptions {
   readonly logger?: Logger;
   /** Node process metrics in /metrics (off in tests, on for `bulwark gateway`). */
   readonly processMetrics?: boolean;
+  /** Refuse every order for this reason, for the life of the process (the audit log did not verify at start). */
+  readonly refuseOrders?: string;
 }
 
 export interface Gateway {
@@ -80,6 +82,7 @@ export async function buildGateway(o: GatewayOptions): Promise<Gateway> {
   // Why orders cannot be taken now (null: ready): the state store, revocation list or rate-limit counters do
   // not answer, or the audit log cannot record them.
   const unready = (): GatewayError | null => {
+    if (o.refuseOrders !== undefined) return new GatewayError('AUDIT_LOG_UNVERIFIED', o.refuseOrders);
     const nowMs = o.clock.nowMs();
     if (o.store.health(nowMs) !== 'OK' || o.revocations.health(nowMs) !== 'OK') {
       return new GatewayError('STORE_UNAVAILABLE', 'the trading-state store or revocation list cannot be read: orders are refused');

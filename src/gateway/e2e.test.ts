@@ -7,9 +7,11 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../core/index.js';
 import { issueCapabilityToken, loadPublicKey, loadTokenSigningKey, readAuditEvents, verifyAuditLog } from '../security/index.js';
+import { runGateway } from './run-gateway.js';
 import { type SpawnedGateway, spawnGateway } from './test-helpers/spawn-gateway.js';
 
 const SYMBOL = 'BTC/USDT';
@@ -207,4 +209,33 @@ describe('gateway end to end', () => {
     expect(lost).toEqual([]);
     expect(acked.length).toBeGreaterThanOrEqual(60);
   });
+  it('a_hard_kill_survives_a_sigkill_of_the_gateway_the_next_gateway_on_the_home_has_the_scope_HALTED', async () => {
+    const { home, config } = setupHome(1000);
+    const first = await spawnGateway(home, ['--config', config]);
+    cleanups.push(() => first.stop());
+    const ops = await opsToken(home);
+    const kill = await fetch(`${first.url}/v1/ops/kill`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ops}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ scope: 'agent:alpha', mode: 'hard', reason: 'drill then crash' }),
+    });
+    expect(kill.status).toBe(200);
+    // Acknowledged, so on disk; not necessarily sealed by a checkpoint before the crash.
+    await first.crash();
+    // The next gateway on the home (in this process: a second spawn would double the start-up cost).
+    const second = await runGateway({ home, configPath: config, port: 0, replay: false, logger: pino({ level: 'silent' }) });
+    cleanups.push(() => second.stop());
+    expect((await fetch(`${second.url}/readyz`)).status).toBe(200);
+    const status = (await (await fetch(`${second.url}/v1/ops/status`, { headers: { authorization: `Bearer ${ops}` } })).json()) as { scopes: { scope: string; state: string }[] };
+    expect(status.scopes).toEqual([expect.objectContaining({ scope: 'agent:alpha', state: 'HALTED' })]);
+    const res = await fetch(`${second.url}/v1/orders`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await agentToken(home, ['orders.submit'])}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ symbol: SYMBOL, side: 'BUY', quantity: 0.5, type: 'MARKET', clientOrderId: 'after-crash' }),
+    });
+    const body = (await res.json()) as { code: string; message: string };
+    expect(res.status).toBe(422);
+    expect(body.code).toBe('TRADING_HALTED');
+    expect(body.message).toContain('drill then crash');
+  }, 120_000); // a gateway process transpiling the CLI's import graph on a loaded machine, then one in process
 });

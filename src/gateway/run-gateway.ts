@@ -1,6 +1,7 @@
 /**
  * A running gateway process: keys from the home directory (made on first use), a signed audit log in the
- * home, the state store (Redis when given, else in-process) restored from that log, the paper desk replaying
+ * home (its checkpoints witnessed in the home's witness/gateway/), the state store (Redis when given, else
+ * in-process) restored from that log when it verifies (else every order is refused), the paper desk replaying
  * its feeds, and the HTTP server on loopback by default.
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -8,10 +9,11 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { systemClock } from '../core/index.js';
-import { MemoryStateStore, RedisStateStore, type TradingStateStore, replayTradingStates, restoreTradingStates } from '../risk-gatekeeper/index.js';
+import { MemoryStateStore, RedisStateStore, type TradingStateStore, restoreTradingStates } from '../risk-gatekeeper/index.js';
 import { parseSimFillConfig } from '../venues/index.js';
 import {
   AuditLog,
+  FileWitness,
   MemoryRevocationList,
   RedisRevocationList,
   type RevocationList,
@@ -19,12 +21,12 @@ import {
   loadPublicKey,
   loadTokenPublicKey,
   loadTokenSigningKey,
-  readAuditEvents,
   writeAuditKeyPair,
 } from '../security/index.js';
 import { fileAuditTrail } from './audit-trail.js';
 import { ChainDesk } from './chain-desk.js';
 import { loadGatewayConfig } from './gateway-config.js';
+import { readGatewayLog } from './restore-log.js';
 import { type GatewayService, createGatewayService } from './service.js';
 
 export interface RunGatewayOptions {
@@ -56,10 +58,22 @@ export async function runGateway(o: RunGatewayOptions): Promise<RunningGateway> 
   const auditDir = join(o.home, 'audit');
   mkdirSync(auditDir, { recursive: true, mode: 0o700 });
   const auditPath = join(auditDir, 'gateway.jsonl');
-  const replayed = existsSync(auditPath) ? replayTradingStates(readAuditEvents(auditPath, { allowTornTail: true })) : [];
+  const auditPublicKey = loadPublicKey(join(keysDir, 'audit-signing.pub.pem'));
+  const witnessDir = join(o.home, 'witness', 'gateway');
+  // Checked before it is opened (opening sets a torn tail aside and appends): a log that does not verify
+  // restores nothing and the gateway refuses every order (restore-log.ts).
+  const prior = readGatewayLog(auditPath, auditPublicKey, witnessDir);
+  if (prior.problem !== undefined) o.logger?.error({ problem: prior.problem }, 'audit log not trusted: every order is refused');
+  const replayed = prior.records;
   // Checkpoints sync in the background; each answer waits for its own batch (group commit, audit-trail.ts).
-  const log = AuditLog.open({ path: auditPath, signingKey: join(keysDir, 'audit-signing.pem'), tornTail: 'recover', fsync: 'checkpoint-async' });
-  const trail = fileAuditTrail(log, loadPublicKey(join(keysDir, 'audit-signing.pub.pem')), cfg.auditAck);
+  const log = AuditLog.open({
+    path: auditPath,
+    signingKey: join(keysDir, 'audit-signing.pem'),
+    tornTail: 'recover',
+    fsync: 'checkpoint-async',
+    witness: new FileWitness(witnessDir),
+  });
+  const trail = fileAuditTrail(log, auditPublicKey, cfg.auditAck);
 
   let store: TradingStateStore;
   let revocations: RevocationList;
@@ -92,7 +106,7 @@ export async function runGateway(o: RunGatewayOptions): Promise<RunningGateway> 
   }
   // The latch survives restarts and wipes: states are rebuilt from the signed log into a new restored epoch.
   // A store that cannot be restored now stays UNKNOWN and every order is refused until it is (fail closed).
-  if (replayed.length > 0 || store.epoch()?.restored !== true) {
+  if (prior.problem === undefined && (replayed.length > 0 || store.epoch()?.restored !== true)) {
     await restoreTradingStates(store, { fromLog: replayed, actor: 'system', reason: 'gateway start', source: auditPath, clock: systemClock, audit: trail.sink }).catch(
       (err: unknown) => o.logger?.error({ err: String(err) }, 'trading states not restored: orders are refused until bulwark kill restore'),
     );
@@ -125,8 +139,14 @@ export async function runGateway(o: RunGatewayOptions): Promise<RunningGateway> 
     bodyLimitBytes: cfg.bodyLimitBytes,
     logger: o.logger,
     processMetrics: true,
+    ...(prior.problem !== undefined ? { refuseOrders: prior.problem } : {}),
   });
-  trail.sink.append('GATEWAY_STARTED', 'system', { mode: cfg.mode, symbols: [...desk.symbols()], restoredScopes: replayed.length });
+  trail.sink.append('GATEWAY_STARTED', 'system', {
+    mode: cfg.mode,
+    symbols: [...desk.symbols()],
+    restoredScopes: replayed.length,
+    ...(prior.problem !== undefined ? { restoreRefused: prior.problem } : {}),
+  });
   const address = await service.app.listen({ port: o.port ?? cfg.port, host: o.host ?? cfg.host });
   let timer: NodeJS.Timeout | undefined;
   if (o.replay !== false) {

@@ -29,6 +29,8 @@ export interface GatewayServiceOptions {
   readonly bodyLimitBytes?: number;
   readonly logger?: Logger;
   readonly processMetrics?: boolean;
+  /** Refuse every order for this reason (the audit log did not verify at start). */
+  readonly refuseOrders?: string;
 }
 
 export interface GatewayService extends Gateway {
@@ -58,6 +60,7 @@ export async function createGatewayService(o: GatewayServiceOptions): Promise<Ga
     bodyLimitBytes: o.bodyLimitBytes,
     logger: o.logger,
     processMetrics: o.processMetrics,
+    refuseOrders: o.refuseOrders,
   });
   return {
     ...gateway,

@@ -132,7 +132,13 @@ export type AuditEventPayloads = {
   readonly TRADING_HALTED: { readonly symbol: string; readonly bar: number; readonly reason: string };
 
   // Gateway.
-  readonly GATEWAY_STARTED: { readonly mode: string; readonly symbols: readonly string[]; readonly restoredScopes: number };
+  readonly GATEWAY_STARTED: {
+    readonly mode: string;
+    readonly symbols: readonly string[];
+    readonly restoredScopes: number;
+    /** Why nothing was restored and every order is refused (the gateway's log did not verify). */
+    readonly restoreRefused?: string;
+  };
   readonly GATEWAY_STOPPED: Readonly<Record<string, never>>;
   readonly GATEWAY_REQUEST: AuditRequestPayload;
   readonly GATEWAY_REQUEST_REFUSED: AuditRequestPayload;

@@ -1,0 +1,70 @@
+/**
+ * What a gateway restores on start: the trading states of its signed audit log, or — when that log cannot be
+ * trusted — nothing, and a reason to refuse every order (fail closed). A latch rebuilt from a log someone
+ * edited could be a kill that was quietly removed.
+ *
+ * Trusted means: the hash chain is sound, every checkpoint is signed by the home's audit key, and the log holds
+ * every checkpoint its witness (a second file, `witness/gateway/` in the home) was given, so a log cut back to
+ * an earlier checkpoint or removed is caught. A torn last line is a crash, not tampering: it is set aside as
+ * the log opens. Events after the last signed checkpoint (a crash before the next seal) count only where they
+ * tighten a scope: anyone could have appended them.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
+import { type StateRecord, replayTradingStates } from '../risk-gatekeeper/index.js';
+import { type AuditVerifyReport, readAuditEvents, readWitnessFile, verifyAuditLog, witnessFilePath } from '../security/index.js';
+
+export interface GatewayLogState {
+  /** Each scope's last state, as the log has it (empty when there is no log yet or it cannot be trusted). */
+  readonly records: readonly StateRecord[];
+  /** Set when the log cannot be trusted: why, and what to do. Every order is then refused. */
+  readonly problem?: string;
+  readonly lastSeq: number;
+  readonly lastSealedSeq: number;
+}
+
+const repair = (witnessDir: string): string =>
+  'trading states are not restored and every order is refused; inspect it with bulwark audit verify FILE --pubkey ' +
+  `HOME/keys/audit-signing.pub.pem --allow-unsealed --witness ${witnessDir}/ID.jsonl, then move the log and its witness aside and restart ` +
+  '(the kills it held are then gone: apply them again)';
+
+export function readGatewayLog(path: string, publicKey: KeyObject, witnessDir: string): GatewayLogState {
+  const witnessFiles = existsSync(witnessDir) ? readdirSync(witnessDir).filter((f) => f.endsWith('.jsonl')) : [];
+  const refuse = (problem: string, at?: AuditVerifyReport): GatewayLogState => ({
+    records: [],
+    problem: `audit log ${path}: ${problem}: ${repair(witnessDir)}`,
+    lastSeq: at?.lastSeq ?? 0,
+    lastSealedSeq: at?.lastSealedSeq ?? 0,
+  });
+  if (!existsSync(path) || statSync(path).size === 0) {
+    if (witnessFiles.length === 0) return { records: [], lastSeq: 0, lastSealedSeq: 0 };
+    return refuse(`missing or empty, but its witness ${witnessDir} holds checkpoints of an earlier log (removed or cut to nothing)`);
+  }
+  const first = verifyAuditLog(path, publicKey, { allowUnsealed: true });
+  let report = first;
+  let witnessedSeq = 0;
+  if (first.logId !== '') {
+    const witnessPath = witnessFilePath(witnessDir, first.logId);
+    if (existsSync(witnessPath)) {
+      const witness = readWitnessFile(witnessPath);
+      witnessedSeq = witness.reduce((m, c) => Math.max(m, c.seq), 0);
+      report = verifyAuditLog(path, publicKey, { allowUnsealed: true, witness });
+    } else if (witnessFiles.length > 0) {
+      return refuse(`its first event is not the one its witness ${witnessDir} saw (the log was replaced)`, first);
+    }
+  }
+  if (!report.ok && report.tornTail === undefined) {
+    return refuse(`does not verify at seq ${report.firstBadSeq ?? '?'} (${report.problem ?? 'unsound'})`, report);
+  }
+  // A torn tail ends the scan before the witness is compared with the log's end: compare here.
+  if (report.lastSeq < witnessedSeq) {
+    return refuse(`ends at seq ${report.lastSeq} but its witness holds a checkpoint at seq ${witnessedSeq} (events were cut)`, report);
+  }
+  try {
+    const events = readAuditEvents(path, { allowTornTail: true });
+    const records = replayTradingStates(events, { sealedThroughSeq: report.lastSealedSeq });
+    return { records, lastSeq: report.lastSeq, lastSealedSeq: report.lastSealedSeq };
+  } catch (err) {
+    return refuse(`its trading-state events cannot be replayed (${err instanceof Error ? err.message : String(err)})`, report);
+  }
+}
