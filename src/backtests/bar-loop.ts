@@ -144,9 +144,11 @@ export class BarLoop {
           break;
         }
         const decisionMs = bars.time[t] + intervalMs;
-        await this.operatorActionsDue(decisionMs);
+        // Awaited only when there is something to wait for: an await on every bar costs more than the rest of it.
+        if (this.operatorWorkDue(decisionMs)) await this.operatorActionsDue(decisionMs);
         this.decide(t, decisionMs);
-        await this.agentFaultDue(decisionMs);
+        const fault = this.options.agent.takeFault?.() ?? null;
+        if (fault !== null) await this.agentFault(fault, decisionMs);
         if (this.gatekeeper !== null && this.gatekeeper.pendingChange) await this.gatekeeper.settle();
       }
     } finally {
@@ -156,6 +158,14 @@ export class BarLoop {
 
   /** Scheduled operator actions due by now go through the kill-switch; a changed state settles first. */
   private scheduleIdx = 0;
+  /** A scheduled operator action is due by `decisionMs`, or a changed trading state has not settled yet. */
+  private operatorWorkDue(decisionMs: number): boolean {
+    const gk = this.gatekeeper;
+    if (gk === null) return false;
+    const schedule = this.options.schedule;
+    return gk.pendingChange || (this.scheduleIdx < schedule.length && schedule[this.scheduleIdx].atMs <= decisionMs);
+  }
+
   private async operatorActionsDue(decisionMs: number): Promise<void> {
     const gk = this.gatekeeper;
     if (gk === null) return;
@@ -168,11 +178,10 @@ export class BarLoop {
     if (gk.pendingChange) await gk.settle();
   }
 
-  /** A sandboxed agent that was stopped: its session goes REDUCING (a soft kill by the supervisor). */
-  private async agentFaultDue(decisionMs: number): Promise<void> {
-    const reason = this.options.agent.takeFault?.() ?? null;
+  /** A sandboxed agent that was stopped (`reason`): its session goes REDUCING (a soft kill by the supervisor). */
+  private async agentFault(reason: string, decisionMs: number): Promise<void> {
     const gk = this.gatekeeper;
-    if (reason === null || gk === null) return;
+    if (gk === null) return;
     gk.update(decisionMs, this.account.price, this.account);
     await gk.operate('soft_kill', 'sandbox-supervisor', `agent stopped: ${reason}`);
   }

@@ -3,7 +3,7 @@ import { type Bars, DEFAULT_ACTIONS, barsFromRecords, defineInstrument } from '.
 import { RULE_BIT, parseRules } from '../constraints/index.js';
 import { parseGatekeeperConfig } from '../risk-gatekeeper/index.js';
 import { MemoryAuditSink } from '../security/index.js';
-import { SimVenue } from '../venues/index.js';
+import { CASH_ACCOUNT, SimVenue } from '../venues/index.js';
 import { AccountState } from './account-state.js';
 import { startEpisode, stepBar } from './bar-step.js';
 import { DecisionChain, compileChainRules } from './chain.js';
@@ -158,6 +158,22 @@ describe('DecisionChain', () => {
     startEpisode(chain, venue, flatBars(3, 0), 0, HOUR_MS);
     const d = chain.decideAction(1, HOUR_MS);
     expect(d).toMatchObject({ outcome: 'VENUE_REJECTED', reason: 'UNKNOWN_SYMBOL' });
+  });
+
+  it('carries the venue’s refusal message into the decision, its render and its JSON, read after later steps', () => {
+    // A cash account refuses a sell from flat: the message is rendered only when read, and must be the venue's text.
+    const account = new AccountState(10_000, instrument.symbol);
+    const venue = new SimVenue({ instrument, fill: ZERO_COST, account: CASH_ACCOUNT, initialCash: 10_000 });
+    const chain = new DecisionChain({ instrument, account, venue, actionType: 'discrete', actions: DEFAULT_ACTIONS });
+    const bars = flatBars(3, 0);
+    startEpisode(chain, venue, bars, 0, HOUR_MS);
+    const sell = DEFAULT_ACTIONS.findIndex((a) => a.kind === 'SELL');
+    const d = chain.decideAction(sell, HOUR_MS);
+    const text = 'INSUFFICIENT_BALANCE: quantity=5, holdings=0, account=cash (no short sales)';
+    stepBar(chain, venue, bars, 1, HOUR_MS);
+    expect(d).toMatchObject({ outcome: 'VENUE_REJECTED', reason: 'INSUFFICIENT_BALANCE', message: text });
+    expect(renderDecision(d)).toBe(`VENUE_REJECTED ${text}`);
+    expect(JSON.parse(JSON.stringify(d))).toMatchObject({ outcome: 'VENUE_REJECTED', reason: 'INSUFFICIENT_BALANCE', message: text, signedQty: -5 });
   });
 
   it('refuses an action index outside the list, and a rule set compiled for other actions', () => {

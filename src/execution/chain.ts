@@ -185,13 +185,7 @@ export class DecisionChain {
   private readonly masked: Of<'MASKED'> = { ...base, outcome: 'MASKED', ruleBits: 0 };
   private readonly submitted: Of<'SUBMITTED'> = { ...base, outcome: 'SUBMITTED', signedQty: 0, order: placeholderOrder };
   private readonly denied: Of<'DENIED'> = { ...base, outcome: 'DENIED', signedQty: 0, rejections: [] };
-  private readonly venueRejected: Of<'VENUE_REJECTED'> = {
-    ...base,
-    outcome: 'VENUE_REJECTED',
-    signedQty: 0,
-    reason: 'INVALID_QUANTITY',
-    message: '',
-  };
+  private readonly venueRejected = new VenueRejectedRecord();
 
   constructor(options: DecisionChainOptions) {
     this.instrument = options.instrument;
@@ -533,7 +527,7 @@ export class DecisionChain {
       this.stamp(d, nowMs, action, proposed, executed, clip);
       d.signedQty = qty;
       d.reason = result.reason;
-      d.message = result.message;
+      d.refusal = result;
       return d;
     }
     this.audit?.append('ORDER_SUBMITTED', this.actor, {
@@ -571,6 +565,36 @@ export class DecisionChain {
     d.proposedTarget = proposed;
     d.executedTarget = executed;
     d.clipBits = clip;
+  }
+}
+
+/**
+ * The VENUE_REJECTED record. Its message is the venue refusal's, read only when asked for: a venue may render
+ * its messages lazily (`SimVenue` does), and a training env meets a refusal on most steps and reads none.
+ */
+class VenueRejectedRecord {
+  readonly outcome = 'VENUE_REJECTED' as const;
+  timeMs = 0;
+  action = -1;
+  proposedTarget = Number.NaN;
+  executedTarget = Number.NaN;
+  clipBits = 0;
+  signedQty = 0;
+  reason: VenueRejectReason = 'INVALID_QUANTITY';
+  /** The venue's refusal (refusals are not reused, so it stays as it was while this record is valid). */
+  #refusal: { readonly message: string } | null = null;
+
+  set refusal(r: { readonly message: string }) {
+    this.#refusal = r;
+  }
+
+  get message(): string {
+    return this.#refusal === null ? '' : this.#refusal.message;
+  }
+
+  toJSON(): Record<string, unknown> {
+    const { outcome, timeMs, action, proposedTarget, executedTarget, clipBits, signedQty, reason } = this;
+    return { timeMs, action, proposedTarget, executedTarget, clipBits, outcome, signedQty, reason, message: this.message };
   }
 }
 

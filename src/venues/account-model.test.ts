@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type BarRecord, type Order, defineInstrument } from '../core/index.js';
+import { type BarRecord, type Order, defineInstrument, renderReason } from '../core/index.js';
 import { CASH_ACCOUNT, parseAccountConfig } from './account-model.js';
 import { SimVenue } from './sim-venue.js';
 import type { VenueEvent } from './venue.js';
@@ -60,6 +60,23 @@ describe('cash account (spot)', () => {
     // Working orders count against the balance: two buys of 6 × 100 cannot both be accepted.
     expect(v.submit(order({ clientOrderId: 'b1', side: 'BUY', quantity: 6 }))).toMatchObject({ accepted: true });
     expect(v.submit(order({ clientOrderId: 'b2', side: 'BUY', quantity: 6 }))).toMatchObject({ accepted: false, reason: 'INSUFFICIENT_BALANCE' });
+  });
+
+  it('renders a refusal message only when read, as the same text, kept by each refusal and carried by JSON', () => {
+    const v = cashVenue(1_000);
+    const first = v.submit(order({ clientOrderId: 's1', side: 'SELL', quantity: 1.5 }));
+    const second = v.submit({ ...order({ clientOrderId: 'b1', side: 'BUY', quantity: 20 }), referencePrice: 100 } as Order);
+    if (first.accepted || second.accepted) throw new Error('both orders must be refused');
+    // A later refusal leaves an earlier one as it was: refusals are never rewritten.
+    expect(first.message).toBe(renderReason('INSUFFICIENT_BALANCE', { quantity: 1.5, holdings: 0, account: 'cash (no short sales)' }));
+    expect(second.message).toBe(renderReason('INSUFFICIENT_BALANCE', { cost: 2_000, available: 1_000, account: 'cash (no borrowing)' }));
+    expect(first.message).toBe(first.message);
+    expect(JSON.parse(JSON.stringify(first))).toEqual({
+      accepted: false,
+      clientOrderId: 's1',
+      reason: 'INSUFFICIENT_BALANCE',
+      message: 'INSUFFICIENT_BALANCE: quantity=1.5, holdings=0, account=cash (no short sales)',
+    });
   });
 
   it('caps a fill to what the cash pays at the fill price, fee included, and cancels the rest; never a negative balance', () => {

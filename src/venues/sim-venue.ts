@@ -617,8 +617,40 @@ function round6(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
 
+/**
+ * A refusal at submission whose message is rendered when it is first read, not when the order is refused: a
+ * training env's random actions meet a refusal on most steps (a sell from a flat cash account) and read none of
+ * the texts, and rendering the numbers was a third of such a step. The message is the same string either way.
+ */
+export class SubmitRefusal {
+  readonly accepted = false as const;
+  readonly clientOrderId: string;
+  readonly reason: VenueRejectReason;
+  #detail: ReasonFields | null;
+  #message = '';
+
+  constructor(clientOrderId: string, reason: VenueRejectReason, detail: ReasonFields) {
+    this.clientOrderId = clientOrderId;
+    this.reason = reason;
+    this.#detail = detail;
+  }
+
+  get message(): string {
+    if (this.#detail !== null) {
+      this.#message = renderReason(this.reason, this.#detail);
+      this.#detail = null;
+    }
+    return this.#message;
+  }
+
+  /** The plain record (`JSON.stringify` would otherwise leave the message out). */
+  toJSON(): { accepted: false; clientOrderId: string; reason: VenueRejectReason; message: string } {
+    return { accepted: false, clientOrderId: this.clientOrderId, reason: this.reason, message: this.message };
+  }
+}
+
 function reject(clientOrderId: string, reason: VenueRejectReason, detail: ReasonFields): SubmitResult {
-  return { accepted: false, clientOrderId, reason, message: renderReason(reason, detail) };
+  return new SubmitRefusal(clientOrderId, reason, detail);
 }
 
 function badBar(field: string, rule: string, value: number): never {

@@ -6,6 +6,8 @@
  * (a local validity refusal is immediate); what happens afterwards (fills, cancellations, a late rejection by
  * a remote exchange) arrives as `VenueEvent`s. A remote venue whose answer is not back yet reports the order
  * as accepted and in flight (an unknown outcome is never retried blindly, as ARCHITECTURE.md requires).
+ * A refusal is a new record each time, never rewritten (the decision chain keeps it and reads its message
+ * only when asked; `SimVenue` renders the message on that first read).
  */
 import type { Fill, Order, Side, VenueCancelCode, VenueRejectCode } from '../core/index.js';
 
