@@ -25,8 +25,18 @@ export {
   JOURNAL_VERSION,
   Journal,
   JournalError,
+  type JournaledOrder,
   readJournal,
+  workingOrdersInJournal,
 } from './journal.js';
+export {
+  type UnknownOrderAction,
+  type ReconcileReport,
+  type NodeVenueFigures,
+  UNKNOWN_ORDER_ACTIONS,
+  RECONCILE_ACTOR,
+  describeReconcile,
+} from './reconcile.js';
 export { type PaperVenueOptions, type PaperBalances, type RestoreSummary, PaperVenue } from './paper-venue.js';
 export { type PaperSessionOptions, type DecisionRow, PaperSession } from './session.js';
 export { BarHistory } from './bar-history.js';

@@ -233,6 +233,40 @@ export function readJournal(path: string, options: { repair: boolean; dryRun?: b
   return { records, tornBytes, tornSavedTo, uncommittedOrder, uncommittedSavedTo, duplicatesDropped };
 }
 
+/** An order the journal holds as working: accepted, neither filled in full nor cancelled. */
+export interface JournaledOrder {
+  readonly order: Order;
+  /** Quantity the venue accepted (after lot rounding). */
+  readonly qty: number;
+  /** Quantity filled so far. */
+  readonly filledQty: number;
+}
+
+/**
+ * The orders working after the journal's last record, in the order they were accepted: the node's own record of
+ * its open orders (what reconcile compares with the venue's, and what a restored paper venue works again). An
+ * order is finished once filled in full (a quote-sized market order at its first fill) or cancelled.
+ */
+export function workingOrdersInJournal(records: readonly JournalRecord[]): Map<string, JournaledOrder> {
+  const orders = new Map<string, { order: Order; qty: number; filledQty: number }>();
+  const finished = new Set<string>();
+  for (const r of records) {
+    if (r.k === 'order') orders.set(r.order.clientOrderId, { order: r.order, qty: r.qty, filledQty: 0 });
+    else if (r.k === 'bar') {
+      for (const f of r.fills) {
+        const o = orders.get(f.clientOrderId);
+        if (o === undefined) continue;
+        o.filledQty += f.qty;
+        if (o.filledQty >= o.qty - 1e-12 || o.order.quoteQuantity !== undefined) finished.add(f.clientOrderId);
+      }
+      for (const c of r.cancels) finished.add(c.clientOrderId);
+    } else if (r.k === 'cancel') for (const c of r.cancels) finished.add(c.clientOrderId);
+  }
+  const working = new Map<string, JournaledOrder>();
+  for (const [id, o] of orders) if (!finished.has(id) && o.qty - o.filledQty > 0) working.set(id, o);
+  return working;
+}
+
 /** The client order id of the decision taken at the close of the session's bar `t` (0-based). */
 export function decisionOrderId(sessionId: string, t: number): string {
   return `${sessionId}-${t}`;

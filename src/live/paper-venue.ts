@@ -20,7 +20,7 @@ import {
   CASH_ACCOUNT,
   SimVenue,
 } from '../venues/index.js';
-import type { Journal, JournalCancel, JournalFill, JournalRecord } from './journal.js';
+import { type Journal, type JournalCancel, type JournalFill, type JournalRecord, workingOrdersInJournal } from './journal.js';
 
 export interface PaperVenueOptions {
   readonly instrument: Instrument;
@@ -154,27 +154,25 @@ export class PaperVenue extends SimVenue {
    */
   restore(records: readonly JournalRecord[]): RestoreSummary {
     if (this.seenIds.size > 0 || this.fillList.length > 0) throw new Error('restore: the venue already traded; restore into a fresh venue');
-    const orders = new Map<string, { order: Order; qty: number }>();
-    const finished = new Set<string>();
+    const symbols = new Map<string, string>();
+    let orders = 0;
     let bars = 0;
     this.restoring = true;
     try {
       for (const r of records) {
         switch (r.k) {
-          case 'open':
-            break;
           case 'order':
-            orders.set(r.order.clientOrderId, { order: r.order, qty: r.qty });
+            orders++;
+            symbols.set(r.order.clientOrderId, r.order.symbol);
             this.seenIds.add(r.order.clientOrderId);
             this.orderSeq = Math.max(this.orderSeq, r.seq + 1);
             break;
           case 'bar':
             bars++;
             for (const f of r.fills) {
-              const order = orders.get(f.clientOrderId);
               this.book({
                 clientOrderId: f.clientOrderId,
-                symbol: order?.order.symbol ?? this.instrument.symbol,
+                symbol: symbols.get(f.clientOrderId) ?? this.instrument.symbol,
                 side: f.side,
                 quantity: f.qty,
                 price: f.price,
@@ -183,31 +181,24 @@ export class PaperVenue extends SimVenue {
                 timeMs: r.t,
               });
               this.positionQty += f.side === 'BUY' ? f.qty : -f.qty;
-              const o = orders.get(f.clientOrderId);
-              if (o !== undefined && ((this.filledQty.get(f.clientOrderId) ?? 0) >= o.qty - 1e-12 || o.order.quoteQuantity !== undefined)) finished.add(f.clientOrderId);
             }
-            for (const c of r.cancels) finished.add(c.clientOrderId);
             this.lastPrice = r.c;
             this.lastBarTimeMs = r.t;
             break;
-          case 'cancel':
-            for (const c of r.cancels) finished.add(c.clientOrderId);
+          default:
             break;
         }
       }
       const position = this.positionQty;
       this.reset(position, this.cash, Number.isNaN(this.lastPrice) ? 0 : this.lastPrice);
       const working: string[] = [];
-      for (const [id, { order, qty }] of orders) {
-        if (finished.has(id)) continue;
-        const remaining = qty - (this.filledQty.get(id) ?? 0);
-        if (!(remaining > 0)) continue;
+      for (const [id, { order, qty, filledQty }] of workingOrdersInJournal(records)) {
         // Working again for what is left, under its own id (the sim keeps no memory of the first part).
         this.seenIds.delete(id);
-        const again = this.submit(order.quoteQuantity === undefined ? { ...order, quantity: remaining } : order);
+        const again = this.submit(order.quoteQuantity === undefined ? { ...order, quantity: qty - filledQty } : order);
         if (again.accepted) working.push(id);
       }
-      return { orders: orders.size, fills: this.fillList.length, bars, working };
+      return { orders, fills: this.fillList.length, bars, working };
     } finally {
       this.restoring = false;
     }

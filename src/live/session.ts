@@ -9,8 +9,10 @@
  * the chain decides. Client order ids are `<session>-<decision seq>`, so a decision taken again after a
  * restart is refused by the venue as a duplicate, never sent twice.
  *
- * Start-up: the journal is replayed into the venue and the account (reconciliation: what was adopted is
- * reported), the feed resumes after the journal's last bar, and the decision at that bar is taken again.
+ * Start-up: the journal is replayed into the venue and the account, the feed resumes after the journal's last bar,
+ * and the decision at that bar is taken again. Before that, reconcile (reconcile.ts) compares the journal with what
+ * the venue reports; while they differ the session's agent scope is REDUCING (reason RECONCILE_MISMATCH), and a
+ * re-check at each later price update returns it to ACTIVE once they agree (only if it was ACTIVE before).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,6 +34,7 @@ import {
   type TradingStateStore,
   type OrderIntent,
   MemoryStateStore,
+  applyOperatorChange,
   parseGatekeeperConfig,
   parseScope,
 } from '../risk-gatekeeper/index.js';
@@ -46,8 +49,24 @@ import {
 import { BarHistory } from './bar-history.js';
 import { writeSessionFiles } from './session-files.js';
 import type { BarFeed } from './feed.js';
-import { type JournalContents, type JournalRecord, Journal, JOURNAL_VERSION, decisionOrderId, readJournal } from './journal.js';
-import { type PaperBalances, PaperVenue, type RestoreSummary } from './paper-venue.js';
+import {
+  type JournalContents,
+  type JournalRecord,
+  Journal,
+  JOURNAL_VERSION,
+  decisionOrderId,
+  readJournal,
+  workingOrdersInJournal,
+} from './journal.js';
+import { type PaperBalances, PaperVenue, type PaperVenueOptions, type RestoreSummary } from './paper-venue.js';
+import {
+  type ReconcileReport,
+  type UnknownOrderAction,
+  RECONCILE_ACTOR,
+  diffWithVenue,
+  reconcileReason,
+  venueReport,
+} from './reconcile.js';
 
 export interface PaperSessionOptions {
   readonly sessionId: string;
@@ -86,6 +105,14 @@ export interface PaperSessionOptions {
   readonly files?: { readonly everyBars?: number; readonly everyMs?: number };
   /** Told the paths each time the session files were written. */
   readonly onFilesWritten?: (paths: readonly string[]) => void;
+  /** Working venue orders the journal does not know at start: cancelled (default) or adopted. */
+  readonly unknownOrders?: UnknownOrderAction;
+  /**
+   * The venue port: by default a `PaperVenue` on the session's journal, rebuilt from it. A venue that holds its
+   * account elsewhere plugs in here (built on `options`, which carry the session's journal); reconcile compares
+   * what it reports with the journal before anything trades.
+   */
+  readonly openVenue?: (options: PaperVenueOptions) => PaperVenue;
   /** fsync the journal after every bar (default: for wall-clock feeds; a speed=max replay syncs every 4096 bars). */
   readonly syncEveryBar?: boolean;
 }
@@ -143,6 +170,14 @@ export class PaperSession {
   /** The decision at the last bar was taken (journaled). */
   private decidedLast = false;
   private pauseUntil: Promise<unknown> | null = null;
+  private reconcileReport: ReconcileReport | null = null;
+  /** Reconcile found a difference and no re-check has matched yet. */
+  private reconcilePending = false;
+  /** Unknown venue orders reconcile cancelled: a re-check matches only once none of them is working. */
+  private readonly reconcileCancels = new Set<string>();
+  /** The agent scope was ACTIVE (or REDUCING by reconcile itself) when reconcile began: a match may resume it. */
+  private reconcileMayResume = false;
+  private reconcileEntered = false;
 
   private constructor(options: PaperSessionOptions, journal: Journal, contents: JournalContents) {
     this.options = options;
@@ -154,7 +189,8 @@ export class PaperSession {
     const { instrument, agent } = options;
     this.recorder = new RunRecorder(agent, 1024);
     const fill = parseSimFillConfig(options.fill ?? {}, 'fill (--fees-bps …)');
-    this.venue = new PaperVenue({ instrument, fill, initialCash: options.initialCash, journal, account: options.account ?? CASH_ACCOUNT });
+    const venueOptions: PaperVenueOptions = { instrument, fill, initialCash: options.initialCash, journal, account: options.account ?? CASH_ACCOUNT };
+    this.venue = options.openVenue?.(venueOptions) ?? new PaperVenue(venueOptions);
     this.account = new AccountState(options.initialCash, instrument.symbol, instrument.session);
     this.fakeClock = options.feed.timing === 'bar-close' ? new FakeClock(0) : null;
     this.clock = this.fakeClock ?? options.feed.clock;
@@ -243,6 +279,7 @@ export class PaperSession {
       positionQty: session.venue.positionQty,
       journalRepairs: session.journalRepairs,
     });
+    session.reconcileAtStart(contents.records, options.unknownOrders ?? 'cancel');
     return session;
   }
 
@@ -280,7 +317,10 @@ export class PaperSession {
   /** Runs until the feed ends or `stop()`; resolves once the last bar is journaled. */
   async run(): Promise<void> {
     const feed = this.feed;
-    if (!this.redecided) await this.restoreLatch();
+    if (!this.redecided) {
+      await this.restoreLatch();
+      await this.enterReconcileState();
+    }
     // The decision at the journal's last bar may not have been taken (or reached the venue): take it now. A
     // decision the journal holds was taken; its order, if any, is working (same id: never sent twice).
     if (this.history.length > 0 && !this.redecided) {
@@ -328,6 +368,129 @@ export class PaperSession {
     } finally {
       this.restoringLatch = false;
     }
+  }
+
+  /** What reconcile at start found and did (null before `open` returns). */
+  get reconcile(): ReconcileReport | null {
+    return this.reconcileReport;
+  }
+
+  /** Reconcile found a difference that no re-check has cleared yet (the session trades REDUCING). */
+  get reconciling(): boolean {
+    return this.reconcilePending;
+  }
+
+  /**
+   * Compares the journal (the node's record) with the venue's report and acts on each difference: unknown venue
+   * orders cancelled or adopted (a journal line either way), orders the venue does not know marked lost (a journal
+   * cancel line, reason RECONCILE_LOST), position and cash differences reported. Audited as RECONCILE_MISMATCH.
+   */
+  private reconcileAtStart(records: readonly JournalRecord[], action: UnknownOrderAction): void {
+    const working = workingOrdersInJournal(records);
+    const symbol = this.options.instrument.symbol;
+    const diff = diffWithVenue(
+      { workingOrderIds: new Set(working.keys()), positionQty: this.account.positionQty, cash: this.account.cash },
+      venueReport(this.venue, symbol, this.venue.balances().cash),
+    );
+    const adopted: string[] = [];
+    const cancelled: string[] = [];
+    const timeMs = this.decisionTimeMs();
+    for (const o of diff.unknown) {
+      const id = o.order.clientOrderId;
+      if (action === 'adopt') {
+        // seq −1: not sequenced by this session's venue (the journal keeps one line per client order id).
+        this.journal.append({ k: 'order', order: o.order, qty: o.quantity, seq: -1 });
+        adopted.push(id);
+      } else {
+        this.venue.cancel(id, timeMs);
+        this.reconcileCancels.add(id);
+        cancelled.push(id);
+      }
+    }
+    if (diff.lost.length > 0) {
+      const cancels = diff.lost.map((id) => {
+        const o = working.get(id);
+        return { clientOrderId: id, reason: 'RECONCILE_LOST', remainingQty: o === undefined ? 0 : o.qty - o.filledQty };
+      });
+      this.journal.append({ k: 'cancel', timeMs, cancels });
+    }
+    const matched = diff.unknown.length === 0 && diff.lost.length === 0 && diff.position === null && diff.cash === null;
+    const report: ReconcileReport = { unknownOrders: action, adopted, cancelled, lost: diff.lost, position: diff.position, cash: diff.cash, matched };
+    this.reconcileReport = report;
+    this.reconcilePending = !matched;
+    this.journal.sync();
+    if (matched) return;
+    this.options.audit.append('RECONCILE_MISMATCH', RECONCILE_ACTOR, {
+      session: this.sessionId,
+      unknownOrders: action,
+      adopted,
+      cancelled,
+      lost: diff.lost,
+      position: diff.position,
+      cash: diff.cash,
+    });
+  }
+
+  /** The kill-switch scope reconcile acts on: this session's agent (an operator's global kill is never touched). */
+  private get reconcileScope() {
+    return parseScope(`agent:${this.sessionId}`);
+  }
+
+  /**
+   * A mismatch: the agent scope goes REDUCING (only a tightening; an operator's or trigger's stricter state stays).
+   * A clean start that finds reconcile's own REDUCING from an earlier run (a shared store) takes it back.
+   */
+  private async enterReconcileState(): Promise<void> {
+    const report = this.reconcileReport;
+    if (report === null || this.reconcileEntered) return;
+    this.reconcileEntered = true;
+    const scope = this.reconcileScope;
+    const held = this.store.cache.record(scope);
+    const ours = held !== undefined && held.actor === RECONCILE_ACTOR && held.state === 'REDUCING';
+    const current = this.store.cache.stateOf(scope);
+    this.reconcileMayResume = current === 'ACTIVE' || ours;
+    if (report.matched) {
+      if (ours) await this.resumeFromReconcile(-1);
+      return;
+    }
+    if (current === 'ACTIVE') {
+      await applyOperatorChange(
+        this.store,
+        this.options.audit,
+        { scope, state: 'REDUCING', actor: RECONCILE_ACTOR, reason: reconcileReason(report) },
+        { recordChanged: false, tightenOnly: true },
+      );
+    }
+    await this.gatekeeper.settle();
+  }
+
+  /** At a price update while reconcile is pending: do the venue and the account agree now? */
+  private async recheckReconcile(t: number): Promise<void> {
+    const report = venueReport(this.venue, this.options.instrument.symbol, this.venue.balances().cash);
+    const stillWorking = report.openOrders.some((o) => this.reconcileCancels.has(o.order.clientOrderId));
+    const diff = diffWithVenue(
+      { workingOrderIds: new Set(report.openOrders.map((o) => o.order.clientOrderId)), positionQty: this.account.positionQty, cash: this.account.cash },
+      report,
+    );
+    if (stillWorking || diff.position !== null || diff.cash !== null) return;
+    this.reconcilePending = false;
+    await this.resumeFromReconcile(t);
+  }
+
+  /** The re-check matched: audited; the agent scope back to ACTIVE if reconcile put it at REDUCING and nobody changed it since. */
+  private async resumeFromReconcile(t: number): Promise<void> {
+    const scope = this.reconcileScope;
+    const held = this.store.cache.record(scope);
+    const resumed = this.reconcileMayResume && held !== undefined && held.actor === RECONCILE_ACTOR && held.state === 'REDUCING';
+    this.options.audit.append('RECONCILE_MATCHED', RECONCILE_ACTOR, { session: this.sessionId, bar: t, resumed });
+    if (!resumed) return;
+    await applyOperatorChange(
+      this.store,
+      this.options.audit,
+      { scope, state: 'ACTIVE', actor: RECONCILE_ACTOR, reason: `RECONCILE_MATCHED: bar=${t}` },
+      { recordChanged: false },
+    );
+    await this.gatekeeper.settle();
   }
 
   /** What the session's kill-switch store says at start (a line for the operator), or null when all is well. */
@@ -425,6 +588,7 @@ export class PaperSession {
     if (this.chain.rules !== null) this.recorder.countOverLimit(overLimitBits(this.account, this.chain.rules));
     this.decidedLast = false;
     this.syncJournal();
+    if (this.reconcilePending) await this.recheckReconcile(t);
     if (decide) await this.decideAt(t);
     else this.recorder.recordFinalState(t, this.gatekeeper.state());
   }
@@ -521,7 +685,9 @@ export class PaperSession {
       }
       if (r.k === 'state') {
         recorder.recordStateChange(r.timeMs, r.from, r.to, r.actor, r.reason);
-        this.latched.set(r.scope, { state: r.to, actor: r.actor, reason: r.reason });
+        // Reconcile's own REDUCING is not put back: reconcile runs again at start and decides afresh.
+        if (r.actor === RECONCILE_ACTOR) this.latched.delete(r.scope);
+        else this.latched.set(r.scope, { state: r.to, actor: r.actor, reason: r.reason });
         continue;
       }
       if (r.k !== 'bar') continue;

@@ -60,6 +60,8 @@ const SAMPLES: { readonly [T in AuditEventType]: AuditEventPayloads[T] } = {
   TOKEN_ISSUED: { jti: 'j-1', agentId: 'alpha', tools: ['place_order'], symbols: ['BTC/USDT'], notionalCap: 10_000, expiresAtMs: 2 },
   TOKEN_REVOKED: { jti: 'j-1', expiresAtMs: 2 },
   SESSION_STARTED: { session: 's-1', feed: 'replay:btc.csv,speed=max', restoredBars: 0, restoredFills: 0, adoptedOrders: [], positionQty: 0, journalRepairs: [] },
+  RECONCILE_MISMATCH: { session: 's-1', unknownOrders: 'cancel', adopted: [], cancelled: ['x-1'], lost: ['s-1-4'], position: { node: 1, venue: 0 }, cash: null },
+  RECONCILE_MATCHED: { session: 's-1', bar: 12, resumed: true },
   SANDBOX_AGENT_STOPPED: { tier: 1, reason: 'TIMEOUT', decisions: 10, lateDecisions: 1 },
   AUDIT_TORN_TAIL_RECOVERED: { offset: 100, bytes: 12, sha256: 'ab'.repeat(32), savedTo: 'audit.jsonl.torn-100' },
 };
@@ -154,10 +156,14 @@ describe('the audit vocabulary', () => {
     // @ts-expect-error: wrong payload
     sink.append('SESSION_STARTED', 'system', wrong);
     // @ts-expect-error: wrong payload
+    sink.append('RECONCILE_MISMATCH', 'system', wrong);
+    // @ts-expect-error: wrong payload
+    sink.append('RECONCILE_MATCHED', 'system', wrong);
+    // @ts-expect-error: wrong payload
     sink.append('SANDBOX_AGENT_STOPPED', 'system', wrong);
     // @ts-expect-error: wrong payload
     sink.append('AUDIT_TORN_TAIL_RECOVERED', 'system', wrong);
     // The memory sink is for tests and records what it is given; the file log refuses an unknown type at run time.
-    expect(sink.events).toHaveLength(31);
+    expect(sink.events).toHaveLength(33);
   });
 });

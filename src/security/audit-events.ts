@@ -164,6 +164,24 @@ export type AuditEventPayloads = {
     /** What was cut off the journal's end on open (a torn line, a decision's order without its decision line). */
     readonly journalRepairs: readonly string[];
   };
+  /**
+   * Reconcile at start found the node's record (the journal) and the venue apart: what it did about each
+   * difference. The session trades REDUCING until `RECONCILE_MATCHED`.
+   */
+  readonly RECONCILE_MISMATCH: {
+    readonly session: string;
+    /** What was done with venue orders the journal does not know: `cancel` or `adopt`. */
+    readonly unknownOrders: string;
+    readonly adopted: readonly string[];
+    readonly cancelled: readonly string[];
+    /** Orders the journal held working that the venue does not know: marked lost. */
+    readonly lost: readonly string[];
+    /** Signed position, the node's figure and the venue's (null: they agree). */
+    readonly position: { readonly node: number; readonly venue: number } | null;
+    readonly cash: { readonly node: number; readonly venue: number } | null;
+  };
+  /** A re-check found the node and the venue in agreement (after `RECONCILE_MISMATCH`). */
+  readonly RECONCILE_MATCHED: { readonly session: string; readonly bar: number; readonly resumed: boolean };
 
   // Sandbox.
   readonly SANDBOX_AGENT_STOPPED: { readonly tier: number; readonly reason: string; readonly decisions: number; readonly lateDecisions: number };
@@ -211,6 +229,8 @@ const TYPES: { readonly [K in AuditEventType]: true } = {
   TOKEN_ISSUED: true,
   TOKEN_REVOKED: true,
   SESSION_STARTED: true,
+  RECONCILE_MISMATCH: true,
+  RECONCILE_MATCHED: true,
   SANDBOX_AGENT_STOPPED: true,
   AUDIT_TORN_TAIL_RECOVERED: true,
 };

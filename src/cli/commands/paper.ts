@@ -14,7 +14,16 @@ import { loadRulesFile } from '../../constraints/index.js';
 import { type TradingStateStore, RedisStateStore } from '../../risk-gatekeeper/index.js';
 import { AuditLog, generateAuditKeyPair, resolveBulwarkHome } from '../../security/index.js';
 import { backtestInstrument, createRuleAgent, isRuleAgentSpec, loadRiskFile } from '../../backtests/index.js';
-import { type DecisionRow, PaperSession, SESSION_FILES, loadLiveCheckpointAgent, openFeed, parseDurationMs } from '../../live/index.js';
+import {
+  type DecisionRow,
+  PaperSession,
+  SESSION_FILES,
+  UNKNOWN_ORDER_ACTIONS,
+  describeReconcile,
+  loadLiveCheckpointAgent,
+  openFeed,
+  parseDurationMs,
+} from '../../live/index.js';
 import { type TierChoice, checkpointTier, isModuleAgentSpec, openSandboxedBacktestAgent, parseSandboxLimits, parseTier } from '../../sandbox/index.js';
 import { accountConfigOf, accountWithOverrides, describeAccount, parseAccountConfig } from '../../venues/index.js';
 import { accountFromFlags, addAccountOptions, type AccountFlags } from '../account-flags.js';
@@ -33,6 +42,7 @@ export interface PaperFlags extends SessionFlags, AccountFlags {
   spreadBps?: string;
   slippageBps?: string;
   onStop: string;
+  unknownOrders?: string;
   reportEvery?: string;
   json: boolean;
   seed: string;
@@ -58,6 +68,7 @@ export function registerPaperCommand(program: Command): void {
     .option('--spread-bps <n>', 'full quoted spread in bps (a taker pays half)')
     .option('--slippage-bps <n>', 'fixed slippage in bps per taker fill')
     .option('--on-stop <what>', 'open orders at Ctrl-C: cancel or keep', 'cancel')
+    .option('--unknown-orders <what>', 'at start, working venue orders the journal does not know: cancel or adopt', 'cancel')
     .option('--report-every <n|duration>', 'also write the session files every N bars (e.g. 500) or every duration of wall time (e.g. 30s, 5m); always on stop')
     .option('--seed <n>', 'seed for random agents', '0')
     .option('--tier <n>', 'sandbox tier for a JavaScript agent (FILE.mjs) or a checkpoint: raises the tier its risk score gives, never lowers it (0-3)')
@@ -93,6 +104,8 @@ export async function runPaperCommand(
 ): Promise<PaperCommandResult> {
   if (flags.onStop !== 'cancel' && flags.onStop !== 'keep') throw new RangeError(`--on-stop: must be cancel or keep, got '${flags.onStop}'`);
   const onStop = flags.onStop;
+  const unknownOrders = UNKNOWN_ORDER_ACTIONS.find((a) => a === (flags.unknownOrders ?? 'cancel'));
+  if (unknownOrders === undefined) throw new RangeError(`--unknown-orders: must be ${UNKNOWN_ORDER_ACTIONS.join(' or ')}, got '${flags.unknownOrders}'`);
   const files = parseReportEvery(flags.reportEvery);
   const cash = parseNumberFlag(flags.cash, '--cash', { above: 0 });
   const tradingSession = sessionFromFlags(flags);
@@ -143,13 +156,14 @@ export async function runPaperCommand(
     seed: Number(flags.seed),
     ...(store === null ? {} : { store }),
     files,
+    unknownOrders,
     ...(policy === null ? {} : { observe: policy.observe, obsDim: policy.obsDim }),
     onDecision: (row) => {
       decisions++;
       if (flags.json) write(`${JSON.stringify(jsonRow(row))}\n`);
       else if (row.seq === 0 || Date.now() - statusShown > 200) {
         statusShown = Date.now();
-        write(`\r${statusLine(row, session.stale)}\u001b[K`);
+        write(`\r${statusLine(row, session.stale, session.reconciling)}\u001b[K`);
       }
     },
     onStateChange: (from, to, actor, reason) => {
@@ -167,6 +181,14 @@ export async function runPaperCommand(
         ? `paper session ${sessionId} in ${dir}, feed ${feed.spec}, account ${describeAccount(account)}${policy === null ? '' : `\n${policy.note}`}\n`
         : `resumed ${sessionId}: ${r.bars} bars, ${r.fills} fills, position ${session.venue.positionQty} from the journal; adopted open orders: ${r.working.join(', ') || 'none'}\n`,
     );
+  }
+  // Reconcile: a line only when the journal and the venue differed (a --json consumer gets it as one JSON line).
+  const reconcile = session.reconcile;
+  if (reconcile !== null && !reconcile.matched) {
+    if (flags.json) {
+      const { adopted, cancelled, lost, position, cash } = reconcile;
+      write(`${JSON.stringify({ reconcile: { unknown_orders: reconcile.unknownOrders, adopted, cancelled, lost, position, cash, state: 'REDUCING' } })}\n`);
+    } else write(`${describeReconcile(reconcile)}\n`);
   }
   // Always on stderr (a --json consumer reads stdout): what a crash left at the journal's end and what was done.
   for (const line of session.journalRepairs) process.stderr.write(`warning: ${line}\n`);
@@ -233,9 +255,9 @@ function jsonRow(row: DecisionRow): Record<string, unknown> {
   };
 }
 
-function statusLine(row: DecisionRow, stale: boolean): string {
+function statusLine(row: DecisionRow, stale: boolean, reconciling: boolean): string {
   const last = `${row.outcome}${row.reasons.length > 0 ? ` (${row.reasons.join(', ')})` : ''}`;
-  return `${new Date(row.barTimeMs).toISOString()} price ${row.price.toFixed(2)} position ${row.positionQty} equity ${row.equity.toFixed(2)} ${row.state}${stale ? ' STALE FEED' : ''} last ${last}`;
+  return `${new Date(row.barTimeMs).toISOString()} price ${row.price.toFixed(2)} position ${row.positionQty} equity ${row.equity.toFixed(2)} ${row.state}${reconciling ? ' (RECONCILING)' : ''}${stale ? ' STALE FEED' : ''} last ${last}`;
 }
 
 async function openStore(flags: PaperFlags): Promise<TradingStateStore | null> {
