@@ -10,7 +10,7 @@
  * in a row, a crash, a bad frame or a broken limit stop the agent, and `onFault` tells the supervisor (which
  * audits it and moves the session to REDUCING). A stopped agent's every later decision is HOLD.
  */
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { join } from 'node:path';
@@ -65,6 +65,8 @@ export interface AgentSandbox {
   readonly fault: SandboxFault | null;
   readonly lateDecisions: number;
   readonly decisions: number;
+  /** The process id of the agent's sandbox (tiers 2 and 3: the bwrap process) once started; null in tiers 0 and 1. */
+  readonly agentPid: number | null;
   /** Starts the sandbox; the agent is not loaded yet. */
   launch(workspaceDir: string): Promise<void>;
   /** Loads the agent and waits for its `init`; throws if it fails or takes longer than the start timeout. */
@@ -77,6 +79,7 @@ export interface AgentSandbox {
 /** Tier 0: the agent's module is imported into this process and called directly. No limit is enforced. */
 class InProcessSandbox implements AgentSandbox {
   readonly tier = 0;
+  readonly agentPid = null;
   fault: SandboxFault | null = null;
   lateDecisions = 0;
   decisions = 0;
@@ -138,27 +141,61 @@ class InProcessSandbox implements AgentSandbox {
  * The relay thread of tiers 2 and 3, started on first use and shared: each agent gets its own port and
  * counter on it. Unref'd, so an idle relay does not keep the process alive; if it dies, every agent on it
  * is stopped (crash) and the next launch starts a new one.
+ *
+ * Its death is seen two ways. The Worker's 'exit' event arrives through this thread's event loop, which a
+ * supervisor deciding bar after bar may not reach for a long time; so the relay also writes its OS thread id
+ * into shared memory when it starts, and a supervisor waiting for an answer checks that the thread is still in
+ * /proc/self/task every RELAY_CHECK_MS. A dead relay then stops its agents within that time, not at the
+ * deadline of each of their decisions, and never by a late count.
  */
 interface SharedRelay {
   readonly worker: Worker;
   readonly users: Set<(detail: string) => void>;
+  /** [0]: the relay's OS thread id once it runs (0 before, or where /proc/thread-self does not exist). */
+  readonly threadId: Int32Array;
+  /** Stops every agent on this relay and forgets it (the next launch starts a new one); idempotent. */
+  readonly lose: (detail: string) => void;
 }
 let sharedRelay: SharedRelay | null = null;
 
+/** How often a supervisor waiting for an answer checks that the relay thread is alive. */
+const RELAY_CHECK_MS = 50;
+
+/** Whether the relay's thread still exists; true when that cannot be known here (no /proc). */
+function relayAlive(relay: SharedRelay): boolean {
+  const tid = Atomics.load(relay.threadId, 0);
+  return tid === 0 || existsSync(`/proc/self/task/${tid}`);
+}
+
 function relayThread(hostDir: string): SharedRelay {
+  if (sharedRelay !== null && !relayAlive(sharedRelay)) sharedRelay.lose('sandbox relay thread exited (its thread is gone)');
   if (sharedRelay !== null) return sharedRelay;
-  const worker = new Worker(join(hostDir, 'sandbox', 'relay-worker.js'));
+  const threadId = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(join(hostDir, 'sandbox', 'relay-worker.js'), { workerData: { threadId } });
   worker.unref();
-  const relay: SharedRelay = { worker, users: new Set() };
-  const lost = (detail: string): void => {
-    if (sharedRelay === relay) sharedRelay = null;
-    for (const user of [...relay.users]) user(detail);
-    relay.users.clear();
+  const users = new Set<(detail: string) => void>();
+  const relay: SharedRelay = {
+    worker,
+    users,
+    threadId,
+    lose: (detail) => {
+      if (sharedRelay === relay) sharedRelay = null;
+      for (const user of [...users]) user(detail);
+      users.clear();
+    },
   };
-  worker.on('error', (err) => lost(`sandbox relay thread failed: ${err.message}`));
-  worker.on('exit', (code) => lost(`sandbox relay thread exited with code ${code}`));
+  worker.on('error', (err) => relay.lose(`sandbox relay thread failed: ${err.message}`));
+  worker.on('exit', (code) => relay.lose(`sandbox relay thread exited with code ${code}`));
   sharedRelay = relay;
   return relay;
+}
+
+/**
+ * The shared relay thread while one runs, else null: for fault drills (the relay-death specs terminate it to
+ * check that every agent on it is stopped and that the next sandbox starts a new relay).
+ */
+export function currentRelayThread(): Worker | null {
+  return sharedRelay?.worker ?? null;
 }
 
 /** Tiers 1-3: the agent (tier 1) in a worker thread, or its process (tiers 2, 3) through the shared relay. */
@@ -166,6 +203,7 @@ class ThreadBridgeSandbox implements AgentSandbox {
   fault: SandboxFault | null = null;
   lateDecisions = 0;
   decisions = 0;
+  agentPid: number | null = null;
   private consecutiveLate = 0;
   private worker: Worker | null = null;
   private relay: SharedRelay | null = null;
@@ -247,6 +285,7 @@ class ThreadBridgeSandbox implements AgentSandbox {
         this.ready = true;
         return;
       }
+      if (this.fault === null && this.relay !== null && !relayAlive(this.relay)) this.relay.lose('sandbox relay thread exited (its thread is gone)');
       if (this.fault !== null) throw new Error(`agent did not start (tier ${this.tier}): ${this.fault.kind}: ${this.fault.detail}`);
       const left = deadline - Date.now();
       if (left <= 0) {
@@ -271,6 +310,11 @@ class ThreadBridgeSandbox implements AgentSandbox {
       const t: unknown = typeof report === 'object' && report !== null ? Reflect.get(report, 't') : undefined;
       if (t === 'closed') {
         this.childGone = true; // the relay's answer to a kill: the agent's process is gone
+        continue;
+      }
+      if (t === 'spawned') {
+        const pid: unknown = Reflect.get(Object(report), 'pid');
+        if (typeof pid === 'number') this.agentPid = pid;
         continue;
       }
       if (t === 'fault') {
@@ -318,7 +362,12 @@ class ThreadBridgeSandbox implements AgentSandbox {
       }
       const left = deadline - performance.now();
       if (left <= 0) break;
-      Atomics.wait(this.flag, 0, seen, left);
+      if (this.relay === null) {
+        Atomics.wait(this.flag, 0, seen, left);
+      } else if (Atomics.wait(this.flag, 0, seen, Math.min(left, RELAY_CHECK_MS)) === 'timed-out' && !relayAlive(this.relay)) {
+        this.relay.lose('sandbox relay thread exited (its thread is gone)');
+        return { action: hold, late: true };
+      }
     }
     this.lateDecisions++;
     this.consecutiveLate++;

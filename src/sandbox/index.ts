@@ -9,6 +9,7 @@ export {
   type SandboxFault,
   type SandboxOptions,
   createAgentSandbox,
+  currentRelayThread,
 } from './agent-sandbox.js';
 export { SandboxUnavailableError } from './sandbox-command.js';
 export { FrameError, FrameReader, encodeFrame } from './frame-codec.js';

@@ -6,13 +6,13 @@
  * them on the port (a message plus an `Atomics.notify` on the agent's own counter, so a supervisor blocked on
  * a decision wakes at once). It enforces the byte limits as the bytes arrive: a frame over the cap, a malformed
  * frame or more stderr than the session's output limit kills the child before anything more is read. `kill`
- * on the port kills the child; `{ t: 'closed' }` answers once it is gone. One agent's fault never touches
+ * on the port kills the child; `{ t: 'closed' }` answers once it is gone (`{ t: 'spawned', pid }` says it started). One agent's fault never touches
  * another's child: each has its own state, and every handler catches its own errors. Imports only node
  * builtins and sandbox host files.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
-import { MessagePort, parentPort } from 'node:worker_threads';
+import { closeSync, openSync, readlinkSync } from 'node:fs';
+import { MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { FrameError, FrameReader, encodeFrame } from './frame-codec.js';
 import { type HostReport, type SandboxFaultKind, checkAgentMessage } from './protocol.js';
 
@@ -60,7 +60,7 @@ function readOpenMessage(d: unknown): RelayWorkerData {
 
 /** Starts one agent's child and relays its port until `kill`. */
 function relay(data: RelayWorkerData): void {
-  const report = (r: HostReport | { t: 'closed' }): void => {
+  const report = (r: HostReport | { t: 'closed' } | { t: 'spawned'; pid: number }): void => {
     data.port.postMessage(r);
     Atomics.add(data.flag, 0, 1);
     Atomics.notify(data.flag, 0);
@@ -106,6 +106,7 @@ function relay(data: RelayWorkerData): void {
   } finally {
     if (fd3 !== null) closeSync(fd3);
   }
+  if (child.pid !== undefined) report({ t: 'spawned', pid: child.pid });
   const reader = new FrameReader(data.maxFrameBytes);
   child.stdout?.on('data', (chunk: Buffer) => {
     if (stopped) return;
@@ -151,9 +152,22 @@ function relay(data: RelayWorkerData): void {
   }
 }
 
+/** Publishes this thread's OS thread id, so the supervisor can see synchronously whether the relay still runs. */
+function publishThreadId(): void {
+  const shared: unknown = typeof workerData === 'object' && workerData !== null ? Reflect.get(workerData, 'threadId') : undefined;
+  if (!(shared instanceof Int32Array)) return;
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) Atomics.store(shared, 0, tid);
+  } catch {
+    // No /proc here: the supervisor learns of the relay's end from the Worker's 'exit' event alone.
+  }
+}
+
 function main(): void {
   const control = parentPort;
   if (control === null) throw new Error('relay-worker: must run as a worker thread');
+  publishThreadId();
   control.on('message', (m: unknown) => {
     let data: RelayWorkerData;
     try {
