@@ -1,10 +1,11 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binance } from 'ccxt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../core/index.js';
+import { type Candle, LocalBinance, portOf } from '../test-support/local-binance.js';
 import { loadBarsCsv } from './csv-loader.js';
 import { FetchError } from './exchange-client.js';
 import { fetchOhlcv, type FetchProgress } from './fetch-ohlcv.js';
@@ -12,58 +13,11 @@ import { fetchOhlcv, type FetchProgress } from './fetch-ohlcv.js';
 const H = 3_600_000;
 const T0 = Date.UTC(2024, 0, 1);
 /** 250 hourly candles; the exchange serves at most 100 per request. */
-const CANDLES = Array.from({ length: 250 }, (_, i) => {
+const CANDLES: Candle[] = Array.from({ length: 250 }, (_, i) => {
   const o = 100 + i;
   return [T0 + i * H, o, o + 2, o - 1, o + 1, 10 + i];
 });
 const SERVER_PAGE = 100;
-
-/** Just enough of binance's spot REST API on 127.0.0.1: exchangeInfo and klines. */
-class FakeBinance {
-  server: Server = createServer((req, res) => this.handle(req, res));
-  klineRequests: URLSearchParams[] = [];
-  /** Requests to fail (connection dropped) before serving again. */
-  dropNext = 0;
-  base = '';
-
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.base = `http://127.0.0.1:${portOf(this.server)}`;
-  }
-
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (url.pathname === '/api/v3/klines' && this.dropNext > 0) {
-      this.dropNext--;
-      req.socket.destroy();
-      return;
-    }
-    res.setHeader('content-type', 'application/json');
-    if (url.pathname === '/api/v3/exchangeInfo') {
-      res.end(JSON.stringify(EXCHANGE_INFO));
-      return;
-    }
-    if (url.pathname === '/api/v3/klines') {
-      this.klineRequests.push(url.searchParams);
-      const start = Number(url.searchParams.get('startTime') ?? 0);
-      const end = Number(url.searchParams.get('endTime') ?? Number.MAX_SAFE_INTEGER);
-      const limit = Math.min(Number(url.searchParams.get('limit') ?? 500), SERVER_PAGE);
-      const page = CANDLES.filter((c) => c[0] >= start && c[0] <= end)
-        .slice(0, limit)
-        .map((c) => [c[0], ...c.slice(1).map(String), c[0] + H - 1, '0', 1, '0', '0', '0']);
-      res.end(JSON.stringify(page));
-      return;
-    }
-    res.statusCode = 404;
-    res.end(JSON.stringify({ code: -1, msg: `not served: ${url.pathname}` }));
-  }
-}
-
-function portOf(server: Server): number {
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('server is not listening on TCP');
-  return address.port;
-}
 
 /** The FetchError a promise rejects with (fails the test if it resolves or rejects with something else). */
 async function fetchError(promise: Promise<unknown>): Promise<FetchError> {
@@ -75,43 +29,12 @@ async function fetchError(promise: Promise<unknown>): Promise<FetchError> {
   return err;
 }
 
-const EXCHANGE_INFO = {
-  timezone: 'UTC',
-  serverTime: T0,
-  rateLimits: [],
-  symbols: [
-    {
-      symbol: 'BTCUSDT',
-      status: 'TRADING',
-      baseAsset: 'BTC',
-      baseAssetPrecision: 8,
-      quoteAsset: 'USDT',
-      quotePrecision: 8,
-      quoteAssetPrecision: 8,
-      orderTypes: ['LIMIT', 'MARKET'],
-      isSpotTradingAllowed: true,
-      isMarginTradingAllowed: false,
-      permissions: ['SPOT'],
-      permissionSets: [['SPOT']],
-      filters: [
-        { filterType: 'PRICE_FILTER', minPrice: '0.01', maxPrice: '1000000.00', tickSize: '0.01' },
-        { filterType: 'LOT_SIZE', minQty: '0.00001', maxQty: '9000.00', stepSize: '0.00001' },
-      ],
-    },
-  ],
-};
-
-/** A real ccxt binance whose REST base URLs point at the local server. */
+/** A real ccxt binance pointed at `base`, with a rateLimit of 5 ms (ccxt's own limiter on unless told not to). */
 function localBinance(base: string, enableRateLimit = true): binance {
-  const ex = new binance({ enableRateLimit, options: { fetchMarkets: { types: ['spot'] } } });
-  for (const [key, url] of Object.entries(ex.urls.api)) {
-    if (typeof url === 'string') ex.urls.api[key] = url.replace(/^https:\/\/[^/]+/, base);
-  }
-  ex.rateLimit = 5;
-  return ex;
+  return fake.exchange({ base, rateLimitMs: 5, enableRateLimit });
 }
 
-const fake = new FakeBinance();
+const fake = new LocalBinance(() => CANDLES, { intervalMs: H, maxPage: SERVER_PAGE, serverTimeMs: T0 });
 const dir = mkdtempSync(join(tmpdir(), 'bulwark-fetch-'));
 const clock = new FakeClock(T0 + 400 * H);
 let fileNo = 0;
@@ -119,13 +42,10 @@ const newPath = () => join(dir, `out-${++fileNo}.csv`);
 
 beforeAll(() => fake.start());
 afterAll(async () => {
-  await new Promise<void>((resolve) => fake.server.close(() => resolve()));
+  await fake.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-afterEach(() => {
-  fake.klineRequests = [];
-  fake.dropNext = 0;
-});
+afterEach(() => fake.clear());
 
 const base = (outPath: string) => ({
   exchange: localBinance(fake.base),
@@ -173,7 +93,7 @@ describe('fetchOhlcv against a locally served binance', () => {
   it('resumes after the last bar in the file, appending without duplicates', async () => {
     const outPath = newPath();
     await fetchOhlcv({ ...base(outPath), untilMs: T0 + 99 * H, pageLimit: 60 });
-    fake.klineRequests = [];
+    fake.clear();
     const seen: FetchProgress[] = [];
     const resumed = await fetchOhlcv({ ...base(outPath), pageLimit: 60, onProgress: (p) => seen.push(p) });
     expect(seen[0]).toMatchObject({ fromMs: T0 + 100 * H, expectedBars: 300 });

@@ -4,7 +4,7 @@ import { CcxtFeed, type CandleExchange } from './ccxt-feed.js';
 import { FeedError } from './feed.js';
 import { openFeed } from './open-feed.js';
 import { FakeRuntime } from './test-helpers/fake-runtime.js';
-import { type Candle, LocalBinance } from './test-helpers/local-binance.js';
+import { type Candle, LocalBinance } from '../test-support/local-binance.js';
 
 const M = 60_000;
 const T0 = Date.UTC(2026, 0, 1);
