@@ -103,11 +103,15 @@ export {
 export {
   type WalkForwardObjective,
   type WalkForwardOptions,
+  type WalkForwardSettings,
   type WalkForwardWindowResult,
   type WalkForwardResult,
   runWalkForward,
   runWalkForwardWindow,
+  stitchWalkForward,
+  walkForwardOptionsOf,
 } from './walk-forward.js';
+export { RECORD_CODEC_VERSION, encodeBacktestRecord, decodeBacktestRecord } from './record-codec.js';
 export {
   type LearnedAgentSpec,
   type FittedWindow,

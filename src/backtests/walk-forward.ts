@@ -11,6 +11,7 @@ import type { Rules } from '../constraints/index.js';
 import type { GatekeeperConfig } from '../risk-gatekeeper/index.js';
 import type { AccountModel, SimFillConfigInput } from '../venues/index.js';
 import type { DataIdentity, PpoLagCheckpoint } from '../agents/index.js';
+import { type PreparedJob, dataIdentityOf } from './backtest-job.js';
 import { type ReturnMetrics, returnMetrics } from './metrics.js';
 import type { BacktestRecord } from './run-record.js';
 import { createRuleAgent } from './rule-agents.js';
@@ -43,6 +44,35 @@ export interface WalkForwardOptions {
   /** Bars per year for annualising; default: read from the data's calendar. */
   readonly periodsPerYear?: number;
   readonly onWindow?: (done: number, total: number) => void;
+}
+
+/** What a walk-forward asks beyond its job: the grid, the window sizes, the mode and the objective. */
+export type WalkForwardSettings = Pick<WalkForwardOptions, 'axes' | 'trainBars' | 'testBars' | 'mode' | 'objective'>;
+
+/**
+ * The options of a walk-forward over a prepared job. `bulwark walk-forward` and a queue worker running one of its
+ * windows both build them here, so a queued window is fitted and tested on exactly what the local run uses.
+ */
+export async function walkForwardOptionsOf(p: PreparedJob, agent: string, s: WalkForwardSettings): Promise<WalkForwardOptions> {
+  return {
+    bars: p.bars,
+    instrument: p.instrument,
+    agent,
+    axes: s.axes,
+    trainBars: s.trainBars,
+    testBars: s.testBars,
+    mode: s.mode,
+    objective: s.objective,
+    initialCash: p.cash,
+    fill: p.fill,
+    rules: p.rules,
+    risk: p.risk,
+    seed: p.seed,
+    account: p.account,
+    // A learned agent's window checkpoints record the data they were trained on (provenance).
+    ...(isLearnedAgentSpec(agent) ? { data: await dataIdentityOf(p.source) } : {}),
+    ...(p.periodsPerYear === undefined ? {} : { periodsPerYear: p.periodsPerYear }),
+  };
 }
 
 export interface WalkForwardWindowResult {
@@ -164,6 +194,17 @@ export async function runWalkForward(o: WalkForwardOptions): Promise<WalkForward
     results.push(await fitAndTestWindow(o, ctx, w));
     o.onWindow?.(results.length, windows.length);
   }
+  return stitchWalkForward(results, o);
+}
+
+/**
+ * The walk-forward result of its windows' test runs, in window order: the out-of-sample equity stitched and its
+ * metrics. runWalkForward ends with it; `walk-forward --queue` calls it on the windows its workers ran.
+ */
+export function stitchWalkForward(
+  results: readonly WalkForwardWindowResult[],
+  o: Pick<WalkForwardOptions, 'bars' | 'initialCash' | 'periodsPerYear'>,
+): WalkForwardResult {
   const stitchedEquity = stitchEquity(
     results.map((r) => r.test.equity),
     o.initialCash,

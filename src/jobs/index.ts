@@ -18,5 +18,6 @@ export { QueueRedisError, checkRedisUrl, connectQueueRedis } from './redis-conne
 export { type ResultKeys, resultKeys, resultFile, writeFileOnce, recordResult, readResults } from './result-store.js';
 export { type ProcessorContext, type JobOutput, processJob } from './processors.js';
 export { type QueueWorkerOptions, type QueueWorkerHandle, type WorkerEvent, DEFAULT_QUEUE_PREFIX, startQueueWorker } from './queue-worker.js';
-export { type EnqueueOptions, type EnqueuedRun, QueueJobError, newRunId, jobIdOf, enqueueAndWait } from './queue-client.js';
+export { type EnqueueOptions, type EnqueuedRun, QueueJobError, absoluteJobPaths, newRunId, jobIdOf, enqueueAndWait } from './queue-client.js';
+export { type QueuedWalkForwardOptions, type QueuedWalkForward, walkForwardWindowOutput, decodeWalkForwardWindow, runWalkForwardOnQueue } from './walk-forward-run.js';
 export { benchQueue } from './queue-bench.js';

@@ -45,6 +45,21 @@ export const backtestJobSchema = z.strictObject({
   heldOut: z.boolean().optional(),
   /** The instrument's trading day (`--day-start`, `--timezone`); checked again where the instrument is made. */
   session: z.strictObject({ timezone: z.string().min(1), dayStartsAt: z.string().min(1) }).optional(),
+  /** The CSV loader's options for `data` (the loader validates the values again). */
+  csv: z
+    .strictObject({
+      volumeColumn: z.string().min(1).optional(),
+      priceScale: z.number().finite().positive().optional(),
+      timeUnit: z.enum(['auto', 's', 'ms', 'us', 'ns']).optional(),
+      duplicates: z.enum(['error', 'keep-first', 'keep-last']).optional(),
+      gaps: z.enum(['report', 'error', 'forward-fill']).optional(),
+      outliers: z.enum(['report', 'error', 'drop']).optional(),
+    })
+    .optional(),
+  // Checked by prepareJob as the flag is (cash or margin), with the config file's account.
+  account: z.string().min(1).optional(),
+  leverage: z.number().finite().positive().optional(),
+  maintenanceMargin: z.number().finite().positive().optional(),
 });
 
 /** What a job asks of the sandbox for its agent: the tier (raised from the risk score's, never lowered). */
@@ -85,6 +100,16 @@ export const trainPayloadSchema = z.strictObject({
   resume: z.boolean().optional(),
   data: z.string().min(1).optional(),
   rules: z.string().min(1).optional(),
+  evalEvery: z.number().int().min(1).optional(),
+  evalData: z.string().min(1).optional(),
+  evalEpisodes: z.number().int().min(1).optional(),
+  /** The command line that queued the run, for meta.json. */
+  command: z.array(z.string()).optional(),
+  /**
+   * Training runs this package's own PPO code on the job's data: tier 0 (in the worker's process) is the only
+   * tier that applies; a higher one is refused, naming the field, rather than silently ignored.
+   */
+  tier: z.literal(0).optional(),
 });
 
 export const noopPayloadSchema = z.strictObject({ ...common });

@@ -11,10 +11,12 @@ import {
   prepareJob,
   runSweepCell,
   runWalkForwardWindow,
+  walkForwardOptionsOf,
 } from '../backtests/index.js';
 import { isModuleAgentSpec } from '../sandbox/index.js';
 import type { BulwarkHome } from '../security/index.js';
 import { runBacktestInto } from './backtest-run.js';
+import { walkForwardWindowOutput } from './walk-forward-run.js';
 import { type JobKind, PAYLOAD_SCHEMAS } from './payloads.js';
 
 export interface ProcessorContext {
@@ -79,34 +81,9 @@ export async function processJob(kind: JobKind, jobId: string, data: unknown, ct
       const job = stripUndefined(p.job);
       requireBuiltInAgent(job, kind);
       const prepared = await prepareJob(job);
-      const w = await runWalkForwardWindow(
-        {
-          bars: prepared.bars,
-          instrument: prepared.instrument,
-          agent: job.agent,
-          axes: p.axes,
-          trainBars: p.trainBars,
-          testBars: p.testBars,
-          mode: p.mode,
-          objective: p.objective,
-          initialCash: prepared.cash,
-          fill: prepared.fill,
-          rules: prepared.rules,
-          risk: prepared.risk,
-          seed: prepared.seed,
-          ...(prepared.periodsPerYear === undefined ? {} : { periodsPerYear: prepared.periodsPerYear }),
-        },
-        p.window,
-      );
-      return {
-        window: w.window,
-        chosen: w.chosenAgent,
-        train_objective: w.trainObjective,
-        training: w.training ?? null,
-        test: w.test.metrics,
-        // The test equity, so the enqueuer stitches the out-of-sample series as runWalkForward does.
-        test_equity: Array.from(w.test.equity),
-      };
+      const settings = { axes: p.axes, trainBars: p.trainBars, testBars: p.testBars, mode: p.mode, objective: p.objective };
+      const w = await runWalkForwardWindow(await walkForwardOptionsOf(prepared, job.agent, settings), p.window);
+      return walkForwardWindowOutput(w);
     }
     case 'train': {
       const p = parseWithSchema(PAYLOAD_SCHEMAS.train, data, source);

@@ -4,8 +4,11 @@
  * often it ran). A job that fails for good ends the wait with its error.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { BacktestJob } from '../backtests/index.js';
 import { type JobKind, type JobResult, type PayloadOf } from './payloads.js';
 import { bullConnection, connectQueueRedis } from './redis-connection.js';
 import { DEFAULT_QUEUE_PREFIX } from './queue-worker.js';
@@ -40,6 +43,21 @@ export class QueueJobError extends Error {
 /** A run id: the kind, the time and random bits (job ids and Redis keys are derived from it). */
 export function newRunId(kind: JobKind): string {
   return `${kind}-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * The job with its file paths made absolute: a worker runs in a directory of its own (on shared storage the paths
+ * then name the same files). An agent spec is a path only when such a file exists here; `sma-cross:…` stays a spec.
+ */
+export function absoluteJobPaths(job: BacktestJob): BacktestJob {
+  return {
+    ...job,
+    agent: existsSync(job.agent) ? resolve(job.agent) : job.agent,
+    ...(job.data === undefined ? {} : { data: resolve(job.data) }),
+    ...(job.rules === undefined ? {} : { rules: resolve(job.rules) }),
+    ...(job.risk === undefined ? {} : { risk: resolve(job.risk) }),
+    ...(job.config === undefined ? {} : { config: resolve(job.config) }),
+  };
 }
 
 export function jobIdOf(runId: string, index: number): string {

@@ -1,13 +1,11 @@
 /**
  * Worker processes against a private Redis: two workers share a sweep of 20 jobs, a SIGKILLed worker's job is
  * finished by the other and recorded once, and SIGTERM lets the current job finish before a clean exit. Workers
- * run from the TypeScript sources (transpile-only loader), which takes seconds to start on a loaded machine.
+ * run from the TypeScript sources (test-support/worker-process.ts), which takes seconds to start on a loaded machine.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BacktestJob, runSweep, sweepJobs } from '../backtests/index.js';
@@ -15,27 +13,19 @@ import { type RedisServerHandle, startRedisServer } from '../test-support/redis-
 import { enqueueAndWait } from './queue-client.js';
 import { DEFAULT_QUEUE_PREFIX } from './queue-worker.js';
 import { resultKeys } from './result-store.js';
+import { type WorkerProcess, startWorkerProcess, stopWorkerProcesses } from '../test-support/worker-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bulwark-queue-'));
 let redis: RedisServerHandle;
-const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   redis = await startRedisServer();
 });
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  stopWorkerProcesses();
   await redis.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-interface WorkerProcess {
-  readonly child: ChildProcess;
-  /** stdout so far (one line per job event). */
-  out(): string;
-  waitFor(pattern: RegExp, timeoutMs: number): Promise<void>;
-  exited(): Promise<number | null>;
-}
 
 /**
  * A job's lock is renewed on a timer, which cannot fire while a CPU-bound job holds the event loop: a job longer
@@ -51,29 +41,7 @@ function testPrefix(name: string): string {
 }
 
 function startWorker(queues: string, prefix: string, extra: readonly string[] = [], lockMs = LONG_LOCK_MS): Promise<WorkerProcess> {
-  const loader = new URL('../risk-gatekeeper/test-helpers/register-ts.mjs', import.meta.url).href;
-  const main = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
-  const child = spawn(
-    process.execPath,
-    ['--import', loader, main, 'worker', '--queues', queues, '--redis', redis.url, '--lock-duration-ms', String(lockMs), '--stalled-interval-ms', '500', '--work-dir', join(dir, 'work'), '--prefix', prefix, ...extra],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BULWARK_HOME: join(dir, 'home') } },
-  );
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString('utf8')));
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString('utf8')));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const waitFor = async (pattern: RegExp, timeoutMs: number): Promise<void> => {
-    const deadline = Date.now() + timeoutMs;
-    while (!pattern.test(out + err)) {
-      if (child.exitCode !== null) throw new Error(`worker exited ${child.exitCode}: ${err}`);
-      if (Date.now() > deadline) throw new Error(`worker: no ${pattern} within ${timeoutMs} ms; stderr: ${err}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  const handle: WorkerProcess = { child, out: () => out, waitFor, exited: () => exit };
-  return handle.waitFor(/serving/, 180_000).then(() => handle);
+  return startWorkerProcess({ redisUrl: redis.url, queues, dir, prefix, lockMs, extra });
 }
 
 const base: BacktestJob = { agent: 'sma-cross:size=0.5', synth: 'regime:bars=1500,seed=3' };

@@ -20,15 +20,19 @@ import {
   type WalkForwardObjective,
   type WalkForwardResult,
   countsTotal,
+  createRuleAgent,
   csvField,
-  dataIdentityOf,
+  gridAgentSpecs,
   isLearnedAgentSpec,
+  parseLearnedAgentSpec,
   formatMetric,
   parseGridAxis,
   prepareJob,
   runSweep,
   planSweep,
   runWalkForward,
+  stitchWalkForward,
+  walkForwardOptionsOf,
   summarizeSweep,
   textTable,
   walkForwardWindows,
@@ -147,7 +151,7 @@ export async function runSweepCommand(flags: SweepFlags): Promise<SweepCommandRe
   return { cells, summary, notes, out, files };
 }
 
-export type WalkForwardFlags = Flags & { trainBars: string; testBars: string; mode: string; objective: string; out: string };
+export type WalkForwardFlags = Flags & { trainBars: string; testBars: string; mode: string; objective: string; out: string; queue?: string };
 
 export interface WalkForwardCommandResult {
   readonly result: WalkForwardResult;
@@ -165,6 +169,8 @@ export interface WalkForwardCommandResult {
     /** Learned agents: each window's trained policy (window-N/checkpoint.json), in window order; empty otherwise. */
     readonly checkpoints: string[];
   };
+  /** `--queue`: the run id, which worker ran each window's job, and completions that found their result recorded. */
+  readonly queued: { readonly runId: string; readonly jobs: readonly { jobId: string; worker: string }[]; readonly duplicates: number } | null;
 }
 
 /**
@@ -182,27 +188,39 @@ export async function runWalkForwardCommand(flags: WalkForwardFlags): Promise<Wa
   const trainBars = parseWholeNumberFlag(flags.trainBars, '--train-bars', 1);
   const testBars = parseWholeNumberFlag(flags.testBars, '--test-bars', 1);
   const nWindows = walkForwardWindows({ totalBars: p.bars.length, trainBars, testBars, mode: flags.mode }).length;
-  const bar = progressBar(!flags.json, nWindows, 'walk-forward');
-  const result = await runWalkForward({
-    bars: p.bars,
-    instrument: p.instrument,
-    agent: job.agent,
-    axes,
-    trainBars,
-    testBars,
-    mode: flags.mode,
-    objective,
-    initialCash: p.cash,
-    fill: p.fill,
-    rules: p.rules,
-    risk: p.risk,
-    seed: p.seed,
-    account: p.account,
-    // A learned agent's window checkpoints record the data they were trained on (provenance).
-    ...(isLearnedAgentSpec(job.agent) ? { data: await dataIdentityOf(p.source) } : {}),
-    ...(p.periodsPerYear === undefined ? {} : { periodsPerYear: p.periodsPerYear }),
-    onWindow: (d) => bar.update(d),
-  }).finally(() => bar.stop());
+  const out = resolve(flags.out);
+  const options = await walkForwardOptionsOf(p, job.agent, { axes, trainBars, testBars, mode: flags.mode, objective });
+  let result: WalkForwardResult;
+  let queued: WalkForwardCommandResult['queued'] = null;
+  if (flags.queue === undefined) {
+    const bar = progressBar(!flags.json, nWindows, 'walk-forward');
+    result = await runWalkForward({ ...options, onWindow: (d) => bar.update(d) }).finally(() => bar.stop());
+  } else {
+    // Every input is checked here, before a job is queued: a bad agent or grid fails now, not on each worker.
+    if (isLearnedAgentSpec(job.agent)) {
+      parseLearnedAgentSpec(job.agent);
+      if (axes.length > 0) throw new RangeError('--grid: parameter grids are for rule-based agents; a learned agent (ppo, ppo-lag) is trained in each window');
+    } else {
+      for (const spec of gridAgentSpecs(job.agent, axes)) createRuleAgent(spec);
+    }
+    // One job per window; the workers return each window's whole test record, stitched here as runWalkForward does.
+    const { absoluteJobPaths, checkRedisUrl, runWalkForwardOnQueue } = await import('../../jobs/index.js');
+    const progress = queueProgress('walk-forward', !flags.json);
+    const q = await runWalkForwardOnQueue({
+      redisUrl: checkRedisUrl(flags.queue, '--queue'),
+      job: absoluteJobPaths(job),
+      axes,
+      trainBars,
+      testBars,
+      mode: flags.mode,
+      objective,
+      windows: nWindows,
+      runDir: out,
+      onProgress: (d, t, w) => progress.update(d, t, w),
+    }).finally(() => progress.stop());
+    result = stitchWalkForward(q.windows, options);
+    queued = { runId: q.run.runId, jobs: q.run.results.map((r) => ({ jobId: r.jobId, worker: r.worker })), duplicates: q.run.duplicates };
+  }
   const header = ['window', 'train bars', 'test bars', 'chosen', `train ${objective}`, 'test return', 'test Sharpe', 'test max DD', 'masked', 'fills'];
   const rows = result.windows.map((w) => [
     String(w.window.index + 1),
@@ -220,7 +238,6 @@ export async function runWalkForwardCommand(flags: WalkForwardFlags): Promise<Wa
   const idleWindows = result.windows.filter((w) => w.test.fills.length === 0).map((w) => w.window.index + 1);
   const s = result.stitched;
   rows.push(['stitched out-of-sample', '', `${result.windows[0]?.window.testStart ?? 0}–${(result.windows.at(-1)?.window.testEnd ?? p.bars.length) - 1}`, '', '', formatMetric('total_return', s), formatMetric('sharpe', s), formatMetric('max_drawdown', s), '', '']);
-  const out = resolve(flags.out);
   mkdirSync(out, { recursive: true });
   // Each window's test run as a backtest writes it: metrics.json, equity.csv, trades.csv, decisions.csv.
   const windowDirs = result.windows.map((w) => writeRunFiles(join(out, `window-${w.window.index + 1}`), w.test).dir);
@@ -256,7 +273,7 @@ export async function runWalkForwardCommand(flags: WalkForwardFlags): Promise<Wa
   );
   const warning =
     idleWindows.length === 0 ? null : `window(s) ${idleWindows.join(', ')} never traded in their test segment: their figures say nothing about the agent.`;
-  return { result, out, table: textTable(header, rows), idleWindows, warning, files };
+  return { result, out, table: textTable(header, rows), idleWindows, warning, files, queued };
 }
 
 export function registerSweepCommands(program: Command): void {
@@ -298,16 +315,19 @@ export function registerSweepCommands(program: Command): void {
     .option('--mode <mode>', 'rolling | expanding', 'rolling')
     .option('--objective <name>', 'sharpe | total_return | calmar', 'sharpe')
     .option('--out <dir>', 'output directory', 'runs/walk-forward')
+    .option('--queue <redis-url>', 'run the windows on bulwark worker processes through this Redis (BullMQ), one job per window, instead of in this process')
     .action(async (flags: WalkForwardFlags) => {
       const r = await runWalkForwardCommand(flags);
       if (flags.json) {
         const windows = r.result.windows.map((w, i) => ({ ...w.window, chosen: w.chosenAgent, ...(r.files.checkpoints.length === 0 ? {} : { checkpoint: r.files.checkpoints[i] }), test: w.test.metrics }));
-        process.stdout.write(`${JSON.stringify({ windows, stitched: r.result.stitched, never_traded: r.idleWindows, report: r.files.report, stitched_equity: r.files.stitchedEquity })}\n`);
+        const queue = r.queued === null ? {} : { queue: { run_id: r.queued.runId, jobs: r.queued.jobs, duplicates: r.queued.duplicates } };
+        process.stdout.write(`${JSON.stringify({ windows, stitched: r.result.stitched, never_traded: r.idleWindows, report: r.files.report, stitched_equity: r.files.stitchedEquity, ...queue })}\n`);
         return;
       }
       const warning = r.warning === null ? '' : `\nWarning: ${r.warning}\n`;
+      const queued = r.queued === null ? '' : `Ran as ${r.queued.jobs.length} queue job(s) of run ${r.queued.runId} on ${new Set(r.queued.jobs.map((j) => j.worker)).size} worker(s); results in ${join(r.out, 'jobs')}/\n`;
       process.stdout.write(
-        `${r.table}\n${warning}\nReport: ${r.files.report}\nStitched equity: ${r.files.stitchedEquity}\nWindow files: ${join(r.out, 'window-N')}/ (metrics.json, equity.csv, trades.csv, decisions.csv${r.files.checkpoints.length === 0 ? '' : ', checkpoint.json: the window\'s trained policy'})\n`,
+        `${r.table}\n${warning}\nReport: ${r.files.report}\nStitched equity: ${r.files.stitchedEquity}\nWindow files: ${join(r.out, 'window-N')}/ (metrics.json, equity.csv, trades.csv, decisions.csv${r.files.checkpoints.length === 0 ? '' : ', checkpoint.json: the window\'s trained policy'})\n${queued}`,
       );
     });
 }
