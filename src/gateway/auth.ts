@@ -40,7 +40,7 @@ export function requireGrant(options: AuthOptions, role: TokenRole, tool: Tool):
       throw err;
     }
     request.grant = grant;
-    if (grant.role !== role) throw new GatewayError('ROLE_FORBIDDEN', `a ${grant.role} token cannot call ${role} routes`);
+    if (grant.role !== role) throw new GatewayError('ROLE_FORBIDDEN', `${grant.role === 'agent' ? 'an agent' : 'an ops'} token cannot call ${role} routes`);
     if (!grant.tools.has(tool)) throw new GatewayError('TOOL_NOT_GRANTED', `token ${grant.jti} does not grant ${tool}`);
     if (grant.mode !== options.mode) throw new GatewayError('MODE_MISMATCH', `token is for ${grant.mode}, this gateway trades ${options.mode}`);
   };
