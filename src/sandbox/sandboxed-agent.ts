@@ -10,9 +10,8 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { type BacktestAgent, type DecisionContext, type Sizing, parseAgentParams, ruleActions } from '../backtests/index.js';
 import type { ActionSpec } from '../core/index.js';
-import type { AuditSink } from '../security/index.js';
 import type { SandboxLimits } from './limits.js';
-import { SupervisedSandbox } from './supervised.js';
+import { SupervisedAgent, SupervisedSandbox } from './supervised.js';
 import type { SandboxTier } from './tiers.js';
 
 /** The observation row a sandboxed strategy receives, in this order, then the env features when the run has them. */
@@ -41,22 +40,17 @@ function sizingOf(params: Record<string, number>, spec: string): Sizing {
   return { kind: 'fraction', fraction };
 }
 
-export class SandboxedBacktestAgent implements BacktestAgent {
+export class SandboxedBacktestAgent extends SupervisedAgent implements BacktestAgent {
   readonly actions: readonly ActionSpec[];
   private row: Float64Array = new Float64Array(0);
 
   private constructor(
     readonly label: string,
     readonly sizing: Sizing,
-    readonly tier: SandboxTier,
-    private readonly supervised: SupervisedSandbox,
+    supervised: SupervisedSandbox,
   ) {
+    super(supervised);
     this.actions = ruleActions(sizing);
-  }
-
-  /** Where the stop event is written; the command sets it once the run's audit log is open. */
-  set audit(sink: AuditSink) {
-    this.supervised.audit = sink;
   }
 
   /** Starts the sandbox and the agent (its `init` receives the action names, the observation fields and the params). */
@@ -67,7 +61,7 @@ export class SandboxedBacktestAgent implements BacktestAgent {
     const sizing = sizingOf(params, options.spec);
     const agentParams = Object.fromEntries(Object.entries(params).filter(([k]) => k !== 'size' && k !== 'qty'));
     const supervised = new SupervisedSandbox(options.tier, { limits: options.limits, holdAction: 0 }, options.agentId ?? 'backtest');
-    const agent = new SandboxedBacktestAgent(`${basename(file)} (tier ${options.tier})`, sizing, options.tier, supervised);
+    const agent = new SandboxedBacktestAgent(`${basename(file)} (tier ${options.tier})`, sizing, supervised);
     try {
       await supervised.sandbox.open({
         workspaceDir: dirname(path),
@@ -104,18 +98,5 @@ export class SandboxedBacktestAgent implements BacktestAgent {
     r[9] = ctx.cash;
     if (ctx.obs !== null) r.set(ctx.obs, SANDBOX_OBSERVATION_FIELDS.length);
     return this.supervised.sandbox.decide(r, ctx.mask).action;
-  }
-
-  /** The reason the agent was stopped, once (then null): the bar loop moves the session to REDUCING. */
-  takeFault(): string | null {
-    return this.supervised.takeFault();
-  }
-
-  summary(): string {
-    return this.supervised.summary();
-  }
-
-  close(): Promise<void> {
-    return this.supervised.close();
   }
 }

@@ -9,10 +9,9 @@
  */
 import { basename, dirname, resolve } from 'node:path';
 import type { ActOptions, Agent, LoadedPolicy } from '../agents/index.js';
-import type { AuditSink } from '../security/index.js';
 import { CHECKPOINT_AGENT_MODULE } from './host-files.js';
 import type { SandboxLimits } from './limits.js';
-import { SupervisedSandbox } from './supervised.js';
+import { SupervisedAgent, SupervisedSandbox } from './supervised.js';
 import type { SandboxTier } from './tiers.js';
 
 export interface SandboxedPolicyOptions {
@@ -23,15 +22,13 @@ export interface SandboxedPolicyOptions {
 
 const NO_TARGET = new Float32Array(0);
 
-export class SandboxedPolicy implements Agent {
+export class SandboxedPolicy extends SupervisedAgent implements Agent {
   readonly name: string;
   private readonly allAllowed: Uint8Array;
   private readonly box: boolean;
 
-  private constructor(
-    loaded: Pick<LoadedPolicy, 'env' | 'algorithm'>,
-    private readonly supervised: SupervisedSandbox,
-  ) {
+  private constructor(loaded: Pick<LoadedPolicy, 'env' | 'algorithm'>, supervised: SupervisedSandbox) {
+    super(supervised);
     this.name = `${loaded.algorithm} (tier ${supervised.tier})`;
     this.box = loaded.env.actionType === 'box';
     // A policy that ignores masks still answers over the channel, which checks the action against a mask.
@@ -57,14 +54,6 @@ export class SandboxedPolicy implements Agent {
     return new SandboxedPolicy(loaded, supervised);
   }
 
-  get tier(): SandboxTier {
-    return this.supervised.tier;
-  }
-
-  set audit(sink: AuditSink) {
-    this.supervised.audit = sink;
-  }
-
   reset(): void {
     // Deterministic inference keeps no state between decisions.
   }
@@ -73,17 +62,5 @@ export class SandboxedPolicy implements Agent {
     const d = this.supervised.sandbox.decide(obs, mask ?? this.allAllowed);
     if (!this.box) return d.action;
     return d.late || d.target === undefined ? NO_TARGET : Float32Array.of(d.target);
-  }
-
-  takeFault(): string | null {
-    return this.supervised.takeFault();
-  }
-
-  summary(): string {
-    return this.supervised.summary();
-  }
-
-  close(): Promise<void> {
-    return this.supervised.close();
   }
 }

@@ -51,3 +51,33 @@ export class SupervisedSandbox {
     return this.sandbox.close();
   }
 }
+
+/**
+ * The part of a sandboxed agent (a JavaScript strategy, a policy checkpoint) that is its supervised sandbox's:
+ * the tier, where the stop event is audited, the fault handed over once, the run's note, and closing it.
+ */
+export abstract class SupervisedAgent {
+  protected constructor(protected readonly supervised: SupervisedSandbox) {}
+
+  get tier(): SandboxTier {
+    return this.supervised.tier;
+  }
+
+  /** Where the stop event is written; the command sets it once the run's audit log is open. */
+  set audit(sink: AuditSink) {
+    this.supervised.audit = sink;
+  }
+
+  /** The reason the agent was stopped, once (then null): the bar loop moves the session to REDUCING. */
+  takeFault(): string | null {
+    return this.supervised.takeFault();
+  }
+
+  summary(): string {
+    return this.supervised.summary();
+  }
+
+  close(): Promise<void> {
+    return this.supervised.close();
+  }
+}
