@@ -113,7 +113,15 @@ const EVAL_COLUMNS: readonly (keyof EvalColumns)[] = [
  * One line of the metric files: the epoch's stats (a pure function of config and seed), when it ended (`time`,
  * ISO UTC) and how long it took (`wallSeconds`), and its held-out evaluation if one ran.
  */
-export type MetricRow = EpochStats & { time: string; wallSeconds: number } & Partial<EvalColumns>;
+export type MetricRow = EpochStats & {
+  /**
+   * (step, env, action) entries the mask disallowed: `maskedActions` under a name that says what it counts (not
+   * proposals blocked, which a mask-aware policy never makes). `maskedActions` stays in the JSONL for one release.
+   */
+  maskedMaskEntries: number;
+  time: string;
+  wallSeconds: number;
+} & Partial<EvalColumns>;
 
 /** The columns of `metrics.csv`, in order (the JSONL lines carry the same keys). */
 export const METRIC_COLUMNS: readonly (keyof MetricRow)[] = [
@@ -134,7 +142,8 @@ export const METRIC_COLUMNS: readonly (keyof MetricRow)[] = [
   'explainedVariance',
   'explainedVarianceCost',
   'updatePasses',
-  'maskedActions',
+  // Renamed from maskedActions in place (issue 17): the column keeps its position; the JSONL keeps the old key too.
+  'maskedMaskEntries',
   'maskedSteps',
   'clippedActions',
   // Appended columns (issue 15, 17): older readers keep their column positions.
@@ -402,7 +411,7 @@ async function trainInto(
     stopRequested: () => opts.signal?.aborted === true,
     ...(evaluation === null ? {} : { evaluate: { every: evaluation.every, run: (c) => void evals.set(c.epoch, evaluation.run({ ...c, env: trainedEnv })) } }),
     onEpoch: async (e, p) => {
-      const row: MetricRow = { ...e, time: new Date().toISOString(), wallSeconds: (p.rolloutMs + p.updateMs) / 1000, ...evals.get(e.epoch) };
+      const row: MetricRow = { ...e, maskedMaskEntries: e.maskedActions, time: new Date().toISOString(), wallSeconds: (p.rolloutMs + p.updateMs) / 1000, ...evals.get(e.epoch) };
       rows.push(row);
       await appendFile(jsonlPath, `${JSON.stringify(row)}\n`);
       await appendFile(csvPath, `${csvLine(row)}\n`);
@@ -501,7 +510,7 @@ async function pastRows(jsonlPath: string, history: readonly EpochStats[]): Prom
       if (typeof old.wallSeconds === 'number') extras.wallSeconds = old.wallSeconds;
       for (const k of EVAL_COLUMNS) if (typeof old[k] === 'number' || old[k] === null) (extras as Record<string, unknown>)[k] = old[k] ?? Number.NaN;
     }
-    return { time: '', wallSeconds: Number.NaN, ...e, ...extras };
+    return { time: '', wallSeconds: Number.NaN, ...e, maskedMaskEntries: e.maskedActions, ...extras };
   });
 }
 

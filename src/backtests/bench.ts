@@ -55,7 +55,7 @@ export async function benchBacktest(options: BacktestBenchOptions): Promise<Reco
       bars_per_sec: Math.round(nBars / seconds),
       orders: rec.fills.length,
       n_trades: rec.metrics.n_trades,
-      masked: rec.metrics.masked_actions,
+      masked: rec.metrics.proposals_blocked_by_rules,
       rejections: rec.metrics.rejections,
     };
   } finally {

@@ -281,7 +281,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     max_drawdown_limit: MAX_DRAWDOWN,
     cost_per_episode: costPerEpisode(r),
     cost_limit: COST_LIMIT,
-    masked: total(r.metrics.masked_actions),
+    masked: total(r.metrics.proposals_blocked_by_rules),
     rejected: total(r.metrics.rejections),
     kill_switch_events: r.metrics.kill_switch_events,
   }));

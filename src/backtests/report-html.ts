@@ -69,7 +69,7 @@ function comparisonTable(runs: readonly BacktestRecord[], extra: NonNullable<Rep
   const rows: (string | number | null)[][] = runs.map((r, i) => [
     r.agent,
     ...METRIC_COLUMNS.map((c) => metricCell(c.key, r.metrics)),
-    countsTotal(r.metrics.masked_actions),
+    countsTotal(r.metrics.proposals_blocked_by_rules),
     countsTotal(r.metrics.rejections),
     r.metrics.kill_switch_events,
     ...extra.map((c) => c.values[i]),
@@ -78,7 +78,7 @@ function comparisonTable(runs: readonly BacktestRecord[], extra: NonNullable<Rep
   if (bench) {
     rows.push(['buy-and-hold (benchmark)', ...METRIC_COLUMNS.map((c) => formatMetric(c.key, bench)), '', '', '', ...extra.map(() => '')]);
   }
-  return { title: 'Comparison', columns: ['run', ...METRIC_COLUMNS.map((c) => c.label), 'masked', 'rejected', 'kill events', ...extra.map((c) => c.label)], rows };
+  return { title: 'Comparison', columns: ['run', ...METRIC_COLUMNS.map((c) => c.label), 'blocked by rules', 'rejected', 'kill events', ...extra.map((c) => c.label)], rows };
 }
 
 /** One line on the run's audit log: verified or why not, how far sealed, the sealing key's fingerprint. */
@@ -112,7 +112,7 @@ function runSection(rec: BacktestRecord, i: number, audit: RunAuditStatus | null
 <p class="note">${escapeHtml(accountLine(rec.metrics))}. ${escapeHtml(rec.limits.note)}</p>
 ${rec.metrics.ruined_at_bar === null ? '' : `<p class="note"><strong>${escapeHtml(ruinLine(rec.metrics))}</strong></p>`}
 <p>Time under a drawdown or daily-loss lock: ${rec.metrics.bars_locked} of ${Math.max(1, rec.metrics.bars - 1)} decisions (${(100 * rec.metrics.time_locked_pct).toFixed(1)}%)${rec.metrics.liquidations > 0 ? `; liquidations: ${rec.metrics.liquidations}` : ''}.</p>
-<p>${rec.decisions.targets === null ? 'Masked proposals' : 'Clipped targets'} per rule: ${escapeHtml(countsLine(rec.decisions.targets === null ? rec.metrics.masked_actions : rec.metrics.clipped_targets))}.
+<p>${rec.decisions.targets === null ? 'Proposals blocked by rules' : 'Clipped targets'} per rule: ${escapeHtml(countsLine(rec.decisions.targets === null ? rec.metrics.proposals_blocked_by_rules : rec.metrics.clipped_targets))}.
 Gatekeeper rejections per reason: ${escapeHtml(countsLine(rec.metrics.rejections))}.</p>
 ${auditLine(audit)}
 <p>${escapeHtml(overLimitLine(rec) ?? (rec.metrics.limits_applied ? 'Never over a rule limit at a bar close.' : 'No rule limits applied.'))}</p>

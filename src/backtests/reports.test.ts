@@ -138,7 +138,7 @@ describe('report.html: dense fills, one comparison table, the audit log', () => 
     const html = renderReportHtml([rec], { title: 't', extraColumns: [{ label: 'cost/episode', values: ['1.5'] }] });
     expect(html.match(/<h2>Comparison<\/h2>/g)).toHaveLength(1);
     const head = /<h2>Comparison<\/h2><table><thead><tr>(.*?)<\/tr>/.exec(html)?.[1] ?? '';
-    for (const col of ['masked', 'rejected', 'kill events', 'cost/episode']) expect(head).toContain(`<th>${col}</th>`);
+    for (const col of ['blocked by rules', 'rejected', 'kill events', 'cost/episode']) expect(head).toContain(`<th>${col}</th>`);
     expect(() => renderReportHtml([rec], { title: 't', extraColumns: [{ label: 'x', values: [] }] })).toThrow(/report column 'x': 0 values for 1 runs/);
   });
 

@@ -30,7 +30,9 @@ export interface LiquidationEvent {
 
 /** The `--json` output and metrics.json: the performance metrics plus what the safety chain did. */
 export interface BacktestMetrics extends PerformanceMetrics {
-  /** Agent proposals blocked by the Constraint Logic Engine, per rule id. */
+  /** Agent proposals blocked by the Constraint Logic Engine's rules (masked, nothing sent), per rule id. */
+  proposals_blocked_by_rules: Record<string, number>;
+  /** @deprecated The same counts as `proposals_blocked_by_rules` under their old name; kept in the JSON for one release. */
   masked_actions: Record<string, number>;
   /**
    * Box agents: targets outside the engine's allowed interval, clipped onto it (the order still went on), per

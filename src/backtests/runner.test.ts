@@ -8,6 +8,7 @@ import { buildChartData } from './chart-data.js';
 import { GATE_DENIED, TRADING_STATES } from './decision-log.js';
 import { createRuleAgent } from './rule-agents.js';
 import { runBacktest } from './runner.js';
+import { summaryTable } from './summary-table.js';
 import { HOUR_MS, hourlyBars } from './test-helpers/bars.js';
 
 // The instrument the CLI uses: the exactness specs hold for what users run.
@@ -113,7 +114,15 @@ describe('runBacktest: the safety chain', () => {
       audit,
     });
     expect(rec.fills.length).toBe(0);
-    expect(rec.metrics.masked_actions.MAX_POSITION_PCT).toBe(data.length - 1);
+    expect(rec.metrics.proposals_blocked_by_rules.MAX_POSITION_PCT).toBe(data.length - 1);
+    // The old key, kept for one release, carries the same counts.
+    expect(rec.metrics.masked_actions).toEqual(rec.metrics.proposals_blocked_by_rules);
+    // The terminal table names the count for what it is.
+    const [head, , row] = summaryTable([{ ...rec, agent: 'bh' }]).split('\n');
+    expect(head).toContain('blocked by rules');
+    expect(head).not.toMatch(/\bmasked\b/);
+    const at = head.indexOf('blocked by rules');
+    expect(row.slice(at, at + 'blocked by rules'.length).trim()).toBe(String(data.length - 1));
     expect(rec.metrics.limits_applied).toBe(true);
     expect(rec.decisions.strings.name(rec.decisions.maskRule[0])).toBe('MAX_POSITION_PCT');
   });

@@ -182,6 +182,8 @@ export function runRecordOf(input: RunRecordInput): BacktestRecord {
     ...perf,
     // A risk-adjusted ratio of a run that lost everything says nothing: `ruined_at_bar` says what happened.
     ...(ruined ? { sharpe: null, sortino: null, calmar: null } : {}),
+    proposals_blocked_by_rules: ruleCounts(recorder.maskCounts),
+    // The old name of the same counts, for readers of metrics.json written before the rename (one release).
     masked_actions: ruleCounts(recorder.maskCounts),
     clipped_targets: isBoxAgent(agent) ? ruleCounts(recorder.clipCounts) : {},
     bars_over_limit: ruleCounts(recorder.overLimitCounts),

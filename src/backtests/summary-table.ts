@@ -85,7 +85,7 @@ export function summaryTable(runs: readonly SummaryRun[]): string {
   const header = [
     'run',
     ...METRIC_COLUMNS.map((c) => c.label),
-    'masked',
+    'blocked by rules',
     ...(box ? ['clipped'] : []),
     'rejected',
     'kill events',
@@ -95,7 +95,7 @@ export function summaryTable(runs: readonly SummaryRun[]): string {
   const rows = runs.map((r) => [
     r.agent,
     ...METRIC_COLUMNS.map((c) => metricCell(c.key, r.metrics)),
-    countsText(r.metrics.masked_actions),
+    countsText(r.metrics.proposals_blocked_by_rules),
     ...(box ? [countsText(r.metrics.clipped_targets)] : []),
     countsText(r.metrics.rejections),
     String(r.metrics.kill_switch_events),

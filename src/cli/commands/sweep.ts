@@ -221,7 +221,7 @@ export async function runWalkForwardCommand(flags: WalkForwardFlags): Promise<Wa
     result = stitchWalkForward(q.windows, options);
     queued = { runId: q.run.runId, jobs: q.run.results.map((r) => ({ jobId: r.jobId, worker: r.worker })), duplicates: q.run.duplicates };
   }
-  const header = ['window', 'train bars', 'test bars', 'chosen', `train ${objective}`, 'test return', 'test Sharpe', 'test max DD', 'masked', 'fills'];
+  const header = ['window', 'train bars', 'test bars', 'chosen', `train ${objective}`, 'test return', 'test Sharpe', 'test max DD', 'blocked by rules', 'fills'];
   const rows = result.windows.map((w) => [
     String(w.window.index + 1),
     `${w.window.trainStart}–${w.window.trainEnd - 1}`,
@@ -231,7 +231,7 @@ export async function runWalkForwardCommand(flags: WalkForwardFlags): Promise<Wa
     formatMetric('total_return', w.test.metrics),
     formatMetric('sharpe', w.test.metrics),
     formatMetric('max_drawdown', w.test.metrics),
-    String(countsTotal(w.test.metrics.masked_actions)),
+    String(countsTotal(w.test.metrics.proposals_blocked_by_rules)),
     String(w.test.fills.length),
   ]);
   // A window that never traded says nothing about the agent: say so instead of letting a flat row pass.

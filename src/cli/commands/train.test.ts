@@ -268,9 +268,15 @@ describe('bulwark train', () => {
     writeFileSync(join(dir, 'tight-rules.yaml'), 'max_position_pct: 0.05\nmax_drawdown_pct: 0.1\n');
     const masked = join(dir, 'masked');
     await train({ config: writeConfig('masked', { task: '  data: regime:bars=600,seed=3\n  rules: tight-rules.yaml' }), out: masked });
-    const epochs = read(masked, 'metrics.jsonl').trim().split('\n').map((l) => JSON.parse(l) as { maskedSteps: number; maskedActions: number });
+    const epochs = read(masked, 'metrics.jsonl').trim().split('\n').map((l) => JSON.parse(l) as { maskedSteps: number; maskedMaskEntries: number; maskedActions: number });
     // Target levels above 5 % of equity are masked at every step: each step has masked actions.
-    expect(epochs.every((e) => e.maskedSteps > 0 && e.maskedActions >= e.maskedSteps)).toBe(true);
+    expect(epochs.every((e) => e.maskedSteps > 0 && e.maskedMaskEntries >= e.maskedSteps)).toBe(true);
+    // The old key stays in the JSONL for one release, with the same count.
+    expect(epochs.every((e) => e.maskedActions === e.maskedMaskEntries)).toBe(true);
+    const csvRows = read(masked, 'metrics.csv').trim().split('\n').map((l) => l.split(','));
+    const col = csvRows[0].indexOf('maskedMaskEntries');
+    expect(csvRows[0]).not.toContain('maskedActions');
+    expect(csvRows.slice(1).map((r) => Number(r[col]))).toEqual(epochs.map((e) => e.maskedMaskEntries));
     const task = JSON.parse(read(masked, 'config.json')).task;
     expect(task.rules).toMatchObject({ max_position_pct: 0.05, max_drawdown_pct: 0.1, daily_loss_limit_pct: 0.03 });
     expect(task.constraintMode).toBe('lenient');
@@ -314,7 +320,7 @@ describe('bulwark train: workflow (progress, wall clock, meta.json, SIGINT, held
     const csv = read(out, 'metrics.csv').trim().split('\n');
     const header = csv[0].split(',');
     // The columns readers knew before stay in place; new ones come after them.
-    expect(header.slice(0, 20)).toEqual(['epoch', 'envSteps', 'episodeReturn', 'episodeCost', 'costLimit', 'lambda', 'episodeLength', 'episodes', 'pgLoss', 'vLossReward', 'vLossCost', 'entropy', 'approxKl', 'clipfrac', 'explainedVariance', 'explainedVarianceCost', 'updatePasses', 'maskedActions', 'maskedSteps', 'clippedActions']);
+    expect(header.slice(0, 20)).toEqual(['epoch', 'envSteps', 'episodeReturn', 'episodeCost', 'costLimit', 'lambda', 'episodeLength', 'episodes', 'pgLoss', 'vLossReward', 'vLossCost', 'entropy', 'approxKl', 'clipfrac', 'explainedVariance', 'explainedVarianceCost', 'updatePasses', 'maskedMaskEntries', 'maskedSteps', 'clippedActions']);
     expect(header.slice(20, 23)).toEqual(['lambdaCost', 'time', 'wallSeconds']);
     const started = Date.now() - 10 * 60_000;
     let previous = 0;
