@@ -524,7 +524,11 @@ export class DecisionChain {
     const result = this.venue.submit(order);
     if (!result.accepted) {
       const d = this.venueRejected;
-      this.stamp(d, nowMs, action, proposed, executed, clip);
+      d.timeMs = nowMs;
+      d.action = action;
+      d.proposedTarget = proposed;
+      d.executedTarget = executed;
+      d.clipBits = clip;
       d.signedQty = qty;
       d.reason = result.reason;
       d.refusal = result;
@@ -538,7 +542,11 @@ export class DecisionChain {
       quote,
     });
     const d = this.submitted;
-    this.stamp(d, nowMs, action, proposed, executed, clip);
+    d.timeMs = nowMs;
+    d.action = action;
+    d.proposedTarget = proposed;
+    d.executedTarget = executed;
+    d.clipBits = clip;
     d.signedQty = qty;
     d.order = order;
     return d;
@@ -546,7 +554,11 @@ export class DecisionChain {
 
   private deny(nowMs: number, action: number, proposed: number, executed: number, clip: number, qty: number, rejections: readonly Rejection[]): Decision {
     const d = this.denied;
-    this.stamp(d, nowMs, action, proposed, executed, clip);
+    d.timeMs = nowMs;
+    d.action = action;
+    d.proposedTarget = proposed;
+    d.executedTarget = executed;
+    d.clipBits = clip;
     d.signedQty = qty;
     d.rejections = rejections;
     return d;
@@ -554,12 +566,18 @@ export class DecisionChain {
 
   private none(nowMs: number, action: number, proposed: number, executed: number, clip: number, reason: NoOrderReason): Decision {
     const d = this.noOrder;
-    this.stamp(d, nowMs, action, proposed, executed, clip);
+    d.timeMs = nowMs;
+    d.action = action;
+    d.proposedTarget = proposed;
+    d.executedTarget = executed;
+    d.clipBits = clip;
     d.reason = reason;
     return d;
   }
 
-  private stamp(d: Mutable<Decision>, nowMs: number, action: number, proposed: number, executed: number, clip: number): void {
+  // Only the MASKED record is stamped here: each record is written at its own site so that every property store
+  // sees one shape (one shared stamp for five record shapes went megamorphic and showed in the vec env's profile).
+  private stamp(d: Of<'MASKED'>, nowMs: number, action: number, proposed: number, executed: number, clip: number): void {
     d.timeMs = nowMs;
     d.action = action;
     d.proposedTarget = proposed;
