@@ -87,93 +87,149 @@ const MIN_SIGMA = 1e-12;
  */
 export function computeFeatures(bars: Bars, spec: FeatureSpec = {}): FeatureMatrix {
   const s = resolveFeatureSpec(spec);
-  const names = featureNames(s);
-  const nf = names.length;
   const n = bars.length;
+  const stream = new FeatureStream(s);
+  const nf = stream.nFeatures;
   const data = new Float32Array(n * nf);
-  const close = bars.close;
-  const clip = s.clip;
-  // ret_1 needs 1 bar back; σ needs volatilityBars returns; the rest their windows.
-  const warmup = Math.min(
-    n,
-    Math.max(s.returnBars, s.volatilityBars, s.slowMaBars - 1, s.fastMaBars - 1, s.rsiBars, s.volumeBars - 1),
-  );
-  const intervalMs = s.intervalMs ?? barIntervalMs(sliceBars(bars, 0, warmup + 1));
-  const annualise = Math.sqrt(barsPerYear(intervalMs));
+  // The default interval is the median of the warm-up bars; a series shorter than the warm-up emits no row.
+  if (s.intervalMs === undefined && n > stream.warmup) stream.setIntervalMs(barIntervalMs(sliceBars(bars, 0, stream.warmup + 1)));
+  for (let t = 0; t < n; t++) stream.push(bars.close[t], bars.volume[t], data, t * nf);
+  return { names: stream.names, nFeatures: nf, length: n, data, warmup: Math.min(n, stream.warmup) };
+}
 
-  // Running sums. Returns are centred near zero, so plain sums of squares are accurate; log volume is
-  // shifted by its first value to avoid cancellation in E[x²] − E[x]².
-  let retSum = 0;
-  let retSq = 0;
-  let fastSum = 0;
-  let slowSum = 0;
-  let volShift = n > 0 ? Math.log1p(bars.volume[0]) : 0;
-  let lvSum = 0;
-  let lvSq = 0;
-  let avgGain = 0;
-  let avgLoss = 0;
-  const volW = s.volatilityBars;
-  const rsiN = s.rsiBars;
-  if (!Number.isFinite(volShift)) volShift = 0;
+/**
+ * The features of `computeFeatures` one bar at a time, in constant memory and time per bar: the running sums and
+ * Wilder averages are carried from bar to bar and the few closes and volumes the windows drop are kept in rings.
+ * Row t is computed with the very operations, in the same order, as `computeFeatures` over bars 0..t, so the
+ * two agree to the bit (a live session's policy sees the backtest's observation without recomputing the history).
+ */
+export class FeatureStream {
+  readonly names: readonly string[];
+  readonly nFeatures: number;
+  /** First bar index at which every feature is defined (rows before it are zeros). */
+  readonly warmup: number;
+  private readonly s: ResolvedFeatureSpec;
+  /** Bars pushed so far. */
+  private n = 0;
+  private annualise = Number.NaN;
+  private readonly closes: Float64Array;
+  private readonly volumes: Float64Array;
+  private retSum = 0;
+  private retSq = 0;
+  private fastSum = 0;
+  private slowSum = 0;
+  private volShift = 0;
+  private lvSum = 0;
+  private lvSq = 0;
+  private avgGain = 0;
+  private avgLoss = 0;
 
-  for (let t = 0; t < n; t++) {
-    const c = close[t];
-    const r1 = t > 0 ? Math.log(c / close[t - 1]) : 0;
+  constructor(spec: FeatureSpec = {}) {
+    const s = resolveFeatureSpec(spec);
+    this.s = s;
+    this.names = featureNames(s);
+    this.nFeatures = this.names.length;
+    this.warmup = Math.max(s.returnBars, s.volatilityBars, s.slowMaBars - 1, s.fastMaBars - 1, s.rsiBars, s.volumeBars - 1);
+    // The furthest close any window reads back is volatilityBars + 1 bars (the return leaving the σ window).
+    this.closes = new Float64Array(Math.max(s.volatilityBars + 2, s.fastMaBars + 1, s.slowMaBars + 1, s.returnBars + 1));
+    this.volumes = new Float64Array(s.volumeBars + 1);
+    if (s.intervalMs !== undefined) this.annualise = Math.sqrt(barsPerYear(s.intervalMs));
+  }
+
+  /** The close `k` bars before bar `t` (k ≤ the ring's reach). */
+  private back(t: number, k: number): number {
+    return this.closes[(t - k) % this.closes.length];
+  }
+
+  /** Bars pushed so far (the next push is bar `length`). */
+  get length(): number {
+    return this.n;
+  }
+
+  /** The bar interval `vol` is annualised with, when the spec names none (before the first row is computed). */
+  setIntervalMs(intervalMs: number): void {
+    this.annualise = Math.sqrt(barsPerYear(intervalMs));
+  }
+
+  /**
+   * Adds the next bar and writes its row into `out` at `offset` (`nFeatures` values; left as they are before the
+   * warm-up, where `computeFeatures` leaves zeros). Returns whether the row is defined.
+   */
+  push(close: number, volume: number, out: Float32Array, offset: number): boolean {
+    const s = this.s;
+    const t = this.n++;
+    const closes = this.closes;
+    const volumes = this.volumes;
+    const vl = volumes.length;
+    closes[t % closes.length] = close;
+    volumes[t % vl] = volume;
+    const c = close;
+    if (t === 0) {
+      this.volShift = Math.log1p(volume);
+      if (!Number.isFinite(this.volShift)) this.volShift = 0;
+    }
+    const volShift = this.volShift;
+    const volW = s.volatilityBars;
+    const rsiN = s.rsiBars;
+    const r1 = t > 0 ? Math.log(c / this.back(t, 1)) : 0;
     if (t > 0) {
-      retSum += r1;
-      retSq += r1 * r1;
+      this.retSum += r1;
+      this.retSq += r1 * r1;
       if (t > volW) {
-        const old = Math.log(close[t - volW] / close[t - volW - 1]);
-        retSum -= old;
-        retSq -= old * old;
+        const old = Math.log(this.back(t, volW) / this.back(t, volW + 1));
+        this.retSum -= old;
+        this.retSq -= old * old;
       }
     }
-    fastSum += c;
-    if (t >= s.fastMaBars) fastSum -= close[t - s.fastMaBars];
-    slowSum += c;
-    if (t >= s.slowMaBars) slowSum -= close[t - s.slowMaBars];
-    const lv = Math.log1p(bars.volume[t]) - volShift;
-    lvSum += lv;
-    lvSq += lv * lv;
+    this.fastSum += c;
+    if (t >= s.fastMaBars) this.fastSum -= this.back(t, s.fastMaBars);
+    this.slowSum += c;
+    if (t >= s.slowMaBars) this.slowSum -= this.back(t, s.slowMaBars);
+    const lv = Math.log1p(volume) - volShift;
+    this.lvSum += lv;
+    this.lvSq += lv * lv;
     if (t >= s.volumeBars) {
-      const old = Math.log1p(bars.volume[t - s.volumeBars]) - volShift;
-      lvSum -= old;
-      lvSq -= old * old;
+      const old = Math.log1p(volumes[(t - s.volumeBars) % vl]) - volShift;
+      this.lvSum -= old;
+      this.lvSq -= old * old;
     }
     // Wilder's RSI: simple average over the first n changes, exponential smoothing after.
     if (t > 0) {
-      const gain = r1 > 0 ? c - close[t - 1] : 0;
-      const loss = r1 < 0 ? close[t - 1] - c : 0;
+      const prev = this.back(t, 1);
+      const gain = r1 > 0 ? c - prev : 0;
+      const loss = r1 < 0 ? prev - c : 0;
       if (t <= rsiN) {
-        avgGain += gain / rsiN;
-        avgLoss += loss / rsiN;
+        this.avgGain += gain / rsiN;
+        this.avgLoss += loss / rsiN;
       } else {
-        avgGain = (avgGain * (rsiN - 1) + gain) / rsiN;
-        avgLoss = (avgLoss * (rsiN - 1) + loss) / rsiN;
+        this.avgGain = (this.avgGain * (rsiN - 1) + gain) / rsiN;
+        this.avgLoss = (this.avgLoss * (rsiN - 1) + loss) / rsiN;
       }
     }
-    if (t < warmup) continue;
+    if (t < this.warmup) return false;
+    if (Number.isNaN(this.annualise)) throw new Error('FeatureStream: the bar interval is unknown (set intervalMs in the spec, or setIntervalMs before the warm-up ends)');
 
-    const m = retSum / volW;
-    const sigmaRaw = Math.sqrt(Math.max(retSq / volW - m * m, 0));
+    const clip = s.clip;
+    const m = this.retSum / volW;
+    const sigmaRaw = Math.sqrt(Math.max(this.retSq / volW - m * m, 0));
     const sigma = Math.max(sigmaRaw, MIN_SIGMA);
-    const rk = Math.log(c / close[t - s.returnBars]);
-    const fastMa = fastSum / s.fastMaBars;
-    const slowMa = slowSum / s.slowMaBars;
-    const rsDen = avgGain + avgLoss;
-    const rsi = rsDen > 0 ? (avgGain - avgLoss) / rsDen : 0; // = (RSI − 50) / 50
-    const lvMean = lvSum / s.volumeBars;
-    const lvStd = Math.sqrt(Math.max(lvSq / s.volumeBars - lvMean * lvMean, 0));
-    const row = t * nf;
-    data[row] = clamp(r1 / sigma, clip);
-    data[row + 1] = clamp(rk / (sigma * Math.sqrt(s.returnBars)), clip);
-    data[row + 2] = clamp(sigmaRaw * annualise, clip);
-    data[row + 3] = clamp(Math.log(c / fastMa) / (sigma * Math.sqrt(s.fastMaBars)), clip);
-    data[row + 4] = clamp(Math.log(c / slowMa) / (sigma * Math.sqrt(s.slowMaBars)), clip);
-    data[row + 5] = rsi;
-    data[row + 6] = lvStd > 1e-9 ? clamp((lv - lvMean) / lvStd, clip) : 0;
+    const rk = Math.log(c / this.back(t, s.returnBars));
+    const fastMa = this.fastSum / s.fastMaBars;
+    const slowMa = this.slowSum / s.slowMaBars;
+    const rsDen = this.avgGain + this.avgLoss;
+    const rsi = rsDen > 0 ? (this.avgGain - this.avgLoss) / rsDen : 0; // = (RSI − 50) / 50
+    const lvMean = this.lvSum / s.volumeBars;
+    const lvStd = Math.sqrt(Math.max(this.lvSq / s.volumeBars - lvMean * lvMean, 0));
+    const row = offset;
+    out[row] = clamp(r1 / sigma, clip);
+    out[row + 1] = clamp(rk / (sigma * Math.sqrt(s.returnBars)), clip);
+    out[row + 2] = clamp(sigmaRaw * this.annualise, clip);
+    out[row + 3] = clamp(Math.log(c / fastMa) / (sigma * Math.sqrt(s.fastMaBars)), clip);
+    out[row + 4] = clamp(Math.log(c / slowMa) / (sigma * Math.sqrt(s.slowMaBars)), clip);
+    out[row + 5] = rsi;
+    out[row + 6] = lvStd > 1e-9 ? clamp((lv - lvMean) / lvStd, clip) : 0;
+    return true;
   }
-  return { names, nFeatures: nf, length: n, data, warmup };
 }
 
 function clamp(x: number, limit: number): number {

@@ -28,6 +28,7 @@ export {
   resolveFeatureSpec,
   featureNames,
   computeFeatures,
+  FeatureStream,
 } from './features.js';
 export {
   type CsvLoadOptions,

@@ -1,13 +1,14 @@
 /**
  * `bulwark paper --agent CHECKPOINT`: a PPO-Lag policy (discrete or Box) on a live feed, seeing what it saw in
- * training and in a backtest. The features are computed with the checkpoint's feature spec over the session's
- * whole history at each decision (they are causal, and recomputing from the first bar keeps every running sum
- * exactly as a backtest of the same bars computes it), the observation is the env's (feature window + account),
- * and the policy holds until its first full window. The layout is checked against the checkpoint on the first
+ * training and in a backtest. The features come from a `FeatureStream` with the checkpoint's feature spec, one push
+ * per new bar (the same arithmetic in the same order as `computeFeatures` over the whole history, so the rows are
+ * bit-identical to a backtest's, at a constant cost per decision however long the session runs); the last
+ * `windowSize` rows are kept, the observation is the env's (feature window + account), and the policy holds until
+ * its first full window. The layout is checked against the checkpoint on the first
  * bar, so a feed of another interval or feature set is refused before anything trades.
  */
-import { type Bars, type Ledger, sliceBars } from '../core/index.js';
-import { computeFeatures, resolveFeatureSpec } from '../data/index.js';
+import type { Bars, Ledger } from '../core/index.js';
+import { type FeatureMatrix, FeatureStream, computeFeatures, resolveFeatureSpec } from '../data/index.js';
 import { writeObservation } from '../env/index.js';
 import { type AnyBacktestAgent, BoxPolicyAgent, type PolicyRunner, PolicyAgent } from '../backtests/index.js';
 import { type AccountModel, parseAccountConfig } from '../venues/index.js';
@@ -46,16 +47,32 @@ export async function loadLiveCheckpointAgent(path: string, intervalMs: number, 
     env.actionType === 'box'
       ? new BoxPolicyAgent(label, policy, env.env.boxRange === 'long-only' ? 0 : -1, firstBar)
       : new PolicyAgent(label, policy, env.actions, env.useMask, firstBar);
+  const windowSize = env.windowSize;
+  const stream = new FeatureStream(spec);
+  const nf = stream.nFeatures;
+  const row = new Float32Array(nf);
+  // The last `windowSize` feature rows, oldest first (rows before the warm-up are zeros, as in computeFeatures).
+  const window: FeatureMatrix = { names: stream.names, nFeatures: nf, length: windowSize, data: new Float32Array(windowSize * nf), warmup: 0 };
+  const last = (windowSize - 1) * nf;
   return {
     agent,
     trainedAccount: parseAccountConfig(loaded.provenance?.account ?? env.env.account, `${source}: account`),
     obsDim: env.obsDim,
     observe: (t, bars, ledger, out) => {
+      if (t < stream.length - 1) throw new RangeError(`observe: bar ${t} is before bar ${stream.length - 1}, already seen (the history only grows)`);
+      // Each bar is pushed once: one per decision, or the bars a restart replayed without asking the agent.
+      while (stream.length <= t) {
+        const i = stream.length;
+        const defined = stream.push(bars.close[i], bars.volume[i], row, 0);
+        window.data.copyWithin(0, nf);
+        if (defined) window.data.set(row, last);
+        else window.data.fill(0, last);
+      }
       if (t < firstBar) {
         out.fill(0);
         return;
       }
-      writeObservation(out, 0, computeFeatures(sliceBars(bars, 0, t + 1), spec), t, env.windowSize, ledger);
+      writeObservation(out, 0, window, windowSize - 1, windowSize, ledger);
     },
     note: `policy ${loaded.algorithm} from ${loaded.path} (epoch ${loaded.epoch}, ${env.actionType === 'box' ? `Box ${env.env.boxRange}` : `actions ${env.actions.map((a) => a.name).join('|')}`}); holds for the first ${firstBar} bars (feature warm-up and window)`,
   };

@@ -17,7 +17,7 @@ const KEYS: Record<string, readonly string[]> = {
   env: ['steps_per_sec_single', 'steps_per_sec_vec', 'obs_dim', 'n_envs'],
   data: ['loadCsvRowsPerSec'],
   backtest: ['bars_per_sec'],
-  paper: ['bars_per_sec', 'decision_p50_us', 'decision_p99_us'],
+  paper: ['bars_per_sec', 'decision_p50_us', 'decision_p99_us', 'decision_p99_us_policy64', 'decision_p99_us_policy64_late'],
   train: ['env_steps_per_sec', 'rollout_sec', 'update_sec', 'update_ms_per_minibatch', 'threads'],
   killswitch: ['propagation_p50_ms', 'propagation_p99_ms'],
   startup: ['help_ms', 'status_ms', 'backtest_small_ms', 'node_baseline_ms'],
