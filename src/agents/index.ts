@@ -50,6 +50,7 @@ export { benchTrain } from './bench.js';
 export {
   runTrainJob,
   loadTrainFile,
+  defaultTrainOut,
   METRIC_COLUMNS,
   WALL_CLOCK_COLUMNS,
   type MetricRow,

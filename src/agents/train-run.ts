@@ -217,6 +217,11 @@ function csvLine(row: MetricRow): string {
   }).join(',');
 }
 
+/** The run directory when no --out is given: runs/ppo-ALGORITHM-seedN, relative to the working directory. */
+export function defaultTrainOut(algorithm: string, seed: number): string {
+  return join('runs', `ppo-${algorithm}-seed${seed}`);
+}
+
 export interface TrainRunOptions {
   /** The YAML config file. */
   config: string;
@@ -284,7 +289,7 @@ export async function runTrainJob(opts: TrainRunOptions): Promise<TrainSummary> 
   // Record the source as resolved (CSV paths absolute), so config.json says exactly what was trained on.
   file.task = { ...file.task, data: source.kind === 'csv' ? source.path : source.text, bars: undefined, dataSeed: undefined, ...dataLoadOverrides(file, opts, source) };
   const evalSource = resolveEval(file, opts);
-  const out = opts.out || join('runs', `ppo-${file.train.algorithm}-seed${file.train.seed}`);
+  const out = opts.out || defaultTrainOut(file.train.algorithm, file.train.seed);
   const ckptDir = join(out, 'checkpoints');
   if (opts.resume === true && !existsSync(join(ckptDir, 'last.json'))) {
     throw new Error(`--resume: no checkpoint at ${join(ckptDir, 'last.json')}; train without --resume first`);

@@ -21,3 +21,4 @@ export { type QueueWorkerOptions, type QueueWorkerHandle, type WorkerEvent, DEFA
 export { type EnqueueOptions, type EnqueuedRun, QueueJobError, absoluteJobPaths, newRunId, jobIdOf, enqueueAndWait } from './queue-client.js';
 export { type QueuedWalkForwardOptions, type QueuedWalkForward, walkForwardWindowOutput, decodeWalkForwardWindow, runWalkForwardOnQueue } from './walk-forward-run.js';
 export { benchQueue } from './queue-bench.js';
+export { type QueuedTrainRun, type QueuedTrainOptions, type QueuedTrain, trainPayloadOf, runTrainOnQueue } from './train-queue.js';

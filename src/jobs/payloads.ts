@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { parseWithSchema } from '../core/index.js';
+import { csvLoadOptionsSchema } from '../data/index.js';
 
 /** `noop` runs nothing and records an empty result: the queue benchmark's trivial job, and a smoke test of a worker fleet. */
 export const JOB_KINDS = ['backtest', 'sweep', 'walk-forward', 'train', 'noop'] as const;
@@ -45,17 +46,8 @@ export const backtestJobSchema = z.strictObject({
   heldOut: z.boolean().optional(),
   /** The instrument's trading day (`--day-start`, `--timezone`); checked again where the instrument is made. */
   session: z.strictObject({ timezone: z.string().min(1), dayStartsAt: z.string().min(1) }).optional(),
-  /** The CSV loader's options for `data` (the loader validates the values again). */
-  csv: z
-    .strictObject({
-      volumeColumn: z.string().min(1).optional(),
-      priceScale: z.number().finite().positive().optional(),
-      timeUnit: z.enum(['auto', 's', 'ms', 'us', 'ns']).optional(),
-      duplicates: z.enum(['error', 'keep-first', 'keep-last']).optional(),
-      gaps: z.enum(['report', 'error', 'forward-fill']).optional(),
-      outliers: z.enum(['report', 'error', 'drop']).optional(),
-    })
-    .optional(),
+  /** The CSV loader's options for `data`. */
+  csv: csvLoadOptionsSchema.optional(),
   // Checked by prepareJob as the flag is (cash or margin), with the config file's account.
   account: z.string().min(1).optional(),
   leverage: z.number().finite().positive().optional(),
@@ -100,16 +92,23 @@ export const trainPayloadSchema = z.strictObject({
   resume: z.boolean().optional(),
   data: z.string().min(1).optional(),
   rules: z.string().min(1).optional(),
+  /** The CSV flags, task.from/task.to and account overrides of `bulwark train`. */
+  csv: csvLoadOptionsSchema.optional(),
+  from: z.string().min(1).optional(),
+  to: z.string().min(1).optional(),
+  account: z
+    .strictObject({ account: z.enum(['cash', 'margin']).optional(), leverage: z.number().finite().positive().optional(), maintenanceMargin: z.number().finite().positive().optional() })
+    .optional(),
   evalEvery: z.number().int().min(1).optional(),
   evalData: z.string().min(1).optional(),
   evalEpisodes: z.number().int().min(1).optional(),
   /** The command line that queued the run, for meta.json. */
   command: z.array(z.string()).optional(),
   /**
-   * Training runs this package's own PPO code on the job's data: tier 0 (in the worker's process) is the only
-   * tier that applies; a higher one is refused, naming the field, rather than silently ignored.
+   * Training runs this package's own PPO code on the job's data, never a job's code: tier 0 (in the worker's
+   * process) is the only tier that applies. A higher one is refused, naming the field, rather than ignored.
    */
-  tier: z.literal(0).optional(),
+  tier: z.literal(0, { error: 'training runs built-in PPO code in the worker (tier 0); sandbox tiers 1-3 are for agent code' }).optional(),
 });
 
 export const noopPayloadSchema = z.strictObject({ ...common });

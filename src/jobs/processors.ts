@@ -26,6 +26,8 @@ export interface ProcessorContext {
   readonly workDir: string;
   /** Setup lines of long jobs (training). */
   readonly log: (line: string) => void;
+  /** Reports a running job's progress to whoever waits for it (BullMQ job progress; training: one event per epoch). */
+  readonly progress?: (data: Record<string, unknown>) => Promise<void>;
 }
 
 export type JobOutput = Record<string, unknown>;
@@ -89,6 +91,13 @@ export async function processJob(kind: JobKind, jobId: string, data: unknown, ct
       const p = parseWithSchema(PAYLOAD_SCHEMAS.train, data, source);
       // Training pulls in TensorFlow.js: loaded only by a worker that gets a training job.
       const { runTrainJob } = await import('../agents/index.js');
+      // Progress events are sent in order; the run waits for none of them (a slow Redis never slows training).
+      let sent: Promise<void> = Promise.resolve();
+      const report = (event: Record<string, unknown>): void => {
+        if (ctx.progress === undefined) return;
+        const send = ctx.progress;
+        sent = sent.then(() => send(event)).catch(() => undefined);
+      };
       const summary = await runTrainJob({
         config: p.config,
         out: resolve(p.out),
@@ -96,8 +105,20 @@ export async function processJob(kind: JobKind, jobId: string, data: unknown, ct
         ...(p.resume === undefined ? {} : { resume: p.resume }),
         ...(p.data === undefined ? {} : { data: p.data }),
         ...(p.rules === undefined ? {} : { rules: p.rules }),
+        ...(p.csv === undefined ? {} : { csv: p.csv }),
+        ...(p.from === undefined ? {} : { from: p.from }),
+        ...(p.to === undefined ? {} : { to: p.to }),
+        ...(p.account === undefined ? {} : { account: p.account }),
+        ...(p.evalEvery === undefined ? {} : { evalEvery: p.evalEvery }),
+        ...(p.evalData === undefined ? {} : { evalData: p.evalData }),
+        ...(p.evalEpisodes === undefined ? {} : { evalEpisodes: p.evalEpisodes }),
+        ...(p.command === undefined ? {} : { command: p.command }),
         log: ctx.log,
+        onStart: (run) => report({ type: 'start', ...run }),
+        onEpoch: (row, progress) => report({ type: 'epoch', row, envStepsPerSec: progress.envStepsPerSec }),
       });
+      // Every epoch's event is out before the result is recorded: the waiting command has them all when it ends.
+      await sent;
       return { ...summary };
     }
     case 'noop': {

@@ -26,6 +26,11 @@ export interface EnqueueOptions<K extends JobKind> {
   readonly onProgress?: (done: number, total: number, workers: number) => void;
   /** ms between polls of the result hash. Default 100. */
   readonly pollMs?: number;
+  /**
+   * Each progress event of the run's jobs (training: one per epoch), in the order sent, every one delivered before
+   * this call returns: they are read from the queue's event stream, whose entries a job writes before its result.
+   */
+  readonly onJobProgress?: (jobId: string, data: unknown) => void;
 }
 
 export interface EnqueuedRun {
@@ -73,6 +78,7 @@ export async function enqueueAndWait<K extends JobKind>(o: EnqueueOptions<K>): P
   const runId = newRunId(o.kind);
   const keys = resultKeys(prefix, runId);
   const ids = o.items.map((_, i) => jobIdOf(runId, i));
+  const progress = o.onJobProgress === undefined ? null : await jobProgressReader(redis, queue.keys.events, new Set(ids), o.onJobProgress);
   try {
     await queue.addBulk(
       o.items.map((item, i) => ({
@@ -97,6 +103,7 @@ export async function enqueueAndWait<K extends JobKind>(o: EnqueueOptions<K>): P
         workers = (await queue.getWorkers()).length;
         lastWorkersCheck = Date.now();
       }
+      await progress?.read();
       o.onProgress?.(done, ids.length, workers);
       if (done >= ids.length) break;
       await new Promise((r) => setTimeout(r, pollMs));
@@ -115,4 +122,41 @@ export async function enqueueAndWait<K extends JobKind>(o: EnqueueOptions<K>): P
     await queue.close();
     redis.disconnect();
   }
+}
+
+/**
+ * Reads BullMQ's event stream of a queue from now on (XREAD without blocking, on the caller's connection) and hands
+ * each `progress` event of the given jobs to `on`. Entries a job wrote before its result was recorded are all read
+ * by the first read() after the result is seen.
+ */
+async function jobProgressReader(
+  redis: Redis,
+  streamKey: string,
+  jobIds: ReadonlySet<string>,
+  on: (jobId: string, data: unknown) => void,
+): Promise<{ read(): Promise<void> }> {
+  const newest = await redis.xrevrange(streamKey, '+', '-', 'COUNT', 1);
+  let lastId = newest[0]?.[0] ?? '0-0';
+  return {
+    read: async () => {
+      for (;;) {
+        const got = await redis.xread('COUNT', 1_000, 'STREAMS', streamKey, lastId);
+        const entries = got?.[0]?.[1] ?? [];
+        for (const [id, fields] of entries) {
+          lastId = id;
+          const f: Record<string, string> = {};
+          for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
+          if (f.event !== 'progress' || f.jobId === undefined || !jobIds.has(f.jobId)) continue;
+          let data: unknown;
+          try {
+            data = JSON.parse(f.data ?? 'null');
+          } catch {
+            data = f.data;
+          }
+          on(f.jobId, data);
+        }
+        if (entries.length < 1_000) return;
+      }
+    },
+  };
 }

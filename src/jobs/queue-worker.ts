@@ -60,7 +60,7 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<QueueWork
     emit({ type: 'started', kind, jobId });
     let output: JobOutput;
     try {
-      output = await process_(kind, jobId, job.data, o.context);
+      output = await process_(kind, jobId, job.data, { ...o.context, progress: (data) => job.updateProgress(data) });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       await recordFailure(redis, keys, jobId, message);

@@ -8,7 +8,7 @@
  */
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { runTrainJob, type MetricRow, type TrainSummary } from '../../agents/index.js';
+import { runTrainJob, type MetricRow, type TrainRunOptions, type TrainSummary } from '../../agents/index.js';
 import type { EpochProgress } from '../../agents/index.js';
 import { accountFromFlags, addAccountOptions, type AccountFlags } from '../account-flags.js';
 import { addCsvOptions, type CsvFlags, csvOptionsFromFlags } from '../csv-flags.js';
@@ -48,60 +48,107 @@ export function epochLine(row: MetricRow, epochs: number): string {
   return `epoch ${row.epoch}/${epochs} | steps ${row.envSteps} | return ${fixed(row.episodeReturn, 4)} | cost ${cost} / ${row.costLimit} | λ ${fixed(row.lambda, 3)} | ${fixed(row.wallSeconds, 1)} s${held}`;
 }
 
-/** The whole `bulwark train` command: parse the flags, run the job, show its progress. */
-export async function runTrain(opts: TrainOptions): Promise<TrainSummary> {
-  const seed = opts.seed === undefined ? undefined : parseWholeNumberFlag(opts.seed, '--seed', 0);
-  const evalEvery = opts.evalEvery === undefined ? undefined : parseWholeNumberFlag(opts.evalEvery, '--eval-every', 1);
-  const evalEpisodes = opts.evalEpisodes === undefined ? undefined : parseWholeNumberFlag(opts.evalEpisodes, '--eval-episodes', 1);
-  const csv = csvOptionsFromFlags(opts);
-  const account = accountFromFlags(opts);
-  const mode = opts.progress ?? false;
-  const write = opts.write ?? ((text: string) => void process.stderr.write(text));
+/** The progress of a run: a bar, one plain line per epoch, or nothing. */
+function trainProgress(mode: 'bar' | 'lines' | false, write: (text: string) => void): {
+  onStart: (run: { startEpoch: number; epochs: number; costLimit: number }) => void;
+  onEpoch: (row: MetricRow, p: Pick<EpochProgress, 'envStepsPerSec'>) => void;
+  stop: () => void;
+} {
   const bar = new cliProgress.SingleBar(
     { format: 'epoch {value}/{total} | {sps} steps/s | return {ret} | cost {cost} / {limit} | λ {lambda}', hideCursor: true },
     cliProgress.Presets.shades_classic,
   );
   let total = 0;
   let barOn = false;
-  const onEpoch = (row: MetricRow, p: EpochProgress): void => {
-    if (mode === 'lines') write(`${epochLine(row, total)}\n`);
-    if (mode !== 'bar') return;
-    bar.update(row.epoch, {
-      sps: Math.round(p.envStepsPerSec),
-      ret: fixed(row.episodeReturn, 4),
-      cost: fixed(row.episodeCost, 2),
-      limit: row.costLimit,
-      lambda: fixed(row.lambda, 3),
-    });
+  return {
+    onStart: (run) => {
+      total = run.epochs;
+      if (mode === 'bar') {
+        bar.start(run.epochs, run.startEpoch, { sps: '-', ret: '-', cost: '-', limit: run.costLimit, lambda: '-' });
+        barOn = true;
+      }
+    },
+    onEpoch: (row, p) => {
+      if (mode === 'lines') write(`${epochLine(row, total)}\n`);
+      if (mode !== 'bar') return;
+      bar.update(row.epoch, {
+        sps: Math.round(p.envStepsPerSec),
+        ret: fixed(row.episodeReturn, 4),
+        cost: fixed(row.episodeCost, 2),
+        limit: row.costLimit,
+        lambda: fixed(row.lambda, 3),
+      });
+    },
+    stop: () => {
+      if (barOn) bar.stop();
+    },
   };
+}
+
+/** The run's options from the flags (numbers parsed, errors naming the flag). */
+function trainRunOf(opts: TrainOptions): Omit<TrainRunOptions, 'log' | 'onStart' | 'onEpoch' | 'signal'> {
+  const seed = opts.seed === undefined ? undefined : parseWholeNumberFlag(opts.seed, '--seed', 0);
+  const evalEvery = opts.evalEvery === undefined ? undefined : parseWholeNumberFlag(opts.evalEvery, '--eval-every', 1);
+  const evalEpisodes = opts.evalEpisodes === undefined ? undefined : parseWholeNumberFlag(opts.evalEpisodes, '--eval-episodes', 1);
+  const csv = csvOptionsFromFlags(opts);
+  const account = accountFromFlags(opts);
+  return {
+    config: opts.config,
+    ...(seed === undefined ? {} : { seed }),
+    ...(opts.out === undefined ? {} : { out: opts.out }),
+    ...(opts.resume === undefined ? {} : { resume: opts.resume }),
+    ...(opts.data === undefined ? {} : { data: opts.data }),
+    ...(opts.rules === undefined ? {} : { rules: opts.rules }),
+    ...(Object.keys(csv).length === 0 ? {} : { csv }),
+    ...(Object.keys(account).length === 0 ? {} : { account }),
+    ...(opts.from === undefined ? {} : { from: opts.from }),
+    ...(opts.to === undefined ? {} : { to: opts.to }),
+    ...(evalEvery === undefined ? {} : { evalEvery }),
+    ...(opts.evalData === undefined ? {} : { evalData: opts.evalData }),
+    ...(evalEpisodes === undefined ? {} : { evalEpisodes }),
+    ...(opts.command === undefined ? {} : { command: opts.command }),
+  };
+}
+
+/** The whole `bulwark train` command: parse the flags, run the job, show its progress. */
+export async function runTrain(opts: TrainOptions): Promise<TrainSummary> {
+  const run = trainRunOf(opts);
+  const progress = trainProgress(opts.progress ?? false, opts.write ?? ((text: string) => void process.stderr.write(text)));
   try {
-    return await runTrainJob({
-      config: opts.config,
-      seed,
-      out: opts.out,
-      resume: opts.resume,
-      data: opts.data,
-      rules: opts.rules,
-      ...(Object.keys(csv).length === 0 ? {} : { csv }),
-      ...(Object.keys(account).length === 0 ? {} : { account }),
-      ...(opts.from === undefined ? {} : { from: opts.from }),
-      ...(opts.to === undefined ? {} : { to: opts.to }),
-      evalEvery,
-      evalData: opts.evalData,
-      evalEpisodes,
-      command: opts.command,
-      signal: opts.signal,
-      onStart: (run) => {
-        total = run.epochs;
-        if (mode === 'bar') {
-          bar.start(run.epochs, run.startEpoch, { sps: '-', ret: '-', cost: '-', limit: run.costLimit, lambda: '-' });
-          barOn = true;
+    return await runTrainJob({ ...run, ...(opts.signal === undefined ? {} : { signal: opts.signal }), onStart: progress.onStart, onEpoch: progress.onEpoch });
+  } finally {
+    progress.stop();
+  }
+}
+
+/**
+ * `bulwark train --queue URL`: the same run as a `train` job on a worker (which writes the run directory where this
+ * run would, on storage the workers share); the epochs show as they finish there.
+ */
+export async function runTrainQueued(opts: TrainOptions, redisUrl: string): Promise<TrainSummary & { queue: { run_id: string; job_id: string; worker: string } }> {
+  const run = trainRunOf(opts);
+  const write = opts.write ?? ((text: string) => void process.stderr.write(text));
+  const progress = trainProgress(opts.progress ?? false, write);
+  const { checkRedisUrl, runTrainOnQueue } = await import('../../jobs/index.js');
+  const url = checkRedisUrl(redisUrl, '--queue');
+  let warned = false;
+  try {
+    const q = await runTrainOnQueue({
+      redisUrl: url,
+      run,
+      onStart: progress.onStart,
+      onEpoch: progress.onEpoch,
+      onQueue: (done, total, workers) => {
+        if (workers === 0 && done < total && !warned && opts.progress !== false) {
+          warned = true;
+          write('train: no worker serves this queue yet; start one with bulwark worker --queues train --redis URL\n');
         }
       },
-      onEpoch,
     });
+    const r = q.run.results[0];
+    return { ...q.summary, queue: { run_id: q.run.runId, job_id: r?.jobId ?? '', worker: r?.worker ?? '' } };
   } finally {
-    if (barOn) bar.stop();
+    progress.stop();
   }
 }
 
@@ -120,7 +167,14 @@ export function registerTrainCommand(program: Command): void {
     .option('--eval-every <k>', 'score the policy on held-out data every K epochs (and after the last); with --eval-data')
     .option('--eval-data <source>', 'held-out data for --eval-every: an OHLCV CSV file or a synthetic spec')
     .option('--eval-episodes <n>', 'episodes per held-out evaluation (default 10)')
-    .action(async (opts: TrainOptions & { resume: boolean }) => {
+    .option('--queue <redis-url>', 'run on a bulwark worker through this Redis (BullMQ) and wait; the run directory lands in --out (storage the workers share)')
+    .action(async (opts: TrainOptions & { resume: boolean; queue?: string }) => {
+      if (opts.queue !== undefined) {
+        const { queue, ...flags } = opts;
+        const summary = await runTrainQueued({ ...flags, progress: process.stderr.isTTY ? 'bar' : 'lines', command: ['bulwark', ...process.argv.slice(2)] }, queue);
+        process.stdout.write(`${JSON.stringify(summary)}\n`);
+        return;
+      }
       // SIGINT finishes the epoch in progress, saves its checkpoint and exits 130; a second SIGINT quits at once.
       const stop = new AbortController();
       const onSigint = (): void => {

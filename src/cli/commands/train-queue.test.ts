@@ -1,0 +1,122 @@
+/**
+ * `train --queue`: a tiny seeded run queued to a real `bulwark worker` process (a private Redis of this file's own)
+ * writes the run directory where the local run would, with the same metrics and checkpoints, and the command shows
+ * its epochs as they finish; bad input fails before anything is queued, naming the flag.
+ */
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { WALL_CLOCK_COLUMNS } from '../../agents/index.js';
+import { processJob } from '../../jobs/index.js';
+import { resolveHome } from '../../security/index.js';
+import { type WorkerProcess, startWorkerProcess, stopWorkerProcesses } from '../../test-support/worker-process.js';
+import { type RedisServerHandle, startRedisServer } from '../../test-support/redis-server.js';
+import { runTrain, runTrainQueued } from './train.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bulwark-train-queue-'));
+let redis: RedisServerHandle;
+let worker: WorkerProcess;
+beforeAll(async () => {
+  redis = await startRedisServer();
+  worker = await startWorkerProcess({ redisUrl: redis.url, queues: 'train', dir, lockMs: 120_000 });
+}, 240_000);
+afterAll(async () => {
+  stopWorkerProcesses();
+  await redis.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A tiny seeded run: 2 epochs of 2 envs × 16 steps, one hidden layer of 8 (as in train.test.ts). */
+const config = join(dir, 'tiny.yaml');
+writeFileSync(
+  config,
+  [
+    'train:',
+    '  algorithm: ppo-lag',
+    '  seed: 1',
+    '  epochs: 2',
+    '  numEnvs: 2',
+    '  rolloutSteps: 16',
+    '  hiddenSizes: [8]',
+    '  updateEpochs: 1',
+    '  numMinibatches: 2',
+    '  costLimit: 1',
+    '  lambdaLr: 0.5',
+    'task:',
+    '  data: regime:bars=600,seed=3',
+    '  env:',
+    '    episodeLength: 16',
+    '    windowSize: 4',
+    '    account: { type: margin, leverage: 2 }',
+    'checkpointEvery: 1',
+  ].join('\n'),
+);
+
+const read = (...p: string[]): string => readFileSync(join(...p), 'utf8');
+/** metrics.csv with the wall-clock columns dropped: what two runs of one seed share. */
+function withoutWallClock(csv: string): string {
+  const lines = csv.trimEnd().split('\n');
+  const header = lines[0].split(',');
+  const drop = new Set(WALL_CLOCK_COLUMNS.map((c) => header.indexOf(c)));
+  expect(drop.has(-1)).toBe(false);
+  return lines.map((l) => l.split(',').filter((_, i) => !drop.has(i)).join(',')).join('\n');
+}
+const quiet = <T>(fn: () => Promise<T>): Promise<T> => {
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  return fn().finally(() => spy.mockRestore());
+};
+
+describe('bulwark train --queue', () => {
+  it('tiny_seeded_run_on_a_worker_process_then_the_same_metrics_and_checkpoints_as_the_local_run_and_one_line_per_epoch', async () => {
+    const localOut = join(dir, 'local');
+    const queuedOut = join(dir, 'queued');
+    const local = await quiet(() => runTrain({ config, out: localOut, progress: false }));
+    const lines: string[] = [];
+    const queued = await runTrainQueued({ config, out: queuedOut, progress: 'lines', write: (t) => void lines.push(t) }, redis.url);
+
+    expect(queued.epochs).toBe(2);
+    expect(queued.out).toBe(queuedOut);
+    expect(queued.queue.worker.endsWith(`:${worker.child.pid}`)).toBe(true);
+    const { queue: _queue, out: _out, ...summary } = queued;
+    const { out: _localOut, ...localSummary } = local;
+    expect(summary).toEqual(localSummary);
+    // Per-epoch progress came from the worker's job progress events, every epoch, in order.
+    expect(lines.filter((l) => l.startsWith('epoch '))).toHaveLength(2);
+    expect(lines.filter((l) => l.startsWith('epoch ')).map((l) => l.split(' |')[0])).toEqual(['epoch 1/2', 'epoch 2/2']);
+    // The run directory landed where asked, with what the local run wrote.
+    for (const f of ['config.json', 'meta.json', 'metrics.csv', 'metrics.jsonl', 'curve.html']) expect(existsSync(join(queuedOut, f)), f).toBe(true);
+    expect(withoutWallClock(read(queuedOut, 'metrics.csv'))).toBe(withoutWallClock(read(localOut, 'metrics.csv')));
+    expect(read(queuedOut, 'config.json')).toBe(read(localOut, 'config.json'));
+    expect(readdirSync(join(queuedOut, 'checkpoints')).sort()).toEqual(readdirSync(join(localOut, 'checkpoints')).sort());
+    for (const f of readdirSync(join(localOut, 'checkpoints'))) expect(read(queuedOut, 'checkpoints', f), f).toBe(read(localOut, 'checkpoints', f));
+    // The queue's record of the job, named by its id, in the run directory.
+    expect(readdirSync(join(queuedOut, 'jobs'))).toEqual([`${queued.queue.job_id}.json`]);
+  }, 420_000);
+
+  it('out_already_holding_a_run_then_refused_before_a_job_is_queued', async () => {
+    await expect(runTrainQueued({ config, out: join(dir, 'local'), progress: false }, redis.url)).rejects.toThrow(/^--out: .*local already holds a run; pass --resume/);
+  });
+
+  it('bad_config_then_refused_naming_the_field_before_a_job_is_queued', async () => {
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'train:\n  epochs: 0\n');
+    await expect(runTrainQueued({ config: bad, out: join(dir, 'bad'), progress: false }, redis.url)).rejects.toThrow(/train\.epochs/);
+    expect(existsSync(join(dir, 'bad'))).toBe(false);
+  });
+
+  it('bad_or_unreachable_queue_url_then_error_names_the_flag_without_the_password', async () => {
+    await expect(runTrainQueued({ config, out: join(dir, 'u1'), progress: false }, 'http://me:s3cret@host:1')).rejects.toThrow(/^--queue: must be a redis:\/\/ or rediss:\/\/ URL, got 'http:\/\/me:\*\*\*@host:1/);
+    const err = await runTrainQueued({ config, out: join(dir, 'u2'), progress: false }, 'redis://:hunter2@127.0.0.1:1').catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/^Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1 is unreachable .*--queue/);
+    expect((err as Error).message).not.toMatch(/hunter2/);
+    expect(existsSync(join(dir, 'u2'))).toBe(false);
+  });
+
+  it('train_job_asking_for_a_sandbox_tier_then_refused_naming_the_field', async () => {
+    const ctx = { home: resolveHome(join(dir, 'home')), workDir: join(dir, 'work'), log: () => undefined };
+    const payload = { runId: 'r1', runDir: null, config, out: join(dir, 'tier'), tier: 2 };
+    await expect(processJob('train', 'j1', payload, ctx)).rejects.toThrow(/tier.*training runs built-in PPO code in the worker \(tier 0\)/);
+    expect(existsSync(join(dir, 'tier'))).toBe(false);
+  });
+});
