@@ -34,16 +34,24 @@ export interface BarRecord {
   volume: number;
 }
 
+/** Writes bar `i` in place (the one place that knows a bar's six columns). */
+export function setBar(bars: Bars, i: number, time: number, open: number, high: number, low: number, close: number, volume: number): void {
+  bars.time[i] = time;
+  bars.open[i] = open;
+  bars.high[i] = high;
+  bars.low[i] = low;
+  bars.close[i] = close;
+  bars.volume[i] = volume;
+}
+
+/** Copies bar `i` of `from` to bar `j` of `to`. */
+export function copyBar(from: Bars, i: number, to: Bars, j: number): void {
+  setBar(to, j, from.time[i], from.open[i], from.high[i], from.low[i], from.close[i], from.volume[i]);
+}
+
 export function barsFromRecords(records: readonly BarRecord[]): Bars {
   const bars = allocateBars(records.length);
-  records.forEach((r, i) => {
-    bars.time[i] = r.time;
-    bars.open[i] = r.open;
-    bars.high[i] = r.high;
-    bars.low[i] = r.low;
-    bars.close[i] = r.close;
-    bars.volume[i] = r.volume;
-  });
+  records.forEach((r, i) => setBar(bars, i, r.time, r.open, r.high, r.low, r.close, r.volume));
   return bars;
 }
 

@@ -25,6 +25,8 @@ export {
   allocateBars,
   barsFromRecords,
   barAt,
+  setBar,
+  copyBar,
   sliceBars,
   copyBars,
   barIntervalMs,

@@ -2,7 +2,7 @@
  * Putting parsed rows into time order, and the decisions about duplicates and gaps. Rows keep their file line
  * numbers throughout, so every decision can be reported (and every rejection named) by line.
  */
-import { allocateBars, type Bars, MS_PER_DAY } from '../core/index.js';
+import { allocateBars, type Bars, MS_PER_DAY, setBar } from '../core/index.js';
 import { CsvLoadError } from './csv-errors.js';
 import { formatDurationMs, formatTimeMs } from './time-format.js';
 
@@ -238,21 +238,11 @@ export function assembleBars(
       const c = rows.close[prev];
       // A missing bar is a bar in which nothing traded: flat at the last close, zero volume.
       for (const slot of missingBetween(t[prev], t[r])) {
-        bars.time[k] = slot;
-        bars.open[k] = c;
-        bars.high[k] = c;
-        bars.low[k] = c;
-        bars.close[k] = c;
-        bars.volume[k] = 0;
+        setBar(bars, k, slot, c, c, c, c, 0);
         k++;
       }
     }
-    bars.time[k] = t[r];
-    bars.open[k] = rows.open[r];
-    bars.high[k] = rows.high[r];
-    bars.low[k] = rows.low[r];
-    bars.close[k] = rows.close[r];
-    bars.volume[k] = rows.volume[r];
+    setBar(bars, k, t[r], rows.open[r], rows.high[r], rows.low[r], rows.close[r], rows.volume[r]);
     k++;
   }
   return {

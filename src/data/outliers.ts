@@ -13,7 +13,7 @@
  * `k` is OUTLIER_K (12): with Gaussian returns a 12 σ move happens essentially never; heavy-tailed markets still
  * make 6-8 σ moves, which stay below it.
  */
-import { type Bars, allocateBars } from '../core/index.js';
+import { type Bars, allocateBars, copyBar } from '../core/index.js';
 import { CsvLoadError } from './csv-errors.js';
 import { formatTimeMs } from './time-format.js';
 
@@ -115,12 +115,7 @@ export function applyOutlierPolicy(bars: Bars, policy: OutlierPolicy, file: stri
   const out = allocateBars(bars.length - drop.size);
   for (let i = 0, j = 0; i < bars.length; i++) {
     if (drop.has(i)) continue;
-    out.time[j] = bars.time[i];
-    out.open[j] = bars.open[i];
-    out.high[j] = bars.high[i];
-    out.low[j] = bars.low[i];
-    out.close[j] = bars.close[i];
-    out.volume[j] = bars.volume[i];
+    copyBar(bars, i, out, j);
     j++;
   }
   return { bars: out, report: report(drop.size) };

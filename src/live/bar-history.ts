@@ -1,5 +1,5 @@
 /** The bars a session has seen, as one growing `Bars` (capacity doubles), so agents read history as in a backtest. */
-import { type Bars, allocateBars } from '../core/index.js';
+import { type Bars, allocateBars, setBar } from '../core/index.js';
 
 export class BarHistory {
   private buf: Bars = allocateBars(1024);
@@ -19,14 +19,8 @@ export class BarHistory {
 
   push(time: number, open: number, high: number, low: number, close: number, volume: number): number {
     if (this.length === this.buf.length) this.grow();
-    const b = this.buf;
     const i = this.length++;
-    b.time[i] = time;
-    b.open[i] = open;
-    b.high[i] = high;
-    b.low[i] = low;
-    b.close[i] = close;
-    b.volume[i] = volume;
+    setBar(this.buf, i, time, open, high, low, close, volume);
     return i;
   }
 

@@ -5,7 +5,7 @@
  * they last no bar arrives, so the session goes stale and the gatekeeper fails closed on price freshness.
  */
 import type { OHLCV } from 'ccxt';
-import { type Bars, type Clock, allocateBars } from '../core/index.js';
+import { type Bars, type Clock, allocateBars, setBar } from '../core/index.js';
 import type { BarFeed, FeedRuntime, FeedTiming } from './feed.js';
 
 /** What the feed needs of a ccxt exchange (a real `Exchange`, or a test double of the same shape). */
@@ -145,12 +145,7 @@ export class CcxtFeed implements BarFeed {
     const bars = allocateBars(q.length);
     for (let i = 0; i < q.length; i++) {
       const [t = 0, o = 0, h = 0, l = 0, c = 0, v = 0] = q[i];
-      bars.time[i] = t;
-      bars.open[i] = o;
-      bars.high[i] = h;
-      bars.low[i] = l;
-      bars.close[i] = c;
-      bars.volume[i] = v;
+      setBar(bars, i, t, o, h, l, c, v);
     }
     this.lastOpenMs = bars.time[q.length - 1];
     q.length = 0;
