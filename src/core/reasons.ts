@@ -123,6 +123,8 @@ export const VENUE_CANCEL_REASONS = {
   INSUFFICIENT_BALANCE: VENUE_REJECT_REASONS.INSUFFICIENT_BALANCE,
   INSUFFICIENT_MARGIN: VENUE_REJECT_REASONS.INSUFFICIENT_MARGIN,
   LIQUIDATION: "cancelled by the venue's liquidation of the account",
+  RECONCILE_LOST:
+    'reconciliation at start found the order open in the journal but unknown to the venue: marked lost, not working',
 } as const;
 export type VenueCancelCode = keyof typeof VENUE_CANCEL_REASONS;
 
