@@ -3,14 +3,14 @@
  * training did not see), score the policy over N episodes under the training rules (or others, with a warning),
  * and say where the run differs from training (provenance).
  */
-import { sliceBars } from '../core/index.js';
+import { UTC_SESSION, describeTradingSession, parseTradingSession, sliceBars, withTradingSession } from '../core/index.js';
 import { type Rules, loadRulesFile } from '../constraints/index.js';
 import { type CsvLoadOptions, loadMarketSource, resolveFeatureSpec } from '../data/index.js';
 import { createDataset } from '../env/index.js';
 import { type AccountType, accountConfigOf, accountWithOverrides, describeAccount, parseAccountConfig } from '../venues/index.js';
 import { type EvalSummary, evaluatePolicy } from './evaluate-policy.js';
 import { loadPolicyCheckpoint } from './policy-checkpoint.js';
-import { type DataIdentity, csvIdentity, heldOutRange, provenanceWarnings, synthIdentity } from './provenance.js';
+import { type DataIdentity, csvIdentity, heldOutRange, provenanceWarnings, synthIdentity, trainedSession } from './provenance.js';
 import { checkObservationLayout } from './trained-env.js';
 
 export interface EvalRunOptions {
@@ -31,6 +31,8 @@ export interface EvalRunOptions {
   heldOut?: boolean;
   /** `--account`, `--leverage`, `--maintenance-margin`: evaluate on another account than training's (warned). */
   account?: { account?: AccountType; leverage?: number; maintenanceMargin?: number };
+  /** `--day-start` (dayStartsAt) / `--timezone`: another trading day than training's, key by key (warned). */
+  session?: { timezone?: string; dayStartsAt?: string };
 }
 
 export interface EvalRunResult {
@@ -43,6 +45,8 @@ export interface EvalRunResult {
   rules: string;
   /** The venue account the episodes ran on (training's unless --account and friends say otherwise). */
   account: string;
+  /** The instrument's trading day the episodes ran on (training's unless --day-start/--timezone say otherwise). */
+  tradingDay: string;
   /** Provenance warnings and what --held-out chose, one line each. */
   notes: string[];
 }
@@ -78,7 +82,12 @@ export async function runEvalJob(opts: EvalRunOptions): Promise<EvalRunResult> {
       ? parseAccountConfig(trainedAccount, `CHECKPOINT ${loaded.path}: env.account`)
       : parseAccountConfig(accountWithOverrides(trainedAccount, overrides), 'account (--account, --leverage, --maintenance-margin)');
   const trained = { ...loaded.env, env: { ...loaded.env.env, account: accountConfigOf(account) } };
-  const dataset = createDataset({ bars: market.history.bars, featureSpec: resolveFeatureSpec(loaded.env.featureSpec) });
+  // The trading day: training's (its provenance), with the flags applied key by key.
+  const trainedDay = prov === null ? undefined : trainedSession(prov, `CHECKPOINT ${loaded.path}`);
+  const sessionFlags = Object.fromEntries(Object.entries(opts.session ?? {}).filter(([, v]) => v !== undefined));
+  const session = Object.keys(sessionFlags).length === 0 ? trainedDay : parseTradingSession({ ...(trainedDay ?? UTC_SESSION), ...sessionFlags }, 'trading day (--day-start, --timezone)');
+  const plain = createDataset({ bars: market.history.bars, featureSpec: resolveFeatureSpec(loaded.env.featureSpec) });
+  const dataset = { ...plain, instrument: withTradingSession(plain.instrument, session) };
   checkObservationLayout(loaded.env, dataset.features, dataset.intervalMs, `CHECKPOINT ${loaded.path}`);
   const scored = sliceBars(market.history.bars, start, end);
   if (prov === null) {
@@ -86,7 +95,7 @@ export async function runEvalJob(opts: EvalRunOptions): Promise<EvalRunResult> {
   } else {
     // The env uses the checkpoint's own fill model, so only rules and data can differ from training here.
     // A checkpoint from before provenance kept the account still names it in its env section.
-    notes.push(...provenanceWarnings({ ...prov, account: prov.account ?? trainedAccount }, { rules, fill: null, data: identity, bars: scored, account }));
+    notes.push(...provenanceWarnings({ ...prov, account: prov.account ?? trainedAccount }, { rules, fill: null, data: identity, bars: scored, account, session: session ?? UTC_SESSION }));
   }
   const summary = evaluatePolicy(loaded.policy, trained, dataset, {
     episodes: opts.episodes,
@@ -102,6 +111,7 @@ export async function runEvalJob(opts: EvalRunOptions): Promise<EvalRunResult> {
     data: { source: market.source, bars: end - start, first: new Date(scored.time[0]).toISOString(), last: new Date(scored.time[scored.length - 1]).toISOString() },
     rules: rulesFrom,
     account: describeAccount(account),
+    tradingDay: describeTradingSession(session),
     notes,
   };
 }

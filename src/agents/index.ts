@@ -65,6 +65,7 @@ export {
   type TrainingProvenance,
   type DataIdentity,
   provenanceWarnings,
+  trainedSession,
   recordProvenance,
   heldOutRange,
   csvIdentity,

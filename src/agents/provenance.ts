@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { type Bars, parseWithSchema } from '../core/index.js';
+import { type Bars, type TradingSession, isUtcSession, parseTradingSession, parseWithSchema, trainingDayWarning } from '../core/index.js';
 import type { Rules } from '../constraints/index.js';
 import { parseSynthSpec } from '../data/index.js';
 import { type AccountModel, CASH_ACCOUNT, accountConfigOf, accountConfigSchema, describeAccount, parseAccountConfig, type SimFillConfig } from '../venues/index.js';
@@ -39,6 +39,8 @@ export const provenanceSchema = z.strictObject({
   constraintMode: z.enum(['strict', 'lenient']),
   /** The venue's account in training (cash or margin with its leverage); absent in checkpoints from before it was recorded. */
   account: accountConfigSchema.optional(),
+  /** The training instrument's trading day; absent for plain UTC days (and in checkpoints from before it was recorded, which had UTC days). */
+  session: z.strictObject({ timezone: z.string().min(1), dayStartsAt: z.string().min(1) }).optional(),
 });
 
 export type TrainingProvenance = z.output<typeof provenanceSchema>;
@@ -84,6 +86,8 @@ export function recordProvenance(input: {
   constraintMode: 'strict' | 'lenient';
   /** The account the envs kept (default cash). */
   account?: AccountModel;
+  /** The instrument's trading day (default UTC days). */
+  session?: TradingSession;
 }): TrainingProvenance {
   const { bars, range, data } = input;
   const firstTimeMs = bars.time[range.start];
@@ -104,8 +108,16 @@ export function recordProvenance(input: {
     initialCash: input.initialCash,
     constraintMode: input.constraintMode,
     account: accountConfigOf(input.account ?? CASH_ACCOUNT),
+    ...(isUtcSession(input.session) ? {} : { session: { ...(input.session as TradingSession) } }),
   };
 }
+
+/** The trading day a checkpoint was trained on (undefined: UTC days). */
+export function trainedSession(p: TrainingProvenance, source = 'provenance'): TradingSession | undefined {
+  return p.session === undefined ? undefined : parseTradingSession(p.session, source, 'session.');
+}
+
+
 
 export function parseProvenance(input: unknown, source: string): TrainingProvenance {
   return parseWithSchema(provenanceSchema, input, `${source} provenance`);
@@ -130,9 +142,22 @@ function fieldDiff(trained: Record<string, unknown>, now: Record<string, unknown
  */
 export function provenanceWarnings(
   p: TrainingProvenance,
-  run: { rules: Rules | null; fill: SimFillConfig | null; data: DataIdentity; bars: Bars; account?: AccountModel | null },
+  run: {
+    rules: Rules | null;
+    fill: SimFillConfig | null;
+    data: DataIdentity;
+    bars: Bars;
+    account?: AccountModel | null;
+    /** The run's trading day (UTC_SESSION for plain UTC days); not compared when absent. */
+    session?: TradingSession;
+  },
 ): string[] {
   const out: string[] = [];
+  // The trading day decides when the daily-loss lock and the trades-per-day count reset.
+  if (run.session !== undefined) {
+    const w = trainingDayWarning(trainedSession(p), run.session);
+    if (w !== null) out.push(w);
+  }
   // The account decides what the policy may do at all (a cash account refuses shorts a margin account allows).
   if (run.account != null && p.account !== undefined) {
     const trained = parseAccountConfig(p.account, 'provenance.account');

@@ -9,7 +9,7 @@ import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/prom
 import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { parseWithSchema, requireNonEmptyDocument, ValidationError } from '../core/index.js';
+import { type TradingSession, describeTradingSession, isUtcSession, parseTradingSession, parseWithSchema, requireNonEmptyDocument, ValidationError, withTradingSession } from '../core/index.js';
 import { type Rules, loadRulesFile, parseRules } from '../constraints/index.js';
 import { type CsvLoadOptions, csvLoadOptionsSchema } from '../data/index.js';
 import { type AccountType, accountConfigOf, accountWithOverrides, describeAccount, parseAccountConfig } from '../venues/index.js';
@@ -62,6 +62,11 @@ const trainFileSchema = z.strictObject({
        * `useMask: true` never proposes a masked action; `lenient` lets one trained without the mask learn under the rules.
        */
       constraintMode: z.enum(['strict', 'lenient']).default('lenient'),
+      /**
+       * The instrument's trading day (where the daily-loss limit and trades per day roll): `dayStartsAt` HH:MM local
+       * time in the IANA `timezone` (DST followed). Default UTC days; `--day-start`/`--timezone` override it key by key.
+       */
+      session: z.strictObject({ timezone: z.string().optional(), dayStartsAt: z.string().optional() }).optional(),
       env: tradingEnvConfigSchema.default(tradingEnvConfigSchema.parse({})),
     })
     .default({ useMask: true, constraintMode: 'lenient', env: tradingEnvConfigSchema.parse({}) }),
@@ -180,7 +185,13 @@ export async function loadTrainFile(path: string): Promise<TrainFile> {
   // Check the data source and the rules now, so a bad spec fails before any file is written.
   parseDataSource(taskDataText(file), 'task.data', dirname(path));
   file.task.rules = resolveTaskRules(file.task.rules, path);
+  if (file.task.session !== undefined) file.task.session = recordedSession(parseTradingSession(file.task.session, path, 'task.session.'));
   return file;
+}
+
+/** The session as config.json records it: absent for plain UTC days, so a run from before sessions resumes as it was. */
+function recordedSession(session: TradingSession): TradingSession | undefined {
+  return isUtcSession(session) ? undefined : session;
 }
 
 /** `max_position_pct=0.2, max_drawdown_pct=0.1, …`: the rules that are set, for the run's log. */
@@ -197,6 +208,12 @@ function resolveTaskRules(rules: string | Record<string, unknown> | undefined, c
   if (rules === undefined) return undefined;
   if (typeof rules === 'string') return loadRulesFile(resolve(dirname(configPath), rules), `${configPath}: task.rules (${rules})`);
   return parseRules(rules, `${configPath}: task.rules`);
+}
+
+/** The training instrument's trading day: task.session (flags applied), undefined for plain UTC days. */
+function trainingSession(file: TrainFile): TradingSession | undefined {
+  const s = file.task.session;
+  return s === undefined ? undefined : parseTradingSession(s, 'task.session');
 }
 
 /** The task's data source text: `data`, or the legacy `bars`/`dataSeed` pair, or the default market. */
@@ -242,6 +259,8 @@ export interface TrainRunOptions {
   to?: string;
   /** `--account`, `--leverage`, `--maintenance-margin`: override task.env.account key by key. */
   account?: { account?: AccountType; leverage?: number; maintenanceMargin?: number };
+  /** `--day-start` (dayStartsAt) / `--timezone`: override task.session key by key (each checked, naming its flag). */
+  session?: { timezone?: string; dayStartsAt?: string };
   /** Overrides eval.every / eval.data (eval.data relative to the working directory); both, or eval in the config. */
   evalEvery?: number;
   evalData?: string;
@@ -284,6 +303,11 @@ export async function runTrainJob(opts: TrainRunOptions): Promise<TrainSummary> 
     // Recorded resolved in config.json (task.env.account), so a resume on another account is refused like other data.
     const merged = accountWithOverrides(file.task.env.account, opts.account);
     file.task.env.account = accountConfigOf(parseAccountConfig(merged, 'account (--account, --leverage, --maintenance-margin or task.env.account)'));
+  }
+  if (opts.session !== undefined && Object.values(opts.session).some((v) => v !== undefined)) {
+    // Recorded resolved in config.json (task.session), so a resume on another trading day is refused by name.
+    const merged = { ...file.task.session, ...Object.fromEntries(Object.entries(opts.session).filter(([, v]) => v !== undefined)) };
+    file.task.session = recordedSession(parseTradingSession(merged, 'trading day (--day-start, --timezone or task.session)'));
   }
   const source = opts.data !== undefined ? parseDataSource(opts.data, '--data') : parseDataSource(taskDataText(file), 'task.data', dirname(opts.config));
   // Record the source as resolved (CSV paths absolute), so config.json says exactly what was trained on.
@@ -366,7 +390,10 @@ async function trainInto(
   const backend = await initBackend();
   log(`backend: ${backend.name}${backend.skipped.length ? ` (skipped ${backend.skipped.join('; ')})` : ''}`);
   const { csv, from, to } = file.task;
-  const { dataset, description } = await loadTradingDataset(source, { csv, from, to });
+  const loadedData = await loadTradingDataset(source, { csv, from, to });
+  const { description } = loadedData;
+  const session = trainingSession(file);
+  const dataset = { ...loadedData.dataset, instrument: withTradingSession(loadedData.dataset.instrument, session) };
   const trainedEnv = describeTrainedEnv(dataset, file.task.env, { useMask: file.task.useMask });
   log(`data: ${description}`);
   // loadTrainFile and --rules leave the rules validated and inline; a path here would be a bug, so refuse.
@@ -379,7 +406,7 @@ async function trainInto(
       : `constraints: ${ruleSummary(rules)} (${file.task.constraintMode}); the policy ${file.task.useMask ? 'sees' : 'does not see'} the mask`,
   );
   const envConfig = parseTradingEnvConfig(file.task.env, 'task.env');
-  log(`account: ${describeAccount(envConfig.accountModel)}`);
+  log(`account: ${describeAccount(envConfig.accountModel)}; trading day: ${describeTradingSession(session)}`);
   const provenance = recordProvenance({
     rules,
     data: await identityOf(source),
@@ -389,6 +416,7 @@ async function trainInto(
     initialCash: envConfig.initialCash,
     constraintMode: file.task.constraintMode,
     account: envConfig.accountModel,
+    session,
   });
   const evaluation = evalSource === null || file.eval === undefined ? null : await prepareEvaluation(evalSource, file, trainedEnv, provenance, constraints, log);
 
@@ -460,7 +488,10 @@ async function prepareEvaluation(
   const settings = file.eval;
   if (settings === undefined) throw new Error('eval: expected the eval section resolved');
   // The CSV flags read every CSV the run loads the same way; the range applies to the training data only.
-  const { dataset, description } = await loadTradingDataset(source, source.kind === 'csv' && file.task.csv !== undefined ? { csv: file.task.csv } : {});
+  const loadedData = await loadTradingDataset(source, source.kind === 'csv' && file.task.csv !== undefined ? { csv: file.task.csv } : {});
+  const { description } = loadedData;
+  // Held-out episodes keep the training instrument's trading day (daily limits roll where they did in training).
+  const dataset = { ...loadedData.dataset, instrument: withTradingSession(loadedData.dataset.instrument, trainingSession(file)) };
   checkObservationLayout(trainedEnv, dataset.features, dataset.intervalMs, `eval.data ${description}`);
   log(`eval: every ${settings.every} epochs, ${settings.episodes} ${settings.deterministic ? 'deterministic' : 'sampled'} episodes on ${description}`);
   const data = await identityOf(source);
@@ -621,6 +652,6 @@ async function checkSameTask(savedConfigPath: string, file: TrainFile): Promise<
     const before = (typeof savedTask === 'object' && savedTask !== null ? savedTask : {}) as Record<string, unknown>;
     const differ = [...new Set([...Object.keys(before), ...Object.keys(now)])].filter((k) => JSON.stringify(before[k]) !== JSON.stringify(now[k]));
     const which = differ.length === 0 ? '' : `: ${differ.map((k) => `task.${k} was ${JSON.stringify(before[k]) ?? 'unset'}, now ${JSON.stringify(now[k]) ?? 'unset'}`).join('; ')}`;
-    throw new Error(`--resume: task (data, csv, from/to, env, useMask, rules) differs from the run in ${savedConfigPath}${which}; only train.epochs may change`);
+    throw new Error(`--resume: task (data, csv, from/to, env, useMask, rules, session) differs from the run in ${savedConfigPath}${which}; only train.epochs may change`);
   }
 }

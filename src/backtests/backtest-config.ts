@@ -5,6 +5,7 @@
  * ```yaml
  * cash: 10000
  * fill: { takerFeeBps: 5, spreadBps: 2 }
+ * session: { timezone: America/New_York, dayStartsAt: "17:00" }   # trading day; default UTC days
  * schedule:
  *   - { at: 2021-05-12T14:00, action: soft_kill, reason: "vol spike drill" }
  *   - { at: 2021-05-13T09:00, action: hard_kill }
@@ -15,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ValidationError, parseWithSchema } from '../core/index.js';
+import { type TradingSession, ValidationError, isUtcSession, parseTradingSession, parseWithSchema } from '../core/index.js';
 import { parseUtcTime } from '../data/index.js';
 import { type AccountConfigInput, type SimFillConfigInput, accountConfigSchema, simFillConfigSchema } from '../venues/index.js';
 
@@ -57,6 +58,11 @@ export const backtestConfigSchema = z
     fill: simFillConfigSchema.partial().optional(),
     /** The venue's account: `{ type: cash }` (default) or `{ type: margin, leverage, maintenanceMargin }`; CLI flags override it. */
     account: accountConfigSchema.optional(),
+    /**
+     * The instrument's trading day (where the daily-loss limit and trades per day roll): `dayStartsAt` HH:MM local
+     * time in the IANA `timezone`, DST followed. Default UTC days; `--day-start`/`--timezone` replace it.
+     */
+    session: z.strictObject({ timezone: z.string().optional(), dayStartsAt: z.string().optional() }).optional(),
     schedule: z.array(scheduledActionSchema).default([]),
   })
   .strict();
@@ -65,6 +71,8 @@ export interface BacktestConfig {
   readonly cash?: number;
   readonly fill: SimFillConfigInput;
   readonly account?: AccountConfigInput;
+  /** Absent for plain UTC days. */
+  readonly session?: TradingSession;
   readonly schedule: readonly ScheduledAction[];
 }
 
@@ -73,10 +81,12 @@ export function parseBacktestConfig(input: unknown, source = 'backtest config'):
   const schedule = parsed.schedule
     .map((s) => ({ atMs: s.at, action: s.action, reason: s.reason, operator: s.operator }))
     .sort((a, b) => a.atMs - b.atMs);
+  const session = parsed.session === undefined ? undefined : parseTradingSession(parsed.session, source, 'session.');
   return {
     ...(parsed.cash === undefined ? {} : { cash: parsed.cash }),
     fill: parsed.fill ?? {},
     ...(parsed.account === undefined ? {} : { account: parsed.account }),
+    ...(session === undefined || isUtcSession(session) ? {} : { session }),
     schedule,
   };
 }

@@ -49,7 +49,7 @@ export interface BacktestJob {
   readonly account?: string;
   readonly leverage?: number;
   readonly maintenanceMargin?: number;
-  /** `--day-start HH:MM --timezone ZONE`: when the instrument's trading day starts; UTC days when absent. */
+  /** `--day-start HH:MM --timezone ZONE`: when the instrument's trading day starts (replaces the config file's `session`); UTC days when neither. */
   readonly session?: TradingSession;
 }
 
@@ -140,7 +140,8 @@ export async function prepareJob(job: BacktestJob): Promise<PreparedJob> {
     bars,
     source,
     history,
-    instrument: backtestInstrument(job.data !== undefined ? 'DATA/QUOTE' : 'SYNTH/USD', job.session),
+    // The flags' trading day replaces the config file's (UTC days when neither gives one).
+    instrument: backtestInstrument(job.data !== undefined ? 'DATA/QUOTE' : 'SYNTH/USD', job.session ?? config?.session),
     rules: job.rules !== undefined ? loadRulesFile(requireFile(job.rules, '--rules')) : null,
     risk: job.risk !== undefined ? loadRiskFile(requireFile(job.risk, '--risk')) : null,
     fill,

@@ -6,7 +6,7 @@
  * action list; a Box policy names a target position (box-targets.ts judges and sizes it).
  */
 import { basename, dirname } from 'node:path';
-import { barIntervalMs } from '../core/index.js';
+import { UTC_SESSION, barIntervalMs } from '../core/index.js';
 import { computeFeatures, resolveFeatureSpec } from '../data/index.js';
 import type { Agent, LoadedPolicy } from '../agents/index.js';
 import { parseSimFillConfig } from '../venues/index.js';
@@ -66,7 +66,7 @@ export async function loadCheckpointAgent(spec: string, prepared: PreparedJob, r
     notes.push(`Warning: ${path} records no provenance (rules, data range, fill model): differences from training cannot be checked.`);
   } else {
     const fill = parseSimFillConfig(prepared.fill, 'fill');
-    notes.push(...provenanceWarnings(loaded.provenance, { rules: prepared.rules, fill, data: await dataIdentityOf(prepared.source), bars: prepared.bars, account: prepared.account }));
+    notes.push(...provenanceWarnings(loaded.provenance, { rules: prepared.rules, fill, data: await dataIdentityOf(prepared.source), bars: prepared.bars, account: prepared.account, session: prepared.instrument.session ?? UTC_SESSION }));
   }
   return { agent, observe, obsDim, notes };
 }

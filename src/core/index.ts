@@ -18,6 +18,8 @@ export {
   parseTradingSession,
   isUtcSession,
   describeTradingSession,
+  sameTradingDay,
+  trainingDayWarning,
 } from './trading-day.js';
 export {
   type Bars,

@@ -72,6 +72,18 @@ export function isUtcSession(session: TradingSession | undefined): boolean {
   return session === undefined || ((session.timezone === 'UTC' || session.timezone === 'Etc/UTC') && session.dayStartsAt === '00:00');
 }
 
+/** True when two sessions give the same trading days (UTC spelled either way, or no session, counts as the same). */
+export function sameTradingDay(a: TradingSession | undefined, b: TradingSession | undefined): boolean {
+  if (isUtcSession(a) || isUtcSession(b)) return isUtcSession(a) && isUtcSession(b);
+  return a?.timezone === b?.timezone && a?.dayStartsAt === b?.dayStartsAt;
+}
+
+/** The warning when a run's trading day is not the one a policy was trained on, or null when they agree. */
+export function trainingDayWarning(trained: TradingSession | undefined, now: TradingSession | undefined, what = 'this run uses'): string | null {
+  if (sameTradingDay(trained, now)) return null;
+  return `Warning: trading day differs from training: trained on ${describeTradingSession(trained)}, ${what} ${describeTradingSession(now)} (the daily-loss limit and trades per day roll at another time).`;
+}
+
 /** One line for a person: `UTC days` or `days from 17:00 America/New_York`. */
 export function describeTradingSession(session: TradingSession | undefined): string {
   return isUtcSession(session) ? 'UTC days' : `days from ${session?.dayStartsAt} ${session?.timezone}`;

@@ -102,6 +102,8 @@ export const trainPayloadSchema = z.strictObject({
   evalEvery: z.number().int().min(1).optional(),
   evalData: z.string().min(1).optional(),
   evalEpisodes: z.number().int().min(1).optional(),
+  /** `--day-start` / `--timezone` of `bulwark train` (task.session overrides; checked again by the run). */
+  session: z.strictObject({ timezone: z.string().min(1).optional(), dayStartsAt: z.string().min(1).optional() }).optional(),
   /** The command line that queued the run, for meta.json. */
   command: z.array(z.string()).optional(),
   /**

@@ -112,6 +112,7 @@ export async function processJob(kind: JobKind, jobId: string, data: unknown, ct
         ...(p.evalEvery === undefined ? {} : { evalEvery: p.evalEvery }),
         ...(p.evalData === undefined ? {} : { evalData: p.evalData }),
         ...(p.evalEpisodes === undefined ? {} : { evalEpisodes: p.evalEpisodes }),
+        ...(p.session === undefined ? {} : { session: p.session }),
         ...(p.command === undefined ? {} : { command: p.command }),
         log: ctx.log,
         onStart: (run) => report({ type: 'start', ...run }),

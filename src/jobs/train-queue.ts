@@ -75,6 +75,7 @@ export async function trainPayloadOf(run: QueuedTrainRun): Promise<Omit<TrainPay
     ...(run.evalEvery === undefined ? {} : { evalEvery: run.evalEvery }),
     ...(evalData === undefined ? {} : { evalData }),
     ...(run.evalEpisodes === undefined ? {} : { evalEpisodes: run.evalEpisodes }),
+    ...(run.session === undefined ? {} : { session: run.session }),
     ...(run.command === undefined ? {} : { command: [...run.command] }),
   };
 }

@@ -7,7 +7,7 @@
  * its first full window. The layout is checked against the checkpoint on the first
  * bar, so a feed of another interval or feature set is refused before anything trades.
  */
-import type { Bars, Ledger } from '../core/index.js';
+import type { Bars, Ledger, TradingSession } from '../core/index.js';
 import { type FeatureMatrix, FeatureStream, computeFeatures, resolveFeatureSpec } from '../data/index.js';
 import { writeObservation } from '../env/index.js';
 import { type AnyBacktestAgent, BoxPolicyAgent, type PolicyRunner, PolicyAgent } from '../backtests/index.js';
@@ -22,6 +22,8 @@ export interface LiveCheckpointAgent {
   readonly note: string;
   /** The account the policy was trained on (its provenance, else its env section), so a session on another can say so. */
   readonly trainedAccount: AccountModel;
+  /** The trading day the policy was trained on (its provenance; undefined: UTC days), so a session on another can say so. */
+  readonly trainedSession: TradingSession | undefined;
 }
 
 /** Loads `path` (a checkpoint file or a run directory) for a feed of `intervalMs` bars. */
@@ -57,6 +59,7 @@ export async function loadLiveCheckpointAgent(path: string, intervalMs: number, 
   return {
     agent,
     trainedAccount: parseAccountConfig(loaded.provenance?.account ?? env.env.account, `${source}: account`),
+    trainedSession: loaded.provenance?.session,
     obsDim: env.obsDim,
     observe: (t, bars, ledger, out) => {
       if (t < stream.length - 1) throw new RangeError(`observe: bar ${t} is before bar ${stream.length - 1}, already seen (the history only grows)`);

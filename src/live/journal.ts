@@ -46,6 +46,8 @@ export type JournalRecord =
       readonly initialCash: number;
       /** The venue's account (cash or margin with its terms); absent in journals from before it was recorded (cash). */
       readonly account?: AccountConfigInput;
+      /** The instrument's trading day (`--day-start`, `--timezone`); absent for plain UTC days (and in journals from before it was recorded). */
+      readonly session?: { readonly timezone: string; readonly dayStartsAt: string };
       readonly feed: string;
       readonly intervalMs: number;
       readonly startedAtMs: number;
@@ -310,6 +312,7 @@ const recordSchema = z.discriminatedUnion('k', [
     symbol: z.string().min(1),
     initialCash: positive,
     account: accountConfigSchema.optional(),
+    session: z.strictObject({ timezone: z.string().min(1), dayStartsAt: z.string().min(1) }).optional(),
     feed: z.string(),
     intervalMs: positive,
     startedAtMs: finite,

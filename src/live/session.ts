@@ -16,7 +16,17 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Bars, type Clock, type Instrument, FakeClock } from '../core/index.js';
+import {
+  type Bars,
+  type Clock,
+  type Instrument,
+  type TradingSession,
+  FakeClock,
+  describeTradingSession,
+  isUtcSession,
+  parseTradingSession,
+  sameTradingDay,
+} from '../core/index.js';
 import { type Rules, auditLockListener, overLimitBits } from '../constraints/index.js';
 import {
   AccountState,
@@ -250,6 +260,7 @@ export class PaperSession {
         symbol: options.instrument.symbol,
         initialCash: options.initialCash,
         account: accountConfigOf(options.account ?? CASH_ACCOUNT),
+        ...(isUtcSession(options.instrument.session) ? {} : { session: { ...(options.instrument.session as TradingSession) } }),
         feed: options.feed.spec,
         intervalMs: options.feed.intervalMs,
         startedAtMs: Date.now(),
@@ -263,6 +274,11 @@ export class PaperSession {
       const journaled = parseAccountConfig(first.account ?? { type: 'cash' }, 'journal open record: account');
       const now = options.account ?? CASH_ACCOUNT;
       if (JSON.stringify(accountConfigOf(journaled)) !== JSON.stringify(accountConfigOf(now))) problems.push(`account ${describeAccount(journaled)}, not ${describeAccount(now)}`);
+      // The trading day decides when the daily-loss lock and trades per day reset: a resumed session keeps its own.
+      const journaledDay = first.session === undefined ? undefined : parseTradingSession(first.session, 'journal open record: session', 'session.');
+      if (!sameTradingDay(journaledDay, options.instrument.session)) {
+        problems.push(`trading day ${describeTradingSession(journaledDay)} (${sessionFlagsText(journaledDay)}), not ${describeTradingSession(options.instrument.session)}`);
+      }
       if (first.intervalMs !== options.feed.intervalMs) problems.push(`bar interval ${first.intervalMs} ms, not ${options.feed.intervalMs} ms`);
       if (problems.length > 0) {
         journal.close();
@@ -754,4 +770,9 @@ function sessionRisk(risk: GatekeeperConfig | null, intervalMs: number): Gatekee
   const staleSec = (2 * intervalMs) / 1000;
   const config = risk ?? parseGatekeeperConfig({}, 'default gatekeeper config');
   return { ...config, maxPriceAgeSec: staleSec, maxAccountAgeSec: staleSec };
+}
+
+/** The flags that give a session (`--day-start 17:00 --timezone America/New_York`, or `no --day-start/--timezone` for UTC days). */
+function sessionFlagsText(session: TradingSession | undefined): string {
+  return isUtcSession(session) || session === undefined ? 'no --day-start/--timezone' : `--day-start ${session.dayStartsAt} --timezone ${session.timezone}`;
 }

@@ -77,6 +77,37 @@ describe('backtest inputs', () => {
     await expect(runBacktestCommand(flags({ timezone: 'Eastern', out: join(dir, 'tz') }))).rejects.toThrow(/^--timezone: must be an IANA time zone/);
   });
 
+  it('config_file_session_then_the_instrument_keeps_it_flags_replace_it_and_bad_values_name_the_field', async () => {
+    const config = join(dir, 'session.yaml');
+    writeFileSync(config, 'session: { timezone: America/New_York, dayStartsAt: "17:00" }\n');
+    expect((await prepareJob(jobFromFlags(flags({ config })))).instrument.session).toEqual({ timezone: 'America/New_York', dayStartsAt: '17:00' });
+    expect((await prepareJob(jobFromFlags(flags({ config, dayStart: '09:30', timezone: 'Europe/London' })))).instrument.session).toEqual({
+      timezone: 'Europe/London',
+      dayStartsAt: '09:30',
+    });
+    // Plain UTC days (from the flags or the file) leave the instrument as it always was.
+    expect((await prepareJob(jobFromFlags(flags({ config, timezone: 'UTC' })))).instrument.session).toBeUndefined();
+    const utcFile = join(dir, 'session-utc.yaml');
+    writeFileSync(utcFile, 'session: { timezone: UTC }\n');
+    expect((await prepareJob(jobFromFlags(flags({ config: utcFile })))).instrument.session).toBeUndefined();
+    // The session decides where a day's trades are counted: one trade a day over 300 hourly bars trades a different number of days.
+    const rules = join(dir, 'one-a-day.yaml');
+    writeFileSync(rules, 'max_position_pct: 0.6\nmax_trades_per_day: 1\n');
+    const trades = async (extra: Partial<BacktestFlags>): Promise<string> =>
+      Array.from((await runBacktestCommand(flags({ agent: 'random:p=0.5,size=0.2', rules, out: join(dir, `s-${Math.random().toString(36).slice(2)}`), ...extra }))).record.positionQty).join(',');
+    expect(await trades({ config })).toBe(await trades({ dayStart: '17:00', timezone: 'America/New_York' }));
+    expect(await trades({ config })).not.toBe(await trades({}));
+    for (const [body, field] of [
+      ['session: { timezone: New York }\n', /session\.timezone: must be an IANA time zone .*got "New York"/],
+      ['session: { dayStartsAt: "5pm" }\n', /session\.dayStartsAt: must be a local time HH:MM/],
+      ['session: { dayStart: "17:00" }\n', /session.*dayStart/],
+    ] as const) {
+      const bad = join(dir, 'session-bad.yaml');
+      writeFileSync(bad, body);
+      await expect(runBacktestCommand(flags({ config: bad, out: join(dir, 'sbad') }))).rejects.toThrow(field);
+    }
+  });
+
   it('duplicate_timestamps_then_the_flag_the_error_suggests_exists_and_works', async () => {
     const bars = generateSynthetic({ model: 'gbm', bars: 60, seed: 3 });
     const lines = formatBarsCsv(bars).trimEnd().split('\n');

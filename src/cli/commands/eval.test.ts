@@ -99,6 +99,20 @@ describe('bulwark eval CHECKPOINT', () => {
     expect(cli.out).toMatch(/account: margin 3x/);
   });
 
+  it('day_start_and_timezone_then_episodes_run_on_that_trading_day_and_a_warning_says_it_differs_from_training', async () => {
+    const same = await runEval(run, evalFlags({ heldOut: true }));
+    expect(same.tradingDay).toBe('UTC days');
+    expect(same.notes.join('\n')).not.toMatch(/trading day differs/);
+    const ny = await runEval(run, evalFlags({ heldOut: true, dayStart: '17:00', timezone: 'America/New_York' }));
+    expect(ny.tradingDay).toBe('days from 17:00 America/New_York');
+    expect(ny.notes.join('\n')).toMatch(/Warning: trading day differs from training: trained on UTC days, this run uses days from 17:00 America\/New_York/);
+    // Saying UTC explicitly is no difference; a bad zone is refused naming the flag.
+    expect((await runEval(run, evalFlags({ heldOut: true, timezone: 'UTC' }))).notes.join('\n')).not.toMatch(/trading day differs/);
+    await expect(runEval(run, evalFlags({ timezone: 'Mars/Base' }))).rejects.toThrow(/--timezone: must be an IANA time zone/);
+    const cli = await runCommand(registerEvalCommand, ['eval', run, '--data', csv, '--episodes', '2', '--held-out', '--day-start', '09:30', '--timezone', 'Europe/London']);
+    expect(cli.out).toMatch(/trading day: days from 09:30 Europe\/London/);
+  });
+
   it('table_and_json_from_the_command_line', async () => {
     const table = await runCommand(registerEvalCommand, ['eval', run, '--data', csv, '--episodes', '4', '--held-out', '--deterministic']);
     expect(table.out).toMatch(/Policy ppo-lag from .*last\.json \(epoch 2, seed 3\)/);
@@ -137,6 +151,18 @@ describe('bulwark backtest of a checkpoint: provenance', () => {
     expect(margin.notes.join('\n')).toMatch(/Warning: account differs from training: trained on cash \(spot: no borrowing, no shorts\), this run uses margin 2x/);
     const cash = await runBacktestCommand(flags({ rules, heldOut: true }));
     expect(cash.notes.join('\n')).not.toMatch(/account differs/);
+  });
+
+  it('a_trading_day_other_than_training_then_warned_whether_from_flags_or_the_config_file', async () => {
+    const ny = await runBacktestCommand(flags({ rules, heldOut: true, dayStart: '17:00', timezone: 'America/New_York' }));
+    expect(ny.notes.join('\n')).toMatch(/Warning: trading day differs from training: trained on UTC days, this run uses days from 17:00 America\/New_York/);
+    const config = join(dir, 'bt-session.yaml');
+    writeFileSync(config, 'session: { timezone: Asia/Tokyo, dayStartsAt: "09:00" }\n');
+    const fromConfig = await runBacktestCommand(flags({ rules, heldOut: true, config }));
+    expect(fromConfig.notes.join('\n')).toMatch(/this run uses days from 09:00 Asia\/Tokyo/);
+    // The flags replace the config file's session: UTC days again, as training's, so no warning.
+    const utc = await runBacktestCommand(flags({ rules, heldOut: true, config, timezone: 'UTC' }));
+    expect(utc.notes.join('\n')).not.toMatch(/trading day differs/);
   });
 
   it('a_copy_of_the_training_file_counts_as_the_same_data_and_held_out_needs_a_checkpoint_agent', async () => {

@@ -9,9 +9,9 @@ import type { EvalRunResult, MeanSd } from '../../agents/index.js';
 import { textTable } from '../../backtests/index.js';
 import { accountFromFlags, addAccountOptions, type AccountFlags } from '../account-flags.js';
 import { addCsvOptions, type CsvFlags, csvOptionsFromFlags } from '../csv-flags.js';
-import { parseWholeNumberFlag } from '../flags.js';
+import { type SessionFlags, addSessionOptions, parseWholeNumberFlag, sessionFromFlags } from '../flags.js';
 
-export interface EvalFlags extends CsvFlags, AccountFlags {
+export interface EvalFlags extends CsvFlags, AccountFlags, SessionFlags {
   data?: string;
   synth?: string;
   from?: string;
@@ -28,6 +28,9 @@ export async function runEval(checkpoint: string, f: EvalFlags): Promise<EvalRun
   const episodes = parseWholeNumberFlag(f.episodes, '--episodes', 1);
   const seed = parseWholeNumberFlag(f.seed, '--seed', 0);
   const account = accountFromFlags(f);
+  // Checked here so an error names the flag; the job merges them key by key into training's trading day.
+  sessionFromFlags(f);
+  const session = { ...(f.dayStart === undefined ? {} : { dayStartsAt: f.dayStart }), ...(f.timezone === undefined ? {} : { timezone: f.timezone }) };
   // agents/ (and TensorFlow.js behind it) loads only when eval runs.
   const { runEvalJob } = await import('../../agents/index.js');
   return runEvalJob({
@@ -42,6 +45,7 @@ export async function runEval(checkpoint: string, f: EvalFlags): Promise<EvalRun
     seed,
     heldOut: f.heldOut,
     ...(Object.keys(account).length === 0 ? {} : { account }),
+    ...(Object.keys(session).length === 0 ? {} : { session }),
   });
 }
 
@@ -64,7 +68,7 @@ export function formatEval(r: EvalRunResult): string {
   const c = r.checkpoint;
   return [
     `Policy ${c.algorithm} from ${c.path} (epoch ${c.epoch}, seed ${c.seed})`,
-    `Data: ${r.data.source}, ${r.data.bars} bars (${r.data.first} to ${r.data.last}); rules: ${r.rules}; account: ${r.account}`,
+    `Data: ${r.data.source}, ${r.data.bars} bars (${r.data.first} to ${r.data.last}); rules: ${r.rules}; account: ${r.account}; trading day: ${r.tradingDay}`,
     `${s.episodes} episodes, ${s.deterministic ? 'deterministic' : 'sampled'} actions, seed ${s.seed}`,
     ...r.notes,
     '',
@@ -95,4 +99,6 @@ export function registerEvalCommand(program: Command): void {
     });
   addCsvOptions(cmd);
   addAccountOptions(cmd, "the account the episodes run on (default: training's; another is warned)");
+  // Default: the trading day training used (its checkpoint records it); another is warned.
+  addSessionOptions(cmd);
 }

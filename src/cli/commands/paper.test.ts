@@ -120,4 +120,24 @@ describe('bulwark paper', () => {
     await expect(runPaperCommand(flags(join(dir, 'acct-bad'), { account: 'futures' }), () => undefined, new EventEmitter())).rejects.toThrow(/--account: must be cash or margin, got 'futures'/);
     await expect(runPaperCommand(flags(join(dir, 'acct-bad2'), { leverage: '3' }), () => undefined, new EventEmitter())).rejects.toThrow(/leverage: applies to a margin account only/);
   });
+
+  it('--day-start/--timezone are journaled and a resume on another trading day is refused naming the flags', async () => {
+    const session = join(dir, 'day-ny');
+    const ny = { dayStart: '17:00', timezone: 'America/New_York' };
+    await runPaperCommand(flags(session, ny), () => undefined, new EventEmitter());
+    const open = readJournal(join(session, 'journal.jsonl'), { repair: false }).records[0];
+    expect(open).toMatchObject({ k: 'open', session: { timezone: 'America/New_York', dayStartsAt: '17:00' } });
+    await expect(runPaperCommand(flags(session), () => undefined, new EventEmitter())).rejects.toThrow(
+      /this session was started with trading day days from 17:00 America\/New_York \(--day-start 17:00 --timezone America\/New_York\), not UTC days/,
+    );
+    await expect(runPaperCommand(flags(session, { ...ny, dayStart: '18:00' }), () => undefined, new EventEmitter())).rejects.toThrow(/not days from 18:00 America\/New_York/);
+    // The same flags resume; a session started on UTC days refuses another day start too.
+    await runPaperCommand(flags(session, ny), () => undefined, new EventEmitter());
+    const utc = join(dir, 'day-utc');
+    await runPaperCommand(flags(utc), () => undefined, new EventEmitter());
+    expect(readJournal(join(utc, 'journal.jsonl'), { repair: false }).records[0]).not.toHaveProperty('session');
+    await expect(runPaperCommand(flags(utc, { timezone: 'Asia/Tokyo' }), () => undefined, new EventEmitter())).rejects.toThrow(
+      /trading day UTC days \(no --day-start\/--timezone\), not days from 00:00 Asia\/Tokyo/,
+    );
+  });
 });

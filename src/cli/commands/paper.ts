@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { systemClock, withTradingSession } from '../../core/index.js';
+import { systemClock, trainingDayWarning, withTradingSession } from '../../core/index.js';
 import { loadRulesFile } from '../../constraints/index.js';
 import { type TradingStateStore, RedisStateStore } from '../../risk-gatekeeper/index.js';
 import { AuditLog, generateAuditKeyPair, resolveBulwarkHome } from '../../security/index.js';
@@ -141,39 +141,50 @@ export async function runPaperCommand(
   if (supervised !== null) supervised.audit = audit;
   let decisions = 0;
   let statusShown = 0;
-  const session = PaperSession.open({
-    sessionId,
-    dir,
-    feed,
-    instrument: withTradingSession(instrument ?? backtestInstrument(feed.symbol), tradingSession),
-    agent,
-    initialCash: cash,
-    account,
-    fill,
-    rules,
-    risk,
-    audit,
-    seed: Number(flags.seed),
-    ...(store === null ? {} : { store }),
-    files,
-    unknownOrders,
-    ...(policy === null ? {} : { observe: policy.observe, obsDim: policy.obsDim }),
-    onDecision: (row) => {
-      decisions++;
-      if (flags.json) write(`${JSON.stringify(jsonRow(row))}\n`);
-      else if (row.seq === 0 || Date.now() - statusShown > 200) {
-        statusShown = Date.now();
-        write(`\r${statusLine(row, session.stale, session.reconciling)}\u001b[K`);
-      }
-    },
-    onStateChange: (from, to, actor, reason) => {
-      if (!flags.json) write(`\n${new Date().toISOString()} trading state ${from} -> ${to} by ${actor}: ${reason}\n`);
-    },
-  });
+  let session: PaperSession;
+  try {
+    session = PaperSession.open({
+      sessionId,
+      dir,
+      feed,
+      instrument: withTradingSession(instrument ?? backtestInstrument(feed.symbol), tradingSession),
+      agent,
+      initialCash: cash,
+      account,
+      fill,
+      rules,
+      risk,
+      audit,
+      seed: Number(flags.seed),
+      ...(store === null ? {} : { store }),
+      files,
+      unknownOrders,
+      ...(policy === null ? {} : { observe: policy.observe, obsDim: policy.obsDim }),
+      onDecision: (row) => {
+        decisions++;
+        if (flags.json) write(`${JSON.stringify(jsonRow(row))}\n`);
+        else if (row.seq === 0 || Date.now() - statusShown > 200) {
+          statusShown = Date.now();
+          write(`\r${statusLine(row, session.stale, session.reconciling)}\u001b[K`);
+        }
+      },
+      onStateChange: (from, to, actor, reason) => {
+        if (!flags.json) write(`\n${new Date().toISOString()} trading state ${from} -> ${to} by ${actor}: ${reason}\n`);
+      },
+    });
+  } catch (err) {
+    // A refused resume (other account, cash or trading day) must not leave the audit log locked or the store open.
+    audit.close();
+    await store?.close();
+    await supervised?.close();
+    throw err;
+  }
   // As a backtest does: a policy trading on another account than it trained on is told, on stderr (stdout may be --json).
   if (policy !== null && JSON.stringify(accountConfigOf(policy.trainedAccount)) !== JSON.stringify(accountConfigOf(account))) {
     process.stderr.write(`Warning: account differs from training: trained on ${describeAccount(policy.trainedAccount)}, this session uses ${describeAccount(account)}.\n`);
   }
+  const dayWarning = policy === null ? null : trainingDayWarning(policy.trainedSession, tradingSession, 'this session uses');
+  if (dayWarning !== null) process.stderr.write(`${dayWarning}\n`);
   if (!flags.json) {
     const r = session.restored;
     write(

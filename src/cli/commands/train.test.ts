@@ -474,4 +474,42 @@ describe('bulwark train: workflow (progress, wall clock, meta.json, SIGINT, held
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/cost per step × the episode length \(64\)/);
   });
+
+  it('day_start_and_timezone_then_the_training_instrument_keeps_the_session_recorded_in_config_and_provenance_and_a_resume_on_another_day_is_refused', async () => {
+    // One trade a day: where the day starts decides which proposals the envs mask, so the runs must differ.
+    const rules = '  rules: { max_trades_per_day: 1 }';
+    const task = (extra = ''): string => `  data: regime:bars=600,seed=3\n${rules}${extra}`;
+    const utc = join(dir, 'day-utc');
+    await train({ config: writeConfig('day-utc', { task: task() }), out: utc });
+    const ny = join(dir, 'day-ny');
+    const run = await runCommand(registerTrainCommand, ['train', '--config', writeConfig('day-ny', { task: task() }), '--out', ny, '--day-start', '17:00', '--timezone', 'America/New_York']);
+    expect(JSON.parse(run.out).epochs).toBe(2);
+    expect(JSON.parse(read(ny, 'config.json')).task.session).toEqual({ timezone: 'America/New_York', dayStartsAt: '17:00' });
+    expect(JSON.parse(read(ny, 'checkpoints', 'last.json')).provenance.session).toEqual({ timezone: 'America/New_York', dayStartsAt: '17:00' });
+    // UTC days record nothing: a run from before sessions existed looks the same.
+    expect(JSON.parse(read(utc, 'config.json')).task.session).toBeUndefined();
+    expect(JSON.parse(read(utc, 'checkpoints', 'last.json')).provenance.session).toBeUndefined();
+    const masked = (out: string): number[] => read(out, 'metrics.jsonl').trim().split('\n').map((l) => (JSON.parse(l) as { maskedMaskEntries: number }).maskedMaskEntries);
+    expect(masked(ny)).not.toEqual(masked(utc));
+    // The config's task.session gives the same run; a flag wins over it key by key.
+    const fromConfig = join(dir, 'day-config');
+    await train({ config: writeConfig('day-config', { task: task('\n  session: { timezone: America/New_York, dayStartsAt: "09:00" }') }), out: fromConfig, dayStart: '17:00' });
+    expect(JSON.parse(read(fromConfig, 'config.json')).task.session).toEqual({ timezone: 'America/New_York', dayStartsAt: '17:00' });
+    expect(withoutWallClock(read(fromConfig, 'metrics.jsonl'), 'jsonl')).toBe(withoutWallClock(read(ny, 'metrics.jsonl'), 'jsonl'));
+    // A resume on another trading day is refused naming task.session; the same flags resume.
+    await expect(train({ config: writeConfig('day-ny4', { epochs: 4, task: task() }), out: ny, resume: true })).rejects.toThrow(
+      /--resume: task .*differs.*task\.session was \{"timezone":"America\/New_York","dayStartsAt":"17:00"\}, now unset/,
+    );
+    await expect(train({ config: writeConfig('day-ny4b', { epochs: 4, task: task() }), out: ny, resume: true, dayStart: '17:00', timezone: 'Europe/London' })).rejects.toThrow(
+      /task\.session was .*now \{"timezone":"Europe\/London","dayStartsAt":"17:00"\}/,
+    );
+    await expect(train({ config: writeConfig('day-utc4', { epochs: 4, task: task() }), out: utc, resume: true, timezone: 'Asia/Tokyo' })).rejects.toThrow(/task\.session was unset, now/);
+    expect((await train({ config: writeConfig('day-ny4c', { epochs: 4, task: task() }), out: ny, resume: true, dayStart: '17:00', timezone: 'America/New_York' })).epochs).toBe(4);
+    // Bad values are refused naming the flag or the config field, before any directory is made.
+    await expect(train({ config: writeConfig('day-bad'), out: join(dir, 'day-bad'), timezone: 'Mars/Base' })).rejects.toThrow(/--timezone: must be an IANA time zone .*got "Mars\/Base"/);
+    await expect(train({ config: writeConfig('day-bad2'), out: join(dir, 'day-bad2'), dayStart: '5pm' })).rejects.toThrow(/--day-start: must be a local time HH:MM/);
+    await expect(train({ config: writeConfig('day-bad3', { task: task('\n  session: { timezone: New York }') }), out: join(dir, 'day-bad3') })).rejects.toThrow(/task\.session\.timezone: must be an IANA time zone/);
+    await expect(train({ config: writeConfig('day-bad4', { task: task('\n  session: { dayStart: "17:00" }') }), out: join(dir, 'day-bad4') })).rejects.toThrow(/task\.session/);
+    for (const bad of ['day-bad', 'day-bad2', 'day-bad3', 'day-bad4']) expect(existsSync(join(dir, bad))).toBe(false);
+  });
 });

@@ -12,9 +12,9 @@ import { runTrainJob, type MetricRow, type TrainRunOptions, type TrainSummary } 
 import type { EpochProgress } from '../../agents/index.js';
 import { accountFromFlags, addAccountOptions, type AccountFlags } from '../account-flags.js';
 import { addCsvOptions, type CsvFlags, csvOptionsFromFlags } from '../csv-flags.js';
-import { parseWholeNumberFlag } from '../flags.js';
+import { type SessionFlags, addSessionOptions, parseWholeNumberFlag, sessionFromFlags } from '../flags.js';
 
-export interface TrainOptions extends CsvFlags, AccountFlags {
+export interface TrainOptions extends CsvFlags, AccountFlags, SessionFlags {
   config: string;
   seed?: string;
   /** Run directory; default runs/ppo-ALGORITHM-seedN. */
@@ -92,6 +92,9 @@ function trainRunOf(opts: TrainOptions): Omit<TrainRunOptions, 'log' | 'onStart'
   const evalEpisodes = opts.evalEpisodes === undefined ? undefined : parseWholeNumberFlag(opts.evalEpisodes, '--eval-episodes', 1);
   const csv = csvOptionsFromFlags(opts);
   const account = accountFromFlags(opts);
+  // Checked here so an error names the flag; the run merges them key by key into task.session.
+  sessionFromFlags(opts);
+  const session = { ...(opts.dayStart === undefined ? {} : { dayStartsAt: opts.dayStart }), ...(opts.timezone === undefined ? {} : { timezone: opts.timezone }) };
   return {
     config: opts.config,
     ...(seed === undefined ? {} : { seed }),
@@ -101,6 +104,7 @@ function trainRunOf(opts: TrainOptions): Omit<TrainRunOptions, 'log' | 'onStart'
     ...(opts.rules === undefined ? {} : { rules: opts.rules }),
     ...(Object.keys(csv).length === 0 ? {} : { csv }),
     ...(Object.keys(account).length === 0 ? {} : { account }),
+    ...(Object.keys(session).length === 0 ? {} : { session }),
     ...(opts.from === undefined ? {} : { from: opts.from }),
     ...(opts.to === undefined ? {} : { to: opts.to }),
     ...(evalEvery === undefined ? {} : { evalEvery }),
@@ -202,4 +206,6 @@ export function registerTrainCommand(program: Command): void {
   // The same CSV flags as every command that loads a CSV (task.csv in the config; a flag wins per key).
   addCsvOptions(cmd);
   addAccountOptions(cmd, 'override task.env.account, the account the training envs keep');
+  // Override task.session key by key; recorded in config.json and the checkpoints' provenance.
+  addSessionOptions(cmd);
 }
