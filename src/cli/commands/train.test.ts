@@ -293,7 +293,7 @@ describe('bulwark train', () => {
     await train({ config: writeConfig('rf2'), out, rules: join(dir, 'flag-rules.json') });
     expect(JSON.parse(read(out, 'config.json')).task.rules.max_position_pct).toBe(0.3);
     await expect(train({ config: writeConfig('rf4', { epochs: 4 }), out, resume: true, rules: join(dir, 'other-rules.json') })).rejects.toThrow(
-      /--resume: task \(data, csv, from\/to, env, useMask, rules\) differs.*task\.rules was/,
+      /--resume: task \(data, csv, from\/to, env, useMask, rules, session\) differs.*task\.rules was/,
     );
   });
 
