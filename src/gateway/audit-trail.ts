@@ -47,52 +47,36 @@ export type AuditAck = 'fsync' | 'write';
 
 /**
  * Group commit over a signed log: a request waiting for durability joins the batch of its event-loop turn, and
- * one write (and, for `fsync`, one fdatasync on the thread pool) covers the batch. A batch's sync starts at the
- * end of its turn even while an earlier batch's sync still runs (the disk overlaps them), but batches are
- * answered in the order they were cut: one is acknowledged only after its own sync and every earlier batch's
- * succeeded, and once any fails every later batch is refused too (fails closed). So nothing is acknowledged
- * before its batch is written (and flushed).
+ * one write (and, for `fsync`, one fdatasync on the thread pool) covers the batch; requests arriving while it
+ * runs form the next batch. So the disk is flushed once per batch, not per request, and nothing is
+ * acknowledged before its batch is written (and flushed).
  */
 export function groupCommit(log: AuditLog, ack: AuditAck = 'fsync'): () => Promise<void> {
   let waiting: { resolve: () => void; reject: (err: Error) => void }[] = [];
-  let scheduled = false;
+  let running = false;
   let acked = 0;
-  // Settles when every batch cut so far is acknowledged; rejected for good after a failed one.
-  let earlier: Promise<unknown> = Promise.resolve();
-  const cut = (): void => {
-    scheduled = false;
-    const batch = waiting;
-    waiting = [];
-    let own: Promise<number>;
-    try {
-      own = ack === 'fsync' ? log.syncToDisk() : Promise.resolve(log.writeBuffered());
-    } catch (err) {
-      own = Promise.reject(err instanceof Error ? err : new Error(String(err)));
-    }
-    // A rejection of the batch's own sync is taken by `done` below; this only keeps it from being reported twice.
-    own.catch(() => undefined);
-    const done = earlier.then(() => own);
-    earlier = done;
-    done.then(
-      (seq) => {
-        acked = Math.max(acked, seq);
+  const run = async (): Promise<void> => {
+    running = true;
+    // Everything appended in this turn of the event loop joins the first batch.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (waiting.length > 0) {
+      const batch = waiting;
+      waiting = [];
+      try {
+        acked = ack === 'fsync' ? await log.syncToDisk() : log.writeBuffered();
         for (const w of batch) w.resolve();
-      },
-      (err: unknown) => {
+      } catch (err) {
         const e = err instanceof Error ? err : new Error(String(err));
         for (const w of batch) w.reject(e);
-      },
-    );
+      }
+    }
+    running = false;
   };
   return () => {
     if (Math.max(acked, log.durableSeq) >= log.lastSeq) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       waiting.push({ resolve, reject });
-      // Everything appended in this turn of the event loop joins the batch.
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(cut);
-      }
+      if (!running) void run();
     });
   };
 }

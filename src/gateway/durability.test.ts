@@ -110,59 +110,6 @@ describe('gateway audit durability', () => {
     expect(f.desk.openOrders('alpha').map((o) => o.clientOrderId)).toEqual(['f1']);
   });
 
-  it('overlapping_flushes_are_acknowledged_in_order_and_a_later_batch_flushed_first_is_refused_when_an_earlier_flush_fails', async () => {
-    const log = openLog();
-    // Each batch's flush, held until the test settles it (the second settles before the first).
-    const flushes: { resolve: (seq: number) => void; reject: (err: Error) => void }[] = [];
-    log.syncToDisk = () => new Promise<number>((resolve, reject) => flushes.push({ resolve, reject }));
-    const durable = groupCommit(log, 'fsync');
-    const outcomes: string[] = [];
-    const track = (name: string, p: Promise<void>) =>
-      p.then(
-        () => outcomes.push(`${name} acked`),
-        (err: Error) => outcomes.push(`${name} refused: ${err.message}`),
-      );
-    log.append('GATEWAY_STOPPED', 'system', {});
-    const first = track('first', durable());
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setImmediate(r));
-    // The first batch is cut and flushing; the second starts its own flush without waiting for it.
-    log.append('GATEWAY_STOPPED', 'system', {});
-    const second = track('second', durable());
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setImmediate(r));
-    expect(flushes).toHaveLength(2);
-    flushes[1].resolve(log.lastSeq);
-    await new Promise((r) => setTimeout(r, 20));
-    expect(outcomes).toEqual([]); // flushed, but an earlier batch is not yet known to be on disk
-    flushes[0].reject(new Error('sync failed (EIO)'));
-    await Promise.all([first, second]);
-    expect(outcomes).toEqual(['first refused: sync failed (EIO)', 'second refused: sync failed (EIO)']);
-  });
-
-  it('overlapping_flushes_that_succeed_are_acknowledged_in_the_order_the_batches_were_cut', async () => {
-    const log = openLog();
-    const flushes: ((seq: number) => void)[] = [];
-    log.syncToDisk = () => new Promise<number>((resolve) => flushes.push(resolve));
-    const durable = groupCommit(log, 'fsync');
-    const outcomes: string[] = [];
-    log.append('GATEWAY_STOPPED', 'system', {});
-    const first = durable().then(() => outcomes.push('first'));
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setImmediate(r));
-    log.append('GATEWAY_STOPPED', 'system', {});
-    const second = durable().then(() => outcomes.push('second'));
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setImmediate(r));
-    expect(flushes).toHaveLength(2);
-    flushes[1](2);
-    await new Promise((r) => setTimeout(r, 20));
-    expect(outcomes).toEqual([]);
-    flushes[0](1);
-    await Promise.all([first, second]);
-    expect(outcomes).toEqual(['first', 'second']);
-  });
-
   it('group_commit_with_ack_write_answers_after_the_write_to_the_os_without_a_flush', async () => {
     const log = openLog();
     const gate = gateSyncs(log); // a flush would hang
