@@ -76,6 +76,26 @@ describe('bulwark paper --agent CHECKPOINT', () => {
     }, 120_000);
   }
 
+  it('a session on another trading day than training warns on stderr; the training day does not', async () => {
+    const stderrOf = async (extra: Partial<PaperFlags>, name: string): Promise<string> => {
+      let err = '';
+      const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        err += String(chunk);
+        return true;
+      });
+      try {
+        await runPaperCommand({ ...flags(discrete, join(dir, name)), ...extra }, () => undefined, new EventEmitter());
+      } finally {
+        spy.mockRestore();
+      }
+      return err;
+    };
+    expect(await stderrOf({ dayStart: '17:00', timezone: 'America/New_York' }, 'day-ny')).toMatch(
+      /Warning: trading day differs from training: trained on UTC days, this session uses days from 17:00 America\/New_York/,
+    );
+    expect(await stderrOf({}, 'day-utc')).not.toMatch(/trading day differs/);
+  }, 120_000);
+
   it('a path that is neither a rule agent nor a checkpoint is refused by name', async () => {
     await expect(runPaperCommand(flags(join(dir, 'nope'), join(dir, 'x')), () => undefined, new EventEmitter())).rejects.toThrow(/--agent/);
   });
