@@ -98,6 +98,13 @@ describe('bulwark train --queue', () => {
     await expect(runTrainQueued({ config, out: join(dir, 'local'), progress: false }, redis.url)).rejects.toThrow(/^--out: .*local already holds a run; pass --resume/);
   });
 
+  it('day_start_and_timezone_then_carried_in_the_train_payload_for_the_worker', async () => {
+    const { trainPayloadOf } = await import('../../jobs/index.js');
+    const payload = await trainPayloadOf({ config, out: join(dir, 'day'), session: { dayStartsAt: '17:00', timezone: 'America/New_York' } });
+    expect(payload.session).toEqual({ dayStartsAt: '17:00', timezone: 'America/New_York' });
+    expect((await trainPayloadOf({ config, out: join(dir, 'day') })).session).toBeUndefined();
+  });
+
   it('bad_config_then_refused_naming_the_field_before_a_job_is_queued', async () => {
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'train:\n  epochs: 0\n');
