@@ -14,7 +14,7 @@
  * The hot path (`TradingDayCalendar.dayIndex`) compares the time with the cached bounds of the current day:
  * two number comparisons, no `Intl` call and no allocation, until the day rolls over.
  */
-import { MS_PER_DAY } from './clock.js';
+import { MS_PER_DAY, utcDayIndex } from './clock.js';
 import { ValidationError, type ValidationIssue, describeValue } from './validation.js';
 
 export interface TradingSession {
@@ -67,9 +67,14 @@ export function parseTradingSession(input: { timezone?: unknown; dayStartsAt?: u
   return { timezone: canonical as string, dayStartsAt: start as string };
 }
 
+/** True for the zone names `Intl` gives UTC (no offset ever, so no `Intl` call is needed). */
+function isUtcZone(timezone: string): boolean {
+  return timezone === 'UTC' || timezone === 'Etc/UTC';
+}
+
 /** True for a session that is plain UTC days (no session, or UTC from 00:00). */
 export function isUtcSession(session: TradingSession | undefined): boolean {
-  return session === undefined || ((session.timezone === 'UTC' || session.timezone === 'Etc/UTC') && session.dayStartsAt === '00:00');
+  return session === undefined || (isUtcZone(session.timezone) && session.dayStartsAt === '00:00');
 }
 
 /** True when two sessions give the same trading days (UTC spelled either way, or no session, counts as the same). */
@@ -125,7 +130,7 @@ export class TradingDayCalendar {
     const checked = parseTradingSession(session);
     this.session = checked;
     this.startMs = (dayStartMinutes(checked.dayStartsAt) ?? 0) * 60_000;
-    this.format = checked.timezone === 'UTC' || checked.timezone === 'Etc/UTC' ? null : zoneFormat(checked.timezone);
+    this.format = isUtcZone(checked.timezone) ? null : zoneFormat(checked.timezone);
   }
 
   /** Index of the trading day that contains `timeMs` (NaN for a time that is no number). */
@@ -205,7 +210,7 @@ const sharedCalendars = new Map<string, TradingDayCalendar>();
  * a path that asks every bar keeps its own `TradingDayCalendar`.
  */
 export function tradingDayIndex(timeMs: number, session?: TradingSession): number {
-  if (isUtcSession(session)) return Math.floor(timeMs / MS_PER_DAY);
+  if (isUtcSession(session)) return utcDayIndex(timeMs);
   const key = `${session?.timezone} ${session?.dayStartsAt}`;
   let cal = sharedCalendars.get(key);
   if (cal === undefined) {

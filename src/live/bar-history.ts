@@ -1,5 +1,5 @@
 /** The bars a session has seen, as one growing `Bars` (capacity doubles), so agents read history as in a backtest. */
-import { type Bars, allocateBars, setBar } from '../core/index.js';
+import { type Bars, allocateBars, setBar, sliceBars } from '../core/index.js';
 
 export class BarHistory {
   private buf: Bars = allocateBars(1024);
@@ -7,9 +7,7 @@ export class BarHistory {
 
   /** The bars so far as a view (replaced when the buffer grows: read it again after each `push`). */
   get bars(): Bars {
-    const b = this.buf;
-    const n = this.length;
-    return { length: n, time: b.time.subarray(0, n), open: b.open.subarray(0, n), high: b.high.subarray(0, n), low: b.low.subarray(0, n), close: b.close.subarray(0, n), volume: b.volume.subarray(0, n) };
+    return sliceBars(this.buf, 0, this.length);
   }
 
   /** The full buffer (length = capacity); rows below `length` are valid. */
