@@ -5,28 +5,16 @@
  * (no decision hangs).
  */
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSynthetic, parseSynthSpec, writeBarsCsv } from '../../data/index.js';
+import { describe, expect, it } from 'vitest';
 import { currentRelayThread } from '../../sandbox/index.js';
 import { runPaperCommand } from './paper.js';
+import { replayCsvFixture } from '../test-helpers/replay-fixture.js';
 
 const agent = fileURLToPath(new URL('../../sandbox/test-agents/momentum-agent.mjs', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'bulwark-paper-relay-'));
-const file = join(dir, 'bars.csv');
-const home = process.env.BULWARK_HOME;
-beforeAll(async () => {
-  process.env.BULWARK_HOME = join(dir, 'home');
-  await writeBarsCsv(file, generateSynthetic(parseSynthSpec('regime:bars=200,seed=8')));
-});
-afterAll(() => {
-  if (home === undefined) delete process.env.BULWARK_HOME;
-  else process.env.BULWARK_HOME = home;
-  rmSync(dir, { recursive: true, force: true });
-});
+const { dir, file } = replayCsvFixture('bulwark-paper-relay-', 'regime:bars=200,seed=8');
 
 type Row = { seq: number; state: string };
 

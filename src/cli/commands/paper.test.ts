@@ -1,24 +1,12 @@
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSynthetic, parseSynthSpec, writeBarsCsv } from '../../data/index.js';
+import { describe, expect, it } from 'vitest';
 import { readJournal } from '../../live/index.js';
 import { type PaperFlags, runPaperCommand } from './paper.js';
+import { replayCsvFixture } from '../test-helpers/replay-fixture.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'bulwark-paper-cli-'));
-const file = join(dir, 'bars.csv');
-const home = process.env.BULWARK_HOME;
-beforeAll(async () => {
-  process.env.BULWARK_HOME = join(dir, 'home');
-  await writeBarsCsv(file, generateSynthetic(parseSynthSpec('regime:bars=500,seed=8')));
-});
-afterAll(() => {
-  if (home === undefined) delete process.env.BULWARK_HOME;
-  else process.env.BULWARK_HOME = home;
-  rmSync(dir, { recursive: true, force: true });
-});
+const { dir, file } = replayCsvFixture('bulwark-paper-cli-', 'regime:bars=500,seed=8');
 
 const flags = (session: string, extra: Partial<PaperFlags> = {}): PaperFlags => ({
   agent: 'sma-cross:fast=4,slow=12,size=0.3',
