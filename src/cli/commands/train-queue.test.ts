@@ -11,6 +11,7 @@ import { WALL_CLOCK_COLUMNS } from '../../agents/index.js';
 import { processJob } from '../../jobs/index.js';
 import { resolveHome } from '../../security/index.js';
 import { type WorkerProcess, startWorkerProcess, stopWorkerProcesses } from '../../test-support/worker-process.js';
+import { writeTinyTrainConfig } from '../test-helpers/tiny-train-config.js';
 import { type RedisServerHandle, startRedisServer } from '../../test-support/redis-server.js';
 import { runTrain, runTrainQueued } from './train.js';
 
@@ -27,31 +28,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A tiny seeded run: 2 epochs of 2 envs × 16 steps, one hidden layer of 8 (as in train.test.ts). */
-const config = join(dir, 'tiny.yaml');
-writeFileSync(
-  config,
-  [
-    'train:',
-    '  algorithm: ppo-lag',
-    '  seed: 1',
-    '  epochs: 2',
-    '  numEnvs: 2',
-    '  rolloutSteps: 16',
-    '  hiddenSizes: [8]',
-    '  updateEpochs: 1',
-    '  numMinibatches: 2',
-    '  costLimit: 1',
-    '  lambdaLr: 0.5',
-    'task:',
-    '  data: regime:bars=600,seed=3',
-    '  env:',
-    '    episodeLength: 16',
-    '    windowSize: 4',
-    '    account: { type: margin, leverage: 2 }',
-    'checkpointEvery: 1',
-  ].join('\n'),
-);
+/** A tiny seeded run (the train specs' own), checkpointed every epoch. */
+const config = writeTinyTrainConfig(dir, 'tiny', { checkpointEvery: 1 });
 
 const read = (...p: string[]): string => readFileSync(join(...p), 'utf8');
 /** metrics.csv with the wall-clock columns dropped: what two runs of one seed share. */

@@ -8,42 +8,13 @@ import { formatBarsCsv, generateSynthetic } from '../../data/index.js';
 import { runCommand } from '../test-helpers/run-command.js';
 import { METRIC_COLUMNS, WALL_CLOCK_COLUMNS } from '../../agents/index.js';
 import { registerTrainCommand, runTrain } from './train.js';
+import { type TinyTrainOverrides, writeTinyTrainConfig } from '../test-helpers/tiny-train-config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bulwark-cli-train-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A tiny seeded run: 2 envs × 16 steps per epoch, one hidden layer of 8, one pass of 2 minibatches. */
-function writeConfig(name: string, overrides: { epochs?: number; train?: string; task?: string; top?: string } = {}): string {
-  const path = join(dir, `${name}.yaml`);
-  writeFileSync(
-    path,
-    [
-      'train:',
-      '  algorithm: ppo-lag',
-      '  seed: 1',
-      `  epochs: ${overrides.epochs ?? 2}`,
-      '  numEnvs: 2',
-      '  rolloutSteps: 16',
-      '  hiddenSizes: [8]',
-      '  updateEpochs: 1',
-      '  numMinibatches: 2',
-      '  costLimit: 1',
-      // A fast λ so the resume spec compares a λ that moves every epoch.
-      '  lambdaLr: 0.5',
-      overrides.train ?? '',
-      'task:',
-      overrides.task ?? '  data: regime:bars=600,seed=3',
-      '  env:',
-      '    episodeLength: 16',
-      '    windowSize: 4',
-      // A margin account: the seeded policy's shorts are what make cost (a cash account refuses them).
-      '    account: { type: margin, leverage: 2 }',
-      'checkpointEvery: 2',
-      overrides.top ?? '',
-    ].join('\n'),
-  );
-  return path;
-}
+/** A tiny seeded run (cli/test-helpers/tiny-train-config.ts) in this file's folder. */
+const writeConfig = (name: string, overrides: TinyTrainOverrides = {}): string => writeTinyTrainConfig(dir, name, overrides);
 
 const quiet = <T>(fn: () => Promise<T>): Promise<T> => {
   const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
