@@ -62,6 +62,8 @@ export {
   type VenueCancelCode,
   NO_ORDER_REASONS,
   type NoOrderCode,
+  RECONCILE_REASONS,
+  type ReconcileCode,
   REASONS,
   type ReasonCode,
   type ReasonFields,

@@ -6,6 +6,7 @@ import {
   GATEKEEPER_REASONS,
   NO_ORDER_REASONS,
   REASONS,
+  RECONCILE_REASONS,
   RULE_IDS,
   RULE_REASONS,
   VENUE_CANCEL_REASONS,
@@ -26,7 +27,7 @@ function sourceFiles(dir: string): string[] {
 
 describe('the one reason list', () => {
   it('holds every section, each code with a non-empty meaning', () => {
-    const sections = [RULE_REASONS, GATEKEEPER_REASONS, VENUE_REJECT_REASONS, VENUE_CANCEL_REASONS, NO_ORDER_REASONS];
+    const sections = [RULE_REASONS, GATEKEEPER_REASONS, VENUE_REJECT_REASONS, VENUE_CANCEL_REASONS, NO_ORDER_REASONS, RECONCILE_REASONS];
     for (const section of sections) {
       for (const [code, meaning] of Object.entries(section)) {
         expect(isReasonCode(code), code).toBe(true);

@@ -138,6 +138,17 @@ export const NO_ORDER_REASONS = {
 } as const;
 export type NoOrderCode = keyof typeof NO_ORDER_REASONS;
 
+/** Why a live session moved its own agent scope (actor `reconcile`), not an operator or a gatekeeper trigger. */
+export const RECONCILE_REASONS = {
+  RECONCILE_MISMATCH:
+    'reconciliation at start found the node record and the venue differing (orders adopted=, cancelled=, lost=; ' +
+    'position_node=/position_venue=, cash_node=/cash_venue=): the agent scope is REDUCING until a re-check matches',
+  RECONCILE_MATCHED:
+    "a re-check at a later price update (bar=) found the node and the venue agreeing: reconcile's own REDUCING goes " +
+    'back to ACTIVE',
+} as const;
+export type ReconcileCode = keyof typeof RECONCILE_REASONS;
+
 /** Every reason code with its one meaning. */
 export const REASONS = Object.freeze({
   ...RULE_REASONS,
@@ -145,6 +156,7 @@ export const REASONS = Object.freeze({
   ...VENUE_REJECT_REASONS,
   ...VENUE_CANCEL_REASONS,
   ...NO_ORDER_REASONS,
+  ...RECONCILE_REASONS,
 });
 export type ReasonCode = keyof typeof REASONS;
 

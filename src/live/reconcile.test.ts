@@ -10,7 +10,7 @@ import { MemoryAuditSink } from '../security/index.js';
 import type { JournalRecord } from './journal.js';
 import { openFeed } from './open-feed.js';
 import { PaperVenue } from './paper-venue.js';
-import { diffWithVenue } from './reconcile.js';
+import { diffWithVenue, reconcileMatchedReason, reconcileReason } from './reconcile.js';
 import { SimVenue } from '../venues/index.js';
 import type { UnknownOrderAction } from './reconcile.js';
 import { type DecisionRow, PaperSession } from './session.js';
@@ -148,6 +148,7 @@ describe('reconcile before trading', () => {
       ['REDUCING', 'ACTIVE', 'reconcile'],
     ]);
     expect(run.flips[0]?.reason).toBe('RECONCILE_MISMATCH: cancelled=hand-1');
+    expect(run.flips[1]?.reason).toBe('RECONCILE_MATCHED: bar=101');
     const mismatch = run.audit.events.find((e) => e.type === 'RECONCILE_MISMATCH');
     expect(mismatch?.payload).toMatchObject({ session: 'rec', cancelled: ['hand-1'], lost: [], position: null });
     const matched = run.audit.events.find((e) => e.type === 'RECONCILE_MATCHED');
@@ -214,7 +215,9 @@ describe('reconcile before trading', () => {
     expect(run.s.reconcile?.position).toEqual({ node, venue: node + 0.25 });
     expect(run.audit.events.find((e) => e.type === 'RECONCILE_MISMATCH')?.payload).toMatchObject({ position: { node, venue: node + 0.25 }, cash: null });
     await run.s.run();
-    expect(run.flips[0]?.reason).toBe(`RECONCILE_MISMATCH: position_node=${node}, position_venue=${node + 0.25}`);
+    // Figures print as renderReason prints numbers: at most 12 significant digits.
+    const twelve = (v: number): number => Number(v.toPrecision(12));
+    expect(run.flips[0]?.reason).toBe(`RECONCILE_MISMATCH: position_node=${twelve(node)}, position_venue=${twelve(node + 0.25)}`);
     expect(run.rows.length).toBeGreaterThan(100);
     expect(run.rows.every((r) => r.state === 'REDUCING')).toBe(true);
     for (const r of run.rows.filter((x) => x.outcome === 'SUBMITTED')) expect(Math.abs(r.positionQty + r.signedQty)).toBeLessThan(Math.abs(r.positionQty) + 1e-9);
@@ -243,5 +246,23 @@ describe('reconcile before trading', () => {
     expect(clean).toEqual({ unknown: [], lost: [], position: null, cash: null });
     const d = diffWithVenue({ workingOrderIds: new Set(['a']), positionQty: 1, cash: 100 }, { openOrders: [order], positionQty: 0, cash: 90 });
     expect(d).toEqual({ unknown: [order], lost: ['a'], position: { node: 1, venue: 0 }, cash: { node: 100, venue: 90 } });
+  });
+
+  it('reconcileReason renders through renderReason: fields in order, lists joined by |, float noise hidden', () => {
+    const report = {
+      unknownOrders: 'cancel' as const,
+      adopted: ['a-1', 'a-2'],
+      cancelled: ['c-1'],
+      lost: ['l-1'],
+      position: { node: 0.1 + 0.2, venue: 0.55 },
+      cash: { node: 1000.1 + 0.2, venue: 990 },
+      matched: false,
+    };
+    expect(reconcileReason(report)).toBe(
+      'RECONCILE_MISMATCH: adopted=a-1|a-2, cancelled=c-1, lost=l-1, position_node=0.3, position_venue=0.55, cash_node=1000.3, cash_venue=990',
+    );
+    const positionOnly = { ...report, adopted: [], cancelled: [], lost: [], cash: null };
+    expect(reconcileReason(positionOnly)).toBe('RECONCILE_MISMATCH: position_node=0.3, position_venue=0.55');
+    expect(reconcileMatchedReason(101)).toBe('RECONCILE_MATCHED: bar=101');
   });
 });

@@ -10,6 +10,7 @@
  * While anything differs the session trades REDUCING; it returns to ACTIVE only when a re-check at a later price
  * update finds them agreeing (session.ts drives that through the kill-switch store).
  */
+import { renderReason } from '../core/index.js';
 import type { ExecutionVenue, OpenOrder } from '../venues/index.js';
 
 /** What to do with a working venue order the node's record does not know. */
@@ -92,15 +93,26 @@ export function diffIsClean(d: VenueDiff): boolean {
   return d.unknown.length === 0 && d.lost.length === 0 && d.position === null && d.cash === null;
 }
 
-/** The reason of the REDUCING that a mismatch sets: `RECONCILE_MISMATCH: key=value, …`. */
+/** The reason of the REDUCING that a mismatch sets: RECONCILE_MISMATCH with what differs as fields. */
 export function reconcileReason(r: ReconcileReport): string {
-  const parts: string[] = [];
-  if (r.adopted.length > 0) parts.push(`adopted=${r.adopted.join('|')}`);
-  if (r.cancelled.length > 0) parts.push(`cancelled=${r.cancelled.join('|')}`);
-  if (r.lost.length > 0) parts.push(`lost=${r.lost.join('|')}`);
-  if (r.position !== null) parts.push(`position_node=${r.position.node}, position_venue=${r.position.venue}`);
-  if (r.cash !== null) parts.push(`cash_node=${r.cash.node}, cash_venue=${r.cash.venue}`);
-  return `RECONCILE_MISMATCH: ${parts.join(', ')}`;
+  const fields: Record<string, string | number> = {};
+  if (r.adopted.length > 0) fields.adopted = r.adopted.join('|');
+  if (r.cancelled.length > 0) fields.cancelled = r.cancelled.join('|');
+  if (r.lost.length > 0) fields.lost = r.lost.join('|');
+  if (r.position !== null) {
+    fields.position_node = r.position.node;
+    fields.position_venue = r.position.venue;
+  }
+  if (r.cash !== null) {
+    fields.cash_node = r.cash.node;
+    fields.cash_venue = r.cash.venue;
+  }
+  return renderReason('RECONCILE_MISMATCH', fields);
+}
+
+/** The reason of the ACTIVE a matching re-check at bar `bar` sets. */
+export function reconcileMatchedReason(bar: number): string {
+  return renderReason('RECONCILE_MATCHED', { bar });
 }
 
 /** One line for the operator: what reconcile found and did. */

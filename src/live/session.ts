@@ -74,6 +74,7 @@ import {
   type UnknownOrderAction,
   RECONCILE_ACTOR,
   diffWithVenue,
+  reconcileMatchedReason,
   reconcileReason,
   venueReport,
 } from './reconcile.js';
@@ -503,7 +504,7 @@ export class PaperSession {
     await applyOperatorChange(
       this.store,
       this.options.audit,
-      { scope, state: 'ACTIVE', actor: RECONCILE_ACTOR, reason: `RECONCILE_MATCHED: bar=${t}` },
+      { scope, state: 'ACTIVE', actor: RECONCILE_ACTOR, reason: reconcileMatchedReason(t) },
       { recordChanged: false },
     );
     await this.gatekeeper.settle();
