@@ -5,7 +5,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { type Bars, type Instrument, type Ledger, type TradingSession, ValidationError, defineInstrument, sliceBars } from '../core/index.js';
+import { type Bars, type Instrument, type Ledger, type TradingSession, ValidationError, defineInstrument, definedFields, sliceBars } from '../core/index.js';
 // Types only (erased): agents/ itself loads lazily, for checkpoint agents.
 import type { DataIdentity } from '../agents/index.js';
 import { type Rules, loadRulesFile } from '../constraints/index.js';
@@ -105,13 +105,7 @@ export function loadRiskFile(path: string): GatekeeperConfig {
 export async function loadJobBars(
   job: Pick<BacktestJob, 'data' | 'synth' | 'from' | 'to' | 'csv'>,
 ): Promise<{ bars: Bars; source: string; history: PreparedJob['history'] }> {
-  const { bars, source, history } = await loadMarketSource({
-    ...(job.data === undefined ? {} : { data: job.data }),
-    ...(job.synth === undefined ? {} : { synth: job.synth }),
-    ...(job.from === undefined ? {} : { from: job.from }),
-    ...(job.to === undefined ? {} : { to: job.to }),
-    ...(job.csv === undefined ? {} : { csv: job.csv }),
-  });
+  const { bars, source, history } = await loadMarketSource(definedFields({ data: job.data, synth: job.synth, from: job.from, to: job.to, csv: job.csv }));
   return { bars, source, history };
 }
 

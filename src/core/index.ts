@@ -48,6 +48,7 @@ export {
   actionOrderQty,
   targetOrderQty,
 } from './actions.js';
+export { type DefinedFields, definedFields } from './defined-fields.js';
 export { type FractionBounds, fractionSchema, unitMistakeMessage } from './fraction.js';
 export { type ValidationIssue, ValidationError, describeValue, parseWithSchema, requireNonEmptyDocument } from './validation.js';
 export {

@@ -4,7 +4,7 @@
  * in-process paths (rule agents, checkpoints, training) run this package's own code on the job's data.
  */
 import { join, resolve } from 'node:path';
-import { parseWithSchema } from '../core/index.js';
+import { definedFields, parseWithSchema } from '../core/index.js';
 import {
   type BacktestJob,
   annualisedCaveat,
@@ -39,10 +39,6 @@ function requireBuiltInAgent(job: BacktestJob, kind: JobKind): void {
   }
 }
 
-function stripUndefined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
-}
-
 export async function processJob(kind: JobKind, jobId: string, data: unknown, ctx: ProcessorContext): Promise<JobOutput> {
   const source = `${kind} job ${jobId}`;
   switch (kind) {
@@ -50,12 +46,10 @@ export async function processJob(kind: JobKind, jobId: string, data: unknown, ct
       const p = parseWithSchema(PAYLOAD_SCHEMAS.backtest, data, source);
       const out = p.runDir ?? join(ctx.workDir, p.runId);
       const r = await runBacktestInto({
-        job: stripUndefined(p.job),
+        job: definedFields(p.job),
         out,
-        ...(p.sandbox.tier === undefined ? {} : { tier: p.sandbox.tier }),
         origin: p.sandbox.origin,
-        ...(p.sandbox.trustedKeysDir === undefined ? {} : { trustedKeysDir: p.sandbox.trustedKeysDir }),
-        ...(p.sandbox.decisionTimeoutMs === undefined ? {} : { decisionTimeoutMs: p.sandbox.decisionTimeoutMs }),
+        ...definedFields({ tier: p.sandbox.tier, trustedKeysDir: p.sandbox.trustedKeysDir, decisionTimeoutMs: p.sandbox.decisionTimeoutMs }),
         home: ctx.home,
       });
       const caveat = annualisedCaveat(r.record.metrics);
@@ -74,13 +68,13 @@ export async function processJob(kind: JobKind, jobId: string, data: unknown, ct
     }
     case 'sweep': {
       const p = parseWithSchema(PAYLOAD_SCHEMAS.sweep, data, source);
-      const job = stripUndefined(p.job);
+      const job = definedFields(p.job);
       requireBuiltInAgent(job, kind);
       return { agent: job.agent, seed: job.seed ?? 0, metrics: await runSweepCell(job) };
     }
     case 'walk-forward': {
       const p = parseWithSchema(PAYLOAD_SCHEMAS['walk-forward'], data, source);
-      const job = stripUndefined(p.job);
+      const job = definedFields(p.job);
       requireBuiltInAgent(job, kind);
       const prepared = await prepareJob(job);
       const settings = { axes: p.axes, trainBars: p.trainBars, testBars: p.testBars, mode: p.mode, objective: p.objective };
@@ -101,19 +95,21 @@ export async function processJob(kind: JobKind, jobId: string, data: unknown, ct
       const summary = await runTrainJob({
         config: p.config,
         out: resolve(p.out),
-        ...(p.seed === undefined ? {} : { seed: p.seed }),
-        ...(p.resume === undefined ? {} : { resume: p.resume }),
-        ...(p.data === undefined ? {} : { data: p.data }),
-        ...(p.rules === undefined ? {} : { rules: p.rules }),
-        ...(p.csv === undefined ? {} : { csv: p.csv }),
-        ...(p.from === undefined ? {} : { from: p.from }),
-        ...(p.to === undefined ? {} : { to: p.to }),
-        ...(p.account === undefined ? {} : { account: p.account }),
-        ...(p.evalEvery === undefined ? {} : { evalEvery: p.evalEvery }),
-        ...(p.evalData === undefined ? {} : { evalData: p.evalData }),
-        ...(p.evalEpisodes === undefined ? {} : { evalEpisodes: p.evalEpisodes }),
-        ...(p.session === undefined ? {} : { session: p.session }),
-        ...(p.command === undefined ? {} : { command: p.command }),
+        ...definedFields({
+          seed: p.seed,
+          resume: p.resume,
+          data: p.data,
+          rules: p.rules,
+          csv: p.csv,
+          from: p.from,
+          to: p.to,
+          account: p.account,
+          evalEvery: p.evalEvery,
+          evalData: p.evalData,
+          evalEpisodes: p.evalEpisodes,
+          session: p.session,
+          command: p.command,
+        }),
         log: ctx.log,
         onStart: (run) => report({ type: 'start', ...run }),
         onEpoch: (row, progress) => report({ type: 'epoch', row, envStepsPerSec: progress.envStepsPerSec }),

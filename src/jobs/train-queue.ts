@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { definedFields } from '../core/index.js';
 import type { EpochProgress, MetricRow, TrainRunOptions, TrainSummary } from '../agents/index.js';
 import type { TrainPayload } from './payloads.js';
 import { type EnqueuedRun, enqueueAndWait } from './queue-client.js';
@@ -64,19 +65,21 @@ export async function trainPayloadOf(run: QueuedTrainRun): Promise<Omit<TrainPay
   return {
     config,
     out,
-    ...(run.seed === undefined ? {} : { seed: run.seed }),
-    ...(run.resume === undefined ? {} : { resume: run.resume }),
-    ...(data === undefined ? {} : { data }),
-    ...(run.rules === undefined ? {} : { rules: resolve(run.rules) }),
-    ...(run.csv === undefined ? {} : { csv: run.csv }),
-    ...(run.from === undefined ? {} : { from: run.from }),
-    ...(run.to === undefined ? {} : { to: run.to }),
-    ...(run.account === undefined ? {} : { account: run.account }),
-    ...(run.evalEvery === undefined ? {} : { evalEvery: run.evalEvery }),
-    ...(evalData === undefined ? {} : { evalData }),
-    ...(run.evalEpisodes === undefined ? {} : { evalEpisodes: run.evalEpisodes }),
-    ...(run.session === undefined ? {} : { session: run.session }),
-    ...(run.command === undefined ? {} : { command: [...run.command] }),
+    ...definedFields({
+      seed: run.seed,
+      resume: run.resume,
+      data,
+      rules: run.rules === undefined ? undefined : resolve(run.rules),
+      csv: run.csv,
+      from: run.from,
+      to: run.to,
+      account: run.account,
+      evalEvery: run.evalEvery,
+      evalData,
+      evalEpisodes: run.evalEpisodes,
+      session: run.session,
+      command: run.command === undefined ? undefined : [...run.command],
+    }),
   };
 }
 

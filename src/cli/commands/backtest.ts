@@ -4,6 +4,7 @@
  */
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { definedFields } from '../../core/index.js';
 import { resolveHome } from '../../security/index.js';
 import { z } from 'zod';
 import { type BacktestJob, type BacktestMetrics, type SummaryRun, prepareJob, renderSummary, annualisedCaveat } from '../../backtests/index.js';
@@ -51,22 +52,24 @@ export function jobFromFlags(f: BacktestFlags): BacktestJob {
   const session = sessionFromFlags(f);
   return {
     agent: f.agent,
-    ...(f.data === undefined ? {} : { data: f.data }),
-    ...(f.synth === undefined ? {} : { synth: f.synth }),
-    ...(f.data === undefined ? {} : { csv: csvOptionsFromFlags(f) }),
-    ...(f.rules === undefined ? {} : { rules: f.rules }),
-    ...(f.risk === undefined ? {} : { risk: f.risk }),
-    ...(f.config === undefined ? {} : { config: f.config }),
-    ...(f.feesBps === undefined ? {} : { feesBps: numberFlag(f.feesBps, '--fees-bps') }),
-    ...(f.spreadBps === undefined ? {} : { spreadBps: numberFlag(f.spreadBps, '--spread-bps') }),
-    ...(f.slippageBps === undefined ? {} : { slippageBps: numberFlag(f.slippageBps, '--slippage-bps') }),
-    // One rule, one message: the same '> 0' the config file's cash field states.
-    ...(f.cash === undefined ? {} : { cash: parseNumberFlag(f.cash, '--cash', { above: 0 }) }),
-    ...(f.from === undefined ? {} : { from: f.from }),
-    ...(f.to === undefined ? {} : { to: f.to }),
-    ...(seed === undefined ? {} : { seed }),
-    ...(f.periodsPerYear === undefined ? {} : { periodsPerYear: parseNumberFlag(f.periodsPerYear, '--periods-per-year', { above: 0 }) }),
-    ...(f.heldOut === true ? { heldOut: true } : {}),
+    ...definedFields({
+      data: f.data,
+      synth: f.synth,
+      csv: f.data === undefined ? undefined : csvOptionsFromFlags(f),
+      rules: f.rules,
+      risk: f.risk,
+      config: f.config,
+      feesBps: numberFlag(f.feesBps, '--fees-bps'),
+      spreadBps: numberFlag(f.spreadBps, '--spread-bps'),
+      slippageBps: numberFlag(f.slippageBps, '--slippage-bps'),
+      // One rule, one message: the same '> 0' the config file's cash field states.
+      cash: f.cash === undefined ? undefined : parseNumberFlag(f.cash, '--cash', { above: 0 }),
+      from: f.from,
+      to: f.to,
+      seed,
+      periodsPerYear: f.periodsPerYear === undefined ? undefined : parseNumberFlag(f.periodsPerYear, '--periods-per-year', { above: 0 }),
+      heldOut: f.heldOut === true ? true : undefined,
+    }),
     ...accountFromFlags(f),
     ...(session === undefined ? {} : { session }),
   };

@@ -8,6 +8,7 @@
  */
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
+import { definedFields } from '../../core/index.js';
 import { runTrainJob, type MetricRow, type TrainRunOptions, type TrainSummary } from '../../agents/index.js';
 import type { EpochProgress } from '../../agents/index.js';
 import { accountFromFlags, addAccountOptions, type AccountFlags } from '../account-flags.js';
@@ -94,23 +95,26 @@ function trainRunOf(opts: TrainOptions): Omit<TrainRunOptions, 'log' | 'onStart'
   const account = accountFromFlags(opts);
   // Checked here so an error names the flag; the run merges them key by key into task.session.
   sessionFromFlags(opts);
-  const session = { ...(opts.dayStart === undefined ? {} : { dayStartsAt: opts.dayStart }), ...(opts.timezone === undefined ? {} : { timezone: opts.timezone }) };
+  const session = definedFields({ dayStartsAt: opts.dayStart, timezone: opts.timezone });
   return {
     config: opts.config,
-    ...(seed === undefined ? {} : { seed }),
-    ...(opts.out === undefined ? {} : { out: opts.out }),
-    ...(opts.resume === undefined ? {} : { resume: opts.resume }),
-    ...(opts.data === undefined ? {} : { data: opts.data }),
-    ...(opts.rules === undefined ? {} : { rules: opts.rules }),
+    ...definedFields({
+      seed,
+      out: opts.out,
+      resume: opts.resume,
+      data: opts.data,
+      rules: opts.rules,
+      from: opts.from,
+      to: opts.to,
+      evalEvery,
+      evalData: opts.evalData,
+      evalEpisodes,
+      command: opts.command,
+    }),
+    // Flag groups: passed only when at least one of their flags was given.
     ...(Object.keys(csv).length === 0 ? {} : { csv }),
     ...(Object.keys(account).length === 0 ? {} : { account }),
     ...(Object.keys(session).length === 0 ? {} : { session }),
-    ...(opts.from === undefined ? {} : { from: opts.from }),
-    ...(opts.to === undefined ? {} : { to: opts.to }),
-    ...(evalEvery === undefined ? {} : { evalEvery }),
-    ...(opts.evalData === undefined ? {} : { evalData: opts.evalData }),
-    ...(evalEpisodes === undefined ? {} : { evalEpisodes }),
-    ...(opts.command === undefined ? {} : { command: opts.command }),
   };
 }
 
