@@ -9,9 +9,10 @@
  * corrupts its channel, and the supervisor stops it.
  */
 import { readSync, writeSync } from 'node:fs';
-import { MessagePort, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { MessagePort, isMainThread, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { FrameReader, encodeFrame } from './frame-codec.js';
 import { type AgentMessage, type SupervisorMessage, checkSupervisorMessage } from './protocol.js';
+import { ANSWER_DECISION, ANSWER_ERROR, ANSWER_ON_PORT, ANSWER_TOO_LARGE, REQUEST_ON_PORT, SharedDecisionChannel } from './shared-channel.js';
 
 interface AgentModule {
   init?: (spec: unknown, context: { workspace: string }) => unknown;
@@ -64,9 +65,14 @@ class AgentServer {
 
   handle(m: SupervisorMessage): AgentMessage | Promise<AgentMessage> {
     if (m.t === 'init') return this.init(m.module, m.spec, m.workspace);
-    if (this.agent === null) throw new Error('decide before init');
-    const out: unknown = this.agent.decide(m.obs, m.mask);
+    const out = this.decide(m.obs, m.mask);
     return isThenable(out) ? Promise.resolve(out).then((o) => decisionMessage(m.id, o)) : decisionMessage(m.id, out);
+  }
+
+  /** The agent's own answer (a value or a promise of one), unchecked. */
+  decide(obs: readonly number[], mask: readonly number[]): unknown {
+    if (this.agent === null) throw new Error('decide before init');
+    return this.agent.decide(obs, mask);
   }
 
   private async init(module: string, spec: unknown, workspace: string): Promise<AgentMessage> {
@@ -80,8 +86,7 @@ class AgentServer {
 }
 
 /** Serves one agent over `send`, one request at a time in arrival order; returns the handler for requests. */
-function serve(send: (m: AgentMessage) => void): (m: SupervisorMessage) => void {
-  const server = new AgentServer();
+function serve(server: AgentServer, send: (m: AgentMessage) => void): (m: SupervisorMessage) => void {
   let queue: Promise<void> = Promise.resolve();
   return (m) => {
     queue = queue
@@ -91,17 +96,130 @@ function serve(send: (m: AgentMessage) => void): (m: SupervisorMessage) => void 
   };
 }
 
+/** Error text as sent back: checkAgentMessage keeps 2,000 characters of it, so more is never written. */
+function errorAnswerText(err: unknown): string {
+  return errorText(err).slice(0, 2000);
+}
+
+/** Whether output the agent printed is still buffered in this thread, waiting for the event loop to pass it on. */
+function outputPending(): boolean {
+  return process.stdout.writableLength > 0 || process.stderr.writableLength > 0;
+}
+
+/** The request posted on the port for slot request `id` (older ones left there by a late answer are dropped). */
+function takePortRequest(port: MessagePort, id: number): SupervisorMessage | null {
+  for (let r = receiveMessageOnPort(port); r !== undefined; r = receiveMessageOnPort(port)) {
+    const checked = checkSupervisorMessage(r.message);
+    if (typeof checked !== 'string' && checked.t === 'decide' && checked.id === id) return checked;
+  }
+  return null;
+}
+
+/**
+ * Tier 1's decision loop over shared memory (shared-channel.ts), from `ready` on: this thread blocks in
+ * `Atomics.wait` until a request is written, calls `decide` and writes the answer. It is the agent's own
+ * thread, so blocking costs nothing; it returns to the event loop only while an asynchronous `decide` is
+ * awaited, and waits with `Atomics.waitAsync` instead while the agent's printed output is still buffered here
+ * (the event loop passes it on to the supervisor, which counts it against the output limit).
+ */
+function serveShared(channel: SharedDecisionChannel, server: AgentServer, port: MessagePort, maxFrameBytes: number, startSeq: number): void {
+  let last = startSeq;
+  const fail = (id: number, err: unknown): void => channel.writeAnswer(ANSWER_ERROR, id, -1, undefined, errorAnswerText(err));
+  const answer = (id: number, out: unknown): void => {
+    const m = decisionMessage(id, out);
+    if (m.t !== 'decision') return;
+    const json: unknown = m.info === undefined ? undefined : JSON.stringify(m.info);
+    if (typeof json !== 'string') {
+      channel.writeAnswer(ANSWER_DECISION, id, m.action, m.target, null, -1);
+      return;
+    }
+    const bytes = Buffer.byteLength(json, 'utf8');
+    if (bytes > maxFrameBytes) channel.writeAnswer(ANSWER_TOO_LARGE, id, m.action, m.target, null, bytes);
+    else if (channel.fitsText(bytes)) channel.writeAnswer(ANSWER_DECISION, id, m.action, m.target, json);
+    else {
+      port.postMessage({ t: 'answer', id, text: json });
+      channel.writeAnswer(ANSWER_ON_PORT, id, m.action, m.target, null, bytes);
+    }
+  };
+  const settle = (id: number, out: unknown): void => {
+    try {
+      answer(id, out);
+    } catch (err) {
+      fail(id, err); // info that JSON cannot hold (a cycle, a BigInt)
+    }
+  };
+  const next = (): void => {
+    for (;;) {
+      const request = channel.readRequest(last);
+      if (request === null) {
+        const seq = channel.requestSeq();
+        if (seq !== last && (seq & 1) === 0) continue; // changed while copied: copy again
+        const waiting = outputPending() ? channel.waitRequestAsync(seq) : null;
+        if (waiting !== null) {
+          void waiting.then(next);
+          return;
+        }
+        channel.waitRequest(seq);
+        continue;
+      }
+      last = request.seq;
+      let { obs, mask } = request;
+      if (request.kind === REQUEST_ON_PORT) {
+        const posted = takePortRequest(port, request.id);
+        if (posted === null || posted.t !== 'decide') {
+          fail(request.id, new Error(`agent-host: request ${request.id} is not on the port`));
+          continue;
+        }
+        obs = [...posted.obs];
+        mask = [...posted.mask];
+      }
+      let out: unknown;
+      try {
+        out = server.decide(obs, mask);
+      } catch (err) {
+        fail(request.id, err);
+        continue;
+      }
+      if (isThenable(out)) {
+        const id = request.id;
+        void Promise.resolve(out)
+          .then(
+            (o) => settle(id, o),
+            (err: unknown) => fail(id, err),
+          )
+          .then(next);
+        return;
+      }
+      settle(request.id, out);
+    }
+  };
+  next();
+}
+
 function runAsWorker(): void {
   const port = parentPort;
   const data: unknown = workerData;
   if (port === null || typeof data !== 'object' || data === null) throw new Error('agent-host: missing worker data');
   const reply: unknown = Reflect.get(data, 'port');
   const flag: unknown = Reflect.get(data, 'flag');
+  const channelBuffer: unknown = Reflect.get(data, 'channel');
+  const maxFrameBytes: unknown = Reflect.get(data, 'maxFrameBytes');
   if (!(reply instanceof MessagePort) || !(flag instanceof Int32Array)) throw new Error('agent-host: bad worker data');
-  const onMessage = serve((m) => {
+  const channel =
+    channelBuffer instanceof SharedArrayBuffer && typeof maxFrameBytes === 'number' ? new SharedDecisionChannel(channelBuffer) : null;
+  const server = new AgentServer();
+  let sharedStarted = false;
+  const onMessage = serve(server, (m) => {
+    // Read before `ready` goes out: the first request may be written before the loop below starts.
+    const requestSeq = channel?.requestSeq() ?? 0;
     reply.postMessage({ t: 'agent', message: m });
     Atomics.add(flag, 0, 1);
     Atomics.notify(flag, 0);
+    if (m.t === 'ready' && channel !== null && !sharedStarted) {
+      sharedStarted = true;
+      // From a fresh turn of the event loop, not from inside the init's promise chain.
+      setImmediate(() => serveShared(channel, server, reply, Number(maxFrameBytes), requestSeq));
+    }
   });
   port.on('message', (m: unknown) => {
     const checked = checkSupervisorMessage(m);

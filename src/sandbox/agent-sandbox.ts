@@ -4,9 +4,12 @@
  * synchronously, so the backtest's bar loop and a paper session call it as they call any agent.
  *
  * How the synchronous call works: the agent (tier 1) runs in a worker thread of its own; the relay to the
- * agent's process (tiers 2 and 3) runs in one worker thread shared by all of this process's agents. The supervisor posts the request and blocks in `Atomics.wait` on a shared counter with
- * the decision's deadline as timeout; the worker posts the answer on a MessagePort and bumps the counter; the
- * supervisor reads the answer with `receiveMessageOnPort`. A late answer is HOLD and counted; enough of them
+ * agent's process (tiers 2 and 3) runs in one worker thread shared by all of this process's agents. Tier 1
+ * decides through shared memory (shared-channel.ts): the supervisor writes the request into a slot and blocks in
+ * `Atomics.wait` on the answer slot with the decision's deadline as timeout, while the agent's thread, blocked
+ * in `Atomics.wait` on the request slot, wakes, decides and writes the answer. Tiers 2 and 3 post the request
+ * to the relay and block on a shared counter; the relay posts the answer on a MessagePort and bumps the
+ * counter; the supervisor reads the answer with `receiveMessageOnPort`. A late answer is HOLD and counted; enough of them
  * in a row, a crash, a bad frame or a broken limit stop the agent, and `onFault` tells the supervisor (which
  * audits it and moves the session to REDUCING). A stopped agent's every later decision is HOLD.
  */
@@ -18,6 +21,7 @@ import { hostFilesDir } from './host-files.js';
 import type { SandboxLimits } from './limits.js';
 import { type AgentMessage, type SandboxFaultKind, checkAgentMessage, isFaultKind } from './protocol.js';
 import { SANDBOX_HOST_DIR, SANDBOX_WORKSPACE_DIR, tier2Command, tier3Command } from './sandbox-command.js';
+import { ANSWER_DECISION, ANSWER_ERROR, ANSWER_ON_PORT, ANSWER_TOO_LARGE, SharedDecisionChannel, type SlotAnswer } from './shared-channel.js';
 import type { SandboxTier } from './tiers.js';
 
 /**
@@ -210,6 +214,10 @@ class ThreadBridgeSandbox implements AgentSandbox {
   private readonly onRelayLost = (detail: string): void => this.stop('crash', detail);
   private port: MessagePort | null = null;
   private readonly flag = new Int32Array(new SharedArrayBuffer(4));
+  /** Tier 1's decisions, in shared memory (shared-channel.ts); null in tiers 2 and 3. */
+  private channel: SharedDecisionChannel | null = null;
+  /** The answer slot's sequence word as last read. */
+  private answerSeq = 0;
   private nextId = 0;
   private outputBytes = 0;
   private closed = false;
@@ -229,8 +237,9 @@ class ThreadBridgeSandbox implements AgentSandbox {
     this.port = port1;
     const limits = this.options.limits;
     if (this.tier === 1) {
+      this.channel = SharedDecisionChannel.create();
       this.worker = new Worker(join(hostDir, 'sandbox', 'agent-host.js'), {
-        workerData: { port: port2, flag: this.flag },
+        workerData: { port: port2, flag: this.flag, channel: this.channel.buffer, maxFrameBytes: limits.maxFrameBytes },
         transferList: [port2],
         resourceLimits: { maxOldGenerationSizeMb: limits.memoryMb, maxYoungGenerationSizeMb: Math.max(8, limits.memoryMb >> 3) },
         stdout: true,
@@ -342,6 +351,7 @@ class ThreadBridgeSandbox implements AgentSandbox {
     if (!this.ready || this.fault !== null || this.closed) return { action: hold, late: true };
     const id = ++this.nextId;
     this.decisions++;
+    if (this.channel !== null) return this.decideShared(this.channel, id, observation, mask, hold);
     this.send({ t: 'decide', id, obs: Array.from(observation), mask: Array.from(mask) });
     const deadline = performance.now() + this.options.limits.decisionTimeoutMs;
     for (;;) {
@@ -369,6 +379,106 @@ class ThreadBridgeSandbox implements AgentSandbox {
         return { action: hold, late: true };
       }
     }
+    return this.late(hold);
+  }
+
+  /** Tier 1: the request and its answer through shared memory; what does not fit a slot goes on the port. */
+  private decideShared(channel: SharedDecisionChannel, id: number, observation: ArrayLike<number>, mask: ArrayLike<number>, hold: number): Decision {
+    if (observation.length + mask.length > channel.valueCapacity) {
+      this.port?.postMessage({ t: 'decide', id, obs: Array.from(observation), mask: Array.from(mask) });
+    }
+    channel.writeRequest(id, observation, mask);
+    const deadline = performance.now() + this.options.limits.decisionTimeoutMs;
+    for (;;) {
+      const seq = channel.answerSeq();
+      const answer = channel.readAnswer(this.answerSeq);
+      if (answer !== null) {
+        this.answerSeq = answer.seq;
+        if (answer.id === id) return this.slotDecision(answer, mask.length) ?? { action: hold, late: true };
+        // Else an earlier decision's late answer, already counted. The deadline is still checked below, so an
+        // agent thread rewriting the slot without end cannot hold this loop past it.
+      }
+      if (this.fault !== null) return { action: hold, late: true };
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      // An even word not yet read was changed while copied: copy it again rather than wait.
+      if (seq === this.answerSeq || (seq & 1) === 1) channel.waitAnswer(seq, left);
+    }
+    return this.late(hold);
+  }
+
+  /** Checks an answer read from the slot as the relay checks a frame; null (and the agent stopped) if it fails. */
+  private slotDecision(answer: SlotAnswer, maskLength: number): Decision | null {
+    const cap = this.options.limits.maxFrameBytes;
+    if (answer.kind === ANSWER_ERROR) {
+      this.stop('agent-error', (answer.text ?? 'agent error').slice(0, 2000));
+      return null;
+    }
+    if (answer.textBytes > cap || answer.kind === ANSWER_TOO_LARGE) {
+      // The host says so before sending it; an answer claiming it with a length under the cap is itself malformed.
+      if (answer.textBytes <= cap) {
+        this.stop('malformed-frame', `answer: too large at ${answer.textBytes} bytes, under the frame cap of ${cap}`);
+        return null;
+      }
+      this.stop('frame-too-large', `decision info of ${answer.textBytes} bytes is over the frame cap of ${cap}`);
+      return null;
+    }
+    let text: string | null = null;
+    if (answer.kind === ANSWER_ON_PORT) {
+      text = this.takeAnswerText(answer.id);
+      if (text === null || Buffer.byteLength(text, 'utf8') > cap) {
+        this.stop(text === null ? 'malformed-frame' : 'frame-too-large', text === null ? `answer ${answer.id}: its info is not on the port` : `decision info over the frame cap of ${cap}`);
+        return null;
+      }
+    } else if (answer.kind !== ANSWER_DECISION) {
+      this.stop('malformed-frame', `answer.kind: must be 1-4, got ${answer.kind}`);
+      return null;
+    } else if (answer.textBytes !== -1) {
+      if (answer.text === null) {
+        this.stop('malformed-frame', `answer.textBytes: ${answer.textBytes} is not a length within the slot`);
+        return null;
+      }
+      text = answer.text;
+    }
+    let info: unknown;
+    if (text !== null) {
+      try {
+        info = JSON.parse(text);
+      } catch {
+        this.stop('malformed-frame', `decision info of ${answer.textBytes} bytes is not JSON`);
+        return null;
+      }
+    }
+    const checked = checkAgentMessage({ t: 'decision', id: answer.id, action: answer.action, info, ...(answer.target === undefined ? {} : { target: answer.target }) });
+    if (typeof checked === 'string') {
+      this.stop('malformed-frame', checked);
+      return null;
+    }
+    if (checked.t !== 'decision') return null;
+    if (checked.action >= maskLength) {
+      this.stop('agent-error', `action ${checked.action} is not an index below ${maskLength}`);
+      return null;
+    }
+    this.consecutiveLate = 0;
+    const { action, target } = checked;
+    return target === undefined ? { action, late: false, info } : { action, late: false, info, target };
+  }
+
+  /** The text of an answer too long for the slot, from the port; older ones (late answers) are dropped. */
+  private takeAnswerText(id: number): string | null {
+    const port = this.port;
+    if (port === null) return null;
+    for (let r = receiveMessageOnPort(port); r !== undefined; r = receiveMessageOnPort(port)) {
+      const m: unknown = r.message;
+      if (typeof m !== 'object' || m === null || Reflect.get(m, 't') !== 'answer' || Reflect.get(m, 'id') !== id) continue;
+      const text: unknown = Reflect.get(m, 'text');
+      return typeof text === 'string' ? text : null;
+    }
+    return null;
+  }
+
+  /** A decision that got no answer in time: HOLD, counted; enough in a row stop the agent. */
+  private late(hold: number): Decision {
     this.lateDecisions++;
     this.consecutiveLate++;
     if (this.consecutiveLate >= this.options.limits.maxConsecutiveLate) {

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 export const HOST_FILES = [
   'sandbox/frame-codec',
   'sandbox/protocol',
+  'sandbox/shared-channel',
   'sandbox/agent-host',
   'sandbox/relay-worker',
   'agents/dense-actor',
