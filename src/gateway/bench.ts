@@ -1,16 +1,19 @@
 /**
- * `bulwark bench gateway --json`: autocannon over loopback against a gateway in this process, assembled as
+ * `bulwark bench gateway --json`: autocannon, in a process of its own (bench-loader.ts), over loopback against a
+ * gateway in this process, assembled as
  * `bulwark gateway` assembles it: a signed audit log on disk (group commit: an accepted order is answered only
  * after its records are fdatasync'd, or with `auditAck: write` written to the OS; both are measured), the in-process state store, one paper book whose feed replays a bar every
  * `BAR_EVERY_MS` (orders fill at the next bar's open, so the book holds what one bar's orders leave, as in a
  * session). Accepted orders pass the token check (cached), the rules, the gatekeeper, the paper venue and the
  * audit record; refused ones are masked by the rules (422). `baseline_rps` is a bare fastify route measured in
- * the same run, on the same process and machine.
+ * the same run, in this process, with the same load generator.
+ * Each load also reports the gateway's CPU time per request (this process, every thread).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { pino } from 'pino';
 import { parseRules } from '../constraints/index.js';
@@ -19,6 +22,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { AuditLog, MemoryRevocationList, issueCapabilityToken } from '../security/index.js';
 import { barsFromRecords, defineInstrument, systemClock } from '../core/index.js';
 import { type AuditAck, type AuditTrail, fileAuditTrail, groupCommit } from './audit-trail.js';
+import type { LoadFigures, LoadSpec } from './bench-loader.js';
 import { ChainDesk } from './chain-desk.js';
 import { createGatewayService } from './service.js';
 
@@ -29,17 +33,51 @@ interface BenchOptions {
   readonly scale: number;
 }
 
-interface Measured {
-  readonly rps: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly non2xx: number;
-  readonly total: number;
+/** Concurrent connections of every load. */
+const CONNECTIONS = 16;
+
+/** How to start the loader: the built file beside this one, or the TypeScript source with the transpile-only loader. */
+function loaderArgs(): string[] {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const loader = fileURLToPath(new URL(fromSource ? './bench-loader.ts' : './bench-loader.js', import.meta.url));
+  if (!fromSource) return [loader];
+  return ['--import', new URL('../risk-gatekeeper/test-helpers/register-ts.mjs', import.meta.url).href, loader];
 }
 
-async function load(url: string, durationSec: number, opts: Partial<autocannon.Options>): Promise<Measured> {
-  const r = await autocannon({ url, connections: 16, pipelining: 1, duration: durationSec, ...opts });
-  return { rps: r.requests.average, p50Ms: r.latency.p50, p99Ms: r.latency.p99, non2xx: r.non2xx, total: r.requests.total };
+interface Measured extends LoadFigures {
+  /** CPU time of this process (the gateway: every thread, the fdatasync pool included) per request answered. */
+  readonly cpuUsPerRequest: number;
+}
+
+/**
+ * Runs one load from a separate process (bench-loader.ts), so the gateway's event loop serves requests only, and
+ * measures the gateway's CPU time per request, a figure a busy machine disturbs far less than wall-clock rates.
+ */
+async function load(spec: Omit<LoadSpec, 'connections'>): Promise<Measured> {
+  const cpuBefore = process.cpuUsage();
+  const figures = await loadApart(spec);
+  const cpu = process.cpuUsage(cpuBefore);
+  return { ...figures, cpuUsPerRequest: Math.round((cpu.user + cpu.system) / Math.max(1, figures.total)) };
+}
+
+function loadApart(spec: Omit<LoadSpec, 'connections'>): Promise<LoadFigures> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, loaderArgs(), { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`bench gateway: the load generator exited ${String(code)}: ${err.trim().slice(0, 500)}`));
+      try {
+        resolve(JSON.parse(out) as LoadFigures);
+      } catch {
+        reject(new Error(`bench gateway: the load generator printed no figures: ${out.slice(0, 200)}`));
+      }
+    });
+    child.stdin.end(JSON.stringify({ ...spec, connections: CONNECTIONS } satisfies LoadSpec));
+  });
 }
 
 export async function benchGateway(options: BenchOptions): Promise<Record<string, unknown>> {
@@ -107,39 +145,32 @@ export async function benchGateway(options: BenchOptions): Promise<Record<string
       systemClock,
     );
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    let seq = 0;
-    const acceptedLoad = () =>
-      load(`${url}/v1/orders`, durationSec, {
-        method: 'POST',
-        headers,
-        requests: [
-          {
-            method: 'POST',
-            setupRequest: (req) => {
-              seq += 1;
-              const side = seq % 2 === 0 ? 'SELL' : 'BUY';
-              return { ...req, body: JSON.stringify({ symbol: 'BTC/USDT', side, quantity: 0.001, type: 'MARKET', clientOrderId: `b-${seq}` }) };
-            },
-          },
-        ],
-      });
+    // Each accepted load sends fresh client order ids (a replayed one is refused as a duplicate).
+    let loads = 0;
+    const acceptedLoad = () => {
+      loads += 1;
+      return load({ url: `${url}/v1/orders`, durationSec, method: 'POST', headers, orders: { symbol: 'BTC/USDT', quantity: 0.001, clientOrderIdPrefix: `b${loads}-` } });
+    };
     ack = 'fsync';
     const accepted = await acceptedLoad();
     ack = 'write';
     const acceptedWrite = await acceptedLoad();
     // 1e9 cash × 50 % / 100 = 5e6 units is the position limit: 1e7 units is masked by MAX_POSITION_PCT.
-    const refused = await load(`${url}/v1/orders`, durationSec, {
+    const refused = await load({
+      url: `${url}/v1/orders`,
+      durationSec,
       method: 'POST',
       headers,
       body: JSON.stringify({ symbol: 'BTC/USDT', side: 'BUY', quantity: 1e7, type: 'MARKET', clientOrderId: 'too-big' }),
     });
-    const baseline = await load(`${bareUrl}/ping`, durationSec, {});
+    const baseline = await load({ url: `${bareUrl}/ping`, durationSec, method: 'GET' });
     const round = (x: number) => Math.round(x * 100) / 100;
     const auditEvents = log.lastSeq;
     return {
       benchmark: 'gateway',
       duration_sec_each: durationSec,
-      connections: 16,
+      connections: CONNECTIONS,
+      load_generator: 'autocannon in a separate node process (bench-loader.js) over loopback, one per load, the same for the orders and the baseline route; the gateway has its process to itself',
       audit: 'signed file log, group commit: orders_per_sec/p50/p99 answer after the fdatasync of the batch (auditAck fsync, the default), ack_write after its write to the OS (auditAck write)',
       audit_events: auditEvents,
       bar_every_ms: BAR_EVERY_MS,
@@ -148,18 +179,22 @@ export async function benchGateway(options: BenchOptions): Promise<Record<string
       p99_ms: accepted.p99Ms,
       accepted_non_2xx: accepted.non2xx,
       accepted_total: accepted.total,
+      cpu_us_per_order: accepted.cpuUsPerRequest,
       ack_write: {
         orders_per_sec: round(acceptedWrite.rps),
         p50_ms: acceptedWrite.p50Ms,
         p99_ms: acceptedWrite.p99Ms,
         accepted_non_2xx: acceptedWrite.non2xx,
+        cpu_us_per_order: acceptedWrite.cpuUsPerRequest,
         orders_to_baseline: round(acceptedWrite.rps / baseline.rps),
       },
       refused_orders_per_sec: round(refused.rps),
       refused_p50_ms: refused.p50Ms,
       refused_p99_ms: refused.p99Ms,
       refused_2xx: refused.total - refused.non2xx,
+      refused_cpu_us_per_order: refused.cpuUsPerRequest,
       baseline_rps: round(baseline.rps),
+      baseline_cpu_us_per_request: baseline.cpuUsPerRequest,
       orders_to_baseline: round(accepted.rps / baseline.rps),
       targets: { orders_per_sec: 5000, p99_ms: 10, orders_to_baseline: 0.25 },
     };
