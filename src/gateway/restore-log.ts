@@ -56,6 +56,11 @@ export function readGatewayLog(path: string, publicKey: KeyObject, witnessDir: s
   if (!report.ok && report.tornTail === undefined) {
     return refuse(`does not verify at seq ${report.firstBadSeq ?? '?'} (${report.problem ?? 'unsound'})`, report);
   }
+  // A torn first line leaves no sound event, so no log id to find a witness by: with a witness of an earlier log
+  // present that is a log cut inside its first line (or replaced by a fragment), not a fresh log's first crash.
+  if (report.logId === '' && witnessFiles.length > 0) {
+    return refuse(`holds no sound event (a torn first line), but its witness ${witnessDir} holds checkpoints of an earlier log (cut or replaced)`, report);
+  }
   // A torn tail ends the scan before the witness is compared with the log's end: compare here.
   if (report.lastSeq < witnessedSeq) {
     return refuse(`ends at seq ${report.lastSeq} but its witness holds a checkpoint at seq ${witnessedSeq} (events were cut)`, report);

@@ -4,7 +4,7 @@
  * nothing and the new gateway refuses every order, saying why (fails closed). The SIGKILL variant is in
  * e2e.test.ts.
  */
-import { mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -131,5 +131,22 @@ describe('gateway restore on start', () => {
     unlinkSync(auditPath);
     const gw = await start(home);
     await expectRefusingEverything(gw, home, /missing or empty/);
+  });
+
+  it('a_log_cut_inside_its_first_line_with_a_witness_left_is_refused_too', async () => {
+    const { home, auditPath } = await killAndStop();
+    // A torn first line reads as a crash during the first write: no sound event, so no log id to find the witness by.
+    truncateSync(auditPath, 10);
+    const gw = await start(home);
+    await expectRefusingEverything(gw, home, /no sound event/);
+  });
+
+  it('a_torn_first_line_on_a_home_without_a_witness_is_a_crash_during_the_first_write_and_the_gateway_trades', async () => {
+    const home = newHome();
+    mkdirSync(join(home, 'audit'), { recursive: true });
+    writeFileSync(join(home, 'audit', 'gateway.jsonl'), '{"kind":"event","seq":1,');
+    const gw = await start(home);
+    expect((await call(gw, 'GET', '/readyz')).status).toBe(200);
+    expect((await call(gw, 'POST', '/v1/orders', await token(home, 'agent', 'alpha'), order('a1'))).status).toBe(200);
   });
 });
