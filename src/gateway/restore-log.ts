@@ -9,10 +9,20 @@
  * the log opens. Events after the last signed checkpoint (a crash before the next seal) count only where they
  * tighten a scope: anyone could have appended them.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { type StateRecord, replayTradingStates } from '../risk-gatekeeper/index.js';
-import { type AuditVerifyReport, readAuditEvents, readWitnessFile, verifyAuditLog, witnessFilePath } from '../security/index.js';
+import {
+  type AuditCheckpoint,
+  type AuditVerifyReport,
+  AuditRecordError,
+  auditLogId,
+  parseAuditLine,
+  readAuditEvents,
+  readWitnessFile,
+  verifyAuditLog,
+  witnessFilePath,
+} from '../security/index.js';
 
 export interface GatewayLogState {
   /** Each scope's last state, as the log has it (empty when there is no log yet or it cannot be trusted). */
@@ -40,18 +50,15 @@ export function readGatewayLog(path: string, publicKey: KeyObject, witnessDir: s
     if (witnessFiles.length === 0) return { records: [], lastSeq: 0, lastSealedSeq: 0 };
     return refuse(`missing or empty, but its witness ${witnessDir} holds checkpoints of an earlier log (removed or cut to nothing)`);
   }
-  const first = verifyAuditLog(path, publicKey, { allowUnsealed: true });
-  let report = first;
-  let witnessedSeq = 0;
-  if (first.logId !== '') {
-    const witnessPath = witnessFilePath(witnessDir, first.logId);
-    if (existsSync(witnessPath)) {
-      const witness = readWitnessFile(witnessPath);
-      witnessedSeq = witness.reduce((m, c) => Math.max(m, c.seq), 0);
-      report = verifyAuditLog(path, publicKey, { allowUnsealed: true, witness });
-    } else if (witnessFiles.length > 0) {
-      return refuse(`its first event is not the one its witness ${witnessDir} saw (the log was replaced)`, first);
-    }
+  // The witness is picked by the log id the first line claims, so the log is read and verified once; the claim is
+  // checked by that verification (a first event that is not sound fails it whatever witness was picked).
+  const logId = claimedLogId(path);
+  const witnessPath = logId === '' ? '' : witnessFilePath(witnessDir, logId);
+  const witness: readonly AuditCheckpoint[] | undefined = witnessPath !== '' && existsSync(witnessPath) ? readWitnessFile(witnessPath) : undefined;
+  const witnessedSeq = witness === undefined ? 0 : witness.reduce((m, c) => Math.max(m, c.seq), 0);
+  const report = verifyAuditLog(path, publicKey, { allowUnsealed: true, ...(witness === undefined ? {} : { witness }) });
+  if (witness === undefined && report.logId !== '' && witnessFiles.length > 0) {
+    return refuse(`its first event is not the one its witness ${witnessDir} saw (the log was replaced)`, report);
   }
   if (!report.ok && report.tornTail === undefined) {
     return refuse(`does not verify at seq ${report.firstBadSeq ?? '?'} (${report.problem ?? 'unsound'})`, report);
@@ -71,5 +78,45 @@ export function readGatewayLog(path: string, publicKey: KeyObject, witnessDir: s
     return { records, lastSeq: report.lastSeq, lastSealedSeq: report.lastSealedSeq };
   } catch (err) {
     return refuse(`its trading-state events cannot be replayed (${err instanceof Error ? err.message : String(err)})`, report);
+  }
+}
+
+/**
+ * The log id the first line of `path` claims ('' when that line is not a complete first event). Unverified: it
+ * only picks the witness file, and the verification that follows checks the event it came from.
+ */
+function claimedLogId(path: string): string {
+  let line: Buffer;
+  try {
+    line = firstLine(path);
+  } catch {
+    return ''; // unreadable (a directory, no permission): the verification says why
+  }
+  try {
+    const record = parseAuditLine(line.toString('utf8'));
+    return record.kind === 'event' && record.event.seq === 1 ? auditLogId(record.event.hash) : '';
+  } catch (err) {
+    if (err instanceof AuditRecordError) return '';
+    throw err;
+  }
+}
+
+/** The bytes of the first line of `path` without its newline; empty when the file has no newline (a torn line). */
+function firstLine(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    const chunk = Buffer.allocUnsafe(64 * 1024);
+    let position = 0;
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, position);
+      if (n === 0) return Buffer.alloc(0);
+      const nl = chunk.subarray(0, n).indexOf(0x0a);
+      chunks.push(Buffer.from(chunk.subarray(0, nl === -1 ? n : nl)));
+      if (nl !== -1) return Buffer.concat(chunks);
+      position += n;
+    }
+  } finally {
+    closeSync(fd);
   }
 }
