@@ -14,11 +14,11 @@ import type { KeyObject } from 'node:crypto';
 import { type StateRecord, replayTradingStates } from '../risk-gatekeeper/index.js';
 import {
   type AuditCheckpoint,
+  type AuditEvent,
   type AuditVerifyReport,
   AuditRecordError,
   auditLogId,
   parseAuditLine,
-  readAuditEvents,
   readWitnessFile,
   verifyAuditLog,
   witnessFilePath,
@@ -50,13 +50,15 @@ export function readGatewayLog(path: string, publicKey: KeyObject, witnessDir: s
     if (witnessFiles.length === 0) return { records: [], lastSeq: 0, lastSealedSeq: 0 };
     return refuse(`missing or empty, but its witness ${witnessDir} holds checkpoints of an earlier log (removed or cut to nothing)`);
   }
-  // The witness is picked by the log id the first line claims, so the log is read and verified once; the claim is
-  // checked by that verification (a first event that is not sound fails it whatever witness was picked).
+  // The witness is picked by the log id the first line claims, so the log is read and verified once (its events
+  // collected on the way); the claim is checked by that verification (an unsound first event fails it whatever
+  // witness was picked).
   const logId = claimedLogId(path);
   const witnessPath = logId === '' ? '' : witnessFilePath(witnessDir, logId);
   const witness: readonly AuditCheckpoint[] | undefined = witnessPath !== '' && existsSync(witnessPath) ? readWitnessFile(witnessPath) : undefined;
   const witnessedSeq = witness === undefined ? 0 : witness.reduce((m, c) => Math.max(m, c.seq), 0);
-  const report = verifyAuditLog(path, publicKey, { allowUnsealed: true, ...(witness === undefined ? {} : { witness }) });
+  const events: AuditEvent[] = [];
+  const report = verifyAuditLog(path, publicKey, { allowUnsealed: true, collect: events, ...(witness === undefined ? {} : { witness }) });
   if (witness === undefined && report.logId !== '' && witnessFiles.length > 0) {
     return refuse(`its first event is not the one its witness ${witnessDir} saw (the log was replaced)`, report);
   }
@@ -73,7 +75,7 @@ export function readGatewayLog(path: string, publicKey: KeyObject, witnessDir: s
     return refuse(`ends at seq ${report.lastSeq} but its witness holds a checkpoint at seq ${witnessedSeq} (events were cut)`, report);
   }
   try {
-    const events = readAuditEvents(path, { allowTornTail: true });
+    // The sound events before a torn tail, if any (the log is sound up to there: checked above).
     const records = replayTradingStates(events, { sealedThroughSeq: report.lastSealedSeq });
     return { records, lastSeq: report.lastSeq, lastSealedSeq: report.lastSealedSeq };
   } catch (err) {

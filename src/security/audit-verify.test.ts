@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../core/index.js';
 import { generateAuditKeyPair } from './audit-keys.js';
 import { AuditLog } from './audit-log.js';
-import { computeEventHash } from './audit-record.js';
+import { type AuditEvent, computeEventHash } from './audit-record.js';
 import { AuditLogCorruptError, readAuditEvents, verifyAuditLog } from './audit-verify.js';
 import { appendRaw } from '../test-support/audit-raw.js';
 
@@ -260,5 +260,23 @@ describe('readAuditEvents', () => {
     writeFileSync(path, `${readFileSync(path, 'utf8')}{"actor":"agent:a","pay`);
     expect(() => readAuditEvents(path)).toThrow(/torn last line/);
     expect(readAuditEvents(path, { allowTornTail: true })).toHaveLength(10);
+  });
+
+  it('verifyAuditLog collects the same events on its way (verify and replay in one read): all of them, or the sound part', () => {
+    const lines = writeSampleLog();
+    const collected: AuditEvent[] = [];
+    expect(verifyAuditLog(path, keys.publicKeyPem, { collect: collected }).ok).toBe(true);
+    expect(collected).toEqual(readAuditEvents(path));
+    expect(collected).toHaveLength(10);
+    writeFileSync(path, `${readFileSync(path, 'utf8')}{"actor":"agent:a","pay`);
+    const beforeTorn: AuditEvent[] = [];
+    expect(verifyAuditLog(path, keys.publicKeyPem, { allowUnsealed: true, collect: beforeTorn }).tornTail).toBeDefined();
+    expect(beforeTorn).toEqual(readAuditEvents(path, { allowTornTail: true }));
+    // A broken chain: only the events before the first bad seq.
+    lines.splice(lineOf(lines, 4), 1);
+    writeLines(lines);
+    const broken: AuditEvent[] = [];
+    expect(verifyAuditLog(path, keys.publicKeyPem, { collect: broken })).toMatchObject({ ok: false, firstBadSeq: 4 });
+    expect(broken.map((e) => e.seq)).toEqual([1, 2, 3]);
   });
 });

@@ -4,6 +4,7 @@
  * `readAuditEvents` (replay after a restart), so both agree on what a sound log is.
  */
 import type { KeyObject } from 'node:crypto';
+import { definedFields } from '../core/index.js';
 import { auditKeyId, loadPublicKey } from './audit-keys.js';
 import { readFileLines } from './audit-lines.js';
 import {
@@ -69,6 +70,8 @@ export interface AuditVerifyOptions {
   readonly allowUnsealed?: boolean;
   /** Checkpoints published to a witness (`readWitness`): the log must hold each of them and reach the last. */
   readonly witness?: readonly AuditCheckpoint[];
+  /** Receives every sound event in order, as `readAuditEvents` returns them: verify and replay in one read. */
+  readonly collect?: AuditEvent[];
 }
 
 interface ScanOptions extends Omit<AuditVerifyOptions, 'allowUnsealed' | 'witness'> {
@@ -258,14 +261,10 @@ export function verifyAuditLog(
   }
   const witness = options.witness === undefined ? undefined : witnessMap(options.witness, publicKeys);
   if (witness instanceof Error) {
-    const r = scanAuditLog(path, { publicKeys, ...(options.minSeq === undefined ? {} : { minSeq: options.minSeq }) });
+    const r = scanAuditLog(path, { publicKeys, ...definedFields({ minSeq: options.minSeq, collect: options.collect }) });
     return { ...r, ok: false, firstBadSeq: r.lastSeq + 1, line: 0, problem: witness.message };
   }
-  const report = scanAuditLog(path, {
-    publicKeys,
-    ...(options.minSeq === undefined ? {} : { minSeq: options.minSeq }),
-    ...(witness === undefined ? {} : { witness }),
-  });
+  const report = scanAuditLog(path, { publicKeys, ...definedFields({ minSeq: options.minSeq, witness, collect: options.collect }) });
   return report.ok ? requireSealed(report, options.allowUnsealed === true) : report;
 }
 

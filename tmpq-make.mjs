@@ -1,0 +1,12 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+const d = process.argv[2];
+const { AuditLog, FileWitness, generateAuditKeyPair } = await import('./dist/security/index.js');
+const home = process.argv[3];
+mkdirSync(join(home, 'audit'), { recursive: true });
+const keys = generateAuditKeyPair();
+const log = AuditLog.open({ path: join(home, 'audit', 'gateway.jsonl'), signingKey: keys.privateKeyPem, checkpointEvery: 1000, sealTimer: false, witness: new FileWitness(join(home, 'witness', 'gateway')) });
+for (let i = 0; i < Number(process.argv[4]); i++) log.append('GATEWAY_STOPPED', 'system', { i, note: 'x'.repeat(100) });
+log.close();
+const { writeFileSync } = await import('node:fs');
+writeFileSync(join(home, 'pub.pem'), keys.publicKeyPem);

@@ -1,0 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createPublicKey } from 'node:crypto';
+const [dist, home] = process.argv.slice(2);
+const { readGatewayLog } = await import(`./${dist}/gateway/restore-log.js`);
+const key = createPublicKey(readFileSync(join(home, 'pub.pem')));
+const t = process.hrtime.bigint();
+const r = readGatewayLog(join(home, 'audit', 'gateway.jsonl'), key, join(home, 'witness', 'gateway'));
+const ms = Number(process.hrtime.bigint() - t) / 1e6;
+console.log(JSON.stringify({ dist, ms: Math.round(ms), lastSeq: r.lastSeq, problem: r.problem ?? null }));
