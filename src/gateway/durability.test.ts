@@ -41,6 +41,9 @@ function gateSyncs(log: AuditLog): { open: () => void; calls: () => number } {
   return { open: () => release(), calls: () => calls };
 }
 
+/** A request record as the gateway appends it. */
+const requestRecord = (i: number) => ({ method: 'POST', route: '/v1/orders', status: 200, agentId: 'a', requestId: `req-${i}` });
+
 const order = (id: string) => ({ symbol: SYMBOL, side: 'BUY', quantity: 1, type: 'MARKET', clientOrderId: id });
 
 describe('gateway audit durability', () => {
@@ -119,7 +122,7 @@ describe('gateway audit durability', () => {
     const acknowledged: number[] = [];
     // Three requests' records and their waits, all in this turn.
     const waits = [1, 2, 3].map((i) => {
-      log.append('GATEWAY_REQUEST', 'agent:a', { i });
+      log.append('GATEWAY_REQUEST', 'agent:a', requestRecord(i));
       return durable().then(() => acknowledged.push(i));
     });
     await new Promise((r) => setTimeout(r, 20)); // several turns: the batch is cut and its flush is held
@@ -137,7 +140,7 @@ describe('gateway audit durability', () => {
     const log = openLog();
     const gate = gateSyncs(log);
     const durable = groupCommit(log, 'fsync');
-    log.append('GATEWAY_REQUEST', 'agent:a', { i: 0 });
+    log.append('GATEWAY_REQUEST', 'agent:a', requestRecord(0));
     const first = durable();
     await new Promise((r) => setImmediate(r));
     expect(gate.calls()).toBe(1);
@@ -145,7 +148,7 @@ describe('gateway audit durability', () => {
     const late: Promise<void>[] = [];
     let lateAcknowledged = 0;
     for (const i of [1, 2, 3]) {
-      log.append('GATEWAY_REQUEST', 'agent:a', { i });
+      log.append('GATEWAY_REQUEST', 'agent:a', requestRecord(i));
       late.push(durable().then(() => void (lateAcknowledged += 1)));
       await new Promise((r) => setImmediate(r));
     }
