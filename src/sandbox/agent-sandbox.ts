@@ -183,6 +183,17 @@ function relayThread(hostDir: string): SharedRelay {
     users,
     threadId,
     lose: (detail) => {
+      // The lost relay's sandbox processes are left as zombies until this process exits, by necessity. bwrap
+      // (--die-with-parent: PR_SET_PDEATHSIG, which fires when the *thread* that forked it ends) is SIGKILLed
+      // as the relay thread ends, so nothing keeps running. But only the spawning event loop waits for its
+      // children: libuv calls waitpid per pid for the process handles of its own loop, the dead relay's loop
+      // closed those handles without waiting, and Node offers no waitpid for a pid another loop spawned (a new
+      // relay's loop, or this one, cannot reap them). Ignoring SIGCHLD (not settable from Node) would auto-reap
+      // but break every loop's exit reporting. An intermediate process that stays to reap bwrap either outlives
+      // the relay and keeps the sandbox running without it (fail open) or dies with it and is the zombie
+      // itself. A zombie holds only a pid and its exit status (memory, fds and namespaces are freed at exit),
+      // at most one per agent per relay loss, and the pid it keeps reserved means a stale agentPid never names
+      // an unrelated process. init reaps them when this process exits.
       if (sharedRelay === relay) sharedRelay = null;
       for (const user of [...users]) user(detail);
       users.clear();
