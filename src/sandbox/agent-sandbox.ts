@@ -7,19 +7,22 @@
  * agent's process (tiers 2 and 3) runs in one worker thread shared by all of this process's agents. Tier 1
  * decides through shared memory (shared-channel.ts): the supervisor writes the request into a slot and blocks in
  * `Atomics.wait` on the answer slot with the decision's deadline as timeout, while the agent's thread, blocked
- * in `Atomics.wait` on the request slot, wakes, decides and writes the answer. Tiers 2 and 3 post the request
- * to the relay and block on a shared counter; the relay posts the answer on a MessagePort and bumps the
- * counter; the supervisor reads the answer with `receiveMessageOnPort`. A late answer is HOLD and counted; enough of them
+ * in `Atomics.wait` on the request slot, wakes, decides and writes the answer. Tiers 2 and 3 write the request
+ * frame to the child's stdin FIFO from this thread (request-fifo.ts; without `mkfifo`, post it to the relay to
+ * write) and block on a shared counter; the relay reads the answer frame, posts it on a MessagePort and bumps
+ * the counter; the supervisor reads the answer with `receiveMessageOnPort`. A late answer is HOLD and counted; enough of them
  * in a row, a crash, a bad frame or a broken limit stop the agent, and `onFault` tells the supervisor (which
  * audits it and moves the session to REDUCING). A stopped agent's every later decision is HOLD.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { join } from 'node:path';
 import { hostFilesDir } from './host-files.js';
 import type { SandboxLimits } from './limits.js';
+import { FrameError, encodeFrame } from './frame-codec.js';
 import { type AgentMessage, type SandboxFaultKind, checkAgentMessage, isFaultKind } from './protocol.js';
+import { RequestFifo } from './request-fifo.js';
 import { SANDBOX_HOST_DIR, SANDBOX_WORKSPACE_DIR, tier2Command, tier3Command } from './sandbox-command.js';
 import { ANSWER_DECISION, ANSWER_ERROR, ANSWER_ON_PORT, ANSWER_TOO_LARGE, SharedDecisionChannel, type SlotAnswer } from './shared-channel.js';
 import type { SandboxTier } from './tiers.js';
@@ -235,6 +238,10 @@ class ThreadBridgeSandbox implements AgentSandbox {
   private ready = false;
   private childGone = false;
   private tempDir: string | null = null;
+  /** Tiers 2 and 3: the write end of the child's stdin, written from this thread (request-fifo.ts); null = via the relay. */
+  private fifo: RequestFifo | null = null;
+  /** The FIFO's read end, lent to the relay for the child's spawn; closed here at the relay's first report. */
+  private fifoReadFd: number | null = null;
 
   constructor(
     readonly tier: 1 | 2 | 3,
@@ -266,6 +273,9 @@ class ThreadBridgeSandbox implements AgentSandbox {
     } else {
       const cmd = this.tier === 2 ? tier2Command(hostDir, workspaceDir, limits) : tier3Command(hostDir, workspaceDir, limits);
       this.tempDir = cmd.tempDir ?? null;
+      const opened = await RequestFifo.open();
+      this.fifo = opened?.fifo ?? null;
+      this.fifoReadFd = opened?.readFd ?? null;
       const relay = relayThread(hostDir);
       this.relay = relay;
       relay.users.add(this.onRelayLost);
@@ -276,6 +286,7 @@ class ThreadBridgeSandbox implements AgentSandbox {
           command: cmd.command,
           args: cmd.args,
           fd3Path: cmd.fd3Path,
+          stdinFd: opened?.readFd ?? null,
           maxFrameBytes: limits.maxFrameBytes,
           maxOutputBytes: limits.maxOutputBytes,
           sessionDeadlineMs: limits.sessionDeadlineMs,
@@ -313,6 +324,7 @@ class ThreadBridgeSandbox implements AgentSandbox {
         throw new Error(`agent did not start (tier ${this.tier}): no answer to init within ${this.options.limits.startTimeoutMs} ms`);
       }
       if (message === null) {
+        this.flushRequests();
         // Start-up is not a hot path: poll each millisecond and keep this thread's event loop free.
         await new Promise((r) => setTimeout(r, 1));
       }
@@ -326,6 +338,8 @@ class ThreadBridgeSandbox implements AgentSandbox {
     for (;;) {
       const received = receiveMessageOnPort(port);
       if (received === undefined) return null;
+      // The relay reports only once its spawn call has returned: the child has its own copy of the read end.
+      this.closeFifoReadEnd();
       const report: unknown = received.message;
       const t: unknown = typeof report === 'object' && report !== null ? Reflect.get(report, 't') : undefined;
       if (t === 'closed') {
@@ -383,9 +397,11 @@ class ThreadBridgeSandbox implements AgentSandbox {
       }
       const left = deadline - performance.now();
       if (left <= 0) break;
+      // Request bytes the pipe did not take yet: offer them again each millisecond until it does.
+      const wait = this.flushRequests() ? Math.min(left, 1) : Math.min(left, RELAY_CHECK_MS);
       if (this.relay === null) {
         Atomics.wait(this.flag, 0, seen, left);
-      } else if (Atomics.wait(this.flag, 0, seen, Math.min(left, RELAY_CHECK_MS)) === 'timed-out' && !relayAlive(this.relay)) {
+      } else if (Atomics.wait(this.flag, 0, seen, wait) === 'timed-out' && !relayAlive(this.relay)) {
         this.relay.lose('sandbox relay thread exited (its thread is gone)');
         return { action: hold, late: true };
       }
@@ -505,10 +521,38 @@ class ThreadBridgeSandbox implements AgentSandbox {
     this.options.onFault?.(this.fault);
   }
 
-  /** To the agent: tier 1's worker reads its parent port; the relay reads this agent's own port. */
+  /**
+   * To the agent: tier 1's worker reads its parent port; tiers 2 and 3 read the FIFO this thread writes, or
+   * (no FIFO) the relay writes what arrives on this agent's port.
+   */
   private send(message: unknown): void {
     if (this.tier === 1) this.worker?.postMessage(message);
-    else this.port?.postMessage(message);
+    else if (this.fifo === null) this.port?.postMessage(message);
+    else {
+      try {
+        this.fifo.write(encodeFrame(message, this.options.limits.maxFrameBytes));
+      } catch (err) {
+        const detail = err instanceof Error ? err.message : String(err);
+        this.stop(err instanceof FrameError ? err.kind : 'crash', err instanceof FrameError ? detail : `request pipe: ${detail}`);
+      }
+    }
+  }
+
+  private closeFifoReadEnd(): void {
+    if (this.fifoReadFd === null) return;
+    closeSync(this.fifoReadFd);
+    this.fifoReadFd = null;
+  }
+
+  /** Writes request bytes the FIFO did not take yet; returns whether some are still pending. */
+  private flushRequests(): boolean {
+    if (this.fifo === null) return false;
+    try {
+      return this.fifo.flush();
+    } catch (err) {
+      this.stop('crash', `request pipe: ${err instanceof Error ? err.message : String(err)}`);
+      return false;
+    }
   }
 
   private kill(): void {
@@ -527,14 +571,19 @@ class ThreadBridgeSandbox implements AgentSandbox {
       let gone = this.childGone;
       while (!gone && Date.now() < deadline && sharedRelay === this.relay) {
         for (let r = receiveMessageOnPort(port); r !== undefined; r = receiveMessageOnPort(port)) {
+          this.closeFifoReadEnd(); // a report: the relay's spawn call is over
           const t: unknown = typeof r.message === 'object' && r.message !== null ? Reflect.get(r.message, 't') : undefined;
           if (t === 'closed') gone = true;
         }
         if (!gone) await new Promise((r) => setTimeout(r, 1));
       }
       this.relay.users.delete(this.onRelayLost);
+      // A relay that is gone starts nothing more. One that runs but never answered may still spawn with the
+      // read end's number: leave that fd open rather than let the number be reused under it.
+      if (sharedRelay !== this.relay) this.closeFifoReadEnd();
     }
     await this.worker?.terminate();
+    this.fifo?.close();
     port?.close();
     if (this.tempDir !== null) rmSync(this.tempDir, { recursive: true, force: true });
   }

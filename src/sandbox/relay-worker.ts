@@ -2,7 +2,8 @@
  * The supervisor's I/O thread for tiers 2 and 3, one per process, shared by every sandboxed agent of it (a
  * thread of its own per agent cost ~40 % of a Node start on each cold start). Per agent, the supervisor posts
  * `{ t: 'open', … }` with a MessagePort of that agent's own; the relay starts the sandboxed child, writes the
- * requests that arrive on that port to the child's stdin as frames, reads its frames from stdout and reports
+ * requests that arrive on that port to the child's stdin as frames (unless the supervisor writes them itself to
+ * a FIFO whose read end it hands over as the child's stdin: `stdinFd`), reads its frames from stdout and reports
  * them on the port (a message plus an `Atomics.notify` on the agent's own counter, so a supervisor blocked on
  * a decision wakes at once). It enforces the byte limits as the bytes arrive: a frame over the cap, a malformed
  * frame or more stderr than the session's output limit kills the child before anything more is read. `kill`
@@ -23,6 +24,12 @@ export interface RelayWorkerData {
   readonly args: readonly string[];
   /** A file opened and handed to the child as fd 3 (bwrap's `--seccomp 3` program); null = none. */
   readonly fd3Path: string | null;
+  /**
+   * The read end of the supervisor's request FIFO, given to the child as its stdin; the supervisor writes the
+   * requests itself and closes this fd once the relay has reported anything (the spawn is then over). Null =
+   * the relay makes the stdin pipe and writes the requests that arrive on the port.
+   */
+  readonly stdinFd: number | null;
   readonly maxFrameBytes: number;
   readonly maxOutputBytes: number;
   /** Wall-clock limit of the whole session; 0 = none. */
@@ -36,11 +43,13 @@ function readOpenMessage(d: unknown): RelayWorkerData {
   const command: unknown = Reflect.get(d, 'command');
   const args: unknown = Reflect.get(d, 'args');
   const fd3Path: unknown = Reflect.get(d, 'fd3Path');
+  const stdinFd: unknown = Reflect.get(d, 'stdinFd') ?? null;
   if (!(port instanceof MessagePort) || !(flag instanceof Int32Array) || typeof command !== 'string') {
     throw new Error('relay-worker: bad open data');
   }
   if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) throw new Error('relay-worker: bad args');
   if (fd3Path !== null && typeof fd3Path !== 'string') throw new Error('relay-worker: bad fd3Path');
+  if (stdinFd !== null && !(typeof stdinFd === 'number' && Number.isInteger(stdinFd) && stdinFd > 2)) throw new Error('relay-worker: bad stdinFd');
   const num = (key: string): number => {
     const v: unknown = Reflect.get(d, key);
     if (typeof v !== 'number') throw new Error(`relay-worker: ${key} missing`);
@@ -52,6 +61,7 @@ function readOpenMessage(d: unknown): RelayWorkerData {
     command,
     args: args.map(String),
     fd3Path,
+    stdinFd,
     maxFrameBytes: num('maxFrameBytes'),
     maxOutputBytes: num('maxOutputBytes'),
     sessionDeadlineMs: num('sessionDeadlineMs'),
@@ -99,7 +109,7 @@ function relay(data: RelayWorkerData): void {
 
   const fd3 = data.fd3Path === null ? null : openSync(data.fd3Path, 'r');
   try {
-    child = spawn(data.command, [...data.args], { stdio: ['pipe', 'pipe', 'pipe', ...(fd3 === null ? [] : [fd3])] });
+    child = spawn(data.command, [...data.args], { stdio: [data.stdinFd ?? 'pipe', 'pipe', 'pipe', ...(fd3 === null ? [] : [fd3])] });
   } catch (err) {
     stop('start-failed', err instanceof Error ? err.message : String(err));
     return;

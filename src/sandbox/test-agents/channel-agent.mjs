@@ -32,6 +32,9 @@ const modes = {
     Atomics.wait(gate, 0, 0);
     return { action: 1, info: { first: obs[0] } };
   },
+  spin: () => {
+    for (;;);
+  },
   fraction: () => 1.5,
   'out-of-range': () => 7,
   'bad-target': () => ({ action: 1, target: 'x' }),
