@@ -9,8 +9,8 @@
  * `Atomics.wait` on the answer slot with the decision's deadline as timeout, while the agent's thread, blocked
  * in `Atomics.wait` on the request slot, wakes, decides and writes the answer. Tiers 2 and 3 write the request
  * frame to the child's stdin FIFO from this thread (request-fifo.ts; without `mkfifo`, post it to the relay to
- * write) and block on a shared counter; the relay reads the answer frame, posts it on a MessagePort and bumps
- * the counter; the supervisor reads the answer with `receiveMessageOnPort`. A late answer is HOLD and counted; enough of them
+ * write) and block on a shared counter; the relay reads and checks the answer frame, writes the decision into
+ * the agent's answer slot (or, too long for it, posts it on a MessagePort) and bumps the counter. A late answer is HOLD and counted; enough of them
  * in a row, a crash, a bad frame or a broken limit stop the agent, and `onFault` tells the supervisor (which
  * audits it and moves the session to REDUCING). A stopped agent's every later decision is HOLD.
  */
@@ -165,6 +165,9 @@ interface SharedRelay {
 }
 let sharedRelay: SharedRelay | null = null;
 
+/** Answer text (info JSON) the relay writes into the shared slot; a longer one is posted. */
+const RELAY_SLOT_TEXT_BYTES = 16 * 1024;
+
 /** How often a supervisor waiting for an answer checks that the relay thread is alive. */
 const RELAY_CHECK_MS = 50;
 
@@ -230,6 +233,8 @@ class ThreadBridgeSandbox implements AgentSandbox {
   private readonly flag = new Int32Array(new SharedArrayBuffer(4));
   /** Tier 1's decisions, in shared memory (shared-channel.ts); null in tiers 2 and 3. */
   private channel: SharedDecisionChannel | null = null;
+  /** Tiers 2 and 3: the slot the relay writes decisions into (the rest comes on the port); null in tier 1. */
+  private answers: SharedDecisionChannel | null = null;
   /** The answer slot's sequence word as last read. */
   private answerSeq = 0;
   private nextId = 0;
@@ -276,6 +281,7 @@ class ThreadBridgeSandbox implements AgentSandbox {
       const opened = await RequestFifo.open();
       this.fifo = opened?.fifo ?? null;
       this.fifoReadFd = opened?.readFd ?? null;
+      this.answers = SharedDecisionChannel.create(0, RELAY_SLOT_TEXT_BYTES);
       const relay = relayThread(hostDir);
       this.relay = relay;
       relay.users.add(this.onRelayLost);
@@ -287,6 +293,7 @@ class ThreadBridgeSandbox implements AgentSandbox {
           args: cmd.args,
           fd3Path: cmd.fd3Path,
           stdinFd: opened?.readFd ?? null,
+          answers: this.answers.buffer,
           maxFrameBytes: limits.maxFrameBytes,
           maxOutputBytes: limits.maxOutputBytes,
           sessionDeadlineMs: limits.sessionDeadlineMs,
@@ -381,6 +388,12 @@ class ThreadBridgeSandbox implements AgentSandbox {
     const deadline = performance.now() + this.options.limits.decisionTimeoutMs;
     for (;;) {
       const seen = Atomics.load(this.flag, 0);
+      const slot = this.answers?.readAnswer(this.answerSeq) ?? null;
+      if (slot !== null) {
+        this.answerSeq = slot.seq;
+        if (slot.id === id) return this.slotDecision(slot, mask.length) ?? { action: hold, late: true };
+        continue; // an earlier decision's late answer: already counted
+      }
       const message = this.take();
       if (this.fault !== null) return { action: hold, late: true };
       if (message !== null) {

@@ -15,7 +15,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readlinkSync } from 'node:fs';
 import { MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { FrameError, FrameReader, encodeFrame } from './frame-codec.js';
-import { type HostReport, type SandboxFaultKind, checkAgentMessage } from './protocol.js';
+import { type AgentMessage, type HostReport, type SandboxFaultKind, checkAgentMessage } from './protocol.js';
+import { ANSWER_DECISION, SharedDecisionChannel } from './shared-channel.js';
 
 export interface RelayWorkerData {
   readonly port: MessagePort;
@@ -30,6 +31,11 @@ export interface RelayWorkerData {
    * the relay makes the stdin pipe and writes the requests that arrive on the port.
    */
   readonly stdinFd: number | null;
+  /**
+   * The agent's answer slot (shared-channel.ts): checked decisions are written there instead of posted, with
+   * the counter bumped as for a report; null = every answer is posted.
+   */
+  readonly answers: SharedArrayBuffer | null;
   readonly maxFrameBytes: number;
   readonly maxOutputBytes: number;
   /** Wall-clock limit of the whole session; 0 = none. */
@@ -44,11 +50,13 @@ function readOpenMessage(d: unknown): RelayWorkerData {
   const args: unknown = Reflect.get(d, 'args');
   const fd3Path: unknown = Reflect.get(d, 'fd3Path');
   const stdinFd: unknown = Reflect.get(d, 'stdinFd') ?? null;
+  const answers: unknown = Reflect.get(d, 'answers') ?? null;
   if (!(port instanceof MessagePort) || !(flag instanceof Int32Array) || typeof command !== 'string') {
     throw new Error('relay-worker: bad open data');
   }
   if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) throw new Error('relay-worker: bad args');
   if (fd3Path !== null && typeof fd3Path !== 'string') throw new Error('relay-worker: bad fd3Path');
+  if (answers !== null && !(answers instanceof SharedArrayBuffer)) throw new Error('relay-worker: bad answers');
   if (stdinFd !== null && !(typeof stdinFd === 'number' && Number.isInteger(stdinFd) && stdinFd > 2)) throw new Error('relay-worker: bad stdinFd');
   const num = (key: string): number => {
     const v: unknown = Reflect.get(d, key);
@@ -62,6 +70,7 @@ function readOpenMessage(d: unknown): RelayWorkerData {
     args: args.map(String),
     fd3Path,
     stdinFd,
+    answers,
     maxFrameBytes: num('maxFrameBytes'),
     maxOutputBytes: num('maxOutputBytes'),
     sessionDeadlineMs: num('sessionDeadlineMs'),
@@ -74,6 +83,18 @@ function relay(data: RelayWorkerData): void {
     data.port.postMessage(r);
     Atomics.add(data.flag, 0, 1);
     Atomics.notify(data.flag, 0);
+  };
+  const answers = data.answers === null ? null : new SharedDecisionChannel(data.answers);
+  /** Writes a checked decision into the answer slot; false when it does not fit (it is posted instead). */
+  const answerInSlot = (m: AgentMessage): boolean => {
+    if (answers === null || m.t !== 'decision') return false;
+    const json = m.info === undefined ? undefined : JSON.stringify(m.info);
+    if (json === undefined) answers.writeAnswer(ANSWER_DECISION, m.id, m.action, m.target, null, -1);
+    else if (answers.fitsText(Buffer.byteLength(json, 'utf8'))) answers.writeAnswer(ANSWER_DECISION, m.id, m.action, m.target, json);
+    else return false;
+    Atomics.add(data.flag, 0, 1);
+    Atomics.notify(data.flag, 0);
+    return true;
   };
   let stopped = false;
   let exited = false;
@@ -127,7 +148,7 @@ function relay(data: RelayWorkerData): void {
           stop('malformed-frame', message);
           return;
         }
-        report({ t: 'agent', message });
+        if (!answerInSlot(message)) report({ t: 'agent', message });
       }
     } catch (err) {
       stop(err instanceof FrameError ? err.kind : 'malformed-frame', err instanceof Error ? err.message : String(err));

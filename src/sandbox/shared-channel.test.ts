@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AgentSandbox, type SandboxFault, createAgentSandbox } from './agent-sandbox.js';
 import { type SandboxLimitsInput, parseSandboxLimits } from './limits.js';
+import { findExecutable } from './sandbox-command.js';
 import { DEFAULT_SLOT_TEXT_BYTES, DEFAULT_SLOT_VALUES, SharedDecisionChannel } from './shared-channel.js';
 
 const agentsDir = fileURLToPath(new URL('./test-agents/', import.meta.url));
@@ -133,6 +134,42 @@ describe('tier 1 shared-memory channel', () => {
     }
     expect(faults.map((f) => f.kind)).toEqual(['output-limit']);
     expect(sandbox.decide([1], ALL)).toEqual(HOLD);
+  });
+});
+
+// Tiers 2 and 3: the relay writes checked decisions into the agent's answer slot; what does not fit is posted.
+describe.skipIf(findExecutable('bwrap') === null || findExecutable('prlimit') === null)('tier 2 answer slot', () => {
+  async function tier2(spec: Record<string, unknown>, limits: SandboxLimitsInput = {}): Promise<{ sandbox: AgentSandbox; faults: SandboxFault[] }> {
+    const faults: SandboxFault[] = [];
+    const sandbox = createAgentSandbox({ tier: 2, limits: parseSandboxLimits({ decisionTimeoutMs: 5000, ...limits }), onFault: (f) => faults.push(f) });
+    open.push(sandbox);
+    await sandbox.open({ workspaceDir: agentsDir, moduleFile: 'channel-agent.mjs', spec });
+    return { sandbox, faults };
+  }
+
+  it('info longer than the slot arrives whole (posted), and the slot serves the next answer', async () => {
+    const { sandbox, faults } = await tier2({ mode: 'big-info', infoChars: 40_000 });
+    expect(sandbox.decide([1], ALL)).toEqual({ action: 1, late: false, info: { first: 1, text: 'x'.repeat(40_000) } });
+    const { sandbox: small } = await tier2({ mode: 'echo' });
+    expect(small.decide([2], ALL)).toEqual({ action: 3, late: false, info: { first: 2, n: 1, maskSum: 4 } });
+    expect(sandbox.decide([3], ALL)).toEqual({ action: 1, late: false, info: { first: 3, text: 'x'.repeat(40_000) } });
+    expect(faults).toEqual([]);
+  });
+
+  it('a late answer in the slot is HOLD and counted, and is never taken for the next decision', async () => {
+    const { sandbox, faults } = await tier2({ mode: 'slow-first', slowMs: 1200, thenMs: 400 }, { decisionTimeoutMs: 1000 });
+    expect(sandbox.decide([1], ALL)).toEqual(HOLD);
+    expect(sandbox.decide([2], ALL)).toEqual({ action: 1, late: false, info: { first: 2 } });
+    expect(sandbox.decide([3], ALL)).toEqual({ action: 1, late: false, info: { first: 3 } });
+    expect(sandbox.lateDecisions).toBe(1);
+    expect(faults).toEqual([]);
+  });
+
+  it('an out-of-range action written to the slot still stops the agent', async () => {
+    const { sandbox, faults } = await tier2({ mode: 'out-of-range' });
+    expect(sandbox.decide([1], ALL)).toEqual(HOLD);
+    expect(faults.map((f) => f.kind)).toEqual(['agent-error']);
+    expect(faults[0].detail).toMatch(/action 7 is not an index below 4/);
   });
 });
 

@@ -4,6 +4,7 @@
 import { workerData } from 'node:worker_threads';
 
 let spec = {};
+let calls = 0;
 
 /** Writes an answer into the channel's slot as the host would, with the fields a spec wants wrong. */
 function forgeAnswer(kind, textBytes, text) {
@@ -30,6 +31,15 @@ const modes = {
     // Waits while the gate is 0: the supervisor sees no answer until the spec opens it.
     const gate = new Int32Array(spec.gate);
     Atomics.wait(gate, 0, 0);
+    return { action: 1, info: { first: obs[0] } };
+  },
+  'slow-first': (obs) => {
+    // Busy-waits `spec.slowMs` in its first decision and `spec.thenMs` in its second (in a child process there
+    // is no gate to share), so the first's late answer comes well before the second's.
+    calls++;
+    const ms = calls === 1 ? spec.slowMs : calls === 2 ? spec.thenMs : 0;
+    const until = Date.now() + ms;
+    while (Date.now() < until);
     return { action: 1, info: { first: obs[0] } };
   },
   spin: () => {
