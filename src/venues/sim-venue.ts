@@ -54,6 +54,8 @@ class WorkingOrder {
   limitPrice = 0;
   filledQty = 0;
   remainingQty = 0;
+  /** `remainingQty` in units of 1/lotScale (an integer), as counted in the venue's running totals. */
+  remainingUnits = 0;
 
   load(order: Order, quantity: number, limitPrice: number): void {
     this.clientOrderId = order.clientOrderId;
@@ -165,6 +167,18 @@ export class SimVenue implements ExecutionVenue {
   /** Client order id of the liquidation order working now, or ''. */
   private liquidationId = '';
   private liquidationCount = 0;
+  /**
+   * Running totals of the working orders' remaining quantity per side, in units of 1/lotScale: integers, so adding
+   * and taking away is exact (a float total would drift). The gatekeeper reads them before every order, and a
+   * scan of a book of thousands of orders per request was a measurable share of the gateway's CPU.
+   */
+  private buyUnits = 0;
+  private sellUnits = 0;
+  /**
+   * Set when a total may have left the safe-integer range (an absurd quantity at a fine lot): the totals are then
+   * not exact, so `workingQty` scans the book until it is empty again (fail closed: never an inexact total).
+   */
+  private unitsInexact = false;
 
   constructor(options: SimVenueOptions) {
     this.instrument = options.instrument;
@@ -189,6 +203,7 @@ export class SimVenue implements ExecutionVenue {
   reset(positionQty = 0, cash = this.startingCash, price = 0): void {
     for (const w of this.working) this.freeSlots.push(w);
     this.working.length = 0;
+    this.clearUnits();
     this.positionQty = positionQty;
     this.quoteBalance = cash;
     this.markPrice = Number.isFinite(price) && price > 0 ? price : 0;
@@ -203,10 +218,35 @@ export class SimVenue implements ExecutionVenue {
     return this.working.length;
   }
 
+  /** Remaining quantity of the working orders on `side`, from the running totals (no scan). */
   workingQty(side: Side): number {
+    if (this.unitsInexact) return this.scanWorkingQty(side);
+    return (side === 'BUY' ? this.buyUnits : this.sellUnits) / this.sim.lotScale;
+  }
+
+  /** The same figure from a walk of the book: the fallback when the unit totals are not exact. */
+  private scanWorkingQty(side: Side): number {
     let qty = 0;
     for (const w of this.working) if (w.side === side) qty += w.remainingQty;
     return qty;
+  }
+
+  /** Sets a working order's remaining quantity and moves its side's running total by the change. */
+  private setRemaining(w: WorkingOrder, qty: number): void {
+    const units = Math.round(qty * this.sim.lotScale);
+    const delta = units - w.remainingUnits;
+    w.remainingQty = qty;
+    w.remainingUnits = units;
+    if (w.side === 'BUY') this.buyUnits += delta;
+    else this.sellUnits += delta;
+    if (!Number.isSafeInteger(units) || !Number.isSafeInteger(this.buyUnits) || !Number.isSafeInteger(this.sellUnits)) this.unitsInexact = true;
+  }
+
+  /** Nothing working: both totals are exactly 0 again, and exact. */
+  private clearUnits(): void {
+    this.buyUnits = 0;
+    this.sellUnits = 0;
+    this.unitsInexact = false;
   }
 
   positions(): readonly VenuePositionRecord[] {
@@ -270,7 +310,7 @@ export class SimVenue implements ExecutionVenue {
     }
     const slot = this.freeSlots.pop() ?? new WorkingOrder();
     slot.load(order, quantity, limitPrice);
-    this.working.push(slot);
+    this.addWorking(slot);
     if (order.type === 'LIMIT') return { accepted: true, clientOrderId: id, quantity, limitPrice };
     const accepted = this.acceptedMarket;
     accepted.clientOrderId = id;
@@ -421,7 +461,7 @@ export class SimVenue implements ExecutionVenue {
     };
     const slot = this.freeSlots.pop() ?? new WorkingOrder();
     slot.load(order, Math.abs(pos), 0);
-    this.working.push(slot);
+    this.addWorking(slot);
     this.liquidationId = id;
     events.push({ type: 'LIQUIDATION', clientOrderId: id, positionQty: pos, price: bar.close, equity, requirement, timeMs: bar.time });
   }
@@ -461,7 +501,14 @@ export class SimVenue implements ExecutionVenue {
     return -1;
   }
 
-  /** Takes a working order off the book and returns its slot to the pool. */
+  /** Puts a loaded slot on the book (newest last) and counts its quantity in its side's total. */
+  private addWorking(w: WorkingOrder): void {
+    w.remainingUnits = 0;
+    this.setRemaining(w, w.remainingQty);
+    this.working.push(w);
+  }
+
+  /** Takes a working order off the book, out of its side's total, and returns its slot to the pool. */
   private finish(w: WorkingOrder): void {
     if (w.clientOrderId === this.liquidationId) this.liquidationId = '';
     const working = this.working;
@@ -472,6 +519,11 @@ export class SimVenue implements ExecutionVenue {
       if (i < 0) return;
       working.splice(i, 1);
     }
+    // Its remaining quantity stays readable (cancel events report it); only the total forgets it.
+    if (w.side === 'BUY') this.buyUnits -= w.remainingUnits;
+    else this.sellUnits -= w.remainingUnits;
+    w.remainingUnits = 0;
+    if (working.length === 0) this.clearUnits();
     this.freeSlots.push(w);
   }
 
@@ -549,7 +601,7 @@ export class SimVenue implements ExecutionVenue {
         const filled = Math.abs(out.signedQty);
         w.filledQty += filled;
         // A quote-sized order is done once it filled: what it buys is set by its quote amount, not a quantity.
-        w.remainingQty = quote > 0 ? 0 : Math.max(0, Math.round((w.remainingQty - filled) * this.sim.lotScale) / this.sim.lotScale);
+        this.setRemaining(w, quote > 0 ? 0 : Math.max(0, Math.round((w.remainingQty - filled) * this.sim.lotScale) / this.sim.lotScale));
         this.positionQty += out.signedQty;
         this.quoteBalance -= out.signedQty * out.price + out.fee;
         this.recordFill(w, filled, bar.time);
