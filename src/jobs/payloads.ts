@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { parseWithSchema } from '../core/index.js';
 import { csvLoadOptionsSchema } from '../data/index.js';
+import { sandboxLimitsSchema } from '../sandbox/index.js';
 
 /** `noop` runs nothing and records an empty result: the queue benchmark's trivial job, and a smoke test of a worker fleet. */
 export const JOB_KINDS = ['backtest', 'sweep', 'walk-forward', 'train', 'noop'] as const;
@@ -107,11 +108,21 @@ export const trainPayloadSchema = z.strictObject({
   /** The command line that queued the run, for meta.json. */
   command: z.array(z.string()).optional(),
   /**
-   * Training runs this package's own PPO code on the job's data, never a job's code: tier 0 (in the worker's
-   * process) is the only tier that applies. A higher one is refused, naming the field, rather than ignored.
+   * Where the run trains. Training is this package's own PPO code on the job's data, never a job's code, so only
+   * containment applies: tier 0 (default) trains in the worker's own process, at full speed, and a crash or an
+   * out-of-memory there takes the worker and its other jobs down; tier 1 trains in a worker thread with a heap
+   * cap (`memoryMb`), so running out of memory or crashing fails this job only and the worker takes the next one
+   * (not a security boundary: same process, files and network). Tiers 2 and 3 isolate agent code, which a
+   * training job has none of: refused, naming the field, rather than ignored.
    */
-  tier: z.literal(0, { error: 'training runs built-in PPO code in the worker (tier 0); sandbox tiers 1-3 are for agent code' }).optional(),
-});
+  tier: z
+    .union([z.literal(0), z.literal(1)], {
+      error: 'training runs built-in PPO code, no job code: tier 0 (in the worker) or tier 1 (a worker thread with a memory cap, crash containment); tiers 2-3 are for agent code',
+    })
+    .optional(),
+  /** Tier 1's heap cap in MB; default the sandbox limits' memoryMb. Refused without tier 1 (it would cap nothing). */
+  memoryMb: sandboxLimitsSchema.shape.memoryMb.unwrap().optional(),
+}).refine((p) => p.memoryMb === undefined || p.tier === 1, { path: ['memoryMb'], message: 'caps the tier-1 training thread: give tier 1 with it' });
 
 export const noopPayloadSchema = z.strictObject({ ...common });
 

@@ -1,7 +1,8 @@
 /**
  * What a worker does with each kind of job. The worker is the trusted supervisor: a payload is validated data,
  * a module agent (FILE.mjs) runs only in the sandbox tier its risk score and the job's request give, and the
- * in-process paths (rule agents, checkpoints, training) run this package's own code on the job's data.
+ * in-process paths (rule agents, checkpoints, training) run this package's own code on the job's data; a training
+ * job may ask for tier 1, a capped worker thread, so its out-of-memory or crash fails that job, not the worker.
  */
 import { join, resolve } from 'node:path';
 import { definedFields, parseWithSchema } from '../core/index.js';
@@ -13,11 +14,13 @@ import {
   runWalkForwardWindow,
   walkForwardOptionsOf,
 } from '../backtests/index.js';
-import { isModuleAgentSpec } from '../sandbox/index.js';
+import { isModuleAgentSpec, parseSandboxLimits } from '../sandbox/index.js';
 import type { BulwarkHome } from '../security/index.js';
 import { runBacktestInto } from './backtest-run.js';
 import { walkForwardWindowOutput } from './walk-forward-run.js';
 import { type JobKind, PAYLOAD_SCHEMAS } from './payloads.js';
+import { runTrainInThread } from './train-in-thread.js';
+import type { QueuedTrainRun } from './train-queue.js';
 
 export interface ProcessorContext {
   /** The worker's home: its key signs the audit logs of the runs it does. */
@@ -83,8 +86,6 @@ export async function processJob(kind: JobKind, jobId: string, data: unknown, ct
     }
     case 'train': {
       const p = parseWithSchema(PAYLOAD_SCHEMAS.train, data, source);
-      // Training pulls in TensorFlow.js: loaded only by a worker that gets a training job.
-      const { runTrainJob } = await import('../agents/index.js');
       // Progress events are sent in order; the run waits for none of them (a slow Redis never slows training).
       let sent: Promise<void> = Promise.resolve();
       const report = (event: Record<string, unknown>): void => {
@@ -92,7 +93,7 @@ export async function processJob(kind: JobKind, jobId: string, data: unknown, ct
         const send = ctx.progress;
         sent = sent.then(() => send(event)).catch(() => undefined);
       };
-      const summary = await runTrainJob({
+      const run: QueuedTrainRun = {
         config: p.config,
         out: resolve(p.out),
         ...definedFields({
@@ -110,13 +111,27 @@ export async function processJob(kind: JobKind, jobId: string, data: unknown, ct
           session: p.session,
           command: p.command,
         }),
-        log: ctx.log,
-        onStart: (run) => report({ type: 'start', ...run }),
-        onEpoch: (row, progress) => report({ type: 'epoch', row, envStepsPerSec: progress.envStepsPerSec }),
-      });
+      };
+      let summary: Record<string, unknown>;
+      if (p.tier === 1) {
+        // TensorFlow.js loads in the training thread only; this thread supervises.
+        const memoryMb = p.memoryMb ?? parseSandboxLimits({}).memoryMb;
+        summary = await runTrainInThread({ run, memoryMb, log: ctx.log, progress: report });
+      } else {
+        // Training pulls in TensorFlow.js: loaded only by a worker that gets a tier-0 training job.
+        const { runTrainJob } = await import('../agents/index.js');
+        summary = {
+          ...(await runTrainJob({
+            ...run,
+            log: ctx.log,
+            onStart: (start) => report({ type: 'start', ...start }),
+            onEpoch: (row, progress) => report({ type: 'epoch', row, envStepsPerSec: progress.envStepsPerSec }),
+          })),
+        };
+      }
       // Every epoch's event is out before the result is recorded: the waiting command has them all when it ends.
       await sent;
-      return { ...summary };
+      return summary;
     }
     case 'noop': {
       parseWithSchema(PAYLOAD_SCHEMAS.noop, data, source);

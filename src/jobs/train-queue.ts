@@ -19,6 +19,10 @@ export interface QueuedTrainOptions {
   readonly redisUrl: string;
   readonly run: QueuedTrainRun;
   readonly prefix?: string;
+  /** Where the worker trains: 0 (default) in its own process, 1 in a worker thread with a heap cap (payloads.ts). */
+  readonly tier?: 0 | 1;
+  /** Tier 1's heap cap in MB (default the sandbox limits' memoryMb). */
+  readonly memoryMb?: number;
   readonly onStart?: (run: { startEpoch: number; epochs: number; costLimit: number }) => void;
   /** Each epoch as the worker finished it (the row as metrics.jsonl holds it: a NaN stat reads null). */
   readonly onEpoch?: (row: MetricRow, progress: Pick<EpochProgress, 'envStepsPerSec'>) => void;
@@ -48,7 +52,7 @@ async function absoluteSource(text: string | undefined, flag: string): Promise<s
 }
 
 /** The payload: the config checked, paths absolute, the run directory resolved as the local run resolves it. */
-export async function trainPayloadOf(run: QueuedTrainRun): Promise<Omit<TrainPayload, 'runId' | 'runDir'>> {
+export async function trainPayloadOf(run: QueuedTrainRun, where: { tier?: 0 | 1; memoryMb?: number } = {}): Promise<Omit<TrainPayload, 'runId' | 'runDir'>> {
   const { defaultTrainOut, loadTrainFile } = await import('../agents/index.js');
   const config = resolve(run.config);
   const file = await loadTrainFile(config);
@@ -79,13 +83,15 @@ export async function trainPayloadOf(run: QueuedTrainRun): Promise<Omit<TrainPay
       evalEpisodes: run.evalEpisodes,
       session: run.session,
       command: run.command === undefined ? undefined : [...run.command],
+      tier: where.tier,
+      memoryMb: where.memoryMb,
     }),
   };
 }
 
 /** Queues the run, shows its epochs as they finish, and returns the worker's summary once the run directory is there. */
 export async function runTrainOnQueue(o: QueuedTrainOptions): Promise<QueuedTrain> {
-  const payload = await trainPayloadOf(o.run);
+  const payload = await trainPayloadOf(o.run, definedFields({ tier: o.tier, memoryMb: o.memoryMb }));
   const run = await enqueueAndWait({
     redisUrl: o.redisUrl,
     kind: 'train',

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { WALL_CLOCK_COLUMNS } from '../../agents/index.js';
+import { type TrainSummary, WALL_CLOCK_COLUMNS } from '../../agents/index.js';
 import { processJob } from '../../jobs/index.js';
 import { resolveHome } from '../../security/index.js';
 import { type WorkerProcess, startWorkerProcess, stopWorkerProcesses } from '../../test-support/worker-process.js';
@@ -45,11 +45,18 @@ const quiet = <T>(fn: () => Promise<T>): Promise<T> => {
   return fn().finally(() => spy.mockRestore());
 };
 
+/** The local run of the tiny config (once, for every test that compares with it). */
+let local: Promise<TrainSummary> | null = null;
+function localRun(): Promise<TrainSummary> {
+  local ??= quiet(() => runTrain({ config, out: join(dir, 'local'), progress: false }));
+  return local;
+}
+
 describe('bulwark train --queue', () => {
   it('tiny_seeded_run_on_a_worker_process_then_the_same_metrics_and_checkpoints_as_the_local_run_and_one_line_per_epoch', async () => {
-    const localOut = join(dir, 'local');
+    const local = await localRun();
+    const localOut = local.out;
     const queuedOut = join(dir, 'queued');
-    const local = await quiet(() => runTrain({ config, out: localOut, progress: false }));
     const lines: string[] = [];
     const queued = await runTrainQueued({ config, out: queuedOut, progress: 'lines', write: (t) => void lines.push(t) }, redis.url);
 
@@ -98,10 +105,37 @@ describe('bulwark train --queue', () => {
     expect(existsSync(join(dir, 'u2'))).toBe(false);
   });
 
-  it('train_job_asking_for_a_sandbox_tier_then_refused_naming_the_field', async () => {
+  it('train_job_asking_for_sandbox_tier_2_then_refused_naming_the_field', async () => {
     const ctx = { home: resolveHome(join(dir, 'home')), workDir: join(dir, 'work'), log: () => undefined };
     const payload = { runId: 'r1', runDir: null, config, out: join(dir, 'tier'), tier: 2 };
-    await expect(processJob('train', 'j1', payload, ctx)).rejects.toThrow(/tier.*training runs built-in PPO code in the worker \(tier 0\)/);
+    await expect(processJob('train', 'j1', payload, ctx)).rejects.toThrow(/tier.*training runs built-in PPO code, no job code/);
     expect(existsSync(join(dir, 'tier'))).toBe(false);
+  });
+
+  it('tier_1_run_out_of_memory_on_a_worker_process_then_that_job_fails_naming_the_cap_and_the_same_worker_trains_the_next_identically', async () => {
+    // Two hidden layers of 512: the run's checkpoints need far more than a 32 MB heap.
+    const hog = join(dir, 'hog.yaml');
+    writeFileSync(hog, read(config).replace('hiddenSizes: [8]', 'hiddenSizes: [512, 512]'));
+    await expect(runTrainQueued({ config: hog, out: join(dir, 'hog'), progress: false, tier: '1', memoryMb: '32' }, redis.url)).rejects.toThrow(
+      /train job .* failed: training exceeded the tier-1 memory cap of 32 MB/,
+    );
+    expect(worker.child.exitCode).toBeNull();
+    const out = join(dir, 'tier1');
+    const lines: string[] = [];
+    const queued = await runTrainQueued({ config, out, progress: 'lines', tier: '1', write: (t) => void lines.push(t) }, redis.url);
+    // The same worker process, still serving, took the next job.
+    expect(queued.queue.worker.endsWith(`:${worker.child.pid}`)).toBe(true);
+    expect(lines.filter((l) => l.startsWith('epoch ')).map((l) => l.split(' |')[0])).toEqual(['epoch 1/2', 'epoch 2/2']);
+    const localOut = (await localRun()).out;
+    expect(withoutWallClock(read(out, 'metrics.csv'))).toBe(withoutWallClock(read(localOut, 'metrics.csv')));
+    for (const f of readdirSync(join(localOut, 'checkpoints'))) expect(read(out, 'checkpoints', f), f).toBe(read(localOut, 'checkpoints', f));
+  }, 420_000);
+
+  it('tier_2_or_a_cap_without_tier_1_or_a_local_tier_1_then_refused_naming_the_flag_before_a_job_is_queued', async () => {
+    await expect(runTrainQueued({ config, out: join(dir, 't2'), progress: false, tier: '2' }, redis.url)).rejects.toThrow(/^--tier: 2 is for agent code; training runs built-in PPO code/);
+    await expect(runTrainQueued({ config, out: join(dir, 't2'), progress: false, memoryMb: '512' }, redis.url)).rejects.toThrow(/^--memory-mb: caps the tier-1 training thread; give it with --tier 1/);
+    await expect(runTrainQueued({ config, out: join(dir, 't2'), progress: false, tier: '1', memoryMb: '8' }, redis.url)).rejects.toThrow(/^--memory-mb: /);
+    await expect(runTrain({ config, out: join(dir, 't2'), progress: false, tier: '1' })).rejects.toThrow(/^--tier: applies to a queued run \(--queue\)/);
+    expect(existsSync(join(dir, 't2'))).toBe(false);
   });
 });

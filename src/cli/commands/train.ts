@@ -38,6 +38,10 @@ export interface TrainOptions extends CsvFlags, AccountFlags, SessionFlags {
   /** Stops the run after the epoch in progress, with a checkpoint (the command wires SIGINT to it). */
   signal?: AbortSignal;
   command?: readonly string[];
+  /** `--tier` (queued runs): 0 trains in the worker's process, 1 in a worker thread with a heap cap; 2-3 refused. */
+  tier?: string;
+  /** `--memory-mb` (with `--tier 1`): the training thread's heap cap. */
+  memoryMb?: string;
 }
 
 const fixed = (x: number, digits: number): string => (Number.isFinite(x) ? x.toFixed(digits) : '-');
@@ -118,8 +122,28 @@ function trainRunOf(opts: TrainOptions): Omit<TrainRunOptions, 'log' | 'onStart'
   };
 }
 
+/** `--tier` / `--memory-mb` of a queued run, checked before anything is queued (each error names its flag). */
+async function trainTierOf(opts: TrainOptions): Promise<{ tier?: 0 | 1; memoryMb?: number }> {
+  const { parseTier, sandboxLimitsSchema } = await import('../../sandbox/index.js');
+  const tier = opts.tier === undefined ? undefined : parseTier(opts.tier);
+  if (tier === 2 || tier === 3) {
+    throw new RangeError(`--tier: ${tier} is for agent code; training runs built-in PPO code, no job code: give 0 (in the worker's process) or 1 (a worker thread with a memory cap: crash containment)`);
+  }
+  if (opts.memoryMb === undefined) return definedFields({ tier });
+  if (tier !== 1) throw new RangeError('--memory-mb: caps the tier-1 training thread; give it with --tier 1');
+  // The sandbox limits' bounds for a heap cap, as the payload checks them on the worker.
+  const cap = sandboxLimitsSchema.shape.memoryMb.unwrap();
+  const memoryMb = parseWholeNumberFlag(opts.memoryMb, '--memory-mb', cap.minValue ?? 1);
+  if (cap.maxValue !== null && memoryMb > cap.maxValue) throw new RangeError(`--memory-mb: at most ${cap.maxValue}, got ${memoryMb}`);
+  return { tier, memoryMb };
+}
+
 /** The whole `bulwark train` command: parse the flags, run the job, show its progress. */
 export async function runTrain(opts: TrainOptions): Promise<TrainSummary> {
+  // A local run trains in this process: a tier is a worker's choice, for a queued run.
+  if ((opts.tier !== undefined && opts.tier !== '0') || opts.memoryMb !== undefined) {
+    throw new RangeError(`${opts.tier !== undefined && opts.tier !== '0' ? '--tier' : '--memory-mb'}: applies to a queued run (--queue): a local run trains in this process (tier 0)`);
+  }
   const run = trainRunOf(opts);
   const progress = trainProgress(opts.progress ?? false, opts.write ?? ((text: string) => void process.stderr.write(text)));
   try {
@@ -135,6 +159,7 @@ export async function runTrain(opts: TrainOptions): Promise<TrainSummary> {
  */
 export async function runTrainQueued(opts: TrainOptions, redisUrl: string): Promise<TrainSummary & { queue: { run_id: string; job_id: string; worker: string } }> {
   const run = trainRunOf(opts);
+  const where = await trainTierOf(opts);
   const write = opts.write ?? ((text: string) => void process.stderr.write(text));
   const progress = trainProgress(opts.progress ?? false, write);
   const { checkRedisUrl, runTrainOnQueue } = await import('../../jobs/index.js');
@@ -144,6 +169,7 @@ export async function runTrainQueued(opts: TrainOptions, redisUrl: string): Prom
     const q = await runTrainOnQueue({
       redisUrl: url,
       run,
+      ...where,
       onStart: progress.onStart,
       onEpoch: progress.onEpoch,
       onQueue: (done, total, workers) => {
@@ -176,6 +202,8 @@ export function registerTrainCommand(program: Command): void {
     .option('--eval-data <source>', 'held-out data for --eval-every: an OHLCV CSV file or a synthetic spec')
     .option('--eval-episodes <n>', 'episodes per held-out evaluation (default 10)')
     .option('--queue <redis-url>', 'run on a bulwark worker through this Redis (BullMQ) and wait; the run directory lands in --out (storage the workers share)')
+    .option('--tier <n>', 'with --queue: 0 (default) trains in the worker process; 1 in a worker thread with a memory cap, so an out-of-memory or a crash fails this job, not the worker (crash containment, not a security boundary); 2-3 are refused (no job code to isolate)')
+    .option('--memory-mb <n>', 'with --tier 1: the training thread\'s heap cap in MB (default the sandbox limits\' 256)')
     .action(async (opts: TrainOptions & { resume: boolean; queue?: string }) => {
       if (opts.queue !== undefined) {
         const { queue, ...flags } = opts;
