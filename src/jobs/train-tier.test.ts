@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveHome } from '../security/index.js';
-import { writeTinyTrainConfig } from '../cli/test-helpers/tiny-train-config.js';
+import { writeTinyTrainConfig } from '../test-support/tiny-train-config.js';
 import { type ProcessorContext, processJob } from './processors.js';
 import { runTrainInThread } from './train-in-thread.js';
 

@@ -11,7 +11,7 @@ import { type TrainSummary, WALL_CLOCK_COLUMNS } from '../../agents/index.js';
 import { processJob } from '../../jobs/index.js';
 import { resolveHome } from '../../security/index.js';
 import { type WorkerProcess, startWorkerProcess, stopWorkerProcesses } from '../../test-support/worker-process.js';
-import { writeTinyTrainConfig } from '../test-helpers/tiny-train-config.js';
+import { writeTinyTrainConfig } from '../../test-support/tiny-train-config.js';
 import { type RedisServerHandle, startRedisServer } from '../../test-support/redis-server.js';
 import { runTrain, runTrainQueued } from './train.js';
 

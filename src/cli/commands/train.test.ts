@@ -8,12 +8,12 @@ import { formatBarsCsv, generateSynthetic } from '../../data/index.js';
 import { runCommand } from '../test-helpers/run-command.js';
 import { METRIC_COLUMNS, WALL_CLOCK_COLUMNS } from '../../agents/index.js';
 import { registerTrainCommand, runTrain } from './train.js';
-import { type TinyTrainOverrides, writeTinyTrainConfig } from '../test-helpers/tiny-train-config.js';
+import { type TinyTrainOverrides, writeTinyTrainConfig } from '../../test-support/tiny-train-config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bulwark-cli-train-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A tiny seeded run (cli/test-helpers/tiny-train-config.ts) in this file's folder. */
+/** A tiny seeded run (test-support/tiny-train-config.ts) in this file's folder. */
 const writeConfig = (name: string, overrides: TinyTrainOverrides = {}): string => writeTinyTrainConfig(dir, name, overrides);
 
 const quiet = <T>(fn: () => Promise<T>): Promise<T> => {
