@@ -64,6 +64,13 @@ const waitAsync: WaitAsync | undefined = Reflect.get(Atomics, 'waitAsync') as Wa
  */
 const SPIN_MS = 0.05;
 
+/** Polls `c[index]` for up to `ms`; returns whether it is no longer `seq`. */
+export function pollWhileEqual(c: Int32Array, index: number, seq: number, ms: number): boolean {
+  const until = performance.now() + ms;
+  while (Atomics.load(c, index) === seq) if (performance.now() >= until) return false;
+  return true;
+}
+
 /** Returns once `c[index]` is not `seq` or `timeoutMs` has passed: polls for up to SPIN_MS, then sleeps. */
 function pollThenWait(c: Int32Array, index: number, seq: number, timeoutMs: number): void {
   const start = performance.now();
