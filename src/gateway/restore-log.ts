@@ -9,7 +9,7 @@
  * the log opens. Events after the last signed checkpoint (a crash before the next seal) count only where they
  * tighten a scope: anyone could have appended them.
  */
-import { closeSync, existsSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { type StateRecord, replayTradingStates } from '../risk-gatekeeper/index.js';
 import {
@@ -17,8 +17,10 @@ import {
   type AuditEvent,
   type AuditVerifyReport,
   AuditRecordError,
+  type FileLine,
   auditLogId,
   parseAuditLine,
+  readFileLines,
   readWitnessFile,
   verifyAuditLog,
   witnessFilePath,
@@ -88,37 +90,23 @@ export function readGatewayLog(path: string, publicKey: KeyObject, witnessDir: s
  * only picks the witness file, and the verification that follows checks the event it came from.
  */
 function claimedLogId(path: string): string {
-  let line: Buffer;
+  // Only the first line is read: the generator's file is closed by `return()` before the rest is touched.
+  const lines = readFileLines(path);
+  let first: IteratorResult<FileLine>;
   try {
-    line = firstLine(path);
+    first = lines.next();
   } catch {
     return ''; // unreadable (a directory, no permission): the verification says why
+  } finally {
+    lines.return(undefined);
   }
+  // No line, or a torn one (no newline): no complete first event to claim an id.
+  if (first.done === true || !first.value.complete) return '';
   try {
-    const record = parseAuditLine(line.toString('utf8'));
+    const record = parseAuditLine(first.value.text);
     return record.kind === 'event' && record.event.seq === 1 ? auditLogId(record.event.hash) : '';
   } catch (err) {
     if (err instanceof AuditRecordError) return '';
     throw err;
-  }
-}
-
-/** The bytes of the first line of `path` without its newline; empty when the file has no newline (a torn line). */
-function firstLine(path: string): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const chunks: Buffer[] = [];
-    const chunk = Buffer.allocUnsafe(64 * 1024);
-    let position = 0;
-    for (;;) {
-      const n = readSync(fd, chunk, 0, chunk.length, position);
-      if (n === 0) return Buffer.alloc(0);
-      const nl = chunk.subarray(0, n).indexOf(0x0a);
-      chunks.push(Buffer.from(chunk.subarray(0, nl === -1 ? n : nl)));
-      if (nl !== -1) return Buffer.concat(chunks);
-      position += n;
-    }
-  } finally {
-    closeSync(fd);
   }
 }

@@ -34,6 +34,7 @@ export {
   computeEventHash,
 } from './audit-record.js';
 export { type AuditFsyncPolicy, type AuditLogOptions, AuditLog, closeOpenAuditLogs } from './audit-log.js';
+export { type FileLine, readFileLines } from './audit-lines.js';
 export {
   type AuditVerifyReport,
   type AuditVerifyOptions,
