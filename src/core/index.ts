@@ -49,6 +49,7 @@ export {
   targetOrderQty,
 } from './actions.js';
 export { type DefinedFields, definedFields } from './defined-fields.js';
+export { siblingModuleArgs } from './sibling-module.js';
 export { type FractionBounds, fractionSchema, unitMistakeMessage } from './fraction.js';
 export { type ValidationIssue, ValidationError, describeValue, parseWithSchema, requireNonEmptyDocument } from './validation.js';
 export {

@@ -14,14 +14,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { pino } from 'pino';
 import { parseRules } from '../constraints/index.js';
 import { MemoryStateStore, parseGatekeeperConfig } from '../risk-gatekeeper/index.js';
 import { generateKeyPairSync } from 'node:crypto';
 import { AuditLog, MemoryRevocationList, issueCapabilityToken } from '../security/index.js';
-import { barsFromRecords, defineInstrument, systemClock } from '../core/index.js';
+import { barsFromRecords, defineInstrument, siblingModuleArgs, systemClock } from '../core/index.js';
 import { type AuditAck, type AuditTrail, fileAuditTrail, groupCommit } from './audit-trail.js';
 import type { LoadFigures, LoadSpec } from './bench-loader.js';
 import { ChainDesk } from './chain-desk.js';
@@ -38,14 +37,6 @@ const round = (x: number): number => Math.round(x * 100) / 100;
 
 /** Concurrent connections of every load. */
 const CONNECTIONS = 16;
-
-/** How to start the loader: the built file beside this one, or the TypeScript source with the transpile-only loader. */
-function loaderArgs(): string[] {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const loader = fileURLToPath(new URL(fromSource ? './bench-loader.ts' : './bench-loader.js', import.meta.url));
-  if (!fromSource) return [loader];
-  return ['--import', new URL('../risk-gatekeeper/test-helpers/register-ts.mjs', import.meta.url).href, loader];
-}
 
 interface Measured extends LoadFigures {
   /** CPU time of this process (the gateway: every thread, the fdatasync pool included) per request answered. */
@@ -65,7 +56,7 @@ async function load(spec: Omit<LoadSpec, 'connections'>): Promise<Measured> {
 
 function loadApart(spec: Omit<LoadSpec, 'connections'>): Promise<LoadFigures> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, loaderArgs(), { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, siblingModuleArgs(import.meta.url, 'bench-loader'), { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));

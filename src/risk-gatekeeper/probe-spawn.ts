@@ -5,7 +5,7 @@
  * takes seconds (18 s seen on a loaded 2-core machine), hence the generous ready timeout.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { siblingModuleArgs } from '../core/index.js';
 import type { ProbeMessage, ProbeVerdict } from './killswitch-probe.js';
 
 export interface ProbeHandle {
@@ -19,16 +19,8 @@ export interface ProbeHandle {
   stop(): Promise<void>;
 }
 
-function probeArgs(): string[] {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const probe = fileURLToPath(new URL(fromSource ? './killswitch-probe.ts' : './killswitch-probe.js', import.meta.url));
-  if (!fromSource) return [probe];
-  const loader = new URL('./test-helpers/register-ts.mjs', import.meta.url).href;
-  return ['--import', loader, probe];
-}
-
 export async function spawnProbe(redisUrl: string, keyPrefix: string, readyTimeoutMs = 45_000): Promise<ProbeHandle> {
-  const child: ChildProcess = spawn(process.execPath, [...probeArgs(), redisUrl, keyPrefix], {
+  const child: ChildProcess = spawn(process.execPath, [...siblingModuleArgs(import.meta.url, 'killswitch-probe'), redisUrl, keyPrefix], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const received: ProbeMessage[] = [];
