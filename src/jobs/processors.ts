@@ -20,6 +20,7 @@ import { runBacktestInto } from './backtest-run.js';
 import { walkForwardWindowOutput } from './walk-forward-run.js';
 import { type JobKind, PAYLOAD_SCHEMAS } from './payloads.js';
 import { runTrainInThread } from './train-in-thread.js';
+import { trainProgressHooks } from './train-progress.js';
 import type { QueuedTrainRun } from './train-queue.js';
 
 export interface ProcessorContext {
@@ -124,8 +125,7 @@ export async function processJob(kind: JobKind, jobId: string, data: unknown, ct
           ...(await runTrainJob({
             ...run,
             log: ctx.log,
-            onStart: (start) => report({ type: 'start', ...start }),
-            onEpoch: (row, progress) => report({ type: 'epoch', row, envStepsPerSec: progress.envStepsPerSec }),
+            ...trainProgressHooks(report),
           })),
         };
       }

@@ -5,6 +5,7 @@
  * which the supervisor reports.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { trainProgressHooks } from './train-progress.js';
 import type { QueuedTrainRun } from './train-queue.js';
 
 /** What the thread posts to the supervisor, in order: logs and progress, then one result or one error. */
@@ -23,8 +24,7 @@ try {
   const summary = await runTrainJob({
     ...run,
     log: (line) => post({ t: 'log', line }),
-    onStart: (start) => post({ t: 'progress', event: { type: 'start', ...start } }),
-    onEpoch: (row, progress) => post({ t: 'progress', event: { type: 'epoch', row, envStepsPerSec: progress.envStepsPerSec } }),
+    ...trainProgressHooks((event) => post({ t: 'progress', event })),
   });
   post({ t: 'result', summary: { ...summary } });
 } catch (err) {
