@@ -9,8 +9,8 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { definedFields } from '../../core/index.js';
-import { runTrainJob, type MetricRow, type TrainRunOptions, type TrainSummary } from '../../agents/index.js';
-import type { EpochProgress } from '../../agents/index.js';
+import { type EpochProgress, type MetricRow, type TrainSummary, runTrainJob } from '../../agents/index.js';
+import type { QueuedTrainRun } from '../../jobs/index.js';
 import { accountFromFlags, addAccountOptions, type AccountFlags } from '../account-flags.js';
 import { addCsvOptions, type CsvFlags, csvOptionsFromFlags } from '../csv-flags.js';
 import { type SessionFlags, addSessionOptions, parseWholeNumberFlag, sessionFromFlags } from '../flags.js';
@@ -91,7 +91,7 @@ function trainProgress(mode: 'bar' | 'lines' | false, write: (text: string) => v
 }
 
 /** The run's options from the flags (numbers parsed, errors naming the flag). */
-function trainRunOf(opts: TrainOptions): Omit<TrainRunOptions, 'log' | 'onStart' | 'onEpoch' | 'signal'> {
+function trainRunOf(opts: TrainOptions): QueuedTrainRun {
   const seed = opts.seed === undefined ? undefined : parseWholeNumberFlag(opts.seed, '--seed', 0);
   const evalEvery = opts.evalEvery === undefined ? undefined : parseWholeNumberFlag(opts.evalEvery, '--eval-every', 1);
   const evalEpisodes = opts.evalEpisodes === undefined ? undefined : parseWholeNumberFlag(opts.evalEpisodes, '--eval-episodes', 1);
