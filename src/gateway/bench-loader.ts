@@ -5,6 +5,7 @@
  * line on stdout.
  */
 import autocannon from 'autocannon';
+import { definedFields } from '../core/index.js';
 
 export interface LoadSpec {
   readonly url: string;
@@ -49,9 +50,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadFigures> {
     pipelining: 1,
     duration: spec.durationSec,
     method: spec.method,
-    ...(spec.headers !== undefined ? { headers: spec.headers } : {}),
-    ...(spec.body !== undefined ? { body: spec.body } : {}),
-    ...(requests !== undefined ? { requests } : {}),
+    ...definedFields({ headers: spec.headers, body: spec.body, requests }),
   });
   return { rps: r.requests.average, p50Ms: r.latency.p50, p99Ms: r.latency.p99, non2xx: r.non2xx, total: r.requests.total, errors: r.errors };
 }
