@@ -25,6 +25,11 @@ describe('gatekeeper config', () => {
     expect(String(err)).toContain("unknown field 'colarPct'");
   });
 
+  it('client_id_capacity_above_its_ceiling_is_refused_naming_the_field_and_why', () => {
+    expect(() => parseGatekeeperConfig({ clientIdCapacity: 1e9 })).toThrow(/clientIdCapacity.*at most 10,000,000 \(its memory is reserved at start\)/);
+    expect(parseGatekeeperConfig({ clientIdCapacity: 10_000_000 }).clientIdCapacity).toBe(10_000_000);
+  });
+
   it('pct_fields_are_fractions_and_an_old_percent_config_is_refused_with_both_readings_and_what_to_write', () => {
     const c = parseGatekeeperConfig({});
     expect([c.collarPct, c.dailyLossLimitPct, c.drawdownHaltPct]).toEqual([0.05, 0.05, 0.2]);

@@ -62,8 +62,11 @@ export const gatekeeperConfigSchema = z.strictObject({
   circuitBreakerActionsPerMin: z.number().int().positive().default(100),
   /** A client order id is remembered this long for duplicate detection. */
   clientIdTtlSec: positive.default(86_400),
-  /** At most this many client order ids are remembered; the oldest are forgotten first. */
-  clientIdCapacity: z.number().int().min(16).default(100_000),
+  /**
+   * At most this many client order ids are remembered; the oldest are forgotten first. Its ring is held from the
+   * start (about 16 bytes a slot before the ids), hence the ceiling: a mistyped 1e9 would fail at start-up.
+   */
+  clientIdCapacity: z.number().int().min(16).max(10_000_000, 'must be at most 10,000,000 (its memory is reserved at start)').default(100_000),
   /** An order identical to `maxRepeats` earlier ones within `repeatWindowSec` is refused (REPEATED_ORDER). */
   maxRepeats: z.number().int().positive().default(5),
   repeatWindowSec: positive.default(10),
