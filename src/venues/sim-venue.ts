@@ -148,6 +148,8 @@ export class SimVenue implements ExecutionVenue {
   readonly lastFill = new FillResult();
   /** Working orders, oldest first (time priority). */
   private readonly working: WorkingOrder[] = [];
+  /** The working orders by client order id: the duplicate check and cancel look up, not scan, a book of thousands. */
+  private readonly workingById = new Map<string, WorkingOrder>();
   /** Slots of finished orders, reused by the next submissions. */
   private readonly freeSlots: WorkingOrder[] = [];
   private readonly matching: WorkingOrder[] = [];
@@ -203,6 +205,7 @@ export class SimVenue implements ExecutionVenue {
   reset(positionQty = 0, cash = this.startingCash, price = 0): void {
     for (const w of this.working) this.freeSlots.push(w);
     this.working.length = 0;
+    this.workingById.clear();
     this.clearUnits();
     this.positionQty = positionQty;
     this.quoteBalance = cash;
@@ -267,7 +270,7 @@ export class SimVenue implements ExecutionVenue {
     const id = order.clientOrderId;
     const inst = this.instrument;
     if (order.symbol !== inst.symbol) return reject(id, 'UNKNOWN_SYMBOL', { symbol: order.symbol, venue: inst.symbol });
-    if (this.find(id) >= 0) return reject(id, 'DUPLICATE_CLIENT_ORDER_ID', { clientOrderId: id });
+    if (this.workingById.has(id)) return reject(id, 'DUPLICATE_CLIENT_ORDER_ID', { clientOrderId: id });
     if (!(order.quantity > 0) || !Number.isFinite(order.quantity)) {
       return reject(id, 'INVALID_QUANTITY', { quantity: order.quantity });
     }
@@ -478,9 +481,8 @@ export class SimVenue implements ExecutionVenue {
 
   /** Cancels one working order; returns its cancellation event, or null if no such order is working. */
   cancel(clientOrderId: string, timeMs = 0): VenueEvent | null {
-    const i = this.find(clientOrderId);
-    if (i < 0) return null;
-    const w = this.working[i];
+    const w = this.workingById.get(clientOrderId);
+    if (w === undefined) return null;
     this.finish(w);
     return { type: 'CANCELLED', clientOrderId, reason: 'USER', remainingQty: w.remainingQty, timeMs };
   }
@@ -495,17 +497,12 @@ export class SimVenue implements ExecutionVenue {
     return events;
   }
 
-  private find(clientOrderId: string): number {
-    const working = this.working;
-    for (let i = 0; i < working.length; i++) if (working[i].clientOrderId === clientOrderId) return i;
-    return -1;
-  }
-
   /** Puts a loaded slot on the book (newest last) and counts its quantity in its side's total. */
   private addWorking(w: WorkingOrder): void {
     w.remainingUnits = 0;
     this.setRemaining(w, w.remainingQty);
     this.working.push(w);
+    this.workingById.set(w.clientOrderId, w);
   }
 
   /** Takes a working order off the book, out of its side's total, and returns its slot to the pool. */
@@ -519,6 +516,7 @@ export class SimVenue implements ExecutionVenue {
       if (i < 0) return;
       working.splice(i, 1);
     }
+    this.workingById.delete(w.clientOrderId);
     // Its remaining quantity stays readable (cancel events report it); only the total forgets it.
     if (w.side === 'BUY') this.buyUnits -= w.remainingUnits;
     else this.sellUnits -= w.remainingUnits;

@@ -72,8 +72,19 @@ function expectTotalsMatchScan(v: SimVenue, where: string): void {
   }
 }
 
+/** The id index behind the duplicate check and cancel holds exactly the book: a working id is a duplicate, a finished one cancels nothing. */
+function expectIdIndexMatchesBook(v: SimVenue, where: string, submitted: readonly string[]): void {
+  const open = v.openOrders();
+  const openIds = new Set(open.map((o) => o.order.clientOrderId));
+  for (const o of open) {
+    const again = v.submit(o.order);
+    expect(!again.accepted && again.reason, `${where}: ${o.order.clientOrderId} resubmitted while working`).toBe('DUPLICATE_CLIENT_ORDER_ID');
+  }
+  for (const id of submitted) if (!openIds.has(id)) expect(v.cancel(id), `${where}: cancel of finished ${id}`).toBeNull();
+}
+
 describe('SimVenue working totals', () => {
-  it('equal a scan of the book after every step of random submit / fill / partial fill / cancel / reject sequences', () => {
+  it('equal a scan of the book, and the id index the book, after every step of random submit / fill / partial fill / cancel / reject sequences', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...LOTS),
@@ -92,6 +103,7 @@ describe('SimVenue working totals', () => {
           let n = 0;
           let time = 0;
           let lastOpen = 100;
+          const submitted: string[] = [];
           for (const s of steps) {
             const where = `step ${n} ${s.kind}`;
             switch (s.kind) {
@@ -110,6 +122,7 @@ describe('SimVenue working totals', () => {
                   ...(s.quote && !s.limit && !s.gtc ? { quoteQuantity: s.lots * 0.01 } : {}),
                 };
                 v.submit(order);
+                submitted.push(id);
                 // A repeated id is refused and must leave the totals alone.
                 if (n % 7 === 0) v.submit(order);
                 break;
@@ -133,6 +146,8 @@ describe('SimVenue working totals', () => {
                 break;
             }
             expectTotalsMatchScan(v, where);
+            expectIdIndexMatchesBook(v, where, submitted);
+            expectTotalsMatchScan(v, `${where}, after the index checks`);
             n++;
           }
         },
