@@ -45,13 +45,16 @@ export interface AuditTrail {
  */
 export type AuditAck = 'fsync' | 'write';
 
+/** Told of each flush that succeeded: how long it took (write, and fdatasync with `fsync`) and how many requests it answered. */
+export type FlushObserver = (flushMs: number, requests: number) => void;
+
 /**
  * Group commit over a signed log: a request waiting for durability joins the batch of its event-loop turn, and
  * one write (and, for `fsync`, one fdatasync on the thread pool) covers the batch; requests arriving while it
  * runs form the next batch. So the disk is flushed once per batch, not per request, and nothing is
  * acknowledged before its batch is written (and flushed).
  */
-export function groupCommit(log: AuditLog, ack: AuditAck = 'fsync'): () => Promise<void> {
+export function groupCommit(log: AuditLog, ack: AuditAck = 'fsync', onFlush?: FlushObserver): () => Promise<void> {
   let waiting: { resolve: () => void; reject: (err: Error) => void }[] = [];
   let running = false;
   let acked = 0;
@@ -62,8 +65,10 @@ export function groupCommit(log: AuditLog, ack: AuditAck = 'fsync'): () => Promi
     while (waiting.length > 0) {
       const batch = waiting;
       waiting = [];
+      const started = onFlush === undefined ? 0 : performance.now();
       try {
         acked = ack === 'fsync' ? await log.syncToDisk() : log.writeBuffered();
+        onFlush?.(performance.now() - started, batch.length);
         for (const w of batch) w.resolve();
       } catch (err) {
         const e = err instanceof Error ? err : new Error(String(err));

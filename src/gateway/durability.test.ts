@@ -139,7 +139,12 @@ describe('gateway audit durability', () => {
   it('records_appended_while_a_flush_runs_wait_for_exactly_one_more_flush_shared_by_all_of_them', async () => {
     const log = openLog();
     const gate = gateSyncs(log);
-    const durable = groupCommit(log, 'fsync');
+    // The flush observer (the bench's flush timings) sees each flush once, with the requests it answered.
+    const observed: number[] = [];
+    const durable = groupCommit(log, 'fsync', (ms, requests) => {
+      expect(ms).toBeGreaterThanOrEqual(0);
+      observed.push(requests);
+    });
     log.append('GATEWAY_REQUEST', 'agent:a', requestRecord(0));
     const first = durable();
     await new Promise((r) => setImmediate(r));
@@ -158,6 +163,7 @@ describe('gateway audit durability', () => {
     await Promise.all(late);
     expect(lateAcknowledged).toBe(3);
     expect(gate.calls()).toBe(2);
+    expect(observed).toEqual([1, 3]);
     expect(log.durableSeq).toBe(4);
   });
 
