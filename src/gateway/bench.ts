@@ -9,6 +9,9 @@
  * the same run, in this process, with the same load generator.
  * Each load also reports the gateway's CPU time per request (this process, every thread), and the fsync phase its
  * group commit: flushes, orders per flush and the flush (write + fdatasync) latency an fsync-acked order waits for.
+ * Two floors say where an order's cost goes: `framework_floor`, the same app and route over a desk that answers at
+ * once (HTTP, token check, validation, hooks, metrics), and `disk_flush`, what one group commit's write and
+ * fdatasync cost with nothing else running.
  */
 import { closeSync, fdatasync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,10 +24,11 @@ import { MemoryStateStore, parseGatekeeperConfig } from '../risk-gatekeeper/inde
 import { generateKeyPairSync } from 'node:crypto';
 import { AuditLog, MemoryRevocationList, issueCapabilityToken } from '../security/index.js';
 import { barsFromRecords, defineInstrument, siblingModuleArgs, systemClock } from '../core/index.js';
-import { type AuditAck, type AuditTrail, fileAuditTrail, groupCommit } from './audit-trail.js';
+import { type AuditAck, type AuditTrail, fileAuditTrail, groupCommit, memoryAuditTrail } from './audit-trail.js';
 import type { LoadFigures, LoadSpec } from './bench-loader.js';
 import { ChainDesk } from './chain-desk.js';
 import { createGatewayService } from './service.js';
+import type { TradingDesk } from './trading-desk.js';
 
 /** Wall-clock time between two replayed bars during the bench (a 1 s feed at 10× speed). */
 const BAR_EVERY_MS = 100;
@@ -104,6 +108,19 @@ async function diskFlushCost(dir: string, flushes: number): Promise<{ p50Ms: num
   }
 }
 
+/**
+ * `desk` with every order answered SUBMITTED at once, without the chain (no rules, gatekeeper, venue or record);
+ * everything else is `desk`'s, except that closing it is left to its owner.
+ */
+function answeringAtOnce(desk: TradingDesk): TradingDesk {
+  const submitOrder: TradingDesk['submitOrder'] = (_agentId, order) =>
+    Promise.resolve({ outcome: 'SUBMITTED', reasons: [], clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side, quantity: order.quantity, timeMs: Date.now() });
+  const noop = () => Promise.resolve();
+  return new Proxy(desk, {
+    get: (target, key) => (key === 'submitOrder' ? submitOrder : key === 'close' || key === 'settle' ? noop : Reflect.get(target, key, target) as unknown),
+  });
+}
+
 export async function benchGateway(options: BenchOptions): Promise<Record<string, unknown>> {
   const durationSec = Math.max(1, Math.round(5 * options.scale));
   const warmupSec = Math.max(1, Math.round(2 * options.scale));
@@ -161,12 +178,27 @@ export async function benchGateway(options: BenchOptions): Promise<Record<string
     rateLimit: { max: 1_000_000_000, timeWindowMs: 1000 },
     logger: pino({ level: 'silent' }),
   });
+  // The floor under every accepted order: the same app over a desk that answers at once and a trail in memory.
+  const floor = await createGatewayService({
+    desk: answeringAtOnce(desk),
+    instruments: [instrument],
+    store: new MemoryStateStore(systemClock),
+    revocations,
+    audit: memoryAuditTrail(),
+    clock: systemClock,
+    mode: 'paper',
+    gatekeeper,
+    publicKeys: { agent: keys.agent.publicKey, ops: keys.ops.publicKey },
+    rateLimit: { max: 1_000_000_000, timeWindowMs: 1000 },
+    logger: pino({ level: 'silent' }),
+  });
   const disk = await diskFlushCost(dir, Math.max(50, Math.round(300 * options.scale)));
   const replay = setInterval(() => void desk.advance(), BAR_EVERY_MS);
   const bare = Fastify({ logger: false });
   bare.get('/ping', async () => ({ ok: true }));
   try {
     const url = await service.app.listen({ port: 0, host: '127.0.0.1' });
+    const floorUrl = await floor.app.listen({ port: 0, host: '127.0.0.1' });
     const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
     const { token } = await issueCapabilityToken(
       { role: 'agent', subject: 'bench', tools: ['orders.submit'], symbols: ['BTC/USDT'], notionalCap: 1e12, mode: 'paper', ttlSec: 3600 },
@@ -200,6 +232,7 @@ export async function benchGateway(options: BenchOptions): Promise<Record<string
       headers,
       body: JSON.stringify({ symbol: 'BTC/USDT', side: 'BUY', quantity: 1e7, type: 'MARKET', clientOrderId: 'too-big' }),
     });
+    const floorLoad = await load({ url: `${floorUrl}/v1/orders`, durationSec, method: 'POST', headers, orders: { symbol: 'BTC/USDT', quantity: 0.001, clientOrderIdPrefix: 'floor-' } });
     const baseline = await load({ url: `${bareUrl}/ping`, durationSec, method: 'GET' });
     const auditEvents = log.lastSeq;
     return {
@@ -245,6 +278,14 @@ export async function benchGateway(options: BenchOptions): Promise<Record<string
       refused_p99_ms: refused.p99Ms,
       refused_2xx: refused.total - refused.non2xx,
       refused_cpu_us_per_order: refused.cpuUsPerRequest,
+      framework_floor: {
+        what: 'the same gateway app and route (token check, rate limit, schema validation, hooks, metrics, serialization) over a desk that answers every order SUBMITTED at once and an in-memory audit trail: no rules, gatekeeper, venue, audit file or disk',
+        orders_per_sec: round(floorLoad.rps),
+        p99_ms: floorLoad.p99Ms,
+        non_2xx: floorLoad.non2xx,
+        cpu_us_per_order: floorLoad.cpuUsPerRequest,
+        orders_to_baseline: round(floorLoad.rps / baseline.rps),
+      },
       baseline_rps: round(baseline.rps),
       baseline_cpu_us_per_request: baseline.cpuUsPerRequest,
       orders_to_baseline: round(accepted.rps / baseline.rps),
@@ -253,6 +294,7 @@ export async function benchGateway(options: BenchOptions): Promise<Record<string
   } finally {
     clearInterval(replay);
     await bare.close();
+    await floor.close();
     await service.close();
     log.close();
     rmSync(dir, { recursive: true, force: true });
