@@ -165,33 +165,23 @@ export async function benchGateway(options: BenchOptions): Promise<Record<string
     initialCash: 1e9,
     actionType: 'discrete',
   });
-  const service = await createGatewayService({
-    desk,
-    instruments: [instrument],
-    store,
-    revocations,
-    audit: trail,
-    clock: systemClock,
-    mode: 'paper',
-    gatekeeper,
-    publicKeys: { agent: keys.agent.publicKey, ops: keys.ops.publicKey },
-    rateLimit: { max: 1_000_000_000, timeWindowMs: 1000 },
-    logger: pino({ level: 'silent' }),
-  });
+  const gatewayOver = (d: TradingDesk, s: MemoryStateStore, audit: AuditTrail) =>
+    createGatewayService({
+      desk: d,
+      instruments: [instrument],
+      store: s,
+      revocations,
+      audit,
+      clock: systemClock,
+      mode: 'paper',
+      gatekeeper,
+      publicKeys: { agent: keys.agent.publicKey, ops: keys.ops.publicKey },
+      rateLimit: { max: 1_000_000_000, timeWindowMs: 1000 },
+      logger: pino({ level: 'silent' }),
+    });
+  const service = await gatewayOver(desk, store, trail);
   // The floor under every accepted order: the same app over a desk that answers at once and a trail in memory.
-  const floor = await createGatewayService({
-    desk: answeringAtOnce(desk),
-    instruments: [instrument],
-    store: new MemoryStateStore(systemClock),
-    revocations,
-    audit: memoryAuditTrail(),
-    clock: systemClock,
-    mode: 'paper',
-    gatekeeper,
-    publicKeys: { agent: keys.agent.publicKey, ops: keys.ops.publicKey },
-    rateLimit: { max: 1_000_000_000, timeWindowMs: 1000 },
-    logger: pino({ level: 'silent' }),
-  });
+  const floor = await gatewayOver(answeringAtOnce(desk), new MemoryStateStore(systemClock), memoryAuditTrail());
   const disk = await diskFlushCost(dir, Math.max(50, Math.round(300 * options.scale)));
   const replay = setInterval(() => void desk.advance(), BAR_EVERY_MS);
   const bare = Fastify({ logger: false });
