@@ -79,6 +79,10 @@ export async function buildGateway(o: GatewayOptions): Promise<Gateway> {
   app.decorateRequest('refusalCode', null);
 
   const metrics = createGatewayMetrics(o.store, { processMetrics: o.processMetrics });
+  o.audit.observeFlushes?.((ms, requests) => {
+    metrics.auditFlush.observe(ms / 1000);
+    metrics.auditFlushRequests.observe(requests);
+  });
   // Why orders cannot be taken now (null: ready): the state store, revocation list or rate-limit counters do
   // not answer, or the audit log cannot record them.
   const unready = (): GatewayError | null => {

@@ -35,6 +35,8 @@ export interface AuditTrail {
   durable(): Promise<void>;
   /** The log accepts records; when false the gateway is not ready and refuses every order (fails closed). */
   writable(): boolean;
+  /** Tells `observer` of each group-commit flush from now on (file trails; the gateway's metrics). */
+  observeFlushes?(observer: FlushObserver): void;
 }
 
 /**
@@ -88,10 +90,14 @@ export function groupCommit(log: AuditLog, ack: AuditAck = 'fsync', onFlush?: Fl
 
 /** A signed file log; the tail seals what is pending, then verifies the file and reads its last events. */
 export function fileAuditTrail(log: AuditLog, publicKey: KeyObject, ack: AuditAck = 'fsync'): AuditTrail {
+  let observer: FlushObserver | undefined;
   return {
     sink: log,
-    durable: groupCommit(log, ack),
+    durable: groupCommit(log, ack, (ms, requests) => observer?.(ms, requests)),
     writable: () => log.writable,
+    observeFlushes: (o) => {
+      observer = o;
+    },
     tail(limit) {
       // Sealed now, so every event so far is signed; the log is still open, so it has no close checkpoint yet.
       log.checkpoint('manual');

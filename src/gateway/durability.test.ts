@@ -77,6 +77,11 @@ describe('gateway audit durability', () => {
     const lastSubmitted = submitted[submitted.length - 1].seq;
     expect(log.durableSeq).toBeGreaterThanOrEqual(lastSubmitted);
     expect(submitted.map((e) => String(e.payload.clientOrderId)).sort()).toEqual(['d1', 'd2', 'd3']);
+    // Ops see the flushes in /metrics: one observation per flush, the three requests among them.
+    const metrics = (await f.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const flushes = Number(/^bulwark_gateway_audit_flush_seconds_count (\d+)$/m.exec(metrics)?.[1]);
+    expect(flushes).toBe(gate.calls());
+    expect(Number(/^bulwark_gateway_audit_flush_requests_sum (\d+)$/m.exec(metrics)?.[1])).toBe(3);
   });
 
   it('a_refusal_is_recorded_without_waiting_for_the_disk', async () => {
