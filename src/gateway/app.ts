@@ -131,12 +131,8 @@ export async function buildGateway(o: GatewayOptions): Promise<Gateway> {
 
   // The request's record is written before the answer leaves; a request that changed something is answered
   // only once its records are on disk (group commit, audit-trail.ts), else it gets AUDIT_UNAVAILABLE.
-  app.addHook('onSend', async (request, reply, payload) => {
-    const status = reply.statusCode;
-    const changed = STATE_CHANGING.has(request.method) && status < 400;
-    if (!changed && status < 400) return payload;
-    const recorded = auditRequest(o.audit, metrics, request, status);
-    if (!changed) return payload;
+  // Both hooks take `done` rather than being async: every request passes them, most without waiting for anything.
+  const answerWhenDurable = async (recorded: boolean, request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> => {
     try {
       if (!recorded) throw new Error('the request record could not be appended');
       await o.audit.durable();
@@ -149,12 +145,24 @@ export async function buildGateway(o: GatewayOptions): Promise<Gateway> {
       reply.code(refusal.statusCode).header('content-type', 'application/json; charset=utf-8');
       return JSON.stringify(errorBody(refusal));
     }
+  };
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const status = reply.statusCode;
+    const changed = STATE_CHANGING.has(request.method) && status < 400;
+    if (!changed && status < 400) return done(null, payload);
+    const recorded = auditRequest(o.audit, metrics, request, status);
+    if (!changed) return done(null, payload);
+    answerWhenDurable(recorded, request, reply, payload).then(
+      (answer) => done(null, answer),
+      (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+    );
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ route, method: request.method, status: reply.statusCode });
     metrics.latency.observe({ route }, reply.elapsedTime / 1000);
     if (request.refusalCode !== null) metrics.rejections.inc({ reason: request.refusalCode });
+    done();
   });
 
   registerSystemRoutes(app, metrics, unready);
